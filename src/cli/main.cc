@@ -1,0 +1,22 @@
+// meshfed: wiring only. Each subcommand lives in its own file under src/cli/.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cli/render_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"meshfed: share services between independent Istio clusters, keeping the donor's "
+               "request routing"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "meshfed 0.1.0");
+  meshfed::RenderOptions render;
+  meshfed::AddRenderCommand(app, render);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // usage errors exit 2 (PRODUCT.md section 4)
+  }
+  if (app.got_subcommand("render")) return meshfed::RunRender(render, std::cout, std::cerr);
+  return 2;
+}

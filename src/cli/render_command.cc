@@ -1,0 +1,102 @@
+#include "cli/render_command.h"
+
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "adapters/fleet_dir_store.h"
+#include "cli/output.h"
+#include "codec/emitter.h"
+#include "core/translate/translator.h"
+
+namespace meshfed {
+namespace {
+
+std::string Serialize(const std::vector<Node>& objects, const std::string& format) {
+  if (format == "json") {
+    Node list = Node::Mapping();
+    list.Set("apiVersion", Node::String("v1"));
+    list.Set("kind", Node::String("List"));
+    Node items = Node::Sequence();
+    for (const Node& o : objects) items.Append(o);
+    list.Set("items", std::move(items));
+    std::string out;
+    EmitJson(list, out);
+    out += '\n';
+    return out;
+  }
+  return EmitYamlStream(objects);
+}
+
+void PrintDiagnostics(const Diagnostics& diagnostics, std::ostream& err) {
+  for (const Diagnostic& d : diagnostics) err << d.Format() << '\n';
+}
+
+}  // namespace
+
+void AddRenderCommand(CLI::App& app, RenderOptions& options) {
+  CLI::App* render = app.add_subcommand(
+      "render", "Generate every cluster's Istio/Kubernetes config from a fleet directory, offline");
+  render->add_option("FLEET", options.fleet, "Fleet directory: fleet.yaml plus one directory per cluster")
+      ->required();
+  render->add_option("-o,--out", options.out_dir,
+                     "Write OUTDIR/<cluster>/generated.yaml and OUTDIR/status.yaml (default: stdout)");
+  render->add_option("--cluster", options.cluster, "Only this cluster's generated objects");
+  render->add_option("--output", options.format, "Output format")
+      ->check(CLI::IsMember({"yaml", "json"}));
+}
+
+int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err) {
+  Diagnostics diagnostics;
+  absl::StatusOr<Fleet> fleet = LoadFleet(options.fleet, diagnostics);
+  if (!fleet.ok()) {
+    PrintDiagnostics(diagnostics, err);
+    err << "meshfed render: " << fleet.status().message() << '\n';
+    return 1;
+  }
+  if (HasErrors(diagnostics)) {
+    PrintDiagnostics(diagnostics, err);
+    size_t errors = std::count_if(diagnostics.begin(), diagnostics.end(),
+                                  [](const Diagnostic& d) { return d.severity == Severity::Error; });
+    err << fmt::format("meshfed render: {} error(s) in {}; nothing written\n", errors, options.fleet);
+    return 1;
+  }
+  if (!options.cluster.empty() && fleet->Find(options.cluster) == nullptr) {
+    std::vector<std::string> names;
+    for (const Cluster& c : fleet->clusters) names.push_back(c.name);
+    err << fmt::format("meshfed render: no cluster `{}` in {}; the clusters are: {}\n",
+                       options.cluster, options.fleet, fmt::join(names, ", "));
+    return 2;
+  }
+  Translation translation = Translate(*fleet);
+  for (Diagnostic& d : translation.diagnostics) diagnostics.push_back(std::move(d));
+  PrintDiagnostics(diagnostics, err);
+
+  const std::string ext = options.format == "json" ? "json" : "yaml";
+  std::vector<Node> statuses;
+  for (const StatusOutput& s : translation.statuses) {
+    if (options.cluster.empty() || s.cluster == options.cluster) statuses.push_back(s.object);
+  }
+  if (options.out_dir.empty()) {
+    for (const ClusterOutput& c : translation.clusters) {
+      if (!options.cluster.empty() && c.cluster != options.cluster) continue;
+      if (options.cluster.empty() && options.format == "yaml") out << "# cluster: " << c.cluster << '\n';
+      out << Serialize(c.objects, options.format);
+    }
+    return 0;
+  }
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  std::filesystem::path dir(options.out_dir);
+  for (const ClusterOutput& c : translation.clusters) {
+    if (!options.cluster.empty() && c.cluster != options.cluster) continue;
+    files.emplace_back(dir / c.cluster / ("generated." + ext), Serialize(c.objects, options.format));
+  }
+  files.emplace_back(dir / ("status." + ext), Serialize(statuses, options.format));
+  if (absl::Status s = WriteFilesAtomically(files); !s.ok()) {
+    err << "meshfed render: " << s.message() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace meshfed

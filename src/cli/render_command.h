@@ -1,0 +1,23 @@
+// `meshfed render FLEET [-o OUTDIR] [--cluster NAME] [--output yaml|json]`
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace meshfed {
+
+struct RenderOptions {
+  std::string fleet;
+  std::string out_dir;  // empty: stdout
+  std::string cluster;  // empty: every cluster
+  std::string format = "yaml";
+};
+
+void AddRenderCommand(CLI::App& app, RenderOptions& options);
+
+// Exit code: 0 rendered, 1 input errors (nothing written), 2 usage errors.
+int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace meshfed

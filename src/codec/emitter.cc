@@ -1,0 +1,235 @@
+#include "codec/emitter.h"
+
+#include <fmt/format.h>
+
+namespace meshfed {
+namespace {
+
+bool IsIndicatorStart(char c) {
+  switch (c) {
+    case '-': case '?': case ':': case ',': case '[': case ']': case '{': case '}': case '#':
+    case '&': case '*': case '!': case '|': case '>': case '\'': case '"': case '%': case '@':
+    case '`': case ' ': case '\t':
+      return true;
+    default:
+      return false;
+  }
+}
+
+void AppendEscaped(std::string_view text, std::string& out, bool json) {
+  out += '"';
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendScalar(const Node& n, std::string& out) {
+  if (n.IsNull()) {
+    out += "null";
+  } else if (n.scalar_type() == ScalarType::String && NeedsQuotes(n.text())) {
+    AppendEscaped(n.text(), out, false);
+  } else {
+    out += n.text();
+  }
+}
+
+bool IsEmptyCollection(const Node& n) {
+  return (n.IsMapping() && n.entries().empty()) || (n.IsSequence() && n.items().empty());
+}
+
+void AppendKey(std::string_view key, std::string& out) {
+  if (NeedsQuotes(key)) {
+    AppendEscaped(key, out, false);
+  } else {
+    out += key;
+  }
+}
+
+void EmitBlock(const Node& n, int indent, std::string& out);
+
+// Writes `value` after "key:" or "- " on the current line.
+void EmitValueAfter(const Node& value, int indent, std::string& out) {
+  if (value.IsMapping() && !value.entries().empty()) {
+    out += '\n';
+    EmitBlock(value, indent + 2, out);
+  } else if (value.IsSequence() && !value.items().empty()) {
+    out += '\n';
+    EmitBlock(value, indent, out);  // kubectl style: "- " at the key's indentation
+  } else if (IsEmptyCollection(value)) {
+    out += value.IsMapping() ? " {}\n" : " []\n";
+  } else {
+    out += ' ';
+    AppendScalar(value, out);
+    out += '\n';
+  }
+}
+
+void EmitBlock(const Node& n, int indent, std::string& out) {
+  std::string pad(static_cast<size_t>(indent), ' ');
+  if (n.IsMapping()) {
+    for (const MapEntry& e : n.entries()) {
+      out += pad;
+      AppendKey(e.key, out);
+      out += ':';
+      EmitValueAfter(e.value, indent, out);
+    }
+  } else if (n.IsSequence()) {
+    for (const Node& item : n.items()) {
+      out += pad;
+      out += '-';
+      if (item.IsMapping() && !item.entries().empty()) {
+        // First entry on the dash line, the rest aligned under it.
+        std::string nested;
+        EmitBlock(item, indent + 2, nested);
+        out += ' ';
+        out.append(nested, static_cast<size_t>(indent + 2), std::string::npos);
+      } else if (item.IsSequence() && !item.items().empty()) {
+        out += '\n';
+        EmitBlock(item, indent + 2, out);
+      } else {
+        EmitValueAfter(item, indent, out);
+      }
+    }
+  } else {
+    out += pad;
+    AppendScalar(n, out);
+    out += '\n';
+  }
+}
+
+void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
+  auto newline = [&](int d) {
+    if (indent < 0) return;
+    out += '\n';
+    out.append(static_cast<size_t>(indent * d), ' ');
+  };
+  switch (n.kind()) {
+    case Node::Kind::Null:
+      out += "null";
+      return;
+    case Node::Kind::Scalar:
+      switch (n.scalar_type()) {
+        case ScalarType::Null:
+          out += "null";
+          return;
+        case ScalarType::Bool: {
+          char c = n.text().empty() ? 'f' : n.text()[0];
+          out += (c == 't' || c == 'T' || c == 'y' || c == 'Y' || n.text() == "on" ||
+                  n.text() == "On" || n.text() == "ON")
+                     ? "true"
+                     : "false";
+          return;
+        }
+        case ScalarType::Int:
+        case ScalarType::Float:
+          // Plain decimal integers and JSON-shaped floats pass through; other YAML spellings
+          // (0x1F, 0o17, .inf) are written as strings rather than as invalid JSON.
+          if (n.text().find_first_not_of("0123456789-+.eE") == std::string::npos &&
+              (n.text().size() < 2 || n.text()[0] != '0' || n.text()[1] == '.')) {
+            out += n.text();
+          } else {
+            AppendEscaped(n.text(), out, true);
+          }
+          return;
+        case ScalarType::String:
+          AppendEscaped(n.text(), out, true);
+          return;
+      }
+      return;
+    case Node::Kind::Sequence: {
+      if (n.items().empty()) {
+        out += "[]";
+        return;
+      }
+      out += '[';
+      bool first = true;
+      for (const Node& item : n.items()) {
+        if (!first) out += ',';
+        first = false;
+        newline(depth + 1);
+        EmitJsonValue(item, indent, depth + 1, out);
+      }
+      newline(depth);
+      out += ']';
+      return;
+    }
+    case Node::Kind::Mapping: {
+      if (n.entries().empty()) {
+        out += "{}";
+        return;
+      }
+      out += '{';
+      bool first = true;
+      for (const MapEntry& e : n.entries()) {
+        if (!first) out += ',';
+        first = false;
+        newline(depth + 1);
+        AppendEscaped(e.key, out, true);
+        out += indent < 0 ? ":" : ": ";
+        EmitJsonValue(e.value, indent, depth + 1, out);
+      }
+      newline(depth);
+      out += '}';
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+bool NeedsQuotes(std::string_view text) {
+  if (text.empty()) return true;
+  if (ResolvePlainScalar(text) != ScalarType::String) return true;
+  if (IsIndicatorStart(text.front())) return true;
+  if (text.back() == ' ' || text.back() == ':' || text.back() == '\t') return true;
+  if (text == "---" || text == "...") return true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == ':' && i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t')) return true;
+    if (c == '#' && i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) return true;
+  }
+  // A plain scalar may not look like a document marker or an int with underscores etc.
+  return false;
+}
+
+void EmitYaml(const Node& document, std::string& out) {
+  if (!document.IsMapping() && !document.IsSequence()) {
+    AppendScalar(document, out);
+    out += '\n';
+    return;
+  }
+  if (IsEmptyCollection(document)) {
+    out += document.IsMapping() ? "{}\n" : "[]\n";
+    return;
+  }
+  EmitBlock(document, 0, out);
+}
+
+std::string EmitYamlStream(const std::vector<Node>& documents) {
+  std::string out;
+  for (const Node& doc : documents) {
+    out += "---\n";
+    EmitYaml(doc, out);
+  }
+  return out;
+}
+
+void EmitJson(const Node& value, std::string& out, int indent) {
+  EmitJsonValue(value, indent, 0, out);
+}
+
+}  // namespace meshfed

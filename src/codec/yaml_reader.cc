@@ -1,0 +1,278 @@
+#include "codec/yaml_reader.h"
+
+#include <yaml.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace meshfed {
+namespace {
+
+Position ToPosition(const yaml_mark_t& mark) {
+  return Position{static_cast<uint32_t>(mark.line + 1), static_cast<uint32_t>(mark.column + 1)};
+}
+
+std::string_view LineAt(std::string_view content, size_t line_number) {  // 1-based
+  size_t start = 0;
+  for (size_t line = 1; line < line_number; ++line) {
+    size_t nl = content.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+  }
+  size_t end = content.find('\n', start);
+  return content.substr(start, end == std::string_view::npos ? content.size() - start : end - start);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Prose often elides fields with "..." (as the design note does under `metadata:`). That is not
+// YAML, and libyaml's complaint about it is cryptic, so point at the line and say so.
+std::string ElisionHint(std::string_view content, size_t error_line) {
+  for (size_t line = error_line; line + 2 > error_line && line >= 1; --line) {
+    std::string_view text = Trim(LineAt(content, line));
+    if (text == "..." || text == "\xE2\x80\xA6") {
+      return fmt::format(
+          " (hint: line {} holds only `{}`, which looks like text left out in prose, not YAML: "
+          "write the fields out or delete the line)",
+          line, text);
+    }
+    if (line == 1) break;
+  }
+  return {};
+}
+
+class Builder {
+ public:
+  Builder(std::string_view content, const std::string& file, const ReadLimits& limits,
+          ReadResult& result)
+      : content_(content), file_(file), limits_(limits), result_(result) {}
+
+  void Run();
+
+ private:
+  struct Frame {
+    Node node;
+    std::string pending_key;  // mappings: the key waiting for its value
+    Position pending_key_position;
+    bool have_key = false;
+    std::unordered_set<std::string> keys;
+    std::string anchor;
+  };
+
+  bool Fail(Position pos, const char* code, std::string message) {
+    result_.diagnostics.push_back(
+        Diagnostic{Severity::Error, code, file_, pos, {}, {}, std::move(message)});
+    return false;
+  }
+  bool CountNodes(size_t n, Position pos) {
+    nodes_ += n;
+    if (nodes_ > limits_.max_nodes) {
+      return Fail(pos, code::kInputLimit,
+                  fmt::format("document expands to more than {} values (aliases included); "
+                              "refusing to read further",
+                              limits_.max_nodes));
+    }
+    return true;
+  }
+  static size_t CountTree(const Node& n) {
+    size_t total = 1;
+    for (const Node& item : n.items()) total += CountTree(item);
+    for (const MapEntry& e : n.entries()) total += CountTree(e.value);
+    return total;
+  }
+  bool Deliver(Node value, Position pos);
+  bool HandleEvent(const yaml_event_t& event);
+
+  std::string_view content_;
+  const std::string& file_;
+  const ReadLimits& limits_;
+  ReadResult& result_;
+  std::vector<Frame> stack_;
+  std::unordered_map<std::string, Node> anchors_;
+  std::vector<Node> document_roots_;
+  size_t nodes_ = 0;
+};
+
+bool Builder::Deliver(Node value, Position pos) {
+  if (stack_.empty()) {
+    document_roots_.push_back(std::move(value));
+    return true;
+  }
+  Frame& top = stack_.back();
+  if (top.node.IsSequence()) {
+    top.node.Append(std::move(value));
+    return true;
+  }
+  if (!top.have_key) {
+    if (!value.IsScalar() && !value.IsNull()) {
+      return Fail(pos, code::kYamlSyntax,
+                  fmt::format("a mapping key must be a plain value, not a {}", value.TypeName()));
+    }
+    std::string key = value.text();
+    if (!top.keys.insert(key).second) {
+      return Fail(pos, code::kDuplicateKey,
+                  fmt::format("duplicate key `{}` in one mapping (Kubernetes rejects this)", key));
+    }
+    top.pending_key = std::move(key);
+    top.pending_key_position = pos;
+    top.have_key = true;
+    return true;
+  }
+  if (top.pending_key == "<<" ) {
+    // YAML merge key: copy entries of the merged mapping(s) that are not set explicitly.
+    auto merge_one = [&](const Node& m) {
+      if (!m.IsMapping()) return false;
+      for (const MapEntry& e : m.entries()) {
+        if (top.keys.insert(e.key).second) top.node.entries().push_back(e);
+      }
+      return true;
+    };
+    bool ok = merge_one(value);
+    if (!ok && value.IsSequence()) {
+      ok = std::all_of(value.items().begin(), value.items().end(), merge_one);
+    }
+    if (!ok) return Fail(pos, code::kYamlSyntax, "a merge key `<<` needs a mapping or a list of mappings");
+    top.have_key = false;
+    return true;
+  }
+  top.node.entries().push_back(
+      MapEntry{std::move(top.pending_key), top.pending_key_position, std::move(value)});
+  top.have_key = false;
+  return true;
+}
+
+bool Builder::HandleEvent(const yaml_event_t& event) {
+  Position pos = ToPosition(event.start_mark);
+  switch (event.type) {
+    case YAML_STREAM_START_EVENT:
+    case YAML_STREAM_END_EVENT:
+    case YAML_NO_EVENT:
+      return true;
+    case YAML_DOCUMENT_START_EVENT:
+      anchors_.clear();
+      if (result_.documents.size() + document_roots_.size() >= limits_.max_documents) {
+        return Fail(pos, code::kInputLimit,
+                    fmt::format("more than {} documents in one file", limits_.max_documents));
+      }
+      return true;
+    case YAML_DOCUMENT_END_EVENT:
+      if (document_roots_.empty()) document_roots_.push_back(Node::Null(pos));
+      for (Node& n : document_roots_) result_.documents.push_back(std::move(n));
+      document_roots_.clear();
+      return true;
+    case YAML_ALIAS_EVENT: {
+      std::string name(reinterpret_cast<const char*>(event.data.alias.anchor));
+      auto it = anchors_.find(name);
+      if (it == anchors_.end()) {
+        return Fail(pos, code::kYamlSyntax, fmt::format("alias `*{}` names no anchor before it", name));
+      }
+      if (!CountNodes(CountTree(it->second), pos)) return false;
+      return Deliver(it->second, pos);
+    }
+    case YAML_SCALAR_EVENT: {
+      const auto& s = event.data.scalar;
+      if (s.length > limits_.max_scalar_bytes) {
+        return Fail(pos, code::kInputLimit,
+                    fmt::format("a value of {} bytes is longer than the limit of {} bytes", s.length,
+                                limits_.max_scalar_bytes));
+      }
+      if (!CountNodes(1, pos)) return false;
+      std::string text(reinterpret_cast<const char*>(s.value), s.length);
+      const char* tag = reinterpret_cast<const char*>(s.tag);
+      Node value;
+      bool quoted = s.style != YAML_PLAIN_SCALAR_STYLE && s.style != YAML_ANY_SCALAR_STYLE;
+      if (tag && std::strcmp(tag, "!") != 0 && std::strcmp(tag, YAML_STR_TAG) != 0 && !quoted) {
+        // Explicit tags such as !!int or !!null resolve like the plain value.
+        value = Node::Plain(std::move(text), pos);
+      } else if (quoted || (tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0))) {
+        value = Node::String(std::move(text), pos);
+      } else {
+        value = Node::Plain(std::move(text), pos);
+        if (value.scalar_type() == ScalarType::Null) value = Node::Null(pos);
+      }
+      if (s.anchor) anchors_[reinterpret_cast<const char*>(s.anchor)] = value;
+      return Deliver(std::move(value), pos);
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+      if (stack_.size() >= limits_.max_depth) {
+        return Fail(pos, code::kInputLimit,
+                    fmt::format("values nested more than {} levels deep", limits_.max_depth));
+      }
+      if (!CountNodes(1, pos)) return false;
+      Frame frame;
+      bool seq = event.type == YAML_SEQUENCE_START_EVENT;
+      frame.node = seq ? Node::Sequence(pos) : Node::Mapping(pos);
+      const yaml_char_t* anchor =
+          seq ? event.data.sequence_start.anchor : event.data.mapping_start.anchor;
+      if (anchor) frame.anchor = reinterpret_cast<const char*>(anchor);
+      stack_.push_back(std::move(frame));
+      return true;
+    }
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: {
+      Frame frame = std::move(stack_.back());
+      stack_.pop_back();
+      if (!frame.anchor.empty()) anchors_[frame.anchor] = frame.node;
+      Position start = frame.node.position();
+      return Deliver(std::move(frame.node), start);
+    }
+  }
+  return true;
+}
+
+void Builder::Run() {
+  if (content_.size() > limits_.max_bytes) {
+    Fail(Position{1, 1}, code::kInputLimit,
+         fmt::format("file is {} bytes, over the limit of {} bytes", content_.size(),
+                     limits_.max_bytes));
+    return;
+  }
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    Fail(Position{1, 1}, code::kYamlSyntax, "could not start the YAML parser (out of memory)");
+    return;
+  }
+  std::unique_ptr<yaml_parser_t, void (*)(yaml_parser_t*)> guard(&parser, yaml_parser_delete);
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(content_.data()),
+                               content_.size());
+  while (true) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) {
+      const yaml_mark_t& mark = parser.problem_mark;
+      std::string message = parser.problem ? parser.problem : "malformed YAML";
+      if (parser.context) {
+        Position ctx = ToPosition(parser.context_mark);
+        message = fmt::format("{} ({} at line {} column {})", message, parser.context, ctx.line,
+                              ctx.column);
+      }
+      message += ElisionHint(content_, mark.line + 1);
+      Fail(ToPosition(mark), code::kYamlSyntax, std::move(message));
+      return;
+    }
+    std::unique_ptr<yaml_event_t, void (*)(yaml_event_t*)> event_guard(&event, yaml_event_delete);
+    bool done = event.type == YAML_STREAM_END_EVENT;
+    if (!HandleEvent(event)) return;
+    if (done) return;
+  }
+}
+
+}  // namespace
+
+ReadResult ReadYamlStream(std::string_view content, const std::string& file,
+                          const ReadLimits& limits) {
+  ReadResult result;
+  Builder(content, file, limits, result).Run();
+  return result;
+}
+
+}  // namespace meshfed

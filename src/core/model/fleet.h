@@ -1,0 +1,60 @@
+// The fleet snapshot: every member cluster's registry entry and objects, with typed indexes.
+// Immutable once built; the translator and (later) the simulator read it and nothing else.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/model/diagnostic.h"
+#include "core/model/kinds.h"
+#include "core/model/object.h"
+
+namespace meshfed {
+
+struct Cluster {
+  Cluster() = default;
+  Cluster(const Cluster&) = delete;  // typed views point into `objects`
+  Cluster& operator=(const Cluster&) = delete;
+  Cluster(Cluster&&) = default;
+  Cluster& operator=(Cluster&&) = default;
+  ~Cluster() = default;
+
+  std::string name;
+  MeshCluster mesh;
+  std::vector<Object> objects;  // one per identity, in load order
+
+  std::vector<ServiceExpositionPolicy> expositions;  // in creation order
+  std::vector<RemoteServiceBinding> bindings;        // in creation order
+  std::vector<Service> services;
+  std::vector<Deployment> deployments;
+  std::vector<VirtualService> virtual_services;  // in creation order
+  std::vector<DestinationRule> destination_rules;
+  std::vector<ServiceEntry> service_entries;
+  std::vector<Gateway> gateways;
+  std::vector<AuthorizationPolicy> authorization_policies;
+
+  const Service* FindService(std::string_view namespace_, std::string_view service_name) const;
+  const Object* FindObject(std::string_view group, std::string_view kind,
+                           std::string_view namespace_, std::string_view object_name) const;
+};
+
+struct Fleet {
+  std::vector<Object> mesh_cluster_objects;
+  std::vector<Cluster> clusters;  // sorted by name
+  const Cluster* Find(std::string_view name) const;
+};
+
+// What a store hands over: objects as read, grouped by cluster directory.
+struct FleetSource {
+  std::string fleet_file;  // where the MeshClusters came from, for messages
+  std::vector<Object> mesh_clusters;
+  std::map<std::string, std::vector<Object>> cluster_objects;  // by directory (cluster) name
+  std::map<std::string, std::string> cluster_directories;      // cluster name -> path, for messages
+};
+
+// Builds the snapshot: later documents replace earlier ones with the same identity (a warning),
+// checks the registry, and reads every typed view. Problems go to `diagnostics`.
+Fleet BuildFleet(FleetSource source, Diagnostics& diagnostics);
+
+}  // namespace meshfed

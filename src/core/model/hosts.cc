@@ -1,0 +1,50 @@
+#include "core/model/hosts.h"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace meshfed {
+
+bool IsIpAddress(std::string_view s) {
+  std::string copy(s);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, copy.c_str(), buf) == 1 || inet_pton(AF_INET6, copy.c_str(), buf) == 1;
+}
+
+std::string ResolveShortName(std::string_view host, std::string_view config_namespace,
+                             std::string_view domain_suffix) {
+  if (host == "*" || host.find('.') != std::string_view::npos || IsIpAddress(host)) {
+    return std::string(host);
+  }
+  return ServiceFqdn(host, config_namespace, domain_suffix);
+}
+
+std::string ServiceFqdn(std::string_view name, std::string_view namespace_,
+                        std::string_view domain_suffix) {
+  return fmt::format("{}.{}.svc.{}", name, namespace_, domain_suffix);
+}
+
+bool IsDns1123Label(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && i > 0 && i + 1 < s.size())) return false;
+  }
+  return true;
+}
+
+bool IsDns1123Subdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+    if (!IsDns1123Label(label)) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+}  // namespace meshfed

@@ -1,0 +1,495 @@
+#include "core/model/kinds.h"
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+
+#include <fmt/format.h>
+
+#include "core/model/hosts.h"
+
+namespace meshfed {
+namespace {
+
+// Reads fields of one object, reporting problems with the field path and position.
+class FieldReader {
+ public:
+  FieldReader(const Object& o, std::string cluster, Diagnostics& d)
+      : object_(o), cluster_(std::move(cluster)), diagnostics_(d) {}
+
+  void Report(Severity severity, const char* code, Position pos, const std::string& field,
+              std::string message) {
+    if (pos.line == 0) pos = object_.position;
+    diagnostics_.push_back(Diagnostic{severity, code, object_.file, pos, object_.Ref(cluster_),
+                                      field, std::move(message)});
+  }
+  void Error(const char* code, Position pos, const std::string& field, std::string message) {
+    Report(Severity::Error, code, pos, field, std::move(message));
+  }
+
+  // The mapping at `field`, or nullptr (reporting a wrong type).
+  const Node* Mapping(const Node* n, const std::string& field) {
+    if (n == nullptr || n->IsNull()) return nullptr;
+    if (!n->IsMapping()) {
+      Error(code::kWrongType, n->position(), field,
+            fmt::format("expected a mapping, found {}", n->TypeName()));
+      return nullptr;
+    }
+    return n;
+  }
+  const Node* Sequence(const Node* n, const std::string& field) {
+    if (n == nullptr || n->IsNull()) return nullptr;
+    if (!n->IsSequence()) {
+      Error(code::kWrongType, n->position(), field,
+            fmt::format("expected a list, found {}", n->TypeName()));
+      return nullptr;
+    }
+    return n;
+  }
+  std::optional<std::string> String(const Node* n, const std::string& field) {
+    if (n == nullptr || n->IsNull()) return std::nullopt;
+    if (!n->IsString()) {
+      Error(code::kWrongType, n->position(), field,
+            fmt::format("expected a string, found {}{}", n->TypeName(),
+                        n->IsScalar() ? fmt::format(" `{}` (quote it to make it a string)", n->text())
+                                      : std::string()));
+      return std::nullopt;
+    }
+    return n->text();
+  }
+  std::optional<int64_t> Integer(const Node* n, const std::string& field) {
+    if (n == nullptr || n->IsNull()) return std::nullopt;
+    int64_t value = 0;
+    if (n->IsScalar() && n->scalar_type() == ScalarType::Int) {
+      const std::string& t = n->text();
+      auto [ptr, ec] = std::from_chars(t.data() + (t[0] == '+' ? 1 : 0), t.data() + t.size(), value);
+      if (ec == std::errc() && ptr == t.data() + t.size()) return value;
+    }
+    Error(code::kWrongType, n->position(), field,
+          fmt::format("expected an integer, found {}{}", n->TypeName(),
+                      n->IsScalar() ? fmt::format(" `{}`", n->text()) : std::string()));
+    return std::nullopt;
+  }
+  std::optional<int> Port(const Node* n, const std::string& field) {
+    auto v = Integer(n, field);
+    if (!v) return std::nullopt;
+    if (*v < 1 || *v > 65535) {
+      Error(code::kInvalidValue, n->position(), field,
+            fmt::format("port number {} must be in the range 1..65535", *v));
+      return std::nullopt;
+    }
+    return static_cast<int>(*v);
+  }
+  std::vector<std::string> StringList(const Node* n, const std::string& field) {
+    std::vector<std::string> out;
+    if (const Node* seq = Sequence(n, field)) {
+      for (size_t i = 0; i < seq->items().size(); ++i) {
+        if (auto s = String(&seq->items()[i], fmt::format("{}[{}]", field, i))) out.push_back(*s);
+      }
+    }
+    return out;
+  }
+  Labels StringMap(const Node* n, const std::string& field) {
+    Labels out;
+    if (const Node* m = Mapping(n, field)) {
+      for (const MapEntry& e : m->entries()) {
+        std::string f = fmt::format("{}.{}", field, e.key);
+        if (e.value.IsScalar() && e.value.scalar_type() != ScalarType::Null) {
+          // Label values that YAML reads as numbers or booleans are rejected by Kubernetes.
+          if (auto s = String(&e.value, f)) out[e.key] = *s;
+        } else {
+          String(&e.value, f);
+        }
+      }
+    }
+    return out;
+  }
+  // Reports keys of `m` that are not in `known` (our own CRDs reject unknown fields).
+  void OnlyKnown(const Node* m, const std::string& field, std::initializer_list<std::string_view> known) {
+    if (m == nullptr || !m->IsMapping()) return;
+    for (const MapEntry& e : m->entries()) {
+      if (std::find(known.begin(), known.end(), e.key) == known.end()) {
+        std::string list;
+        for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        Error(code::kUnknownField, e.key_position,
+              field.empty() ? e.key : field + "." + e.key,
+              fmt::format("unknown field `{}`; known fields here: {}", e.key, list));
+      }
+    }
+  }
+  void Required(const Node* parent, std::string_view key, const std::string& field, Position at) {
+    const Node* v = parent ? parent->Find(key) : nullptr;
+    if (v == nullptr || v->IsNull()) {
+      Error(code::kMissingField, parent ? parent->position() : at, field,
+            fmt::format("required field `{}` is missing", key));
+    }
+  }
+  void Dns1123Label(const std::string& value, Position pos, const std::string& field) {
+    if (!IsDns1123Label(value)) {
+      Error(code::kInvalidValue, pos, field,
+            fmt::format("`{}` is not a valid DNS-1123 label: use at most 63 lower-case letters, "
+                        "digits and '-', starting and ending with a letter or digit",
+                        value));
+    }
+  }
+
+  const Object& object() const { return object_; }
+
+ private:
+  const Object& object_;
+  std::string cluster_;
+  Diagnostics& diagnostics_;
+};
+
+Position PosOf(const Node* n) { return n ? n->position() : Position{}; }
+
+const Node* Get(const Node* m, std::string_view key) {
+  return m && m->IsMapping() ? m->Find(key) : nullptr;
+}
+
+void CheckApiVersion(FieldReader& r, const Object& o, std::initializer_list<std::string_view> ok) {
+  if (std::find(ok.begin(), ok.end(), o.api_version) == ok.end()) {
+    std::string list;
+    for (std::string_view v : ok) list += (list.empty() ? "" : ", ") + std::string(v);
+    r.Error(code::kInvalidValue, o.PositionOf({"apiVersion"}), "apiVersion",
+            fmt::format("unsupported apiVersion `{}` for {}; use {}", o.api_version, o.kind, list));
+  }
+}
+
+}  // namespace
+
+bool ExportedTo(const std::vector<std::string>& export_to, std::string_view own_namespace,
+                std::string_view viewer_namespace) {
+  if (export_to.empty()) return true;
+  for (const std::string& e : export_to) {
+    if (e == "*") return true;
+    if (e == "." && own_namespace == viewer_namespace) return true;
+    if (e == viewer_namespace) return true;
+  }
+  return false;
+}
+
+bool ServicePort::CarriesHttp() const {
+  std::string proto = app_protocol;
+  if (proto.empty()) proto = name.substr(0, name.find('-'));
+  std::transform(proto.begin(), proto.end(), proto.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (protocol == "UDP" || protocol == "SCTP") return false;
+  static constexpr std::string_view kOpaque[] = {"tcp", "tls", "https", "mongo", "redis", "mysql",
+                                                 "udp"};
+  return std::find(std::begin(kOpaque), std::end(kOpaque), proto) == std::end(kOpaque);
+}
+
+bool VirtualService::BindsMesh() const {
+  return gateways.empty() || std::find(gateways.begin(), gateways.end(), "mesh") != gateways.end();
+}
+
+ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::string& cluster,
+                                                    Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  ServiceExpositionPolicy sep{&o, {}};
+  CheckApiVersion(r, o, {"multicluster.istio.io/v1alpha1"});
+  r.OnlyKnown(&o.root, "", {"apiVersion", "kind", "metadata", "spec", "status"});
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) {
+    r.Error(code::kMissingField, o.position, "spec", "a ServiceExpositionPolicy needs `spec.exposed`");
+    return sep;
+  }
+  r.OnlyKnown(spec, "spec", {"exposed"});
+  const Node* exposed = r.Sequence(spec->Find("exposed"), "spec.exposed");
+  if (!exposed || exposed->items().empty()) {
+    r.Error(code::kMissingField, PosOf(exposed ? exposed : spec), "spec.exposed",
+            "`spec.exposed` must list at least one service to expose");
+    return sep;
+  }
+  for (size_t i = 0; i < exposed->items().size(); ++i) {
+    const Node& item = exposed->items()[i];
+    std::string field = fmt::format("spec.exposed[{}]", i);
+    if (!r.Mapping(&item, field)) continue;
+    r.OnlyKnown(&item, field, {"name", "alias", "subset", "port", "clusters"});
+    ExposedEntry e;
+    e.field = field;
+    e.position = item.position();
+    e.name = r.String(item.Find("name"), field + ".name").value_or("");
+    if (e.name.empty()) {
+      r.Required(&item, "name", field + ".name", item.position());
+    } else {
+      r.Dns1123Label(e.name, PosOf(item.Find("name")), field + ".name");
+    }
+    e.alias = r.String(item.Find("alias"), field + ".alias").value_or("");
+    if (!e.alias.empty()) r.Dns1123Label(e.alias, PosOf(item.Find("alias")), field + ".alias");
+    e.subset = r.String(item.Find("subset"), field + ".subset").value_or("");
+    if (!e.subset.empty()) r.Dns1123Label(e.subset, PosOf(item.Find("subset")), field + ".subset");
+    e.port = r.Port(item.Find("port"), field + ".port");
+    e.clusters = r.StringList(item.Find("clusters"), field + ".clusters");
+    if (e.clusters.empty()) {
+      r.Error(code::kMissingField, PosOf(item.Find("clusters") ? item.Find("clusters") : &item),
+              field + ".clusters",
+              "`clusters` must name at least one cluster allowed to bind this service (or \"*\" for "
+              "every member cluster)");
+    }
+    sep.exposed.push_back(std::move(e));
+  }
+  return sep;
+}
+
+RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string& cluster,
+                                              Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  RemoteServiceBinding rsb{&o, {}};
+  CheckApiVersion(r, o, {"multicluster.istio.io/v1alpha1"});
+  r.OnlyKnown(&o.root, "", {"apiVersion", "kind", "metadata", "spec", "status"});
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) {
+    r.Error(code::kMissingField, o.position, "spec", "a RemoteServiceBinding needs `spec.remote`");
+    return rsb;
+  }
+  r.OnlyKnown(spec, "spec", {"remote"});
+  const Node* remote = r.Sequence(spec->Find("remote"), "spec.remote");
+  if (!remote || remote->items().empty()) {
+    r.Error(code::kMissingField, PosOf(remote ? remote : spec), "spec.remote",
+            "`spec.remote` must list at least one remote cluster");
+    return rsb;
+  }
+  for (size_t i = 0; i < remote->items().size(); ++i) {
+    const Node& item = remote->items()[i];
+    std::string field = fmt::format("spec.remote[{}]", i);
+    if (!r.Mapping(&item, field)) continue;
+    r.OnlyKnown(&item, field, {"cluster", "namespace", "services"});
+    RemoteEntry e;
+    e.field = field;
+    e.position = item.position();
+    e.cluster = r.String(item.Find("cluster"), field + ".cluster").value_or("");
+    if (e.cluster.empty()) r.Required(&item, "cluster", field + ".cluster", item.position());
+    e.namespace_ = r.String(item.Find("namespace"), field + ".namespace").value_or(o.namespace_);
+    if (item.Find("namespace")) r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), field + ".namespace");
+    const Node* services = r.Sequence(item.Find("services"), field + ".services");
+    if (!services || services->items().empty()) {
+      r.Error(code::kMissingField, PosOf(services ? services : &item), field + ".services",
+              "`services` must list at least one exposed service to bind");
+    } else {
+      for (size_t j = 0; j < services->items().size(); ++j) {
+        const Node& s = services->items()[j];
+        std::string sf = fmt::format("{}.services[{}]", field, j);
+        if (!r.Mapping(&s, sf)) continue;
+        r.OnlyKnown(&s, sf, {"name", "alias", "port"});
+        BoundService b;
+        b.field = sf;
+        b.position = s.position();
+        b.name = r.String(s.Find("name"), sf + ".name").value_or("");
+        if (b.name.empty()) {
+          r.Required(&s, "name", sf + ".name", s.position());
+        } else {
+          r.Dns1123Label(b.name, PosOf(s.Find("name")), sf + ".name");
+        }
+        b.alias = r.String(s.Find("alias"), sf + ".alias").value_or("");
+        if (!b.alias.empty()) r.Dns1123Label(b.alias, PosOf(s.Find("alias")), sf + ".alias");
+        b.port = r.Port(s.Find("port"), sf + ".port");
+        e.services.push_back(std::move(b));
+      }
+    }
+    rsb.remote.push_back(std::move(e));
+  }
+  return rsb;
+}
+
+MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
+  FieldReader r(o, "", d);
+  MeshCluster mc;
+  mc.object = &o;
+  mc.name = o.name;
+  CheckApiVersion(r, o, {"multicluster.istio.io/v1alpha1"});
+  r.OnlyKnown(&o.root, "", {"apiVersion", "kind", "metadata", "spec", "status"});
+  r.Dns1123Label(o.name, o.PositionOf({"metadata", "name"}), "metadata.name");
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) {
+    r.Error(code::kMissingField, o.position, "spec",
+            "a MeshCluster needs `spec.trustDomain` and `spec.federationGateway`");
+    return mc;
+  }
+  r.OnlyKnown(spec, "spec", {"trustDomain", "network", "federationGateway", "kubeconfig"});
+  mc.trust_domain = r.String(spec->Find("trustDomain"), "spec.trustDomain").value_or("");
+  if (mc.trust_domain.empty()) {
+    r.Required(spec, "trustDomain", "spec.trustDomain", spec->position());
+  } else if (!IsDns1123Subdomain(mc.trust_domain)) {
+    r.Error(code::kInvalidValue, PosOf(spec->Find("trustDomain")), "spec.trustDomain",
+            fmt::format("trust domain `{}` must be a DNS name such as cluster-b.local", mc.trust_domain));
+  }
+  mc.network = r.String(spec->Find("network"), "spec.network").value_or("");
+  const Node* gw = r.Mapping(spec->Find("federationGateway"), "spec.federationGateway");
+  if (!gw) {
+    r.Required(spec, "federationGateway", "spec.federationGateway", spec->position());
+  } else {
+    const std::string f = "spec.federationGateway";
+    r.OnlyKnown(gw, f, {"addresses", "port", "namespace", "selector"});
+    mc.federation_gateway.addresses = r.StringList(gw->Find("addresses"), f + ".addresses");
+    if (mc.federation_gateway.addresses.empty()) {
+      r.Error(code::kMissingField, gw->position(), f + ".addresses",
+              "`addresses` must list at least one IP address or DNS name where other clusters "
+              "reach this cluster's federation gateway");
+    }
+    const Node* addresses = gw->Find("addresses");
+    for (size_t i = 0; i < mc.federation_gateway.addresses.size(); ++i) {
+      const std::string& a = mc.federation_gateway.addresses[i];
+      if (!IsIpAddress(a) && !IsDns1123Subdomain(a)) {
+        r.Error(code::kInvalidValue, PosOf(&addresses->items()[i]), fmt::format("{}.addresses[{}]", f, i),
+                fmt::format("`{}` is neither an IP address nor a DNS name", a));
+      }
+    }
+    if (auto p = r.Port(gw->Find("port"), f + ".port")) mc.federation_gateway.port = *p;
+    if (auto ns = r.String(gw->Find("namespace"), f + ".namespace")) {
+      mc.federation_gateway.namespace_ = *ns;
+      r.Dns1123Label(*ns, PosOf(gw->Find("namespace")), f + ".namespace");
+    }
+    if (gw->Find("selector")) {
+      mc.federation_gateway.selector = r.StringMap(gw->Find("selector"), f + ".selector");
+      if (mc.federation_gateway.selector.empty()) {
+        r.Error(code::kInvalidValue, PosOf(gw->Find("selector")), f + ".selector",
+                "an empty selector would select every pod; name the gateway pods' labels");
+      }
+    }
+  }
+  if (const Node* kc = r.Mapping(spec->Find("kubeconfig"), "spec.kubeconfig")) {
+    r.OnlyKnown(kc, "spec.kubeconfig", {"context"});
+    mc.kube_context = r.String(kc->Find("context"), "spec.kubeconfig.context").value_or("");
+  }
+  return mc;
+}
+
+Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  Service s;
+  s.object = &o;
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) return s;
+  s.selector = r.StringMap(spec->Find("selector"), "spec.selector");
+  s.type = r.String(spec->Find("type"), "spec.type").value_or("ClusterIP");
+  if (const Node* ports = r.Sequence(spec->Find("ports"), "spec.ports")) {
+    for (size_t i = 0; i < ports->items().size(); ++i) {
+      const Node& p = ports->items()[i];
+      std::string f = fmt::format("spec.ports[{}]", i);
+      if (!r.Mapping(&p, f)) continue;
+      ServicePort sp;
+      sp.name = r.String(p.Find("name"), f + ".name").value_or("");
+      auto number = r.Port(p.Find("port"), f + ".port");
+      if (!number) {
+        r.Required(&p, "port", f + ".port", p.position());
+        continue;
+      }
+      sp.port = *number;
+      if (const Node* tp = p.Find("targetPort"); tp && tp->IsScalar()) sp.target_port = tp->text();
+      sp.protocol = r.String(p.Find("protocol"), f + ".protocol").value_or("TCP");
+      sp.app_protocol = r.String(p.Find("appProtocol"), f + ".appProtocol").value_or("");
+      s.ports.push_back(std::move(sp));
+    }
+  }
+  return s;
+}
+
+Deployment ReadDeployment(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  Deployment dep;
+  dep.object = &o;
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) return dep;
+  if (auto n = r.Integer(spec->Find("replicas"), "spec.replicas")) dep.replicas = static_cast<int>(*n);
+  const Node* tmpl = r.Mapping(spec->Find("template"), "spec.template");
+  const Node* meta = r.Mapping(Get(tmpl, "metadata"), "spec.template.metadata");
+  dep.pod_labels = r.StringMap(Get(meta, "labels"), "spec.template.metadata.labels");
+  const Node* pod = r.Mapping(Get(tmpl, "spec"), "spec.template.spec");
+  if (auto sa = r.String(Get(pod, "serviceAccountName"), "spec.template.spec.serviceAccountName")) {
+    dep.service_account = *sa;
+  }
+  return dep;
+}
+
+VirtualService ReadVirtualService(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  VirtualService vs;
+  vs.object = &o;
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) return vs;
+  vs.hosts = r.StringList(spec->Find("hosts"), "spec.hosts");
+  vs.gateways = r.StringList(spec->Find("gateways"), "spec.gateways");
+  vs.export_to = r.StringList(spec->Find("exportTo"), "spec.exportTo");
+  vs.http = r.Sequence(spec->Find("http"), "spec.http");
+  if (vs.http) {
+    for (size_t i = 0; i < vs.http->items().size(); ++i) {
+      const Node& rule = vs.http->items()[i];
+      std::string f = fmt::format("spec.http[{}]", i);
+      if (!r.Mapping(&rule, f)) continue;
+      if (const Node* match = r.Sequence(rule.Find("match"), f + ".match")) {
+        for (size_t j = 0; j < match->items().size(); ++j) {
+          r.Mapping(&match->items()[j], fmt::format("{}.match[{}]", f, j));
+        }
+      }
+      if (const Node* route = r.Sequence(rule.Find("route"), f + ".route")) {
+        for (size_t j = 0; j < route->items().size(); ++j) {
+          std::string rf = fmt::format("{}.route[{}]", f, j);
+          const Node* dest = r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"),
+                                       rf + ".destination");
+          if (dest) {
+            r.String(dest->Find("host"), rf + ".destination.host");
+            r.String(dest->Find("subset"), rf + ".destination.subset");
+            if (const Node* port = r.Mapping(dest->Find("port"), rf + ".destination.port")) {
+              r.Port(port->Find("number"), rf + ".destination.port.number");
+            }
+          }
+        }
+      }
+    }
+  }
+  return vs;
+}
+
+DestinationRule ReadDestinationRule(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  DestinationRule dr;
+  dr.object = &o;
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) return dr;
+  dr.host = r.String(spec->Find("host"), "spec.host").value_or("");
+  dr.export_to = r.StringList(spec->Find("exportTo"), "spec.exportTo");
+  dr.has_workload_selector = spec->Find("workloadSelector") != nullptr;
+  if (const Node* subsets = r.Sequence(spec->Find("subsets"), "spec.subsets")) {
+    for (size_t i = 0; i < subsets->items().size(); ++i) {
+      std::string f = fmt::format("spec.subsets[{}]", i);
+      const Node* s = r.Mapping(&subsets->items()[i], f);
+      if (!s) continue;
+      Subset sub;
+      sub.name = r.String(s->Find("name"), f + ".name").value_or("");
+      sub.labels = r.StringMap(s->Find("labels"), f + ".labels");
+      dr.subsets.push_back(std::move(sub));
+    }
+  }
+  return dr;
+}
+
+ServiceEntry ReadServiceEntry(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  ServiceEntry se;
+  se.object = &o;
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  if (!spec) return se;
+  se.hosts = r.StringList(spec->Find("hosts"), "spec.hosts");
+  se.export_to = r.StringList(spec->Find("exportTo"), "spec.exportTo");
+  return se;
+}
+
+Gateway ReadGateway(const Object& o, const std::string& cluster, Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  Gateway g;
+  g.object = &o;
+  g.selector = r.StringMap(Get(r.Mapping(o.spec(), "spec"), "selector"), "spec.selector");
+  return g;
+}
+
+AuthorizationPolicy ReadAuthorizationPolicy(const Object& o, const std::string& cluster,
+                                            Diagnostics& d) {
+  FieldReader r(o, cluster, d);
+  AuthorizationPolicy ap;
+  ap.object = &o;
+  ap.action = r.String(Get(r.Mapping(o.spec(), "spec"), "action"), "spec.action").value_or("ALLOW");
+  return ap;
+}
+
+}  // namespace meshfed

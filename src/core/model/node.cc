@@ -1,0 +1,207 @@
+#include "core/model/node.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace meshfed {
+namespace {
+
+bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> options) {
+  return std::find(options.begin(), options.end(), s) != options.end();
+}
+
+bool AllDigits(std::string_view s, bool (*pred)(char)) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), pred);
+}
+
+bool IsDec(char c) { return c >= '0' && c <= '9'; }
+bool IsDecOrUnderscore(char c) { return IsDec(c) || c == '_'; }
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool IsOct(char c) { return (c >= '0' && c <= '7') || c == '_'; }
+bool IsBin(char c) { return c == '0' || c == '1' || c == '_'; }
+
+bool LooksLikeInt(std::string_view s) {
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return AllDigits(s.substr(2), IsHex);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) return AllDigits(s.substr(2), IsOct);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) return AllDigits(s.substr(2), IsBin);
+  if (s.size() > 1 && s[0] == '0') return AllDigits(s.substr(1), IsOct);
+  return !s.empty() && IsDec(s[0]) && AllDigits(s, IsDecOrUnderscore);
+}
+
+bool LooksLikeFloat(std::string_view s) {
+  if (IsOneOf(s, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+                  ".nan", ".NaN", ".NAN"})) {
+    return true;
+  }
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  // [0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)? plus the JSON form 1e5.
+  size_t i = 0;
+  bool digits = false;
+  while (i < s.size() && IsDecOrUnderscore(s[i])) digits |= IsDec(s[i++]);
+  bool dot = false;
+  if (i < s.size() && s[i] == '.') {
+    dot = true;
+    ++i;
+    while (i < s.size() && IsDecOrUnderscore(s[i])) digits |= IsDec(s[i++]);
+  }
+  if (!digits) return false;
+  bool exponent = false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    exponent = true;
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t start = i;
+    while (i < s.size() && IsDec(s[i])) ++i;
+    if (i == start) return false;
+  }
+  return i == s.size() && (dot || exponent);
+}
+
+}  // namespace
+
+ScalarType ResolvePlainScalar(std::string_view text) {
+  if (IsOneOf(text, {"", "~", "null", "Null", "NULL"})) return ScalarType::Null;
+  if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes",
+                     "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})) {
+    return ScalarType::Bool;
+  }
+  if (LooksLikeInt(text)) return ScalarType::Int;
+  if (LooksLikeFloat(text)) return ScalarType::Float;
+  return ScalarType::String;
+}
+
+Node Node::Null(Position pos) {
+  Node n;
+  n.position_ = pos;
+  return n;
+}
+
+Node Node::String(std::string value, Position pos) {
+  Node n;
+  n.kind_ = Kind::Scalar;
+  n.style_ = Style::Quoted;
+  n.text_ = std::move(value);
+  n.position_ = pos;
+  return n;
+}
+
+Node Node::Plain(std::string text, Position pos) {
+  Node n;
+  n.kind_ = Kind::Scalar;
+  n.style_ = Style::Plain;
+  n.text_ = std::move(text);
+  n.position_ = pos;
+  return n;
+}
+
+Node Node::Int(int64_t value, Position pos) { return Plain(std::to_string(value), pos); }
+Node Node::Bool(bool value, Position pos) { return Plain(value ? "true" : "false", pos); }
+
+Node Node::Sequence(Position pos) {
+  Node n;
+  n.kind_ = Kind::Sequence;
+  n.position_ = pos;
+  return n;
+}
+
+Node Node::Mapping(Position pos) {
+  Node n;
+  n.kind_ = Kind::Mapping;
+  n.position_ = pos;
+  return n;
+}
+
+ScalarType Node::scalar_type() const {
+  if (kind_ == Kind::Null) return ScalarType::Null;
+  if (kind_ != Kind::Scalar) return ScalarType::String;
+  if (style_ == Style::Quoted) return ScalarType::String;
+  return ResolvePlainScalar(text_);
+}
+
+Node& Node::Append(Node item) {
+  items_.push_back(std::move(item));
+  return items_.back();
+}
+
+const Node* Node::Find(std::string_view key) const {
+  for (const MapEntry& e : entries_) {
+    if (e.key == key) return &e.value;
+  }
+  return nullptr;
+}
+
+Node* Node::Find(std::string_view key) {
+  for (MapEntry& e : entries_) {
+    if (e.key == key) return &e.value;
+  }
+  return nullptr;
+}
+
+Node& Node::Set(std::string_view key, Node value) {
+  if (Node* existing = Find(key)) {
+    *existing = std::move(value);
+    return *existing;
+  }
+  entries_.push_back(MapEntry{std::string(key), {}, std::move(value)});
+  return entries_.back().value;
+}
+
+bool Node::Erase(std::string_view key) {
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const MapEntry& e) { return e.key == key; });
+  if (it == entries_.end()) return false;
+  entries_.erase(it);
+  return true;
+}
+
+std::string_view Node::TypeName() const {
+  switch (kind_) {
+    case Kind::Null:
+      return "null";
+    case Kind::Sequence:
+      return "list";
+    case Kind::Mapping:
+      return "mapping";
+    case Kind::Scalar:
+      break;
+  }
+  switch (scalar_type()) {
+    case ScalarType::Null:
+      return "null";
+    case ScalarType::Bool:
+      return "boolean";
+    case ScalarType::Int:
+      return "integer";
+    case ScalarType::Float:
+      return "number";
+    case ScalarType::String:
+      return "string";
+  }
+  return "value";
+}
+
+bool operator==(const Node& a, const Node& b) {
+  if (a.kind_ != b.kind_) return false;
+  switch (a.kind_) {
+    case Node::Kind::Null:
+      return true;
+    case Node::Kind::Scalar:
+      return a.text_ == b.text_ && a.scalar_type() == b.scalar_type();
+    case Node::Kind::Sequence:
+      return a.items_ == b.items_;
+    case Node::Kind::Mapping:
+      if (a.entries_.size() != b.entries_.size()) return false;
+      for (size_t i = 0; i < a.entries_.size(); ++i) {
+        if (a.entries_[i].key != b.entries_[i].key || !(a.entries_[i].value == b.entries_[i].value)) {
+          return false;
+        }
+      }
+      return true;
+  }
+  return false;
+}
+
+}  // namespace meshfed

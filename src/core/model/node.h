@@ -1,0 +1,89 @@
+// A YAML/JSON value tree that remembers where every value came from.
+//
+// The codecs build it; typed views read it; the translator builds new trees for the objects it
+// generates. Scalars keep their source text and whether they were quoted, so a typed view can
+// tell the string "9080" from the number 9080 exactly as a Kubernetes API server would.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshfed {
+
+// 1-based line and column; 0 means "not from a file" (a generated value).
+struct Position {
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+// How a plain (unquoted) scalar resolves, following YAML 1.1 as read by sigs.k8s.io/yaml
+// (go-yaml v2), which is what kubectl uses: so `yes` is a boolean and `0777` is octal.
+enum class ScalarType : uint8_t { Null, Bool, Int, Float, String };
+ScalarType ResolvePlainScalar(std::string_view text);
+
+struct MapEntry;
+
+class Node {
+ public:
+  enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping };
+  enum class Style : uint8_t { Plain, Quoted };
+
+  Node() = default;
+  static Node Null(Position pos = {});
+  static Node String(std::string value, Position pos = {});  // always a string, quoted if needed
+  static Node Plain(std::string text, Position pos = {});    // resolves like unquoted YAML
+  static Node Int(int64_t value, Position pos = {});
+  static Node Bool(bool value, Position pos = {});
+  static Node Sequence(Position pos = {});
+  static Node Mapping(Position pos = {});
+
+  Kind kind() const { return kind_; }
+  Position position() const { return position_; }
+  bool IsNull() const { return kind_ == Kind::Null; }
+  bool IsScalar() const { return kind_ == Kind::Scalar; }
+  bool IsSequence() const { return kind_ == Kind::Sequence; }
+  bool IsMapping() const { return kind_ == Kind::Mapping; }
+
+  // Scalars.
+  const std::string& text() const { return text_; }
+  Style style() const { return style_; }
+  ScalarType scalar_type() const;  // Null for null nodes; String for quoted scalars
+  bool IsString() const { return IsScalar() && scalar_type() == ScalarType::String; }
+
+  // Sequences.
+  const std::vector<Node>& items() const { return items_; }
+  std::vector<Node>& items() { return items_; }
+  Node& Append(Node item);
+
+  // Mappings keep insertion order (emitters write keys in this order).
+  const std::vector<MapEntry>& entries() const { return entries_; }
+  std::vector<MapEntry>& entries() { return entries_; }
+  const Node* Find(std::string_view key) const;
+  Node* Find(std::string_view key);
+  // Sets key to value, replacing an existing entry in place or appending a new one.
+  Node& Set(std::string_view key, Node value);
+  bool Erase(std::string_view key);
+
+  // A short name for error messages: "string", "integer", "mapping", ...
+  std::string_view TypeName() const;
+
+  friend bool operator==(const Node& a, const Node& b);  // value equality, positions ignored
+
+ private:
+  Kind kind_ = Kind::Null;
+  Style style_ = Style::Plain;
+  Position position_;
+  std::string text_;
+  std::vector<Node> items_;
+  std::vector<MapEntry> entries_;
+};
+
+struct MapEntry {
+  std::string key;
+  Position key_position;
+  Node value;
+};
+
+}  // namespace meshfed

@@ -1,0 +1,314 @@
+// Acceptor side (PRODUCT.md section 2; docs/data-plane.md): per bound local name, a selector-less
+// Service (DNS and a ClusterIP for the sidecar to capture), a mesh VirtualService for that name
+// that sets :authority to the exposed FQDN, and a ServiceEntry + DestinationRule that carry the
+// request to the donors' federation gateways with Istio mTLS and SNI = the exposed FQDN.
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/model/hosts.h"
+#include "core/translate/names.h"
+#include "core/translate/translate_internal.h"
+
+namespace meshfed::internal {
+namespace {
+
+void Fail(Binding& b, std::string reason, std::string message) {
+  b.ready = false;
+  b.reason = std::move(reason);
+  b.message = std::move(message);
+}
+
+void Warn(Context& ctx, const Binding& b, const char* code, const std::string& field,
+          const std::string& message) {
+  const Object& o = *b.policy->object;
+  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file, b.service->position,
+                                           o.Ref(b.acceptor->name), field, message});
+}
+
+bool ResolveBinding(Context& ctx, Binding& b) {
+  const RemoteEntry& remote = *b.remote;
+  const BoundService& svc = *b.service;
+  const Cluster* donor = ctx.fleet.Find(remote.cluster);
+  if (!donor) {
+    Fail(b, "UnknownCluster",
+         fmt::format("cluster `{}` is not a member of the fleet (no MeshCluster)", remote.cluster));
+    Warn(ctx, b, code::kUnknownCluster, remote.field + ".cluster", b.message);
+    return false;
+  }
+  Exposure* e = ctx.FindExposure(donor->name, b.donor_namespace, svc.name);
+  if (!e) {
+    Fail(b, "NotExposed",
+         fmt::format("cluster {} exposes no `{}` in namespace {}", donor->name, svc.name,
+                     b.donor_namespace));
+    Warn(ctx, b, code::kBindingProblem, svc.field + ".name", b.message);
+    return false;
+  }
+  b.exposure = e;
+  if (std::find(e->allowed_clusters.begin(), e->allowed_clusters.end(), b.acceptor->name) ==
+      e->allowed_clusters.end()) {
+    Fail(b, "NotExposedToThisCluster",
+         fmt::format("cluster {} exposes `{}` in namespace {} only to: {}", donor->name, svc.name,
+                     b.donor_namespace,
+                     e->allowed_clusters.empty() ? std::string("nobody")
+                                                 : fmt::format("{}", fmt::join(e->allowed_clusters, ", "))));
+    Warn(ctx, b, code::kBindingProblem, svc.field + ".name", b.message);
+    return false;
+  }
+  if (!e->generated) {
+    Fail(b, e->reason == "SubsetNotFound" ? "SubsetNotFound" : "NotExposed",
+         fmt::format("the exposure of `{}` in cluster {} is not in effect: {}", svc.name,
+                     donor->name, e->message));
+    Warn(ctx, b, code::kBindingProblem, svc.field + ".name", b.message);
+    return false;
+  }
+  // Ports: the local port(s) and the exposed port each carries.
+  if (svc.port) {
+    if (e->ports.size() == 1) {
+      b.ports.push_back({*svc.port, e->ports[0]});
+    } else if (std::find(e->ports.begin(), e->ports.end(), *svc.port) != e->ports.end()) {
+      b.ports.push_back({*svc.port, *svc.port});
+    } else {
+      Fail(b, "PortNotExposed",
+           fmt::format("`{}` is exposed on ports {}; with several exposed ports, `port` must be one "
+                       "of them",
+                       svc.name, fmt::join(e->ports, ", ")));
+      Warn(ctx, b, code::kBindingProblem, svc.field + ".port", b.message);
+      return false;
+    }
+  } else {
+    for (int p : e->ports) b.ports.push_back({p, p});
+  }
+  return true;
+}
+
+std::string Addresses(const Binding& b) {
+  const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
+  std::vector<std::string> out;
+  for (const std::string& a : gw.addresses) out.push_back(fmt::format("{}:{}", a, gw.port));
+  return fmt::format("{}", fmt::join(out, ", "));
+}
+
+// The objects for one local name, served by `group` (one binding, or several bindings of the same
+// exposed FQDN from different donors: their gateways are all endpoints).
+std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
+  const Binding& first = *group.front();
+  const Object& owner = *first.policy->object;
+  const std::string& ns = owner.namespace_;
+  const std::string& local = first.local_name;
+  const std::string& exposed_host = first.exposure->host;
+  const std::string internal_host = fmt::format("{}.{}.{}", local, ns, kInternalDomain);
+  const std::string name = GeneratedName({local});
+  const std::vector<std::pair<std::string, std::string>> notes = {
+      {std::string(kExposedHostAnnotation), exposed_host}};
+  const bool several_ports = first.ports.size() > 1;
+  auto port_name = [](int p) { return fmt::format("http-{}", p); };
+  std::vector<Node> objects;
+
+  // Service: DNS for <local>, <local>.<ns>, the FQDN; a ClusterIP the sidecar captures.
+  Node service = NewObject("v1", "Service", GeneratedMetadata(local, ns, owner, notes));
+  Node sspec = Node::Mapping();
+  Node sports = Node::Sequence();
+  for (const PortMapping& p : first.ports) {
+    Node port = Node::Mapping();
+    port.Set("name", Node::String(port_name(p.local_port)));
+    port.Set("port", Node::Int(p.local_port));
+    port.Set("protocol", Node::String("TCP"));
+    port.Set("targetPort", Node::Int(p.local_port));
+    sports.Append(std::move(port));
+  }
+  sspec.Set("ports", std::move(sports));
+  sspec.Set("type", Node::String("ClusterIP"));
+  service.Set("spec", std::move(sspec));
+  objects.push_back(std::move(service));
+
+  // ServiceEntry: the donors' federation gateways as endpoints of an internal host.
+  bool all_ip = true;
+  Node endpoints = Node::Sequence();
+  std::set<std::string> seen;
+  for (const Binding* b : group) {
+    const Cluster& donor = *b->exposure->donor;
+    const FederationGateway& gw = donor.mesh.federation_gateway;
+    for (const std::string& address : gw.addresses) {
+      if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
+      all_ip = all_ip && IsIpAddress(address);
+      Node ep = Node::Mapping();
+      ep.Set("address", Node::String(address));
+      Node labels = Node::Mapping();
+      labels.Set(kClusterAnnotation, Node::String(donor.name));
+      ep.Set("labels", std::move(labels));
+      Node ports = Node::Mapping();
+      for (const PortMapping& p : b->ports) ports.Set(port_name(p.local_port), Node::Int(gw.port));
+      ep.Set("ports", std::move(ports));
+      endpoints.Append(std::move(ep));
+    }
+  }
+  Node se = NewObject("networking.istio.io/v1", "ServiceEntry", GeneratedMetadata(name, ns, owner, notes));
+  Node sespec = Node::Mapping();
+  sespec.Set("hosts", StringList({internal_host}));
+  sespec.Set("location", Node::String("MESH_INTERNAL"));
+  Node seports = Node::Sequence();
+  for (const PortMapping& p : first.ports) {
+    Node port = Node::Mapping();
+    port.Set("number", Node::Int(p.local_port));
+    port.Set("name", Node::String(port_name(p.local_port)));
+    port.Set("protocol", Node::String("HTTP"));
+    seports.Append(std::move(port));
+  }
+  sespec.Set("ports", std::move(seports));
+  sespec.Set("resolution", Node::String(all_ip ? "STATIC" : "DNS"));
+  sespec.Set("endpoints", std::move(endpoints));
+  se.Set("spec", std::move(sespec));
+  objects.push_back(std::move(se));
+
+  // DestinationRule: Istio mTLS to the gateway, SNI = the exposed FQDN (selects its server).
+  Node dr = NewObject("networking.istio.io/v1", "DestinationRule", GeneratedMetadata(name, ns, owner, notes));
+  Node drspec = Node::Mapping();
+  drspec.Set("host", Node::String(internal_host));
+  Node tls = Node::Mapping();
+  tls.Set("mode", Node::String("ISTIO_MUTUAL"));
+  tls.Set("sni", Node::String(exposed_host));
+  Node policy = Node::Mapping();
+  policy.Set("tls", std::move(tls));
+  drspec.Set("trafficPolicy", std::move(policy));
+  dr.Set("spec", std::move(drspec));
+  objects.push_back(std::move(dr));
+
+  // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
+  // virtual host and the donor's own match rules see the name they were written for.
+  Node vs = NewObject("networking.istio.io/v1", "VirtualService", GeneratedMetadata(name, ns, owner, notes));
+  Node vspec = Node::Mapping();
+  vspec.Set("hosts", StringList({ServiceFqdn(local, ns)}));
+  Node http = Node::Sequence();
+  for (const PortMapping& p : first.ports) {
+    Node rule = Node::Mapping();
+    if (several_ports) {
+      Node block = Node::Mapping();
+      block.Set("port", Node::Int(p.local_port));
+      Node match = Node::Sequence();
+      match.Append(std::move(block));
+      rule.Set("match", std::move(match));
+    }
+    Node rewrite = Node::Mapping();
+    rewrite.Set("authority", Node::String(exposed_host));
+    rule.Set("rewrite", std::move(rewrite));
+    if (first.exposure->ports.size() > 1) {
+      Node set = Node::Mapping();
+      set.Set(kPortHeader, Node::String(std::to_string(p.exposed_port)));
+      Node request = Node::Mapping();
+      request.Set("set", std::move(set));
+      Node headers = Node::Mapping();
+      headers.Set("request", std::move(request));
+      rule.Set("headers", std::move(headers));
+    }
+    Node dest = Node::Mapping();
+    dest.Set("host", Node::String(internal_host));
+    dest.Set("port", PortNode(p.local_port));
+    Node rd = Node::Mapping();
+    rd.Set("destination", std::move(dest));
+    Node route = Node::Sequence();
+    route.Append(std::move(rd));
+    rule.Set("route", std::move(route));
+    http.Append(std::move(rule));
+  }
+  vspec.Set("http", std::move(http));
+  vs.Set("spec", std::move(vspec));
+  objects.push_back(std::move(vs));
+  return objects;
+}
+
+bool SamePorts(const Binding& a, const Binding& b) {
+  if (a.ports.size() != b.ports.size()) return false;
+  for (size_t i = 0; i < a.ports.size(); ++i) {
+    if (a.ports[i].local_port != b.ports[i].local_port ||
+        a.ports[i].exposed_port != b.ports[i].exposed_port) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void TranslateAcceptors(Context& ctx) {
+  size_t total = 0;
+  for (const Cluster& c : ctx.fleet.clusters) {
+    for (const RemoteServiceBinding& rsb : c.bindings) {
+      for (const RemoteEntry& r : rsb.remote) total += r.services.size();
+    }
+  }
+  ctx.bindings.reserve(total);
+  for (const Cluster& acceptor : ctx.fleet.clusters) {
+    // Bindings grouped by local name (namespace/name), oldest first.
+    std::vector<std::pair<std::string, std::vector<Binding*>>> groups;
+    for (const RemoteServiceBinding& rsb : acceptor.bindings) {
+      for (const RemoteEntry& remote : rsb.remote) {
+        for (const BoundService& svc : remote.services) {
+          Binding b;
+          b.acceptor = &acceptor;
+          b.policy = &rsb;
+          b.remote = &remote;
+          b.service = &svc;
+          b.local_name = svc.local_name();
+          b.donor_namespace = remote.namespace_;
+          ctx.bindings.push_back(std::move(b));
+          Binding& bound = ctx.bindings.back();
+          if (!ResolveBinding(ctx, bound)) continue;
+          std::string key = rsb.object->namespace_ + "/" + bound.local_name;
+          auto it = std::find_if(groups.begin(), groups.end(),
+                                 [&](const auto& g) { return g.first == key; });
+          if (it == groups.end()) {
+            groups.push_back({key, {&bound}});
+            continue;
+          }
+          const Binding& winner = *it->second.front();
+          if (winner.exposure->host == bound.exposure->host && SamePorts(winner, bound) &&
+              std::none_of(it->second.begin(), it->second.end(), [&](const Binding* other) {
+                return other->exposure->donor == bound.exposure->donor;
+              })) {
+            it->second.push_back(&bound);  // the same exposed name from another donor: HA
+            continue;
+          }
+          bound.conflict = true;
+          Fail(bound, "AliasConflict",
+               fmt::format("local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
+                           "in cluster {}",
+                           bound.local_name, winner.policy->object->namespace_,
+                           winner.policy->object->name, winner.service->field,
+                           winner.exposure->host, winner.exposure->donor->name));
+          Warn(ctx, bound, code::kBindingProblem, svc.field, bound.message);
+        }
+      }
+    }
+    for (auto& [key, group] : groups) {
+      std::vector<Node> objects = BuildObjects(group);
+      std::string who;
+      if (ctx.CollidesWithUserObject(acceptor, objects, who)) {
+        for (Binding* b : group) {
+          b->conflict = true;
+          Fail(*b, "AliasConflict",
+               fmt::format("{} exists and is not managed by meshfed; meshfed never overwrites it",
+                           who));
+          Warn(ctx, *b, code::kOwnershipConflict, b->service->field, b->message);
+        }
+        continue;
+      }
+      auto& out = ctx.generated[acceptor.name];
+      for (Node& o : objects) out.push_back(std::move(o));
+      for (Binding* b : group) {
+        b->ready = true;
+        b->reason = "Bound";
+        b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
+                                 b->policy->object->namespace_, b->exposure->host,
+                                 b->exposure->donor->name, Addresses(*b));
+        b->exposure
+            ->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
+                                         b->policy->object->name, b->local_name});
+      }
+    }
+  }
+}
+
+}  // namespace meshfed::internal

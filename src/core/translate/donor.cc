@@ -1,0 +1,566 @@
+// Donor side (PRODUCT.md section 2; docs/data-plane.md): per exposed name, a Gateway server that
+// terminates the federation mTLS, a gateway-bound VirtualService whose routes are the donor's own
+// mesh routes for that host, and an AuthorizationPolicy that admits only the listed clusters.
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/model/hosts.h"
+#include "core/translate/names.h"
+#include "core/translate/translate_internal.h"
+
+namespace meshfed::internal {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// "reviews.default.svc.cluster.local" -> the Service default/reviews of `cluster`, if any.
+const Service* ServiceForHost(const Cluster& cluster, std::string_view fqdn) {
+  std::string suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
+  if (fqdn.size() <= suffix.size() || fqdn.substr(fqdn.size() - suffix.size()) != suffix) {
+    return nullptr;
+  }
+  std::string_view rest = fqdn.substr(0, fqdn.size() - suffix.size());
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || rest.find('.', dot + 1) != std::string_view::npos) {
+    return nullptr;
+  }
+  return cluster.FindService(rest.substr(dot + 1), rest.substr(0, dot));
+}
+
+// The mesh VirtualServices that define `fqdn`, as a sidecar in `viewer_namespace` orders them
+// (Istio §3.2, SelectVirtualServices): VSs of the viewer's namespace exported privately to it,
+// then other namespaces' VSs exported to it by name, then VSs exported to "*"; each group in
+// creation order. On sidecars the first one wins and later ones are dropped (§3.3).
+std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster,
+                                                          std::string_view fqdn,
+                                                          std::string_view viewer_namespace) {
+  std::vector<const VirtualService*> groups[3];
+  for (const VirtualService& vs : cluster.virtual_services) {
+    if (!vs.BindsMesh()) continue;
+    const std::string& ns = vs.object->namespace_;
+    if (!ExportedTo(vs.export_to, ns, viewer_namespace)) continue;
+    bool defines = std::any_of(vs.hosts.begin(), vs.hosts.end(), [&](const std::string& h) {
+      return Lower(ResolveShortName(h, ns)) == fqdn;
+    });
+    if (!defines) continue;
+    bool is_public = vs.export_to.empty() ||
+                     std::find(vs.export_to.begin(), vs.export_to.end(), "*") != vs.export_to.end();
+    if (is_public) {
+      groups[2].push_back(&vs);
+    } else if (ns == viewer_namespace) {
+      groups[0].push_back(&vs);
+    } else {
+      groups[1].push_back(&vs);
+    }
+  }
+  std::vector<const VirtualService*> out;
+  for (auto& g : groups) out.insert(out.end(), g.begin(), g.end());  // already in creation order
+  return out;
+}
+
+// Subsets of `fqdn` that a proxy in `viewer_namespace` can use (Istio §4, PushContext
+// destinationRule): DRs of the viewer's namespace first, then the service's namespace, then the
+// root namespace, each only if exported to the viewer; DRs of one namespace merge their subsets.
+std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std::string_view fqdn,
+                                                    std::string_view service_namespace,
+                                                    std::string_view viewer_namespace) {
+  const std::string_view order[] = {viewer_namespace, service_namespace, "istio-system"};
+  for (std::string_view ns : order) {
+    std::optional<std::set<std::string>> found;
+    for (const DestinationRule& dr : cluster.destination_rules) {
+      if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
+      if (Lower(ResolveShortName(dr.host, ns)) != fqdn) continue;
+      if (!ExportedTo(dr.export_to, ns, viewer_namespace)) continue;
+      if (!found) found.emplace();
+      for (const Subset& s : dr.subsets) found->insert(s.name);
+    }
+    if (found) return found;
+  }
+  return std::nullopt;
+}
+
+struct Compiled {
+  Node http = Node::Sequence();
+  std::vector<std::string> notes;          // what was not carried, and why
+  std::vector<std::string> missing_subsets;  // host+subset the gateway cannot resolve
+};
+
+class RouteCompiler {
+ public:
+  RouteCompiler(const Cluster& donor, std::string gateway_namespace, std::vector<int> ports)
+      : donor_(donor), gateway_namespace_(std::move(gateway_namespace)), ports_(std::move(ports)) {}
+
+  // The donor VS's http rules as the federation gateway must run them for a caller of `port`:
+  // only what a sidecar in the donor would apply (mesh-bound match blocks; `port` matches
+  // evaluated statically against the service port, as on a sidecar's listener), destinations
+  // made explicit (FQDN hosts, ports), and, with several exposed ports, a header condition that
+  // tells them apart at the gateway's single listener.
+  void AddVirtualService(const VirtualService& vs, Compiled& out) {
+    const std::string& ns = vs.object->namespace_;
+    std::set<std::string> noted;
+    for (int port : ports_) {
+      const auto& rules = vs.http->items();
+      for (size_t i = 0; i < rules.size(); ++i) {
+        const Node& rule = rules[i];
+        if (!rule.IsMapping()) continue;
+        std::string rule_name = fmt::format("{} spec.http[{}]", vs.object->name, i);
+        if (rule.Find("delegate")) {
+          Note(noted, out, fmt::format("{}: delegation is not carried to the federation gateway; "
+                                       "its requests from remote callers get 404 NR",
+                                       rule_name));
+          continue;
+        }
+        Node copy = rule;
+        const Node* match = rule.Find("match");
+        Node blocks = Node::Sequence();
+        bool had_blocks = match && match->IsSequence() && !match->items().empty();
+        if (had_blocks) {
+          for (size_t j = 0; j < match->items().size(); ++j) {
+            const Node& block = match->items()[j];
+            if (!block.IsMapping()) continue;
+            if (const Node* gws = block.Find("gateways"); gws && gws->IsSequence()) {
+              bool mesh = std::any_of(gws->items().begin(), gws->items().end(),
+                                      [](const Node& g) { return g.text() == "mesh"; });
+              if (!mesh) continue;  // applies to other gateways only, never to sidecars
+            }
+            if (block.Find("sourceLabels") || block.Find("sourceNamespace")) {
+              Note(noted, out,
+                   fmt::format("{}.match[{}]: sourceLabels/sourceNamespace select donor workloads; "
+                               "remote callers are not donor workloads, so this block is left out",
+                               rule_name, j));
+              continue;
+            }
+            if (const Node* p = block.Find("port"); p && p->IsScalar() && p->text() != std::to_string(port)) {
+              continue;  // static: dropped on listener `port`
+            }
+            Node b = block;
+            b.Erase("gateways");
+            b.Erase("port");
+            AddPortCondition(b, port);
+            blocks.Append(std::move(b));
+          }
+          if (blocks.items().empty()) continue;  // every block filtered: the rule is gone
+        } else if (ports_.size() > 1) {
+          Node b = Node::Mapping();
+          AddPortCondition(b, port);
+          blocks.Append(std::move(b));
+        }
+        Node rebuilt = Node::Mapping();
+        if (const Node* name = rule.Find("name")) rebuilt.Set("name", *name);
+        if (!blocks.items().empty()) rebuilt.Set("match", std::move(blocks));
+        for (const MapEntry& e : copy.entries()) {
+          if (e.key == "name" || e.key == "match") continue;
+          rebuilt.Set(e.key, e.value);
+        }
+        FixDestinations(rebuilt, ns, port, out);
+        out.http.Append(std::move(rebuilt));
+      }
+    }
+  }
+
+  // No VirtualService: what a sidecar does by default, a route to the service (or to the pinned
+  // subset) on each exposed port.
+  void AddPlainRoute(const std::string& service_host, const std::string& subset, Compiled& out) {
+    for (int port : ports_) {
+      Node rule = Node::Mapping();
+      if (ports_.size() > 1) {
+        Node b = Node::Mapping();
+        AddPortCondition(b, port);
+        Node blocks = Node::Sequence();
+        blocks.Append(std::move(b));
+        rule.Set("match", std::move(blocks));
+      }
+      Node dest = Node::Mapping();
+      dest.Set("host", Node::String(service_host));
+      if (!subset.empty()) dest.Set("subset", Node::String(subset));
+      dest.Set("port", PortNode(port));
+      Node wrapper = Node::Mapping();
+      wrapper.Set("destination", std::move(dest));
+      Node route = Node::Sequence();
+      route.Append(std::move(wrapper));
+      rule.Set("route", std::move(route));
+      CheckSubset(service_host, subset, out);
+      out.http.Append(std::move(rule));
+    }
+  }
+
+ private:
+  static void Note(std::set<std::string>& noted, Compiled& out, std::string note) {
+    if (noted.insert(note).second) out.notes.push_back(std::move(note));
+  }
+
+  void AddPortCondition(Node& block, int port) const {
+    if (ports_.size() <= 1) return;
+    Node* headers = block.Find("headers");
+    if (!headers || !headers->IsMapping()) headers = &block.Set("headers", Node::Mapping());
+    Node exact = Node::Mapping();
+    exact.Set("exact", Node::String(std::to_string(port)));
+    headers->Set(kPortHeader, std::move(exact));
+  }
+
+  void CheckSubset(const std::string& host, const std::string& subset, Compiled& out) {
+    if (subset.empty()) return;
+    const Service* svc = ServiceForHost(donor_, host);
+    std::string service_ns = svc ? svc->object->namespace_ : std::string();
+    auto subsets = VisibleSubsets(donor_, host, service_ns, gateway_namespace_);
+    if (!subsets || !subsets->count(subset)) {
+      std::string key = host + "+" + subset;
+      if (std::find(out.missing_subsets.begin(), out.missing_subsets.end(), key) ==
+          out.missing_subsets.end()) {
+        out.missing_subsets.push_back(key);
+      }
+    }
+  }
+
+  void FixDestination(Node& dest, const std::string& ns, int port, Compiled& out) {
+    Node* host = dest.Find("host");
+    if (!host || !host->IsScalar()) return;
+    std::string fqdn = ResolveShortName(host->text(), ns);
+    *host = Node::String(fqdn);
+    if (!dest.Find("port")) {
+      const Service* svc = ServiceForHost(donor_, fqdn);
+      int chosen = svc && svc->ports.size() == 1 ? svc->ports[0].port : port;
+      dest.Set("port", PortNode(chosen));
+    }
+    if (const Node* subset = dest.Find("subset"); subset && subset->IsScalar()) {
+      CheckSubset(fqdn, subset->text(), out);
+    }
+  }
+
+  void FixDestinations(Node& rule, const std::string& ns, int port, Compiled& out) {
+    if (Node* route = rule.Find("route"); route && route->IsSequence()) {
+      for (Node& rd : route->items()) {
+        if (Node* dest = rd.Find("destination"); dest && dest->IsMapping()) {
+          FixDestination(*dest, ns, port, out);
+        }
+      }
+    }
+    if (Node* mirror = rule.Find("mirror"); mirror && mirror->IsMapping()) {
+      FixDestination(*mirror, ns, port, out);
+    }
+    if (Node* mirrors = rule.Find("mirrors"); mirrors && mirrors->IsSequence()) {
+      for (Node& m : mirrors->items()) {
+        if (Node* dest = m.Find("destination"); dest && dest->IsMapping()) {
+          FixDestination(*dest, ns, port, out);
+        }
+      }
+    }
+  }
+
+  const Cluster& donor_;
+  std::string gateway_namespace_;
+  std::vector<int> ports_;
+};
+
+// Ports a donation alias (a VS with no Service of its own) serves: those its routes name, or the
+// only port of each service it routes to.
+std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
+  std::set<int> ports;
+  if (!vs.http) return {};
+  for (const Node& rule : vs.http->items()) {
+    const Node* route = rule.IsMapping() ? rule.Find("route") : nullptr;
+    if (!route || !route->IsSequence()) continue;
+    for (const Node& rd : route->items()) {
+      const Node* dest = rd.IsMapping() ? rd.Find("destination") : nullptr;
+      if (!dest || !dest->IsMapping()) continue;
+      const Node* port = dest->Find("port");
+      const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
+      if (number && number->IsScalar() && number->scalar_type() == ScalarType::Int) {
+        ports.insert(std::stoi(number->text()));
+        continue;
+      }
+      const Node* host = dest->Find("host");
+      if (!host || !host->IsScalar()) continue;
+      const Service* svc = ServiceForHost(donor, ResolveShortName(host->text(), vs.object->namespace_));
+      if (svc && svc->ports.size() == 1) ports.insert(svc->ports[0].port);
+    }
+  }
+  return {ports.begin(), ports.end()};
+}
+
+void Fail(Exposure& e, std::string reason, std::string message) {
+  e.ready = false;
+  e.reason = std::move(reason);
+  e.message = std::move(message);
+}
+
+std::string Describe(const Object& o) { return fmt::format("{} {}/{}", o.kind, o.namespace_, o.name); }
+
+void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& field,
+          std::string message) {
+  const Object& o = *e.policy->object;
+  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file, e.entry->position,
+                                           o.Ref(e.donor->name), field, std::move(message)});
+}
+
+void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure*>& claimed) {
+  const Cluster& donor = *e.donor;
+  const ExposedEntry& entry = *e.entry;
+  const Object& sep = *e.policy->object;
+  const FederationGateway& gw = donor.mesh.federation_gateway;
+
+  // Who may bind it.
+  for (const std::string& c : entry.clusters) {
+    if (c == "*") {
+      for (const Cluster& other : ctx.fleet.clusters) {
+        if (other.name != donor.name) e.allowed_clusters.push_back(other.name);
+      }
+    } else if (ctx.fleet.Find(c) == nullptr) {
+      Warn(ctx, e, code::kUnknownCluster, entry.field + ".clusters",
+           fmt::format("cluster `{}` is not a member of the fleet (no MeshCluster); it is ignored",
+                       c));
+    } else if (c != donor.name) {
+      e.allowed_clusters.push_back(c);
+    }
+  }
+  std::sort(e.allowed_clusters.begin(), e.allowed_clusters.end());
+  e.allowed_clusters.erase(std::unique(e.allowed_clusters.begin(), e.allowed_clusters.end()),
+                           e.allowed_clusters.end());
+
+  // Oldest claim on an exposed name wins (SEPs in creation order, entries in order).
+  auto [it, first] = claimed.emplace(e.exposed_name, &e);
+  if (!first) {
+    const Exposure& winner = *it->second;
+    e.conflict = true;
+    Fail(e, "Conflict",
+         fmt::format("exposed name `{}` is already published by ServiceExpositionPolicy {}/{} {}",
+                     e.exposed_name, winner.policy->object->namespace_, winner.policy->object->name,
+                     winner.entry->field));
+    Warn(ctx, e, code::kExposureConflict, entry.field, e.message);
+    return;
+  }
+  if (e.allowed_clusters.empty()) {
+    Fail(e, "UnknownCluster",
+         "no cluster listed in `clusters` is another member of the fleet, so nobody may bind it");
+    return;
+  }
+
+  // What the exposed name routes with.
+  const std::string service_host = ServiceFqdn(entry.name, e.namespace_);
+  const Service* service = donor.FindService(e.namespace_, entry.name);
+  std::vector<const VirtualService*> vss;
+  if (entry.subset.empty()) vss = MeshVirtualServicesFor(donor, service_host, e.namespace_);
+  const VirtualService* vs = vss.empty() ? nullptr : vss.front();
+  if (!vs && !service) {
+    Fail(e, "NotFound",
+         fmt::format("`{}` matches no Service and no VirtualService host in namespace {} of "
+                     "cluster {}; nothing is exposed",
+                     entry.name, e.namespace_, donor.name));
+    Warn(ctx, e, code::kExposedNameNotFound, entry.field + ".name", e.message);
+    return;
+  }
+  if (!entry.subset.empty() && !service) {
+    Fail(e, "NotFound",
+         fmt::format("`subset` pins a subset of the Service `{}`, but namespace {} of cluster {} "
+                     "has no such Service",
+                     entry.name, e.namespace_, donor.name));
+    Warn(ctx, e, code::kExposedNameNotFound, entry.field + ".name", e.message);
+    return;
+  }
+
+  // Ports.
+  if (service) {
+    for (const ServicePort& p : service->ports) {
+      if (entry.port && p.port != *entry.port) continue;
+      if (!p.CarriesHttp()) continue;
+      e.ports.push_back(p.port);
+    }
+    if (entry.port && e.ports.empty()) {
+      bool exists = std::any_of(service->ports.begin(), service->ports.end(),
+                                [&](const ServicePort& p) { return p.port == *entry.port; });
+      Fail(e, exists ? "UnsupportedProtocol" : "PortNotFound",
+           exists ? fmt::format("port {} of Service {}/{} is not an HTTP port; federation routes "
+                                "HTTP only",
+                                *entry.port, e.namespace_, entry.name)
+                  : fmt::format("Service {}/{} has no port {}", e.namespace_, entry.name, *entry.port));
+      Warn(ctx, e, code::kInvalidValue, entry.field + ".port", e.message);
+      return;
+    }
+  } else if (entry.port) {
+    e.ports.push_back(*entry.port);
+  } else {
+    e.ports = PortsOfRoutes(donor, *vs);
+  }
+  std::sort(e.ports.begin(), e.ports.end());
+  if (e.ports.empty()) {
+    Fail(e, "PortNotFound",
+         "cannot tell which port to expose: no HTTP port on the Service and none named by the "
+         "VirtualService's destinations; set `port`");
+    Warn(ctx, e, code::kInvalidValue, entry.field, e.message);
+    return;
+  }
+
+  // Routes.
+  Compiled compiled;
+  RouteCompiler compiler(donor, gw.namespace_, e.ports);
+  if (vs) {
+    e.target = Describe(*vs->object);
+    compiler.AddVirtualService(*vs, compiled);
+    if (vss.size() > 1) {
+      compiled.notes.push_back(fmt::format(
+          "{} VirtualServices define host {}; as on sidecars the oldest, {}, is the one used "
+          "(IST0109)",
+          vss.size(), service_host, Describe(*vs->object)));
+    }
+    if (compiled.http.items().empty() && service) {
+      // Static filtering removed every route: Istio then ignores the VS (default route).
+      compiled.notes.push_back(fmt::format("no route of {} applies to sidecars; the service's "
+                                           "default route is used, as Istio does",
+                                           Describe(*vs->object)));
+      e.target = Describe(*service->object);
+      compiler.AddPlainRoute(service_host, "", compiled);
+    }
+  } else {
+    e.target = Describe(*service->object);
+    if (!entry.subset.empty()) e.target += fmt::format(" subset {}", entry.subset);
+    compiler.AddPlainRoute(service_host, entry.subset, compiled);
+  }
+  if (compiled.http.items().empty()) {
+    Fail(e, "NoRoutes",
+         fmt::format("no route of {} applies to mesh callers, so remote callers would get 404",
+                     e.target));
+    Warn(ctx, e, code::kRouteNotCarried, entry.field, e.message);
+    return;
+  }
+  for (const std::string& note : compiled.notes) {
+    Warn(ctx, e, code::kRouteNotCarried, entry.field, note);
+  }
+  if (!entry.subset.empty() && !compiled.missing_subsets.empty()) {
+    Fail(e, "SubsetNotFound",
+         fmt::format("subset `{}` of {} is not defined in any DestinationRule the federation "
+                     "gateway (namespace {}) can see",
+                     entry.subset, service_host, gw.namespace_));
+    Warn(ctx, e, code::kSubsetNotFound, entry.field + ".subset", e.message);
+    return;
+  }
+
+  // The objects.
+  const std::string name = GeneratedName({e.exposed_name, e.namespace_});
+  const std::vector<std::pair<std::string, std::string>> notes = {
+      {std::string(kExposedHostAnnotation), e.host}};
+  std::vector<Node> objects;
+
+  Node server = Node::Mapping();
+  Node port = Node::Mapping();
+  port.Set("number", Node::Int(gw.port));
+  port.Set("name", Node::String("https-meshfed"));
+  port.Set("protocol", Node::String("HTTPS"));
+  server.Set("port", std::move(port));
+  server.Set("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
+  Node tls = Node::Mapping();
+  tls.Set("mode", Node::String("ISTIO_MUTUAL"));
+  server.Set("tls", std::move(tls));
+  Node gateway = NewObject("networking.istio.io/v1", "Gateway",
+                           GeneratedMetadata(name, gw.namespace_, sep, notes));
+  Node gspec = Node::Mapping();
+  Node selector = Node::Mapping();
+  for (const auto& [k, v] : gw.selector) selector.Set(k, Node::String(v));
+  gspec.Set("selector", selector);
+  Node servers = Node::Sequence();
+  servers.Append(std::move(server));
+  gspec.Set("servers", std::move(servers));
+  gateway.Set("spec", std::move(gspec));
+  objects.push_back(std::move(gateway));
+
+  Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
+                         GeneratedMetadata(name, gw.namespace_, sep, notes));
+  Node vspec = Node::Mapping();
+  vspec.Set("hosts", StringList({e.host}));
+  vspec.Set("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
+  vspec.Set("exportTo", StringList({"."}));
+  vspec.Set("http", std::move(compiled.http));
+  vsobj.Set("spec", std::move(vspec));
+  objects.push_back(std::move(vsobj));
+
+  Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy",
+                      GeneratedMetadata(name, gw.namespace_, sep, notes));
+  Node aspec = Node::Mapping();
+  Node match_labels = Node::Mapping();
+  match_labels.Set("matchLabels", selector);
+  aspec.Set("selector", std::move(match_labels));
+  aspec.Set("action", Node::String("ALLOW"));
+  std::vector<std::string> principals;
+  for (const std::string& c : e.allowed_clusters) {
+    principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
+  }
+  Node source = Node::Mapping();
+  source.Set("principals", StringList(principals));
+  Node from_item = Node::Mapping();
+  from_item.Set("source", std::move(source));
+  Node from = Node::Sequence();
+  from.Append(std::move(from_item));
+  Node operation = Node::Mapping();
+  operation.Set("hosts", StringList({e.host, e.host + ":*"}));
+  Node to_item = Node::Mapping();
+  to_item.Set("operation", std::move(operation));
+  Node to = Node::Sequence();
+  to.Append(std::move(to_item));
+  Node rule = Node::Mapping();
+  rule.Set("from", std::move(from));
+  rule.Set("to", std::move(to));
+  Node rules = Node::Sequence();
+  rules.Append(std::move(rule));
+  aspec.Set("rules", std::move(rules));
+  ap.Set("spec", std::move(aspec));
+  objects.push_back(std::move(ap));
+
+  std::string who;
+  if (ctx.CollidesWithUserObject(donor, objects, who)) {
+    e.conflict = true;
+    Fail(e, "Conflict",
+         fmt::format("{} exists and is not managed by meshfed; meshfed never overwrites it", who));
+    Warn(ctx, e, code::kOwnershipConflict, entry.field, e.message);
+    return;
+  }
+  auto& out = ctx.generated[donor.name];
+  for (Node& o : objects) out.push_back(std::move(o));
+  e.generated = true;
+  if (!compiled.missing_subsets.empty()) {
+    std::string list;
+    for (const std::string& s : compiled.missing_subsets) list += (list.empty() ? "" : ", ") + s;
+    Fail(e, "SubsetNotFound",
+         fmt::format("routes of {} name subsets the federation gateway (namespace {}) cannot see: "
+                     "{}; those requests get 503 NC",
+                     e.target, gw.namespace_, list));
+    Warn(ctx, e, code::kSubsetNotFound, entry.field, e.message);
+    return;
+  }
+  e.ready = true;
+  e.reason = "Exposed";
+  e.message = fmt::format("{} routes with {} on port(s) {}", e.host, e.target,
+                          fmt::join(e.ports, ", "));
+}
+
+}  // namespace
+
+void TranslateDonors(Context& ctx) {
+  size_t total = 0;
+  for (const Cluster& c : ctx.fleet.clusters) {
+    for (const ServiceExpositionPolicy& sep : c.expositions) total += sep.exposed.size();
+  }
+  ctx.exposures.reserve(total);  // bindings keep pointers to exposures
+  for (const Cluster& donor : ctx.fleet.clusters) {
+    std::map<std::string, std::map<std::string, const Exposure*>> claimed;  // by namespace
+    for (const ServiceExpositionPolicy& sep : donor.expositions) {
+      for (const ExposedEntry& entry : sep.exposed) {
+        Exposure e;
+        e.donor = &donor;
+        e.policy = &sep;
+        e.entry = &entry;
+        e.namespace_ = sep.object->namespace_;
+        e.exposed_name = entry.exposed_name();
+        e.host = ServiceFqdn(e.exposed_name, e.namespace_);
+        ctx.exposures.push_back(std::move(e));
+        ExposeEntry(ctx, ctx.exposures.back(), claimed[sep.object->namespace_]);
+      }
+    }
+  }
+}
+
+}  // namespace meshfed::internal

@@ -1,0 +1,73 @@
+#include "core/translate/names.h"
+
+#include <cstdint>
+
+#include <fmt/format.h>
+
+namespace meshfed {
+
+std::string ShortHash(const std::vector<std::string_view>& parts) {
+  uint32_t h = 2166136261u;
+  bool first = true;
+  for (std::string_view p : parts) {
+    if (!first) {
+      h ^= static_cast<uint8_t>('/');
+      h *= 16777619u;
+    }
+    first = false;
+    for (char c : p) {
+      h ^= static_cast<uint8_t>(c);
+      h *= 16777619u;
+    }
+  }
+  return fmt::format("{:08x}", h);
+}
+
+std::string GeneratedName(const std::vector<std::string_view>& parts) {
+  std::string hash = ShortHash(parts);
+  std::string base = "meshfed";
+  for (std::string_view p : parts) {
+    base += '-';
+    base += p;
+  }
+  const size_t room = 63 - 1 - hash.size();
+  if (base.size() > room) base.resize(room);
+  while (!base.empty() && (base.back() == '-' || base.back() == '.')) base.pop_back();
+  return base + "-" + hash;
+}
+
+std::string LabelValue(std::string_view value) {
+  if (value.size() <= 63) return std::string(value);
+  std::string hash = ShortHash({value});
+  std::string cut(value.substr(0, 63 - 1 - hash.size()));
+  while (!cut.empty() && !std::isalnum(static_cast<unsigned char>(cut.back()))) cut.pop_back();
+  return cut + "-" + hash;
+}
+
+Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
+                       const std::vector<std::pair<std::string, std::string>>& annotations) {
+  Node meta = Node::Mapping();
+  meta.Set("name", Node::String(name));
+  if (!namespace_.empty()) meta.Set("namespace", Node::String(namespace_));
+  Node labels = Node::Mapping();
+  labels.Set(kManagedByLabel, Node::String(std::string(kManagedByValue)));
+  labels.Set(kOwnerKindLabel, Node::String(owner.kind));
+  labels.Set(kOwnerNameLabel, Node::String(LabelValue(owner.name)));
+  labels.Set(kOwnerNamespaceLabel, Node::String(owner.namespace_));
+  meta.Set("labels", std::move(labels));
+  Node notes = Node::Mapping();
+  notes.Set(kOwnerAnnotation, Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
+  for (const auto& [k, v] : annotations) notes.Set(k, Node::String(v));
+  meta.Set("annotations", std::move(notes));
+  return meta;
+}
+
+Node NewObject(std::string_view api_version, std::string_view kind, Node metadata) {
+  Node o = Node::Mapping();
+  o.Set("apiVersion", Node::String(std::string(api_version)));
+  o.Set("kind", Node::String(std::string(kind)));
+  o.Set("metadata", std::move(metadata));
+  return o;
+}
+
+}  // namespace meshfed

@@ -1,0 +1,41 @@
+// Deterministic, collision-free names and the ownership metadata on every generated object.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model/node.h"
+#include "core/model/object.h"
+
+namespace meshfed {
+
+inline constexpr std::string_view kOwnerKindLabel = "multicluster.istio.io/owner-kind";
+inline constexpr std::string_view kOwnerNamespaceLabel = "multicluster.istio.io/owner-namespace";
+inline constexpr std::string_view kOwnerNameLabel = "multicluster.istio.io/owner-name";
+inline constexpr std::string_view kOwnerAnnotation = "multicluster.istio.io/owner";
+inline constexpr std::string_view kExposedHostAnnotation = "multicluster.istio.io/exposed-host";
+inline constexpr std::string_view kClusterAnnotation = "multicluster.istio.io/cluster";
+// Acceptor -> donor gateway: which exposed port a request is for, when an exposure has several.
+inline constexpr std::string_view kPortHeader = "x-meshfed-port";
+// Host of the acceptor-side ServiceEntry that stands for the donors' federation gateways.
+inline constexpr std::string_view kInternalDomain = "meshfed.internal";
+
+// 32-bit FNV-1a of the parts joined by '/', as 8 hex digits.
+std::string ShortHash(const std::vector<std::string_view>& parts);
+
+// "meshfed-<parts joined by '-'>-<hash of the parts>", cut to a DNS label (63 characters). The
+// hash makes the name collision-free: `a-b`+`c` and `a`+`b-c` read alike but hash differently.
+std::string GeneratedName(const std::vector<std::string_view>& parts);
+
+// A label value (at most 63 characters): the value itself, or a cut prefix plus its hash.
+std::string LabelValue(std::string_view value);
+
+// metadata for a generated object owned by `owner` (a SEP or RSB).
+Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
+                       const std::vector<std::pair<std::string, std::string>>& annotations = {});
+
+// Starts an object: apiVersion, kind, metadata.
+Node NewObject(std::string_view api_version, std::string_view kind, Node metadata);
+
+}  // namespace meshfed

@@ -1,0 +1,178 @@
+// Two-sided status (PRODUCT.md 1.4): conditions in the metav1.Condition shape plus per-entry
+// detail. The donor's SEP lists who bound each exposed name; the RSB lists where each service
+// resolved and why it is not ready. No timestamps: render output is byte-for-byte deterministic
+// (the controller adds lastTransitionTime when it writes status).
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/translate/names.h"
+#include "core/translate/translate_internal.h"
+
+namespace meshfed::internal {
+namespace {
+
+Node Condition(std::string_view type, bool status, std::string_view reason, std::string message,
+               const Object& owner) {
+  Node c = Node::Mapping();
+  c.Set("type", Node::String(std::string(type)));
+  c.Set("status", Node::String(status ? "True" : "False"));
+  if (const Node* meta = owner.metadata()) {
+    if (const Node* gen = meta->Find("generation"); gen && gen->IsScalar()) {
+      c.Set("observedGeneration", Node::Plain(gen->text()));
+    }
+  }
+  c.Set("reason", Node::String(std::string(reason)));
+  c.Set("message", Node::String(std::move(message)));
+  return c;
+}
+
+Node StatusObject(const Object& owner, const std::string& cluster) {
+  Node meta = Node::Mapping();
+  meta.Set("name", Node::String(owner.name));
+  meta.Set("namespace", Node::String(owner.namespace_));
+  Node annotations = Node::Mapping();
+  annotations.Set(kClusterAnnotation, Node::String(cluster));
+  meta.Set("annotations", std::move(annotations));
+  return NewObject(owner.api_version, owner.kind, std::move(meta));
+}
+
+void SetObservedGeneration(Node& status, const Object& owner) {
+  if (const Node* meta = owner.metadata()) {
+    if (const Node* gen = meta->Find("generation"); gen && gen->IsScalar()) {
+      status.Set("observedGeneration", Node::Plain(gen->text()));
+    }
+  }
+}
+
+Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflicts,
+                std::string_view what, std::string_view ready_reason,
+                const std::string& first_problem) {
+  Node conditions = Node::Sequence();
+  conditions.Append(Condition("Accepted", true, "Accepted",
+                              fmt::format("{} {} read without errors", total, what), owner));
+  bool all_ready = ready == total;
+  conditions.Append(Condition(
+      "Ready", all_ready, all_ready ? ready_reason : "NotAllReady",
+      all_ready ? fmt::format("all {} {} in effect", total, what)
+                : fmt::format("{} of {} {} in effect; first problem: {}", ready, total, what,
+                              first_problem),
+      owner));
+  conditions.Append(Condition("Conflict", conflicts > 0, conflicts > 0 ? "Conflict" : "NoConflict",
+                              conflicts > 0 ? fmt::format("{} of {} {} conflict", conflicts, total, what)
+                                            : std::string("no conflicts"),
+                              owner));
+  return conditions;
+}
+
+}  // namespace
+
+void BuildStatuses(Context& ctx) {
+  for (const Cluster& cluster : ctx.fleet.clusters) {
+    for (const ServiceExpositionPolicy& sep : cluster.expositions) {
+      const Object& owner = *sep.object;
+      Node entries = Node::Sequence();
+      size_t total = 0, ready = 0, conflicts = 0;
+      std::string first_problem;
+      for (const Exposure& e : ctx.exposures) {
+        if (e.policy != &sep) continue;
+        ++total;
+        ready += e.ready ? 1 : 0;
+        conflicts += e.conflict ? 1 : 0;
+        if (!e.ready && first_problem.empty()) {
+          first_problem = fmt::format("{}: {}", e.exposed_name, e.reason);
+        }
+        Node n = Node::Mapping();
+        n.Set("name", Node::String(e.entry->name));
+        n.Set("exposedName", Node::String(e.exposed_name));
+        n.Set("host", Node::String(e.host));
+        if (!e.target.empty()) n.Set("target", Node::String(e.target));
+        if (!e.ports.empty()) {
+          Node ports = Node::Sequence();
+          for (int p : e.ports) ports.Append(Node::Int(p));
+          n.Set("ports", std::move(ports));
+        }
+        n.Set("allowedClusters", StringList(e.allowed_clusters));
+        n.Set("ready", Node::Bool(e.ready));
+        n.Set("reason", Node::String(e.reason));
+        n.Set("message", Node::String(e.message));
+        Node bound = Node::Sequence();
+        std::vector<BoundBy> sorted = e.bound_by;
+        std::sort(sorted.begin(), sorted.end(), [](const BoundBy& a, const BoundBy& b) {
+          return std::tie(a.cluster, a.namespace_, a.binding, a.local_name) <
+                 std::tie(b.cluster, b.namespace_, b.binding, b.local_name);
+        });
+        for (const BoundBy& b : sorted) {
+          Node item = Node::Mapping();
+          item.Set("cluster", Node::String(b.cluster));
+          item.Set("namespace", Node::String(b.namespace_));
+          item.Set("binding", Node::String(b.binding));
+          item.Set("localName", Node::String(b.local_name));
+          bound.Append(std::move(item));
+        }
+        n.Set("boundBy", std::move(bound));
+        entries.Append(std::move(n));
+      }
+      Node status = Node::Mapping();
+      SetObservedGeneration(status, owner);
+      status.Set("conditions", Conditions(owner, total, ready, conflicts, "exposed names",
+                                          "AllExposed", first_problem));
+      status.Set("exposed", std::move(entries));
+      Node obj = StatusObject(owner, cluster.name);
+      obj.Set("status", std::move(status));
+      ctx.out.statuses.push_back(StatusOutput{cluster.name, std::move(obj)});
+    }
+    for (const RemoteServiceBinding& rsb : cluster.bindings) {
+      const Object& owner = *rsb.object;
+      Node entries = Node::Sequence();
+      size_t total = 0, ready = 0, conflicts = 0;
+      std::string first_problem;
+      for (const Binding& b : ctx.bindings) {
+        if (b.policy != &rsb) continue;
+        ++total;
+        ready += b.ready ? 1 : 0;
+        conflicts += b.conflict ? 1 : 0;
+        if (!b.ready && first_problem.empty()) {
+          first_problem = fmt::format("{}: {}", b.local_name, b.reason);
+        }
+        Node n = Node::Mapping();
+        n.Set("cluster", Node::String(b.remote->cluster));
+        n.Set("namespace", Node::String(b.donor_namespace));
+        n.Set("name", Node::String(b.service->name));
+        n.Set("localName", Node::String(b.local_name));
+        if (b.exposure) n.Set("host", Node::String(b.exposure->host));
+        if (!b.ports.empty()) {
+          Node ports = Node::Sequence();
+          for (const PortMapping& p : b.ports) {
+            Node pm = Node::Mapping();
+            pm.Set("local", Node::Int(p.local_port));
+            pm.Set("exposed", Node::Int(p.exposed_port));
+            ports.Append(std::move(pm));
+          }
+          n.Set("ports", std::move(ports));
+        }
+        if (b.ready) {
+          const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
+          Node gws = Node::Sequence();
+          for (const std::string& a : gw.addresses) gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
+          n.Set("gateways", std::move(gws));
+        }
+        n.Set("ready", Node::Bool(b.ready));
+        n.Set("reason", Node::String(b.reason));
+        n.Set("message", Node::String(b.message));
+        entries.Append(std::move(n));
+      }
+      Node status = Node::Mapping();
+      SetObservedGeneration(status, owner);
+      status.Set("conditions", Conditions(owner, total, ready, conflicts, "bound services",
+                                          "AllBound", first_problem));
+      status.Set("services", std::move(entries));
+      Node obj = StatusObject(owner, cluster.name);
+      obj.Set("status", std::move(status));
+      ctx.out.statuses.push_back(StatusOutput{cluster.name, std::move(obj)});
+    }
+  }
+}
+
+}  // namespace meshfed::internal

@@ -1,0 +1,91 @@
+#include "core/translate/translator.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "core/translate/translate_internal.h"
+
+namespace meshfed {
+namespace internal {
+
+std::string Str(const Node* n) { return n && n->IsScalar() ? n->text() : std::string(); }
+
+Node StringList(const std::vector<std::string>& values) {
+  Node list = Node::Sequence();
+  for (const std::string& v : values) list.Append(Node::String(v));
+  return list;
+}
+
+Node PortNode(int number) {
+  Node port = Node::Mapping();
+  port.Set("number", Node::Int(number));
+  return port;
+}
+
+Exposure* Context::FindExposure(std::string_view donor, std::string_view namespace_,
+                                std::string_view exposed_name) const {
+  for (const Exposure& e : exposures) {
+    if (e.donor->name == donor && e.namespace_ == namespace_ && e.exposed_name == exposed_name &&
+        !e.conflict) {
+      return const_cast<Exposure*>(&e);
+    }
+  }
+  return nullptr;
+}
+
+bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
+                                     std::string& who) const {
+  for (const Node& o : objects) {
+    std::string api_version = Str(o.Find("apiVersion"));
+    std::string group = api_version.find('/') == std::string::npos
+                            ? std::string()
+                            : api_version.substr(0, api_version.find('/'));
+    std::string kind = Str(o.Find("kind"));
+    const Node* meta = o.Find("metadata");
+    std::string ns = Str(meta->Find("namespace"));
+    std::string name = Str(meta->Find("name"));
+    const Object* existing = cluster.FindObject(group, kind, ns, name);
+    if (existing && !existing->ManagedByMeshfed()) {
+      who = fmt::format("{} {}/{} ({}:{}:{})", kind, ns, name, existing->file,
+                        existing->position.line, existing->position.column);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace internal
+
+namespace {
+
+std::tuple<std::string, std::string, std::string> SortKey(const Node& o) {
+  const Node* meta = o.Find("metadata");
+  return {internal::Str(o.Find("kind")), internal::Str(meta->Find("namespace")),
+          internal::Str(meta->Find("name"))};
+}
+
+}  // namespace
+
+Translation Translate(const Fleet& fleet) {
+  Translation out;
+  internal::Context ctx{fleet, out, {}, {}, {}};
+  internal::TranslateDonors(ctx);
+  internal::TranslateAcceptors(ctx);
+  internal::BuildStatuses(ctx);
+  for (const Cluster& c : fleet.clusters) {
+    ClusterOutput co{c.name, std::move(ctx.generated[c.name])};
+    std::stable_sort(co.objects.begin(), co.objects.end(),
+                     [](const Node& a, const Node& b) { return SortKey(a) < SortKey(b); });
+    out.clusters.push_back(std::move(co));
+  }
+  std::stable_sort(out.statuses.begin(), out.statuses.end(),
+                   [](const StatusOutput& a, const StatusOutput& b) {
+                     return std::make_tuple(a.cluster, SortKey(a.object)) <
+                            std::make_tuple(b.cluster, SortKey(b.object));
+                   });
+  return out;
+}
+
+}  // namespace meshfed
