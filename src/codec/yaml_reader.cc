@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,19 +36,22 @@ std::string_view Trim(std::string_view s) {
 }
 
 // Prose often elides fields with "..." (as the design note does under `metadata:`). That is not
-// YAML, and libyaml's complaint about it is cryptic, so point at the line and say so.
-std::string ElisionHint(std::string_view content, size_t error_line) {
-  for (size_t line = error_line; line + 2 > error_line && line >= 1; --line) {
-    std::string_view text = Trim(LineAt(content, line));
+// YAML, and libyaml's complaint about it is cryptic and a line late, so point at the elision.
+struct Elision {
+  Position position;
+  std::string text;
+};
+
+std::optional<Elision> FindElision(std::string_view content, size_t error_line) {
+  for (size_t line = error_line; line >= 1 && line + 2 > error_line; --line) {
+    std::string_view raw = LineAt(content, line);
+    std::string_view text = Trim(raw);
     if (text == "..." || text == "\xE2\x80\xA6") {
-      return fmt::format(
-          " (hint: line {} holds only `{}`, which looks like text left out in prose, not YAML: "
-          "write the fields out or delete the line)",
-          line, text);
+      auto column = static_cast<uint32_t>(raw.find(text) + 1);
+      return Elision{Position{static_cast<uint32_t>(line), column}, std::string(text)};
     }
-    if (line == 1) break;
   }
-  return {};
+  return std::nullopt;
 }
 
 class Builder {
@@ -65,6 +69,8 @@ class Builder {
     Position pending_key_position;
     bool have_key = false;
     std::unordered_set<std::string> keys;
+    std::unordered_set<std::string> merged_keys;  // came from `<<`: an explicit key overrides them
+    bool replace_merged = false;
     std::string anchor;
   };
 
@@ -118,7 +124,8 @@ bool Builder::Deliver(Node value, Position pos) {
                   fmt::format("a mapping key must be a plain value, not a {}", value.TypeName()));
     }
     std::string key = value.text();
-    if (!top.keys.insert(key).second) {
+    top.replace_merged = top.merged_keys.erase(key) > 0;
+    if (!top.replace_merged && !top.keys.insert(key).second) {
       return Fail(pos, code::kDuplicateKey,
                   fmt::format("duplicate key `{}` in one mapping (Kubernetes rejects this)", key));
     }
@@ -132,7 +139,10 @@ bool Builder::Deliver(Node value, Position pos) {
     auto merge_one = [&](const Node& m) {
       if (!m.IsMapping()) return false;
       for (const MapEntry& e : m.entries()) {
-        if (top.keys.insert(e.key).second) top.node.entries().push_back(e);
+        if (top.keys.insert(e.key).second) {
+          top.merged_keys.insert(e.key);
+          top.node.entries().push_back(e);
+        }
       }
       return true;
     };
@@ -144,8 +154,12 @@ bool Builder::Deliver(Node value, Position pos) {
     top.have_key = false;
     return true;
   }
-  top.node.entries().push_back(
-      MapEntry{std::move(top.pending_key), top.pending_key_position, std::move(value)});
+  if (top.replace_merged) {
+    top.node.Set(top.pending_key, std::move(value));
+  } else {
+    top.node.entries().push_back(
+        MapEntry{std::move(top.pending_key), top.pending_key_position, std::move(value)});
+  }
   top.have_key = false;
   return true;
 }
@@ -255,7 +269,13 @@ void Builder::Run() {
         message = fmt::format("{} ({} at line {} column {})", message, parser.context, ctx.line,
                               ctx.column);
       }
-      message += ElisionHint(content_, mark.line + 1);
+      if (auto elision = FindElision(content_, mark.line + 1)) {
+        Fail(elision->position, code::kYamlSyntax,
+             fmt::format("`{}` is not YAML (the parser says: {}); hint: it looks like text left "
+                         "out in prose, so write the fields out or delete the line",
+                         elision->text, message));
+        return;
+      }
       Fail(ToPosition(mark), code::kYamlSyntax, std::move(message));
       return;
     }

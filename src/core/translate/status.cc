@@ -46,21 +46,26 @@ void SetObservedGeneration(Node& status, const Object& owner) {
   }
 }
 
+// "1 exposed name", "2 exposed names".
+std::string Count(size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflicts,
                 std::string_view what, std::string_view ready_reason,
                 const std::string& first_problem) {
   Node conditions = Node::Sequence();
   conditions.Append(Condition("Accepted", true, "Accepted",
-                              fmt::format("{} {} read without errors", total, what), owner));
+                              fmt::format("{} read without errors", Count(total, what)), owner));
   bool all_ready = ready == total;
   conditions.Append(Condition(
       "Ready", all_ready, all_ready ? ready_reason : "NotAllReady",
-      all_ready ? fmt::format("all {} {} in effect", total, what)
-                : fmt::format("{} of {} {} in effect; first problem: {}", ready, total, what,
+      all_ready ? fmt::format("{} in effect", Count(total, what))
+                : fmt::format("{} of {} in effect; first problem: {}", ready, Count(total, what),
                               first_problem),
       owner));
   conditions.Append(Condition("Conflict", conflicts > 0, conflicts > 0 ? "Conflict" : "NoConflict",
-                              conflicts > 0 ? fmt::format("{} of {} {} conflict", conflicts, total, what)
+                              conflicts > 0 ? fmt::format("{} of {} in conflict", conflicts, Count(total, what))
                                             : std::string("no conflicts"),
                               owner));
   return conditions;
@@ -116,7 +121,7 @@ void BuildStatuses(Context& ctx) {
       }
       Node status = Node::Mapping();
       SetObservedGeneration(status, owner);
-      status.Set("conditions", Conditions(owner, total, ready, conflicts, "exposed names",
+      status.Set("conditions", Conditions(owner, total, ready, conflicts, "exposed name",
                                           "AllExposed", first_problem));
       status.Set("exposed", std::move(entries));
       Node obj = StatusObject(owner, cluster.name);
@@ -165,7 +170,7 @@ void BuildStatuses(Context& ctx) {
       }
       Node status = Node::Mapping();
       SetObservedGeneration(status, owner);
-      status.Set("conditions", Conditions(owner, total, ready, conflicts, "bound services",
+      status.Set("conditions", Conditions(owner, total, ready, conflicts, "bound service",
                                           "AllBound", first_problem));
       status.Set("services", std::move(entries));
       Node obj = StatusObject(owner, cluster.name);

@@ -1,0 +1,69 @@
+#include "cli/render_command.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace meshfed {
+namespace {
+namespace fs = std::filesystem;
+
+std::string Step(int n) {
+  return std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo/step" + std::to_string(n);
+}
+
+TEST(Render, BadInputExitsOneAndWritesNothing) {
+  fs::path out = fs::temp_directory_path() / "meshfed-render-bad";
+  fs::remove_all(out);
+  RenderOptions o;
+  o.fleet = std::string(MESHFED_SOURCE_DIR) + "/tests/golden/cases/design-note-verbatim/fleet";
+  o.out_dir = out.string();
+  std::ostringstream stdout_, stderr_;
+  EXPECT_EQ(RunRender(o, stdout_, stderr_), 1);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_NE(stderr_.str().find("aliases.yaml:6:3: error MF1001"), std::string::npos) << stderr_.str();
+  EXPECT_NE(stderr_.str().find("nothing written"), std::string::npos);
+}
+
+TEST(Render, UnknownClusterIsAUsageError) {
+  RenderOptions o;
+  o.fleet = Step(2);
+  o.cluster = "cluster-z";
+  std::ostringstream stdout_, stderr_;
+  EXPECT_EQ(RunRender(o, stdout_, stderr_), 2);
+  EXPECT_NE(stderr_.str().find("cluster-a, cluster-b, cluster-c"), std::string::npos);
+}
+
+TEST(Render, OneClusterToStdoutIsAppliableYaml) {
+  RenderOptions o;
+  o.fleet = Step(2);
+  o.cluster = "cluster-a";
+  std::ostringstream stdout_, stderr_;
+  ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
+  std::string yaml = stdout_.str();
+  EXPECT_EQ(yaml.rfind("---\napiVersion:", 0), 0u) << "no comments or other clusters' objects";
+  EXPECT_EQ(yaml.find("# cluster"), std::string::npos);
+  EXPECT_EQ(yaml.find("kind: Gateway"), std::string::npos) << "the donor's objects are cluster-b's";
+  EXPECT_NE(yaml.find("kind: ServiceEntry"), std::string::npos);
+}
+
+TEST(Render, JsonIsAKubernetesList) {
+  fs::path out = fs::temp_directory_path() / "meshfed-render-json";
+  fs::remove_all(out);
+  RenderOptions o;
+  o.fleet = Step(3);
+  o.out_dir = out.string();
+  o.format = "json";
+  std::ostringstream stdout_, stderr_;
+  ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
+  std::ifstream in(out / "cluster-b" / "generated.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str().rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u) << ss.str();
+  EXPECT_TRUE(fs::exists(out / "status.json"));
+}
+
+}  // namespace
+}  // namespace meshfed

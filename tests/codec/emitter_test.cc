@@ -1,0 +1,78 @@
+#include "codec/emitter.h"
+
+#include <gtest/gtest.h>
+
+#include "codec/yaml_reader.h"
+
+namespace meshfed {
+namespace {
+
+Node Parse(const std::string& text) {
+  ReadResult r = ReadYamlStream(text, "t.yaml");
+  EXPECT_TRUE(r.diagnostics.empty());
+  return r.documents.empty() ? Node() : r.documents[0];
+}
+
+TEST(Emitter, WritesKubectlStyleBlockYaml) {
+  Node doc = Parse("spec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n");
+  std::string out;
+  EmitYaml(doc, out);
+  EXPECT_EQ(out,
+            "spec:\n"
+            "  hosts:\n"
+            "  - reviews\n"
+            "  http:\n"
+            "  - route:\n"
+            "    - destination:\n"
+            "        host: reviews\n"
+            "        subset: v1\n");
+}
+
+TEST(Emitter, QuotesStringsThatWouldReadBackAsSomethingElse) {
+  for (const char* s : {"9080", "true", "yes", "off", "null", "~", "", "1.5", "*", "- x", "a: b",
+                        "x #y", "trailing:", "@at", "`tick", "0x1F", "---", "{x}", "multi\nline"}) {
+    EXPECT_TRUE(NeedsQuotes(s)) << s;
+  }
+  for (const char* s : {"reviews", "v1", "cluster-a.local/*", "istio-system/reviews.default.svc",
+                        "a:b", "x#y", "1.2.3", "."}) {
+    EXPECT_FALSE(NeedsQuotes(s)) << s;
+  }
+}
+
+TEST(Emitter, YamlRoundTripsEveryScalarType) {
+  Node doc = Node::Mapping();
+  doc.Set("port", Node::Int(9080));
+  doc.Set("portName", Node::String("9080"));
+  doc.Set("flag", Node::Bool(true));
+  doc.Set("word", Node::String("yes"));
+  doc.Set("star", Node::String("*"));
+  doc.Set("empty", Node::String(""));
+  doc.Set("none", Node::Null());
+  doc.Set("text", Node::String("line one\nline \"two\"\ttab"));
+  doc.Set("emptyMap", Node::Mapping());
+  doc.Set("emptyList", Node::Sequence());
+  Node nested = Node::Sequence();
+  Node inner = Node::Sequence();
+  inner.Append(Node::String("a"));
+  nested.Append(inner);
+  doc.Set("nested", nested);
+  std::string out;
+  EmitYaml(doc, out);
+  EXPECT_EQ(Parse(out), doc) << out;
+}
+
+TEST(Emitter, JsonIsValidAndTyped) {
+  Node doc = Parse("a: 9080\nb: \"9080\"\nc: yes\nd: ~\ne: [x, {f: 0x1F}]\ng: \"quote\\\"d\"\n");
+  std::string out;
+  EmitJson(doc, out, -1);
+  EXPECT_EQ(out, R"({"a":9080,"b":"9080","c":true,"d":null,"e":["x",{"f":"0x1F"}],"g":"quote\"d"})");
+  EXPECT_EQ(Parse(out).Find("a")->text(), "9080");
+}
+
+TEST(Emitter, StreamSeparatesDocuments) {
+  std::vector<Node> docs = {Parse("a: 1\n"), Parse("b: 2\n")};
+  EXPECT_EQ(EmitYamlStream(docs), "---\na: 1\n---\nb: 2\n");
+}
+
+}  // namespace
+}  // namespace meshfed

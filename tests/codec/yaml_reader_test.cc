@@ -1,0 +1,139 @@
+#include "codec/yaml_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace meshfed {
+namespace {
+
+ReadResult Read(const std::string& text, ReadLimits limits = {}) {
+  return ReadYamlStream(text, "in.yaml", limits);
+}
+
+Diagnostic OnlyError(const ReadResult& r) {
+  EXPECT_EQ(r.diagnostics.size(), 1u);
+  return r.diagnostics.empty() ? Diagnostic{} : r.diagnostics.front();
+}
+
+TEST(YamlReader, KeepsLineAndColumnOfEveryValueAndKey) {
+  ReadResult r = Read("a: 1\nb:\n  - x\n  - {c: \"9080\"}\n");
+  ASSERT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.documents.size(), 1u);
+  const Node& doc = r.documents[0];
+  EXPECT_EQ(doc.entries()[1].key_position.line, 2u);
+  const Node* b = doc.Find("b");
+  EXPECT_EQ(b->items()[0].position().line, 3u);
+  EXPECT_EQ(b->items()[0].position().column, 5u);
+  const Node* c = b->items()[1].Find("c");
+  EXPECT_EQ(c->position().line, 4u);
+  EXPECT_EQ(c->position().column, 9u);
+  EXPECT_EQ(c->scalar_type(), ScalarType::String) << "a quoted number stays a string";
+  EXPECT_EQ(doc.Find("a")->scalar_type(), ScalarType::Int);
+}
+
+TEST(YamlReader, ReadsEveryDocumentOfAStreamIncludingEmptyOnes) {
+  ReadResult r = Read("---\na: 1\n---\n---\nb: 2\n...\n");
+  ASSERT_TRUE(r.diagnostics.empty());
+  ASSERT_EQ(r.documents.size(), 3u);
+  EXPECT_TRUE(r.documents[1].IsNull());
+  EXPECT_EQ(r.documents[2].Find("b")->text(), "2");
+}
+
+TEST(YamlReader, ReadsJson) {
+  ReadResult r = Read("{\"kind\":\"Service\",\n \"spec\": {\"ports\": [{\"port\": 80}]}}");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics[0].Format();
+  const Node* port = r.documents[0].Find("spec")->Find("ports")->items()[0].Find("port");
+  EXPECT_EQ(port->scalar_type(), ScalarType::Int);
+  EXPECT_EQ(port->position().line, 2u);
+}
+
+TEST(YamlReader, DuplicateKeyIsAnErrorAtTheSecondKey) {
+  const Diagnostic d = OnlyError(Read("metadata:\n  name: a\n  name: b\n"));
+  EXPECT_EQ(d.code, "MF1003");
+  EXPECT_EQ(d.position.line, 3u);
+  EXPECT_EQ(d.position.column, 3u);
+  EXPECT_NE(d.message.find("`name`"), std::string::npos);
+}
+
+TEST(YamlReader, ProseElisionGetsItsPositionAndAHint) {
+  const Diagnostic d = OnlyError(Read("kind: VirtualService\nmetadata:\n  name: details-v1\n  ...\nspec: {}\n"));
+  EXPECT_EQ(d.code, "MF1001");
+  EXPECT_EQ(d.file, "in.yaml");
+  EXPECT_EQ(d.position.line, 4u);
+  EXPECT_EQ(d.position.column, 3u);
+  EXPECT_NE(d.message.find("hint"), std::string::npos);
+  EXPECT_NE(d.message.find("delete the line"), std::string::npos);
+}
+
+TEST(YamlReader, SyntaxErrorNamesLineAndColumn) {
+  const Diagnostic d = OnlyError(Read("a: [1, 2\nb: 3\n"));
+  EXPECT_EQ(d.code, "MF1001");
+  EXPECT_GE(d.position.line, 2u);
+}
+
+TEST(YamlReader, TabIndentationIsAnError) {
+  EXPECT_EQ(OnlyError(Read("a:\n\tb: 1\n")).code, "MF1001");
+}
+
+TEST(YamlReader, AliasesExpandAndMergeKeysApply) {
+  ReadResult r = Read("base: &b {x: 1, y: 2}\nuse: *b\nmerged:\n  <<: *b\n  y: 3\n");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics[0].Format();
+  const Node& doc = r.documents[0];
+  EXPECT_EQ(doc.Find("use")->Find("x")->text(), "1");
+  EXPECT_EQ(doc.Find("merged")->Find("y")->text(), "3") << "explicit keys beat merged ones";
+  EXPECT_EQ(doc.Find("merged")->Find("x")->text(), "1");
+}
+
+TEST(YamlReader, UnknownAliasIsAnError) {
+  EXPECT_EQ(OnlyError(Read("a: *nope\n")).code, "MF1001");
+}
+
+TEST(YamlReader, BillionLaughsStopsAtTheNodeLimit) {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char c = 'b'; c <= 'j'; ++c) {
+    text += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) text += std::string(i ? ", *" : "*") + prev;
+    text += "]\n";
+    prev = c;
+  }
+  ReadLimits limits;
+  limits.max_nodes = 100000;
+  const Diagnostic d = OnlyError(Read(text, limits));
+  EXPECT_EQ(d.code, "MF1002");
+}
+
+TEST(YamlReader, DepthLimit) {
+  std::string text(200, '[');
+  text += std::string(200, ']');
+  EXPECT_EQ(OnlyError(Read(text)).code, "MF1002");
+}
+
+TEST(YamlReader, SizeAndScalarLimits) {
+  ReadLimits limits;
+  limits.max_bytes = 10;
+  EXPECT_EQ(OnlyError(Read("a: 1234567890\n", limits)).code, "MF1002");
+  limits = {};
+  limits.max_scalar_bytes = 4;
+  EXPECT_EQ(OnlyError(Read("a: 12345\n", limits)).code, "MF1002");
+}
+
+TEST(YamlReader, ByteOrderMarkIsAccepted) {
+  ReadResult r = Read("\xEF\xBB\xBF" "a: 1\n");
+  EXPECT_TRUE(r.diagnostics.empty());
+  EXPECT_EQ(r.documents[0].Find("a")->text(), "1");
+}
+
+TEST(YamlReader, InvalidUtf8IsAnError) {
+  EXPECT_EQ(OnlyError(Read("a: \xff\xfe\n")).code, "MF1001");
+}
+
+TEST(YamlReader, ExplicitStringTagMakesAString) {
+  ReadResult r = Read("a: !!str 9080\nb: !!int \"7\"\n");
+  ASSERT_TRUE(r.diagnostics.empty());
+  EXPECT_EQ(r.documents[0].Find("a")->scalar_type(), ScalarType::String);
+}
+
+}  // namespace
+}  // namespace meshfed

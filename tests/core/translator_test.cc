@@ -1,0 +1,317 @@
+#include "core/translate/translator.h"
+
+#include <gtest/gtest.h>
+
+#include "codec/emitter.h"
+#include "fleet_text.h"
+
+namespace meshfed {
+namespace {
+
+using testing::FleetFromText;
+using testing::kThreeClusters;
+
+constexpr const char* kReviews = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+)";
+
+constexpr const char* kSepToA = R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: reviews-sep}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]}
+)";
+
+constexpr const char* kRsbReviews = R"(
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: reviews-rsb}
+spec: {remote: [{cluster: cluster-b, services: [{name: reviews}]}]}
+)";
+
+struct Result {
+  Diagnostics diagnostics;
+  Translation translation;
+};
+
+Result TranslateText(const std::map<std::string, std::string>& clusters) {
+  Result r;
+  Fleet fleet = FleetFromText(kThreeClusters, clusters, r.diagnostics);
+  EXPECT_FALSE(HasErrors(r.diagnostics)) << r.diagnostics[0].Format();
+  r.translation = Translate(fleet);
+  return r;
+}
+
+std::vector<const Node*> Generated(const Result& r, const std::string& cluster,
+                                   const std::string& kind) {
+  std::vector<const Node*> out;
+  for (const ClusterOutput& c : r.translation.clusters) {
+    if (c.cluster != cluster) continue;
+    for (const Node& o : c.objects) {
+      if (o.Find("kind")->text() == kind) out.push_back(&o);
+    }
+  }
+  return out;
+}
+
+std::string Yaml(const Node* n) {
+  std::string out;
+  if (n) EmitYaml(*n, out);
+  return out;
+}
+
+const Node* Status(const Result& r, const std::string& cluster, const std::string& name) {
+  for (const StatusOutput& s : r.translation.statuses) {
+    if (s.cluster == cluster && s.object.Find("metadata")->Find("name")->text() == name) {
+      return s.object.Find("status");
+    }
+  }
+  return nullptr;
+}
+
+TEST(Translator, DonorVirtualServiceBecomesTheGatewayRoutes) {
+  std::string vs = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route: [{destination: {host: reviews, subset: v1}}]
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA) + vs}, {"cluster-a", kRsbReviews}});
+  auto vss = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(vss.size(), 1u);
+  const Node& spec = *vss[0]->Find("spec");
+  EXPECT_EQ(spec.Find("hosts")->items()[0].text(), "reviews.default.svc.cluster.local");
+  EXPECT_EQ(vss[0]->Find("metadata")->Find("namespace")->text(), "federation");
+  const Node& http = *spec.Find("http");
+  ASSERT_EQ(http.items().size(), 2u);
+  EXPECT_EQ(http.items()[0].Find("match")->items()[0].Find("headers")->Find("end-user")->Find("exact")->text(), "jason");
+  const Node& dest = *http.items()[0].Find("route")->items()[0].Find("destination");
+  EXPECT_EQ(dest.Find("host")->text(), "reviews.default.svc.cluster.local") << "short name resolved in the VS's namespace";
+  EXPECT_EQ(dest.Find("subset")->text(), "v2");
+  EXPECT_EQ(dest.Find("port")->Find("number")->text(), "9080") << "the service's only port made explicit";
+  EXPECT_EQ(http.items()[1].Find("match"), nullptr);
+}
+
+TEST(Translator, WithoutVirtualServiceTheGatewayRoutesToTheService) {
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)}});
+  auto vss = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(vss.size(), 1u);
+  const Node& rule = vss[0]->Find("spec")->Find("http")->items().at(0);
+  EXPECT_EQ(rule.Find("match"), nullptr);
+  EXPECT_EQ(rule.Find("route")->items()[0].Find("destination")->Find("subset"), nullptr);
+}
+
+TEST(Translator, ExposureIsEnforcedByTrustDomainAtTheFederationGateway) {
+  std::string sep = R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec:
+  exposed:
+  - {name: reviews, clusters: [cluster-a]}
+  - {name: reviews, alias: everyone, clusters: ["*"]}
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + sep}});
+  auto aps = Generated(r, "cluster-b", "AuthorizationPolicy");
+  ASSERT_EQ(aps.size(), 2u);
+  auto principals = [](const Node* ap) {
+    std::vector<std::string> out;
+    const Node& rule = ap->Find("spec")->Find("rules")->items()[0];
+    for (const Node& p : rule.Find("from")->items()[0].Find("source")->Find("principals")->items()) {
+      out.push_back(p.text());
+    }
+    return out;
+  };
+  // Sorted by name: meshfed-everyone-... before meshfed-reviews-...
+  EXPECT_EQ(principals(aps[0]), (std::vector<std::string>{"cluster-a.local/*", "cluster-c.local/*"}));
+  EXPECT_EQ(principals(aps[1]), (std::vector<std::string>{"cluster-a.local/*"}));
+  EXPECT_EQ(aps[1]->Find("spec")->Find("selector")->Find("matchLabels")->Find("app")->text(), "fedgw");
+  const Node& hosts = *aps[1]->Find("spec")->Find("rules")->items()[0].Find("to")->items()[0].Find("operation")->Find("hosts");
+  EXPECT_EQ(hosts.items()[0].text(), "reviews.default.svc.cluster.local");
+}
+
+TEST(Translator, BindingNotExposedToThisClusterGetsNothing) {
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)}, {"cluster-c", kRsbReviews}});
+  EXPECT_TRUE(Generated(r, "cluster-c", "Service").empty());
+  EXPECT_TRUE(Generated(r, "cluster-c", "VirtualService").empty());
+  const Node* status = Status(r, "cluster-c", "reviews-rsb");
+  ASSERT_NE(status, nullptr);
+  const Node& svc = status->Find("services")->items()[0];
+  EXPECT_EQ(svc.Find("reason")->text(), "NotExposedToThisCluster");
+  EXPECT_EQ(svc.Find("ready")->text(), "false");
+  EXPECT_EQ(status->Find("conditions")->items()[1].Find("status")->text(), "False");
+}
+
+TEST(Translator, AcceptorObjectsCarryTheExposedNameAsSniAndAuthority) {
+  std::string sep = R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec: {exposed: [{name: reviews, alias: reviews-v1, subset: v1, clusters: [cluster-a]}]}
+)";
+  std::string rsb = R"(
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: r, namespace: shop}
+spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: reviews-v1, alias: reviews, port: 80}]}]}
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + sep}, {"cluster-a", rsb}});
+  auto services = Generated(r, "cluster-a", "Service");
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0]->Find("metadata")->Find("name")->text(), "reviews");
+  EXPECT_EQ(services[0]->Find("metadata")->Find("namespace")->text(), "shop");
+  EXPECT_EQ(services[0]->Find("spec")->Find("selector"), nullptr) << "selector-less: no endpoints of its own";
+  EXPECT_EQ(services[0]->Find("spec")->Find("ports")->items()[0].Find("port")->text(), "80");
+  auto drs = Generated(r, "cluster-a", "DestinationRule");
+  ASSERT_EQ(drs.size(), 1u);
+  const Node& tls = *drs[0]->Find("spec")->Find("trafficPolicy")->Find("tls");
+  EXPECT_EQ(tls.Find("mode")->text(), "ISTIO_MUTUAL");
+  EXPECT_EQ(tls.Find("sni")->text(), "reviews-v1.default.svc.cluster.local");
+  auto vss = Generated(r, "cluster-a", "VirtualService");
+  ASSERT_EQ(vss.size(), 1u);
+  const Node& rule = vss[0]->Find("spec")->Find("http")->items()[0];
+  EXPECT_EQ(vss[0]->Find("spec")->Find("hosts")->items()[0].text(), "reviews.shop.svc.cluster.local");
+  EXPECT_EQ(rule.Find("rewrite")->Find("authority")->text(), "reviews-v1.default.svc.cluster.local");
+  auto ses = Generated(r, "cluster-a", "ServiceEntry");
+  ASSERT_EQ(ses.size(), 1u);
+  const Node& se = *ses[0]->Find("spec");
+  EXPECT_EQ(se.Find("resolution")->text(), "DNS") << "a gateway address is a DNS name";
+  ASSERT_EQ(se.Find("endpoints")->items().size(), 2u);
+  EXPECT_EQ(se.Find("endpoints")->items()[1].Find("ports")->Find("http-80")->text(), "443");
+  // The donor pins the subset at its gateway.
+  auto donor_vs = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(donor_vs.size(), 1u);
+  EXPECT_EQ(donor_vs[0]->Find("spec")->Find("http")->items()[0].Find("route")->items()[0].Find("destination")->Find("subset")->text(), "v1");
+  // Two-sided status.
+  const Node* sep_status = Status(r, "cluster-b", "s");
+  const Node& bound = sep_status->Find("exposed")->items()[0].Find("boundBy")->items()[0];
+  EXPECT_EQ(bound.Find("cluster")->text(), "cluster-a");
+  EXPECT_EQ(bound.Find("namespace")->text(), "shop");
+  EXPECT_EQ(bound.Find("localName")->text(), "reviews");
+}
+
+TEST(Translator, StaticMatchFieldsAreEvaluatedAsOnADonorSidecar) {
+  std::string vs = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{sourceLabels: {app: x}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - match: [{uri: {prefix: /a}, gateways: [some-gateway]}, {uri: {prefix: /b}, port: 9080}, {uri: {prefix: /c}, port: 1234}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route: [{destination: {host: reviews, subset: v1}}]
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA) + vs}});
+  auto vss = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(vss.size(), 1u);
+  const Node& http = *vss[0]->Find("spec")->Find("http");
+  ASSERT_EQ(http.items().size(), 2u) << Yaml(vss[0]);
+  const Node& match = *http.items()[0].Find("match");
+  ASSERT_EQ(match.items().size(), 1u) << "only the /b block applies to a sidecar on port 9080";
+  EXPECT_EQ(match.items()[0].Find("uri")->Find("prefix")->text(), "/b");
+  EXPECT_EQ(match.items()[0].Find("port"), nullptr) << "static port match removed";
+}
+
+TEST(Translator, GatewayOnlyOrHiddenVirtualServicesAreNotTheDonorsMeshRouting) {
+  std::string vs = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ingress}
+spec:
+  hosts: [reviews]
+  gateways: [bookinfo-gateway]
+  http: [{route: [{destination: {host: reviews, subset: v2}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: private, namespace: other}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  exportTo: ["."]
+  http: [{route: [{destination: {host: reviews.default.svc.cluster.local, subset: v2}}]}]
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA) + vs}});
+  auto vss = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(vss.size(), 1u);
+  const Node& dest = *vss[0]->Find("spec")->Find("http")->items()[0].Find("route")->items()[0].Find("destination");
+  EXPECT_EQ(dest.Find("subset"), nullptr) << Yaml(vss[0]);
+}
+
+TEST(Translator, SeveralExposedPortsAreToldApartByAHeaderTheAcceptorSets) {
+  std::string svc = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: shop}
+spec: {ports: [{name: http, port: 80}, {name: grpc-api, port: 9000}, {name: tcp-db, port: 5432}]}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec: {exposed: [{name: shop, clusters: [cluster-a]}]}
+)";
+  std::string rsb = R"(
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: r}
+spec: {remote: [{cluster: cluster-b, services: [{name: shop}]}]}
+)";
+  Result r = TranslateText({{"cluster-b", svc}, {"cluster-a", rsb}});
+  auto donor = Generated(r, "cluster-b", "VirtualService");
+  ASSERT_EQ(donor.size(), 1u);
+  const Node& http = *donor[0]->Find("spec")->Find("http");
+  ASSERT_EQ(http.items().size(), 2u) << "HTTP ports only: 80 and 9000";
+  EXPECT_EQ(http.items()[1].Find("match")->items()[0].Find("headers")->Find("x-meshfed-port")->Find("exact")->text(), "9000");
+  auto acceptor = Generated(r, "cluster-a", "VirtualService");
+  const Node& rule = acceptor[0]->Find("spec")->Find("http")->items()[1];
+  EXPECT_EQ(rule.Find("match")->items()[0].Find("port")->text(), "9000");
+  EXPECT_EQ(rule.Find("headers")->Find("request")->Find("set")->Find("x-meshfed-port")->text(), "9000");
+}
+
+TEST(Translator, NeverOverwritesAUserObject) {
+  std::string user_service = "apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 9080}]}\n";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)},
+                  {"cluster-a", user_service + "---\n" + kRsbReviews}});
+  EXPECT_TRUE(Generated(r, "cluster-a", "VirtualService").empty());
+  const Node* status = Status(r, "cluster-a", "reviews-rsb");
+  EXPECT_EQ(status->Find("services")->items()[0].Find("reason")->text(), "AliasConflict");
+  EXPECT_EQ(status->Find("conditions")->items()[2].Find("status")->text(), "True");
+}
+
+TEST(Translator, IsDeterministic) {
+  std::map<std::string, std::string> in = {{"cluster-b", kReviews + std::string(kSepToA)},
+                                           {"cluster-a", kRsbReviews}};
+  Result a = TranslateText(in);
+  Result b = TranslateText(in);
+  ASSERT_EQ(a.translation.clusters.size(), b.translation.clusters.size());
+  for (size_t i = 0; i < a.translation.clusters.size(); ++i) {
+    EXPECT_EQ(EmitYamlStream(a.translation.clusters[i].objects),
+              EmitYamlStream(b.translation.clusters[i].objects));
+  }
+}
+
+}  // namespace
+}  // namespace meshfed
