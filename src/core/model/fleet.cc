@@ -84,6 +84,8 @@ void IndexCluster(Cluster& c, Diagnostics& d) {
       }
     } else if (g.empty() && k == "Service") {
       c.services.push_back(ReadService(o, c.name, d));
+    } else if (g.empty() && k == "Namespace") {
+      c.namespaces.push_back(o.name);
     } else if (g == "apps" && k == "Deployment") {
       c.deployments.push_back(ReadDeployment(o, c.name, d));
     } else if (g == kNetworkingGroup) {
@@ -95,6 +97,7 @@ void IndexCluster(Cluster& c, Diagnostics& d) {
       c.authorization_policies.push_back(ReadAuthorizationPolicy(o, c.name, d));
     }
   }
+  std::sort(c.namespaces.begin(), c.namespaces.end());
   SortByCreation(c.expositions);
   SortByCreation(c.bindings);
   SortByCreation(c.virtual_services);

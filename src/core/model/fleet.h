@@ -33,6 +33,7 @@ struct Cluster {
   std::vector<ServiceEntry> service_entries;
   std::vector<Gateway> gateways;
   std::vector<AuthorizationPolicy> authorization_policies;
+  std::vector<std::string> namespaces;  // Namespace objects, sorted
 
   const Service* FindService(std::string_view namespace_, std::string_view service_name) const;
   const Object* FindObject(std::string_view group, std::string_view kind,
