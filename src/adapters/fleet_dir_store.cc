@@ -1,12 +1,12 @@
 #include "adapters/fleet_dir_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace meshfed {
 namespace fs = std::filesystem;
@@ -53,7 +53,8 @@ absl::StatusOr<std::string> ReadFile(const fs::path& file, size_t max_bytes) {
   auto size = fs::file_size(file, ec);
   if (ec) return absl::NotFoundError(fmt::format("{}: {}", file.string(), ec.message()));
   std::ifstream in(file, std::ios::binary);
-  if (!in) return absl::PermissionDeniedError(fmt::format("{}: cannot open for reading", file.string()));
+  if (!in)
+    return absl::PermissionDeniedError(fmt::format("{}: cannot open for reading", file.string()));
   std::string content;
   // Read at most one byte past the limit: the reader reports the size problem with position.
   content.resize(std::min<size_t>(size, max_bytes + 1));
@@ -78,21 +79,28 @@ absl::StatusOr<FleetSource> ReadFleetDirectory(const fs::path& root, Diagnostics
                                                const ReadLimits& limits) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
-    return absl::NotFoundError(fmt::format("{}: not a fleet directory (it should hold fleet.yaml "
-                                           "and one directory per cluster)",
-                                           root.string()));
+    return absl::NotFoundError(
+        fmt::format("{}: not a fleet directory (it should hold fleet.yaml "
+                    "and one directory per cluster)",
+                    root.string()));
   }
   FleetSource source;
   uint64_t order = 0;
   fs::path fleet_file = root / "fleet.yaml";
   source.fleet_file = fleet_file.string();
   if (!fs::is_regular_file(fleet_file, ec)) {
-    diagnostics.push_back(Diagnostic{Severity::Error, code::kFleetLayout, root.string(), {}, {}, "",
+    diagnostics.push_back(Diagnostic{Severity::Error,
+                                     code::kFleetLayout,
+                                     root.string(),
+                                     {},
+                                     {},
+                                     "",
                                      "no fleet.yaml: a fleet directory needs fleet.yaml with one "
                                      "MeshCluster per member cluster"});
     return source;
   }
-  if (absl::Status s = ReadObjectsFile(fleet_file, order, source.mesh_clusters, diagnostics, limits);
+  if (absl::Status s =
+          ReadObjectsFile(fleet_file, order, source.mesh_clusters, diagnostics, limits);
       !s.ok()) {
     return s;
   }
@@ -110,7 +118,8 @@ absl::StatusOr<FleetSource> ReadFleetDirectory(const fs::path& root, Diagnostics
     std::vector<Object>& objects = source.cluster_objects[cluster];
     source.cluster_directories[cluster] = dir.string();
     for (const fs::path& f : files) {
-      if (absl::Status s = ReadObjectsFile(f, order, objects, diagnostics, limits); !s.ok()) return s;
+      if (absl::Status s = ReadObjectsFile(f, order, objects, diagnostics, limits); !s.ok())
+        return s;
     }
   }
   return source;

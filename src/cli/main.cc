@@ -5,8 +5,9 @@
 #include "cli/render_command.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"meshfed: share services between independent Istio clusters, keeping the donor's "
-               "request routing"};
+  CLI::App app{
+      "meshfed: share services between independent Istio clusters, keeping the donor's "
+      "request routing"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "meshfed 0.1.0");
   meshfed::RenderOptions render;

@@ -1,11 +1,10 @@
 #include "cli/output.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace meshfed {
 namespace fs = std::filesystem;
@@ -21,8 +20,8 @@ absl::Status WriteFilesAtomically(const std::vector<std::pair<fs::path, std::str
     if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
     if (ec) {
       cleanup();
-      return absl::PermissionDeniedError(
-          fmt::format("{}: cannot create directory: {}", path.parent_path().string(), ec.message()));
+      return absl::PermissionDeniedError(fmt::format("{}: cannot create directory: {}",
+                                                     path.parent_path().string(), ec.message()));
     }
     fs::path temp = path;
     temp += fmt::format(".tmp-{}", getpid());

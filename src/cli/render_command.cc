@@ -1,8 +1,8 @@
 #include "cli/render_command.h"
 
-#include <ostream>
-
 #include <fmt/format.h>
+
+#include <ostream>
 
 #include "adapters/fleet_dir_store.h"
 #include "cli/output.h"
@@ -37,10 +37,13 @@ void PrintDiagnostics(const Diagnostics& diagnostics, std::ostream& err) {
 void AddRenderCommand(CLI::App& app, RenderOptions& options) {
   CLI::App* render = app.add_subcommand(
       "render", "Generate every cluster's Istio/Kubernetes config from a fleet directory, offline");
-  render->add_option("FLEET", options.fleet, "Fleet directory: fleet.yaml plus one directory per cluster")
+  render
+      ->add_option("FLEET", options.fleet,
+                   "Fleet directory: fleet.yaml plus one directory per cluster")
       ->required();
-  render->add_option("-o,--out", options.out_dir,
-                     "Write OUTDIR/<cluster>/generated.yaml and OUTDIR/status.yaml (default: stdout)");
+  render->add_option(
+      "-o,--out", options.out_dir,
+      "Write OUTDIR/<cluster>/generated.yaml and OUTDIR/status.yaml (default: stdout)");
   render->add_option("--cluster", options.cluster, "Only this cluster's generated objects");
   render->add_option("--output", options.format, "Output format")
       ->check(CLI::IsMember({"yaml", "json"}));
@@ -56,9 +59,11 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   }
   if (HasErrors(diagnostics)) {
     PrintDiagnostics(diagnostics, err);
-    size_t errors = std::count_if(diagnostics.begin(), diagnostics.end(),
-                                  [](const Diagnostic& d) { return d.severity == Severity::Error; });
-    err << fmt::format("meshfed render: {} error(s) in {}; nothing written\n", errors, options.fleet);
+    size_t errors = std::count_if(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& d) {
+      return d.severity == Severity::Error;
+    });
+    err << fmt::format("meshfed render: {} error(s) in {}; nothing written\n", errors,
+                       options.fleet);
     return 1;
   }
   if (!options.cluster.empty() && fleet->Find(options.cluster) == nullptr) {
@@ -80,7 +85,8 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   if (options.out_dir.empty()) {
     for (const ClusterOutput& c : translation.clusters) {
       if (!options.cluster.empty() && c.cluster != options.cluster) continue;
-      if (options.cluster.empty() && options.format == "yaml") out << "# cluster: " << c.cluster << '\n';
+      if (options.cluster.empty() && options.format == "yaml")
+        out << "# cluster: " << c.cluster << '\n';
       out << Serialize(c.objects, options.format);
     }
     return 0;
@@ -89,7 +95,8 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   std::filesystem::path dir(options.out_dir);
   for (const ClusterOutput& c : translation.clusters) {
     if (!options.cluster.empty() && c.cluster != options.cluster) continue;
-    files.emplace_back(dir / c.cluster / ("generated." + ext), Serialize(c.objects, options.format));
+    files.emplace_back(dir / c.cluster / ("generated." + ext),
+                       Serialize(c.objects, options.format));
   }
   files.emplace_back(dir / ("status." + ext), Serialize(statuses, options.format));
   if (absl::Status s = WriteFilesAtomically(files); !s.ok()) {

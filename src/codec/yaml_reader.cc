@@ -1,5 +1,6 @@
 #include "codec/yaml_reader.h"
 
+#include <fmt/format.h>
 #include <yaml.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 namespace meshfed {
 namespace {
@@ -26,12 +25,15 @@ std::string_view LineAt(std::string_view content, size_t line_number) {  // 1-ba
     start = nl + 1;
   }
   size_t end = content.find('\n', start);
-  return content.substr(start, end == std::string_view::npos ? content.size() - start : end - start);
+  return content.substr(start,
+                        end == std::string_view::npos ? content.size() - start : end - start);
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -134,7 +136,7 @@ bool Builder::Deliver(Node value, Position pos) {
     top.have_key = true;
     return true;
   }
-  if (top.pending_key == "<<" ) {
+  if (top.pending_key == "<<") {
     // YAML merge key: copy entries of the merged mapping(s) that are not set explicitly.
     auto merge_one = [&](const Node& m) {
       if (!m.IsMapping()) return false;
@@ -150,7 +152,8 @@ bool Builder::Deliver(Node value, Position pos) {
     if (!ok && value.IsSequence()) {
       ok = std::all_of(value.items().begin(), value.items().end(), merge_one);
     }
-    if (!ok) return Fail(pos, code::kYamlSyntax, "a merge key `<<` needs a mapping or a list of mappings");
+    if (!ok)
+      return Fail(pos, code::kYamlSyntax, "a merge key `<<` needs a mapping or a list of mappings");
     top.have_key = false;
     return true;
   }
@@ -187,7 +190,8 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
       std::string name(reinterpret_cast<const char*>(event.data.alias.anchor));
       auto it = anchors_.find(name);
       if (it == anchors_.end()) {
-        return Fail(pos, code::kYamlSyntax, fmt::format("alias `*{}` names no anchor before it", name));
+        return Fail(pos, code::kYamlSyntax,
+                    fmt::format("alias `*{}` names no anchor before it", name));
       }
       if (!CountNodes(CountTree(it->second), pos)) return false;
       return Deliver(it->second, pos);
@@ -196,8 +200,8 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
       const auto& s = event.data.scalar;
       if (s.length > limits_.max_scalar_bytes) {
         return Fail(pos, code::kInputLimit,
-                    fmt::format("a value of {} bytes is longer than the limit of {} bytes", s.length,
-                                limits_.max_scalar_bytes));
+                    fmt::format("a value of {} bytes is longer than the limit of {} bytes",
+                                s.length, limits_.max_scalar_bytes));
       }
       if (!CountNodes(1, pos)) return false;
       std::string text(reinterpret_cast<const char*>(s.value), s.length);
@@ -207,7 +211,8 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
       if (tag && std::strcmp(tag, "!") != 0 && std::strcmp(tag, YAML_STR_TAG) != 0 && !quoted) {
         // Explicit tags such as !!int or !!null resolve like the plain value.
         value = Node::Plain(std::move(text), pos);
-      } else if (quoted || (tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0))) {
+      } else if (quoted ||
+                 (tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0))) {
         value = Node::String(std::move(text), pos);
       } else {
         value = Node::Plain(std::move(text), pos);

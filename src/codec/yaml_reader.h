@@ -14,11 +14,11 @@
 namespace meshfed {
 
 struct ReadLimits {
-  size_t max_bytes = 64u << 20;           // one file
-  size_t max_documents = 100000;          // per file
-  size_t max_depth = 64;                  // nesting of mappings and lists
-  size_t max_scalar_bytes = 1u << 20;     // one string
-  size_t max_nodes = 4000000;             // per file, after expanding aliases (billion laughs)
+  size_t max_bytes = 64u << 20;        // one file
+  size_t max_documents = 100000;       // per file
+  size_t max_depth = 64;               // nesting of mappings and lists
+  size_t max_scalar_bytes = 1u << 20;  // one string
+  size_t max_nodes = 4000000;          // per file, after expanding aliases (billion laughs)
 };
 
 struct ReadResult {

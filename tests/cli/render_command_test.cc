@@ -23,7 +23,8 @@ TEST(Render, BadInputExitsOneAndWritesNothing) {
   std::ostringstream stdout_, stderr_;
   EXPECT_EQ(RunRender(o, stdout_, stderr_), 1);
   EXPECT_FALSE(fs::exists(out));
-  EXPECT_NE(stderr_.str().find("aliases.yaml:6:3: error MF1001"), std::string::npos) << stderr_.str();
+  EXPECT_NE(stderr_.str().find("aliases.yaml:6:3: error MF1001"), std::string::npos)
+      << stderr_.str();
   EXPECT_NE(stderr_.str().find("nothing written"), std::string::npos);
 }
 
@@ -61,7 +62,8 @@ TEST(Render, JsonIsAKubernetesList) {
   std::ifstream in(out / "cluster-b" / "generated.json");
   std::stringstream ss;
   ss << in.rdbuf();
-  EXPECT_EQ(ss.str().rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u) << ss.str();
+  EXPECT_EQ(ss.str().rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u)
+      << ss.str();
   EXPECT_TRUE(fs::exists(out / "status.json"));
 }
 

@@ -14,7 +14,9 @@ Node Parse(const std::string& text) {
 }
 
 TEST(Emitter, WritesKubectlStyleBlockYaml) {
-  Node doc = Parse("spec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n");
+  Node doc = Parse(
+      "spec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: "
+      "v1}\n");
   std::string out;
   EmitYaml(doc, out);
   EXPECT_EQ(out,
@@ -65,7 +67,8 @@ TEST(Emitter, JsonIsValidAndTyped) {
   Node doc = Parse("a: 9080\nb: \"9080\"\nc: yes\nd: ~\ne: [x, {f: 0x1F}]\ng: \"quote\\\"d\"\n");
   std::string out;
   EmitJson(doc, out, -1);
-  EXPECT_EQ(out, R"({"a":9080,"b":"9080","c":true,"d":null,"e":["x",{"f":"0x1F"}],"g":"quote\"d"})");
+  EXPECT_EQ(out,
+            R"({"a":9080,"b":"9080","c":true,"d":null,"e":["x",{"f":"0x1F"}],"g":"quote\"d"})");
   EXPECT_EQ(Parse(out).Find("a")->text(), "9080");
 }
 

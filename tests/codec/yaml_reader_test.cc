@@ -57,7 +57,8 @@ TEST(YamlReader, DuplicateKeyIsAnErrorAtTheSecondKey) {
 }
 
 TEST(YamlReader, ProseElisionGetsItsPositionAndAHint) {
-  const Diagnostic d = OnlyError(Read("kind: VirtualService\nmetadata:\n  name: details-v1\n  ...\nspec: {}\n"));
+  const Diagnostic d =
+      OnlyError(Read("kind: VirtualService\nmetadata:\n  name: details-v1\n  ...\nspec: {}\n"));
   EXPECT_EQ(d.code, "MF1001");
   EXPECT_EQ(d.file, "in.yaml");
   EXPECT_EQ(d.position.line, 4u);
@@ -85,9 +86,7 @@ TEST(YamlReader, AliasesExpandAndMergeKeysApply) {
   EXPECT_EQ(doc.Find("merged")->Find("x")->text(), "1");
 }
 
-TEST(YamlReader, UnknownAliasIsAnError) {
-  EXPECT_EQ(OnlyError(Read("a: *nope\n")).code, "MF1001");
-}
+TEST(YamlReader, UnknownAliasIsAnError) { EXPECT_EQ(OnlyError(Read("a: *nope\n")).code, "MF1001"); }
 
 TEST(YamlReader, BillionLaughsStopsAtTheNodeLimit) {
   std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
@@ -120,7 +119,9 @@ TEST(YamlReader, SizeAndScalarLimits) {
 }
 
 TEST(YamlReader, ByteOrderMarkIsAccepted) {
-  ReadResult r = Read("\xEF\xBB\xBF" "a: 1\n");
+  ReadResult r = Read(
+      "\xEF\xBB\xBF"
+      "a: 1\n");
   EXPECT_TRUE(r.diagnostics.empty());
   EXPECT_EQ(r.documents[0].Find("a")->text(), "1");
 }

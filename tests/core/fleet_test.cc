@@ -19,8 +19,7 @@ const Diagnostic* FindCode(const Diagnostics& d, const std::string& code) {
 
 TEST(Fleet, LaterDocumentReplacesEarlierWithAWarningAndKeepsItsAge) {
   Diagnostics d;
-  Fleet f = FleetFromText(kThreeClusters,
-                          {{"cluster-b", R"(
+  Fleet f = FleetFromText(kThreeClusters, {{"cluster-b", R"(
 apiVersion: networking.istio.io/v1alpha3
 kind: VirtualService
 metadata: {name: reviews}
@@ -43,7 +42,8 @@ spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v
   EXPECT_EQ(w->position.line, 12u);
   const Cluster* b = f.Find("cluster-b");
   ASSERT_EQ(b->virtual_services.size(), 2u) << "v1alpha3, v1beta1 and v1 are one kind";
-  EXPECT_EQ(b->virtual_services[0].object->name, "reviews") << "the replacement keeps the original's age";
+  EXPECT_EQ(b->virtual_services[0].object->name, "reviews")
+      << "the replacement keeps the original's age";
   EXPECT_EQ(b->virtual_services[0].object->api_version, "networking.istio.io/v1beta1");
 }
 
@@ -66,7 +66,8 @@ metadata: {name: misplaced}
                 {{"cluster-x", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n"}}, d);
   EXPECT_NE(FindCode(d, "MF2008"), nullptr) << "shared trust domain";
   EXPECT_NE(FindCode(d, "MF1012"), nullptr) << "unknown field spec.extra";
-  EXPECT_NE(FindCode(d, "MF1021"), nullptr) << "Service in fleet.yaml / directory without MeshCluster";
+  EXPECT_NE(FindCode(d, "MF1021"), nullptr)
+      << "Service in fleet.yaml / directory without MeshCluster";
   int layout = 0, invalid = 0;
   for (const Diagnostic& x : d) {
     layout += x.code == "MF1021";

@@ -35,7 +35,8 @@ TEST(Object, ListIsExpanded) {
   Diagnostics d;
   auto objs = Objects(R"({"apiVersion":"v1","kind":"List","items":[
     {"apiVersion":"v1","kind":"Service","metadata":{"name":"a","namespace":"x"}},
-    {"apiVersion":"v1","kind":"Service","metadata":{"name":"b"}}]})", d);
+    {"apiVersion":"v1","kind":"Service","metadata":{"name":"b"}}]})",
+                      d);
   ASSERT_TRUE(d.empty());
   ASSERT_EQ(objs.size(), 2u);
   EXPECT_EQ(objs[0].namespace_, "x");
@@ -44,9 +45,10 @@ TEST(Object, ListIsExpanded) {
 
 TEST(Object, EnvelopeProblemsAreReportedWithPositions) {
   Diagnostics d;
-  auto objs = Objects("kind: Service\nmetadata: {name: a}\n---\n- not\n- an object\n---\n"
-                      "apiVersion: v1\nkind: Service\nmetadata: {name: 7}\n",
-                      d);
+  auto objs = Objects(
+      "kind: Service\nmetadata: {name: a}\n---\n- not\n- an object\n---\n"
+      "apiVersion: v1\nkind: Service\nmetadata: {name: 7}\n",
+      d);
   EXPECT_TRUE(objs.empty());
   ASSERT_EQ(d.size(), 3u);
   EXPECT_EQ(d[0].code, "MF1011");

@@ -93,7 +93,8 @@ spec:
     route: [{destination: {host: reviews, subset: v2}}]
   - route: [{destination: {host: reviews, subset: v1}}]
 )";
-  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA) + vs}, {"cluster-a", kRsbReviews}});
+  Result r = TranslateText(
+      {{"cluster-b", kReviews + std::string(kSepToA) + vs}, {"cluster-a", kRsbReviews}});
   auto vss = Generated(r, "cluster-b", "VirtualService");
   ASSERT_EQ(vss.size(), 1u);
   const Node& spec = *vss[0]->Find("spec");
@@ -101,11 +102,20 @@ spec:
   EXPECT_EQ(vss[0]->Find("metadata")->Find("namespace")->text(), "federation");
   const Node& http = *spec.Find("http");
   ASSERT_EQ(http.items().size(), 2u);
-  EXPECT_EQ(http.items()[0].Find("match")->items()[0].Find("headers")->Find("end-user")->Find("exact")->text(), "jason");
+  EXPECT_EQ(http.items()[0]
+                .Find("match")
+                ->items()[0]
+                .Find("headers")
+                ->Find("end-user")
+                ->Find("exact")
+                ->text(),
+            "jason");
   const Node& dest = *http.items()[0].Find("route")->items()[0].Find("destination");
-  EXPECT_EQ(dest.Find("host")->text(), "reviews.default.svc.cluster.local") << "short name resolved in the VS's namespace";
+  EXPECT_EQ(dest.Find("host")->text(), "reviews.default.svc.cluster.local")
+      << "short name resolved in the VS's namespace";
   EXPECT_EQ(dest.Find("subset")->text(), "v2");
-  EXPECT_EQ(dest.Find("port")->Find("number")->text(), "9080") << "the service's only port made explicit";
+  EXPECT_EQ(dest.Find("port")->Find("number")->text(), "9080")
+      << "the service's only port made explicit";
   EXPECT_EQ(http.items()[1].Find("match"), nullptr);
 }
 
@@ -135,21 +145,32 @@ spec:
   auto principals = [](const Node* ap) {
     std::vector<std::string> out;
     const Node& rule = ap->Find("spec")->Find("rules")->items()[0];
-    for (const Node& p : rule.Find("from")->items()[0].Find("source")->Find("principals")->items()) {
+    for (const Node& p :
+         rule.Find("from")->items()[0].Find("source")->Find("principals")->items()) {
       out.push_back(p.text());
     }
     return out;
   };
   // Sorted by name: meshfed-everyone-... before meshfed-reviews-...
-  EXPECT_EQ(principals(aps[0]), (std::vector<std::string>{"cluster-a.local/*", "cluster-c.local/*"}));
+  EXPECT_EQ(principals(aps[0]),
+            (std::vector<std::string>{"cluster-a.local/*", "cluster-c.local/*"}));
   EXPECT_EQ(principals(aps[1]), (std::vector<std::string>{"cluster-a.local/*"}));
-  EXPECT_EQ(aps[1]->Find("spec")->Find("selector")->Find("matchLabels")->Find("app")->text(), "fedgw");
-  const Node& hosts = *aps[1]->Find("spec")->Find("rules")->items()[0].Find("to")->items()[0].Find("operation")->Find("hosts");
+  EXPECT_EQ(aps[1]->Find("spec")->Find("selector")->Find("matchLabels")->Find("app")->text(),
+            "fedgw");
+  const Node& hosts = *aps[1]
+                           ->Find("spec")
+                           ->Find("rules")
+                           ->items()[0]
+                           .Find("to")
+                           ->items()[0]
+                           .Find("operation")
+                           ->Find("hosts");
   EXPECT_EQ(hosts.items()[0].text(), "reviews.default.svc.cluster.local");
 }
 
 TEST(Translator, BindingNotExposedToThisClusterGetsNothing) {
-  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)}, {"cluster-c", kRsbReviews}});
+  Result r =
+      TranslateText({{"cluster-b", kReviews + std::string(kSepToA)}, {"cluster-c", kRsbReviews}});
   EXPECT_TRUE(Generated(r, "cluster-c", "Service").empty());
   EXPECT_TRUE(Generated(r, "cluster-c", "VirtualService").empty());
   const Node* status = Status(r, "cluster-c", "reviews-rsb");
@@ -179,7 +200,8 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
   ASSERT_EQ(services.size(), 1u);
   EXPECT_EQ(services[0]->Find("metadata")->Find("name")->text(), "reviews");
   EXPECT_EQ(services[0]->Find("metadata")->Find("namespace")->text(), "shop");
-  EXPECT_EQ(services[0]->Find("spec")->Find("selector"), nullptr) << "selector-less: no endpoints of its own";
+  EXPECT_EQ(services[0]->Find("spec")->Find("selector"), nullptr)
+      << "selector-less: no endpoints of its own";
   EXPECT_EQ(services[0]->Find("spec")->Find("ports")->items()[0].Find("port")->text(), "80");
   auto drs = Generated(r, "cluster-a", "DestinationRule");
   ASSERT_EQ(drs.size(), 1u);
@@ -189,8 +211,10 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
   auto vss = Generated(r, "cluster-a", "VirtualService");
   ASSERT_EQ(vss.size(), 1u);
   const Node& rule = vss[0]->Find("spec")->Find("http")->items()[0];
-  EXPECT_EQ(vss[0]->Find("spec")->Find("hosts")->items()[0].text(), "reviews.shop.svc.cluster.local");
-  EXPECT_EQ(rule.Find("rewrite")->Find("authority")->text(), "reviews-v1.default.svc.cluster.local");
+  EXPECT_EQ(vss[0]->Find("spec")->Find("hosts")->items()[0].text(),
+            "reviews.shop.svc.cluster.local");
+  EXPECT_EQ(rule.Find("rewrite")->Find("authority")->text(),
+            "reviews-v1.default.svc.cluster.local");
   auto ses = Generated(r, "cluster-a", "ServiceEntry");
   ASSERT_EQ(ses.size(), 1u);
   const Node& se = *ses[0]->Find("spec");
@@ -200,7 +224,16 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
   // The donor pins the subset at its gateway.
   auto donor_vs = Generated(r, "cluster-b", "VirtualService");
   ASSERT_EQ(donor_vs.size(), 1u);
-  EXPECT_EQ(donor_vs[0]->Find("spec")->Find("http")->items()[0].Find("route")->items()[0].Find("destination")->Find("subset")->text(), "v1");
+  EXPECT_EQ(donor_vs[0]
+                ->Find("spec")
+                ->Find("http")
+                ->items()[0]
+                .Find("route")
+                ->items()[0]
+                .Find("destination")
+                ->Find("subset")
+                ->text(),
+            "v1");
   // Two-sided status.
   const Node* sep_status = Status(r, "cluster-b", "s");
   const Node& bound = sep_status->Find("exposed")->items()[0].Find("boundBy")->items()[0];
@@ -257,7 +290,8 @@ spec:
   Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA) + vs}});
   auto vss = Generated(r, "cluster-b", "VirtualService");
   ASSERT_EQ(vss.size(), 1u);
-  const Node& dest = *vss[0]->Find("spec")->Find("http")->items()[0].Find("route")->items()[0].Find("destination");
+  const Node& dest =
+      *vss[0]->Find("spec")->Find("http")->items()[0].Find("route")->items()[0].Find("destination");
   EXPECT_EQ(dest.Find("subset"), nullptr) << Yaml(vss[0]);
 }
 
@@ -284,17 +318,26 @@ spec: {remote: [{cluster: cluster-b, services: [{name: shop}]}]}
   ASSERT_EQ(donor.size(), 1u);
   const Node& http = *donor[0]->Find("spec")->Find("http");
   ASSERT_EQ(http.items().size(), 2u) << "HTTP ports only: 80 and 9000";
-  EXPECT_EQ(http.items()[1].Find("match")->items()[0].Find("headers")->Find("x-meshfed-port")->Find("exact")->text(), "9000");
+  EXPECT_EQ(http.items()[1]
+                .Find("match")
+                ->items()[0]
+                .Find("headers")
+                ->Find("x-meshfed-port")
+                ->Find("exact")
+                ->text(),
+            "9000");
   auto acceptor = Generated(r, "cluster-a", "VirtualService");
   const Node& rule = acceptor[0]->Find("spec")->Find("http")->items()[1];
   EXPECT_EQ(rule.Find("match")->items()[0].Find("port")->text(), "9000");
-  EXPECT_EQ(rule.Find("headers")->Find("request")->Find("set")->Find("x-meshfed-port")->text(), "9000");
+  EXPECT_EQ(rule.Find("headers")->Find("request")->Find("set")->Find("x-meshfed-port")->text(),
+            "9000");
 }
 
 TEST(Translator, NeverOverwritesAUserObject) {
-  std::string user_service = "apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 9080}]}\n";
+  std::string user_service =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 9080}]}\n";
   Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)},
-                  {"cluster-a", user_service + "---\n" + kRsbReviews}});
+                            {"cluster-a", user_service + "---\n" + kRsbReviews}});
   EXPECT_TRUE(Generated(r, "cluster-a", "VirtualService").empty());
   const Node* status = Status(r, "cluster-a", "reviews-rsb");
   EXPECT_EQ(status->Find("services")->items()[0].Find("reason")->text(), "AliasConflict");

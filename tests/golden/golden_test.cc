@@ -81,7 +81,8 @@ TEST_P(Golden, RenderMatchesExpected) {
   options.out_dir = (actual / "again").string();
   std::ostringstream out2, err2;
   RunRender(options, out2, err2);
-  EXPECT_EQ(ReadTree(actual / "again"), ReadTree(actual / "render")) << "render is not deterministic";
+  EXPECT_EQ(ReadTree(actual / "again"), ReadTree(actual / "render"))
+      << "render is not deterministic";
 
   const fs::path expected_dir = dir / "expected";
   if (std::getenv("UPDATE_GOLDEN") != nullptr) {

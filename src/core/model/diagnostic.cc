@@ -1,8 +1,8 @@
 #include "core/model/diagnostic.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace meshfed {
 

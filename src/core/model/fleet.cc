@@ -1,13 +1,14 @@
 #include "core/model/fleet.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
 
-#include <fmt/format.h>
-
 namespace meshfed {
 
-const Service* Cluster::FindService(std::string_view namespace_, std::string_view service_name) const {
+const Service* Cluster::FindService(std::string_view namespace_,
+                                    std::string_view service_name) const {
   for (const Service& s : services) {
     if (s.object->namespace_ == namespace_ && s.object->name == service_name) return &s;
   }
@@ -78,9 +79,10 @@ void IndexCluster(Cluster& c, Diagnostics& d) {
       } else if (k == "RemoteServiceBinding") {
         c.bindings.push_back(ReadRemoteServiceBinding(o, c.name, d));
       } else if (k == "MeshCluster") {
-        d.push_back(Diagnostic{Severity::Error, code::kFleetLayout, o.file, o.position, o.Ref(c.name),
-                               "", "MeshCluster objects belong in the fleet's fleet.yaml, not in a "
-                                   "cluster's directory"});
+        d.push_back(Diagnostic{Severity::Error, code::kFleetLayout, o.file, o.position,
+                               o.Ref(c.name), "",
+                               "MeshCluster objects belong in the fleet's fleet.yaml, not in a "
+                               "cluster's directory"});
       }
     } else if (g.empty() && k == "Service") {
       c.services.push_back(ReadService(o, c.name, d));
@@ -138,8 +140,12 @@ Fleet BuildFleet(FleetSource source, Diagnostics& d) {
   for (auto& [name, objects] : source.cluster_objects) {
     auto dir = source.cluster_directories.find(name);
     d.push_back(Diagnostic{
-        Severity::Error, code::kFleetLayout,
-        dir != source.cluster_directories.end() ? dir->second : name, {}, {}, "",
+        Severity::Error,
+        code::kFleetLayout,
+        dir != source.cluster_directories.end() ? dir->second : name,
+        {},
+        {},
+        "",
         fmt::format("directory `{}` has no MeshCluster named `{}` in {}; add one, or rename the "
                     "directory to a member cluster's name",
                     name, name, source.fleet_file.empty() ? "fleet.yaml" : source.fleet_file)});

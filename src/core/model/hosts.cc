@@ -1,7 +1,6 @@
 #include "core/model/hosts.h"
 
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
 
 namespace meshfed {

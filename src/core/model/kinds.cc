@@ -1,10 +1,10 @@
 #include "core/model/kinds.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
-
-#include <fmt/format.h>
 
 #include "core/model/hosts.h"
 
@@ -49,10 +49,11 @@ class FieldReader {
   std::optional<std::string> String(const Node* n, const std::string& field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     if (!n->IsString()) {
-      Error(code::kWrongType, n->position(), field,
-            fmt::format("expected a string, found {}{}", n->TypeName(),
-                        n->IsScalar() ? fmt::format(" `{}` (quote it to make it a string)", n->text())
-                                      : std::string()));
+      Error(
+          code::kWrongType, n->position(), field,
+          fmt::format("expected a string, found {}{}", n->TypeName(),
+                      n->IsScalar() ? fmt::format(" `{}` (quote it to make it a string)", n->text())
+                                    : std::string()));
       return std::nullopt;
     }
     return n->text();
@@ -62,7 +63,8 @@ class FieldReader {
     int64_t value = 0;
     if (n->IsScalar() && n->scalar_type() == ScalarType::Int) {
       const std::string& t = n->text();
-      auto [ptr, ec] = std::from_chars(t.data() + (t[0] == '+' ? 1 : 0), t.data() + t.size(), value);
+      auto [ptr, ec] =
+          std::from_chars(t.data() + (t[0] == '+' ? 1 : 0), t.data() + t.size(), value);
       if (ec == std::errc() && ptr == t.data() + t.size()) return value;
     }
     Error(code::kWrongType, n->position(), field,
@@ -105,14 +107,14 @@ class FieldReader {
     return out;
   }
   // Reports keys of `m` that are not in `known` (our own CRDs reject unknown fields).
-  void OnlyKnown(const Node* m, const std::string& field, std::initializer_list<std::string_view> known) {
+  void OnlyKnown(const Node* m, const std::string& field,
+                 std::initializer_list<std::string_view> known) {
     if (m == nullptr || !m->IsMapping()) return;
     for (const MapEntry& e : m->entries()) {
       if (std::find(known.begin(), known.end(), e.key) == known.end()) {
         std::string list;
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-        Error(code::kUnknownField, e.key_position,
-              field.empty() ? e.key : field + "." + e.key,
+        Error(code::kUnknownField, e.key_position, field.empty() ? e.key : field + "." + e.key,
               fmt::format("unknown field `{}`; known fields here: {}", e.key, list));
       }
     }
@@ -172,10 +174,11 @@ bool ExportedTo(const std::vector<std::string>& export_to, std::string_view own_
 bool ServicePort::CarriesHttp() const {
   std::string proto = app_protocol;
   if (proto.empty()) proto = name.substr(0, name.find('-'));
-  std::transform(proto.begin(), proto.end(), proto.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (protocol == "UDP" || protocol == "SCTP") return false;
-  static constexpr std::string_view kOpaque[] = {"tcp", "tls", "https", "mongo", "redis", "mysql",
-                                                 "udp"};
+  static constexpr std::string_view kOpaque[] = {"tcp",   "tls",   "https", "mongo",
+                                                 "redis", "mysql", "udp"};
   return std::find(std::begin(kOpaque), std::end(kOpaque), proto) == std::end(kOpaque);
 }
 
@@ -191,7 +194,8 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
   r.OnlyKnown(&o.root, "", {"apiVersion", "kind", "metadata", "spec", "status"});
   const Node* spec = r.Mapping(o.spec(), "spec");
   if (!spec) {
-    r.Error(code::kMissingField, o.position, "spec", "a ServiceExpositionPolicy needs `spec.exposed`");
+    r.Error(code::kMissingField, o.position, "spec",
+            "a ServiceExpositionPolicy needs `spec.exposed`");
     return sep;
   }
   r.OnlyKnown(spec, "spec", {"exposed"});
@@ -222,10 +226,11 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
     e.port = r.Port(item.Find("port"), field + ".port");
     e.clusters = r.StringList(item.Find("clusters"), field + ".clusters");
     if (e.clusters.empty()) {
-      r.Error(code::kMissingField, PosOf(item.Find("clusters") ? item.Find("clusters") : &item),
-              field + ".clusters",
-              "`clusters` must name at least one cluster allowed to bind this service (or \"*\" for "
-              "every member cluster)");
+      r.Error(
+          code::kMissingField, PosOf(item.Find("clusters") ? item.Find("clusters") : &item),
+          field + ".clusters",
+          "`clusters` must name at least one cluster allowed to bind this service (or \"*\" for "
+          "every member cluster)");
     }
     sep.exposed.push_back(std::move(e));
   }
@@ -261,7 +266,8 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
     e.cluster = r.String(item.Find("cluster"), field + ".cluster").value_or("");
     if (e.cluster.empty()) r.Required(&item, "cluster", field + ".cluster", item.position());
     e.namespace_ = r.String(item.Find("namespace"), field + ".namespace").value_or(o.namespace_);
-    if (item.Find("namespace")) r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), field + ".namespace");
+    if (item.Find("namespace"))
+      r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), field + ".namespace");
     const Node* services = r.Sequence(item.Find("services"), field + ".services");
     if (!services || services->items().empty()) {
       r.Error(code::kMissingField, PosOf(services ? services : &item), field + ".services",
@@ -312,7 +318,8 @@ MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
     r.Required(spec, "trustDomain", "spec.trustDomain", spec->position());
   } else if (!IsDns1123Subdomain(mc.trust_domain)) {
     r.Error(code::kInvalidValue, PosOf(spec->Find("trustDomain")), "spec.trustDomain",
-            fmt::format("trust domain `{}` must be a DNS name such as cluster-b.local", mc.trust_domain));
+            fmt::format("trust domain `{}` must be a DNS name such as cluster-b.local",
+                        mc.trust_domain));
   }
   mc.network = r.String(spec->Find("network"), "spec.network").value_or("");
   const Node* gw = r.Mapping(spec->Find("federationGateway"), "spec.federationGateway");
@@ -331,7 +338,8 @@ MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
     for (size_t i = 0; i < mc.federation_gateway.addresses.size(); ++i) {
       const std::string& a = mc.federation_gateway.addresses[i];
       if (!IsIpAddress(a) && !IsDns1123Subdomain(a)) {
-        r.Error(code::kInvalidValue, PosOf(&addresses->items()[i]), fmt::format("{}.addresses[{}]", f, i),
+        r.Error(code::kInvalidValue, PosOf(&addresses->items()[i]),
+                fmt::format("{}.addresses[{}]", f, i),
                 fmt::format("`{}` is neither an IP address nor a DNS name", a));
       }
     }
@@ -391,7 +399,8 @@ Deployment ReadDeployment(const Object& o, const std::string& cluster, Diagnosti
   dep.object = &o;
   const Node* spec = r.Mapping(o.spec(), "spec");
   if (!spec) return dep;
-  if (auto n = r.Integer(spec->Find("replicas"), "spec.replicas")) dep.replicas = static_cast<int>(*n);
+  if (auto n = r.Integer(spec->Find("replicas"), "spec.replicas"))
+    dep.replicas = static_cast<int>(*n);
   const Node* tmpl = r.Mapping(spec->Find("template"), "spec.template");
   const Node* meta = r.Mapping(Get(tmpl, "metadata"), "spec.template.metadata");
   dep.pod_labels = r.StringMap(Get(meta, "labels"), "spec.template.metadata.labels");
@@ -425,8 +434,8 @@ VirtualService ReadVirtualService(const Object& o, const std::string& cluster, D
       if (const Node* route = r.Sequence(rule.Find("route"), f + ".route")) {
         for (size_t j = 0; j < route->items().size(); ++j) {
           std::string rf = fmt::format("{}.route[{}]", f, j);
-          const Node* dest = r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"),
-                                       rf + ".destination");
+          const Node* dest =
+              r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"), rf + ".destination");
           if (dest) {
             r.String(dest->Find("host"), rf + ".destination.host");
             r.String(dest->Find("subset"), rf + ".destination.subset");

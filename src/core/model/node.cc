@@ -24,9 +24,12 @@ bool IsBin(char c) { return c == '0' || c == '1' || c == '_'; }
 
 bool LooksLikeInt(std::string_view s) {
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return AllDigits(s.substr(2), IsHex);
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) return AllDigits(s.substr(2), IsOct);
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) return AllDigits(s.substr(2), IsBin);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+    return AllDigits(s.substr(2), IsHex);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
+    return AllDigits(s.substr(2), IsOct);
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
+    return AllDigits(s.substr(2), IsBin);
   if (s.size() > 1 && s[0] == '0') return AllDigits(s.substr(1), IsOct);
   return !s.empty() && IsDec(s[0]) && AllDigits(s, IsDecOrUnderscore);
 }
@@ -64,8 +67,9 @@ bool LooksLikeFloat(std::string_view s) {
 
 ScalarType ResolvePlainScalar(std::string_view text) {
   if (IsOneOf(text, {"", "~", "null", "Null", "NULL"})) return ScalarType::Null;
-  if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y", "Y", "yes", "Yes",
-                     "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})) {
+  if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y",  "Y",
+                     "yes",  "Yes",  "YES",  "n",     "N",     "no",    "No", "NO",
+                     "on",   "On",   "ON",   "off",   "Off",   "OFF"})) {
     return ScalarType::Bool;
   }
   if (LooksLikeInt(text)) return ScalarType::Int;
@@ -195,7 +199,8 @@ bool operator==(const Node& a, const Node& b) {
     case Node::Kind::Mapping:
       if (a.entries_.size() != b.entries_.size()) return false;
       for (size_t i = 0; i < a.entries_.size(); ++i) {
-        if (a.entries_[i].key != b.entries_[i].key || !(a.entries_[i].value == b.entries_[i].value)) {
+        if (a.entries_[i].key != b.entries_[i].key ||
+            !(a.entries_[i].value == b.entries_[i].value)) {
           return false;
         }
       }

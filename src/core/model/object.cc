@@ -1,8 +1,8 @@
 #include "core/model/object.h"
 
-#include <tuple>
-
 #include <fmt/format.h>
+
+#include <tuple>
 
 namespace meshfed {
 
@@ -45,7 +45,9 @@ ObjectRef Object::Ref(std::string cluster) const {
   return ObjectRef{std::move(cluster), kind, namespace_, name};
 }
 
-std::string Object::Key() const { return fmt::format("{}/{}/{}/{}", group, kind, namespace_, name); }
+std::string Object::Key() const {
+  return fmt::format("{}/{}/{}/{}", group, kind, namespace_, name);
+}
 
 bool CreatedBefore(const Object& a, const Object& b) {
   // RFC 3339 timestamps in UTC ("2024-01-02T03:04:05Z") order correctly as strings. An object
@@ -65,7 +67,8 @@ bool IsClusterScoped(std::string_view group, std::string_view kind) {
     return kind == "Namespace" || kind == "Node" || kind == "PersistentVolume";
   }
   if (group == "multicluster.istio.io") return kind == "MeshCluster";
-  if (group == "rbac.authorization.k8s.io") return kind == "ClusterRole" || kind == "ClusterRoleBinding";
+  if (group == "rbac.authorization.k8s.io")
+    return kind == "ClusterRole" || kind == "ClusterRoleBinding";
   if (group == "apiextensions.k8s.io") return kind == "CustomResourceDefinition";
   if (group == "storage.k8s.io") return kind == "StorageClass";
   if (group == "admissionregistration.k8s.io") return true;
@@ -76,8 +79,8 @@ namespace {
 
 void Report(Diagnostics& diagnostics, const std::string& file, Position pos, std::string field,
             std::string message, const char* code = code::kNotAnObject) {
-  diagnostics.push_back(Diagnostic{Severity::Error, code, file, pos, {}, std::move(field),
-                                   std::move(message)});
+  diagnostics.push_back(
+      Diagnostic{Severity::Error, code, file, pos, {}, std::move(field), std::move(message)});
 }
 
 const Node* RequireString(const Node& map, std::string_view key, std::string_view where,

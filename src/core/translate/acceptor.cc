@@ -3,10 +3,10 @@
 // that sets :authority to the exposed FQDN, and a ServiceEntry + DestinationRule that carry the
 // request to the donors' federation gateways with Istio mTLS and SNI = the exposed FQDN.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "core/model/hosts.h"
 #include "core/translate/names.h"
@@ -52,8 +52,9 @@ bool ResolveBinding(Context& ctx, Binding& b) {
     Fail(b, "NotExposedToThisCluster",
          fmt::format("cluster {} exposes `{}` in namespace {} only to: {}", donor->name, svc.name,
                      b.donor_namespace,
-                     e->allowed_clusters.empty() ? std::string("nobody")
-                                                 : fmt::format("{}", fmt::join(e->allowed_clusters, ", "))));
+                     e->allowed_clusters.empty()
+                         ? std::string("nobody")
+                         : fmt::format("{}", fmt::join(e->allowed_clusters, ", "))));
     Warn(ctx, b, code::kBindingProblem, svc.field + ".name", b.message);
     return false;
   }
@@ -71,10 +72,11 @@ bool ResolveBinding(Context& ctx, Binding& b) {
     } else if (std::find(e->ports.begin(), e->ports.end(), *svc.port) != e->ports.end()) {
       b.ports.push_back({*svc.port, *svc.port});
     } else {
-      Fail(b, "PortNotExposed",
-           fmt::format("`{}` is exposed on ports {}; with several exposed ports, `port` must be one "
-                       "of them",
-                       svc.name, fmt::join(e->ports, ", ")));
+      Fail(
+          b, "PortNotExposed",
+          fmt::format("`{}` is exposed on ports {}; with several exposed ports, `port` must be one "
+                      "of them",
+                      svc.name, fmt::join(e->ports, ", ")));
       Warn(ctx, b, code::kBindingProblem, svc.field + ".port", b.message);
       return false;
     }
@@ -145,7 +147,8 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
       endpoints.Append(std::move(ep));
     }
   }
-  Node se = NewObject("networking.istio.io/v1", "ServiceEntry", GeneratedMetadata(name, ns, owner, notes));
+  Node se = NewObject("networking.istio.io/v1", "ServiceEntry",
+                      GeneratedMetadata(name, ns, owner, notes));
   Node sespec = Node::Mapping();
   sespec.Set("hosts", StringList({internal_host}));
   sespec.Set("location", Node::String("MESH_INTERNAL"));
@@ -164,7 +167,8 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   objects.push_back(std::move(se));
 
   // DestinationRule: Istio mTLS to the gateway, SNI = the exposed FQDN (selects its server).
-  Node dr = NewObject("networking.istio.io/v1", "DestinationRule", GeneratedMetadata(name, ns, owner, notes));
+  Node dr = NewObject("networking.istio.io/v1", "DestinationRule",
+                      GeneratedMetadata(name, ns, owner, notes));
   Node drspec = Node::Mapping();
   drspec.Set("host", Node::String(internal_host));
   Node tls = Node::Mapping();
@@ -178,7 +182,8 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
 
   // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
   // virtual host and the donor's own match rules see the name they were written for.
-  Node vs = NewObject("networking.istio.io/v1", "VirtualService", GeneratedMetadata(name, ns, owner, notes));
+  Node vs = NewObject("networking.istio.io/v1", "VirtualService",
+                      GeneratedMetadata(name, ns, owner, notes));
   Node vspec = Node::Mapping();
   vspec.Set("hosts", StringList({ServiceFqdn(local, ns)}));
   Node http = Node::Sequence();
@@ -273,11 +278,11 @@ void TranslateAcceptors(Context& ctx) {
           }
           bound.conflict = true;
           Fail(bound, "AliasConflict",
-               fmt::format("local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
-                           "in cluster {}",
-                           bound.local_name, winner.policy->object->namespace_,
-                           winner.policy->object->name, winner.service->field,
-                           winner.exposure->host, winner.exposure->donor->name));
+               fmt::format(
+                   "local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
+                   "in cluster {}",
+                   bound.local_name, winner.policy->object->namespace_, winner.policy->object->name,
+                   winner.service->field, winner.exposure->host, winner.exposure->donor->name));
           Warn(ctx, bound, code::kBindingProblem, svc.field, bound.message);
         }
       }
@@ -303,9 +308,8 @@ void TranslateAcceptors(Context& ctx) {
         b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
                                  b->policy->object->namespace_, b->exposure->host,
                                  b->exposure->donor->name, Addresses(*b));
-        b->exposure
-            ->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
-                                         b->policy->object->name, b->local_name});
+        b->exposure->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
+                                                b->policy->object->name, b->local_name});
       }
     }
   }

@@ -2,10 +2,10 @@
 // terminates the federation mTLS, a gateway-bound VirtualService whose routes are the donor's own
 // mesh routes for that host, and an AuthorizationPolicy that admits only the listed clusters.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "core/model/hosts.h"
 #include "core/translate/names.h"
@@ -87,7 +87,7 @@ std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std:
 
 struct Compiled {
   Node http = Node::Sequence();
-  std::vector<std::string> notes;          // what was not carried, and why
+  std::vector<std::string> notes;            // what was not carried, and why
   std::vector<std::string> missing_subsets;  // host+subset the gateway cannot resolve
 };
 
@@ -111,9 +111,10 @@ class RouteCompiler {
         if (!rule.IsMapping()) continue;
         std::string rule_name = fmt::format("{} spec.http[{}]", vs.object->name, i);
         if (rule.Find("delegate")) {
-          Note(noted, out, fmt::format("{}: delegation is not carried to the federation gateway; "
-                                       "its requests from remote callers get 404 NR",
-                                       rule_name));
+          Note(noted, out,
+               fmt::format("{}: delegation is not carried to the federation gateway; "
+                           "its requests from remote callers get 404 NR",
+                           rule_name));
           continue;
         }
         Node copy = rule;
@@ -136,7 +137,8 @@ class RouteCompiler {
                                rule_name, j));
               continue;
             }
-            if (const Node* p = block.Find("port"); p && p->IsScalar() && p->text() != std::to_string(port)) {
+            if (const Node* p = block.Find("port");
+                p && p->IsScalar() && p->text() != std::to_string(port)) {
               continue;  // static: dropped on listener `port`
             }
             Node b = block;
@@ -277,7 +279,8 @@ std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
       }
       const Node* host = dest->Find("host");
       if (!host || !host->IsScalar()) continue;
-      const Service* svc = ServiceForHost(donor, ResolveShortName(host->text(), vs.object->namespace_));
+      const Service* svc =
+          ServiceForHost(donor, ResolveShortName(host->text(), vs.object->namespace_));
       if (svc && svc->ports.size() == 1) ports.insert(svc->ports[0].port);
     }
   }
@@ -290,7 +293,9 @@ void Fail(Exposure& e, std::string reason, std::string message) {
   e.message = std::move(message);
 }
 
-std::string Describe(const Object& o) { return fmt::format("{} {}/{}", o.kind, o.namespace_, o.name); }
+std::string Describe(const Object& o) {
+  return fmt::format("{} {}/{}", o.kind, o.namespace_, o.name);
+}
 
 void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& field,
           std::string message) {
@@ -378,7 +383,8 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
            exists ? fmt::format("port {} of Service {}/{} is not an HTTP port; federation routes "
                                 "HTTP only",
                                 *entry.port, e.namespace_, entry.name)
-                  : fmt::format("Service {}/{} has no port {}", e.namespace_, entry.name, *entry.port));
+                  : fmt::format("Service {}/{} has no port {}", e.namespace_, entry.name,
+                                *entry.port));
       Warn(ctx, e, code::kInvalidValue, entry.field + ".port", e.message);
       return;
     }
@@ -410,9 +416,10 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
     }
     if (compiled.http.items().empty() && service) {
       // Static filtering removed every route: Istio then ignores the VS (default route).
-      compiled.notes.push_back(fmt::format("no route of {} applies to sidecars; the service's "
-                                           "default route is used, as Istio does",
-                                           Describe(*vs->object)));
+      compiled.notes.push_back(
+          fmt::format("no route of {} applies to sidecars; the service's "
+                      "default route is used, as Istio does",
+                      Describe(*vs->object)));
       e.target = Describe(*service->object);
       compiler.AddPlainRoute(service_host, "", compiled);
     }
@@ -533,8 +540,8 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   }
   e.ready = true;
   e.reason = "Exposed";
-  e.message = fmt::format("{} routes with {} on port(s) {}", e.host, e.target,
-                          fmt::join(e.ports, ", "));
+  e.message =
+      fmt::format("{} routes with {} on port(s) {}", e.host, e.target, fmt::join(e.ports, ", "));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "core/translate/names.h"
 
-#include <cstdint>
-
 #include <fmt/format.h>
+
+#include <cstdint>
 
 namespace meshfed {
 
@@ -56,7 +56,8 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
   labels.Set(kOwnerNamespaceLabel, Node::String(owner.namespace_));
   meta.Set("labels", std::move(labels));
   Node notes = Node::Mapping();
-  notes.Set(kOwnerAnnotation, Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
+  notes.Set(kOwnerAnnotation,
+            Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
   for (const auto& [k, v] : annotations) notes.Set(k, Node::String(v));
   meta.Set("annotations", std::move(notes));
   return meta;

@@ -3,9 +3,9 @@
 // resolved and why it is not ready. No timestamps: render output is byte-for-byte deterministic
 // (the controller adds lastTransitionTime when it writes status).
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
@@ -58,16 +58,16 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
   conditions.Append(Condition("Accepted", true, "Accepted",
                               fmt::format("{} read without errors", Count(total, what)), owner));
   bool all_ready = ready == total;
-  conditions.Append(Condition(
-      "Ready", all_ready, all_ready ? ready_reason : "NotAllReady",
-      all_ready ? fmt::format("{} in effect", Count(total, what))
-                : fmt::format("{} of {} in effect; first problem: {}", ready, Count(total, what),
-                              first_problem),
-      owner));
-  conditions.Append(Condition("Conflict", conflicts > 0, conflicts > 0 ? "Conflict" : "NoConflict",
-                              conflicts > 0 ? fmt::format("{} of {} in conflict", conflicts, Count(total, what))
-                                            : std::string("no conflicts"),
+  conditions.Append(Condition("Ready", all_ready, all_ready ? ready_reason : "NotAllReady",
+                              all_ready ? fmt::format("{} in effect", Count(total, what))
+                                        : fmt::format("{} of {} in effect; first problem: {}",
+                                                      ready, Count(total, what), first_problem),
                               owner));
+  conditions.Append(
+      Condition("Conflict", conflicts > 0, conflicts > 0 ? "Conflict" : "NoConflict",
+                conflicts > 0 ? fmt::format("{} of {} in conflict", conflicts, Count(total, what))
+                              : std::string("no conflicts"),
+                owner));
   return conditions;
 }
 
@@ -160,7 +160,8 @@ void BuildStatuses(Context& ctx) {
         if (b.ready) {
           const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
           Node gws = Node::Sequence();
-          for (const std::string& a : gw.addresses) gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
+          for (const std::string& a : gw.addresses)
+            gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
           n.Set("gateways", std::move(gws));
         }
         n.Set("ready", Node::Bool(b.ready));

@@ -25,11 +25,11 @@ struct Exposure {
   const ExposedEntry* entry = nullptr;
   std::string namespace_;
   std::string exposed_name;
-  std::string host;  // the exposed FQDN
+  std::string host;    // the exposed FQDN
   std::string target;  // what it routes with, e.g. "VirtualService default/reviews"
   std::vector<int> ports;
   std::vector<std::string> allowed_clusters;  // known member clusters allowed to bind
-  bool generated = false;  // gateway config was generated: callers can reach it
+  bool generated = false;                     // gateway config was generated: callers can reach it
   bool ready = false;
   bool conflict = false;
   std::string reason;
@@ -66,7 +66,7 @@ struct Context {
   std::vector<Binding> bindings;
 
   Exposure* FindExposure(std::string_view donor, std::string_view namespace_,
-                               std::string_view exposed_name) const;
+                         std::string_view exposed_name) const;
   // True (and nothing is added) when a user object, not managed by meshfed, already holds one of
   // these objects' identities in `cluster`; `who` then names it.
   bool CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,

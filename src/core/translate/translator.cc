@@ -1,9 +1,9 @@
 #include "core/translate/translator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "core/translate/translate_internal.h"
 
