@@ -34,9 +34,33 @@ bool IsIndicatorStart(char c) {
   }
 }
 
+// Characters a YAML reader treats as line breaks or strips (NEL, LINE/PARAGRAPH SEPARATOR,
+// BOM): they must be escaped, or a quoted string does not read back as written.
+std::string_view SpecialUnicode(std::string_view text, size_t i) {
+  for (std::string_view seq :
+       {std::string_view("\xC2\x85"), std::string_view("\xE2\x80\xA8"),
+        std::string_view("\xE2\x80\xA9"), std::string_view("\xEF\xBB\xBF")}) {
+    if (text.substr(i, seq.size()) == seq) return seq;
+  }
+  return {};
+}
+
+std::string_view EscapeOf(std::string_view seq, bool json) {
+  if (seq == "\xC2\x85") return json ? "\\u0085" : "\\N";
+  if (seq == "\xE2\x80\xA8") return json ? "\\u2028" : "\\L";
+  if (seq == "\xE2\x80\xA9") return json ? "\\u2029" : "\\P";
+  return "\\ufeff";
+}
+
 void AppendEscaped(std::string_view text, std::string& out, bool json) {
   out += '"';
-  for (unsigned char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (std::string_view seq = SpecialUnicode(text, i); !seq.empty()) {
+      out += EscapeOf(seq, json);
+      i += seq.size() - 1;
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -227,6 +251,7 @@ bool NeedsQuotes(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) return true;
+    if (!SpecialUnicode(text, i).empty()) return true;
     if (c == ':' && i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t')) return true;
     if (c == '#' && i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) return true;
   }

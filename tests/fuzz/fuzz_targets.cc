@@ -1,0 +1,81 @@
+#include "fuzz/fuzz_targets.h"
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "codec/emitter.h"
+#include "codec/yaml_reader.h"
+#include "core/translate/translator.h"
+
+namespace meshfed::fuzz {
+namespace {
+
+ReadLimits SmallLimits() {
+  ReadLimits limits;
+  limits.max_bytes = 1 << 20;
+  limits.max_nodes = 200000;
+  return limits;
+}
+
+[[noreturn]] void Die(const char* what, const std::string& detail) {
+  std::fprintf(stderr, "fuzz invariant broken: %s\n%s\n", what, detail.c_str());
+  std::abort();
+}
+
+constexpr const char* kFleet = R"(
+apiVersion: multicluster.istio.io/v1alpha1
+kind: MeshCluster
+metadata: {name: cluster-a}
+spec: {trustDomain: cluster-a.local, federationGateway: {addresses: [192.0.2.10]}}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: MeshCluster
+metadata: {name: cluster-b}
+spec: {trustDomain: cluster-b.local, federationGateway: {addresses: [gw.example.com]}}
+)";
+
+}  // namespace
+
+void YamlReader(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  ReadResult r = ReadYamlStream(text, "fuzz.yaml", SmallLimits());
+  if (!r.diagnostics.empty()) return;
+  for (const Node& doc : r.documents) {
+    std::string yaml;
+    EmitYaml(doc, yaml);
+    ReadResult again = ReadYamlStream(yaml, "again.yaml", SmallLimits());
+    if (!again.diagnostics.empty()) Die("emitted YAML does not read back", yaml);
+    Node back = again.documents.empty() ? Node() : again.documents[0];
+    if (!(back == doc)) Die("emitted YAML reads back differently", yaml);
+    std::string json;
+    EmitJson(doc, json);
+    ReadResult from_json = ReadYamlStream(json, "again.json", SmallLimits());
+    if (!from_json.diagnostics.empty()) Die("emitted JSON does not read back", json);
+  }
+}
+
+void Fleet(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  Diagnostics diagnostics;
+  FleetSource source;
+  uint64_t order = 0;
+  ReadResult fleet = ReadYamlStream(kFleet, "fleet.yaml");
+  AppendObjects(std::move(fleet.documents), "fleet.yaml", order, source.mesh_clusters, diagnostics);
+  // The same bytes as the donor's and the acceptor's objects.
+  for (const char* cluster : {"cluster-a", "cluster-b"}) {
+    ReadResult r = ReadYamlStream(text, "fuzz.yaml", SmallLimits());
+    AppendObjects(std::move(r.documents), "fuzz.yaml", order, source.cluster_objects[cluster],
+                  diagnostics);
+  }
+  meshfed::Fleet snapshot = BuildFleet(std::move(source), diagnostics);
+  for (const Diagnostic& d : diagnostics) (void)d.Format();
+  Translation t = Translate(snapshot);
+  for (const ClusterOutput& c : t.clusters) (void)EmitYamlStream(c.objects);
+  for (const StatusOutput& s : t.statuses) {
+    std::string out;
+    EmitJson(s.object, out);
+  }
+}
+
+}  // namespace meshfed::fuzz
