@@ -9,6 +9,7 @@ packages=(
   libcli11-dev         # command-line parsing
   libfmt-dev           # string formatting
   libabsl-dev          # absl::Status / StatusOr at adapter boundaries
+  libre2-dev           # RE2: Istio's regex matches (full match), in the simulator
   libgtest-dev libgmock-dev
   libbenchmark-dev
   clang-14 libclang-rt-14-dev   # fuzzing and sanitizer builds

@@ -34,30 +34,29 @@ bool IsIndicatorStart(char c) {
   }
 }
 
-// Characters a YAML reader treats as line breaks or strips (NEL, LINE/PARAGRAPH SEPARATOR,
-// BOM): they must be escaped, or a quoted string does not read back as written.
-std::string_view SpecialUnicode(std::string_view text, size_t i) {
-  for (std::string_view seq :
-       {std::string_view("\xC2\x85"), std::string_view("\xE2\x80\xA8"),
-        std::string_view("\xE2\x80\xA9"), std::string_view("\xEF\xBB\xBF")}) {
-    if (text.substr(i, seq.size()) == seq) return seq;
+// Code points a YAML reader rejects (C1 controls, U+FFFE/U+FFFF) or treats as line breaks or
+// strips (NEL, LINE/PARAGRAPH SEPARATOR, BOM): they must be written as \u escapes, or a string
+// does not read back as written. Returns the length of the UTF-8 sequence at `i`, or 0.
+size_t SpecialCodepointAt(std::string_view text, size_t i, uint32_t& cp) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  if (byte(i) == 0xC2 && i + 1 < text.size() && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) {
+    cp = byte(i + 1);
+    return 2;
   }
-  return {};
-}
-
-std::string_view EscapeOf(std::string_view seq, bool json) {
-  if (seq == "\xC2\x85") return json ? "\\u0085" : "\\N";
-  if (seq == "\xE2\x80\xA8") return json ? "\\u2028" : "\\L";
-  if (seq == "\xE2\x80\xA9") return json ? "\\u2029" : "\\P";
-  return "\\ufeff";
+  if (i + 2 < text.size() && (byte(i) == 0xE2 || byte(i) == 0xEF)) {
+    cp = ((byte(i) & 0x0Fu) << 12) | ((byte(i + 1) & 0x3Fu) << 6) | (byte(i + 2) & 0x3Fu);
+    if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF) return 3;
+  }
+  return 0;
 }
 
 void AppendEscaped(std::string_view text, std::string& out, bool json) {
   out += '"';
   for (size_t i = 0; i < text.size(); ++i) {
-    if (std::string_view seq = SpecialUnicode(text, i); !seq.empty()) {
-      out += EscapeOf(seq, json);
-      i += seq.size() - 1;
+    uint32_t cp = 0;
+    if (size_t len = SpecialCodepointAt(text, i, cp); len > 0) {
+      out += fmt::format("\\u{:04x}", cp);
+      i += len - 1;
       continue;
     }
     unsigned char c = static_cast<unsigned char>(text[i]);
@@ -251,7 +250,8 @@ bool NeedsQuotes(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) return true;
-    if (!SpecialUnicode(text, i).empty()) return true;
+    uint32_t cp = 0;
+    if (SpecialCodepointAt(text, i, cp) > 0) return true;
     if (c == ':' && i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t')) return true;
     if (c == '#' && i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) return true;
   }

@@ -208,13 +208,11 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
       const char* tag = reinterpret_cast<const char*>(s.tag);
       Node value;
       bool quoted = s.style != YAML_PLAIN_SCALAR_STYLE && s.style != YAML_ANY_SCALAR_STYLE;
-      if (tag && std::strcmp(tag, "!") != 0 && std::strcmp(tag, YAML_STR_TAG) != 0 && !quoted) {
-        // Explicit tags such as !!int or !!null resolve like the plain value.
-        value = Node::Plain(std::move(text), pos);
-      } else if (quoted ||
-                 (tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0))) {
+      bool string_tag = tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0);
+      if (quoted || string_tag) {
         value = Node::String(std::move(text), pos);
       } else {
+        // Plain scalars, and other explicit tags (!!int, !custom), resolve like the plain value.
         value = Node::Plain(std::move(text), pos);
         if (value.scalar_type() == ScalarType::Null) value = Node::Null(pos);
       }
