@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "cli/demo_command.h"
 #include "cli/render_command.h"
+#include "cli/simulate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -12,6 +14,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "meshfed 0.1.0");
   meshfed::RenderOptions render;
   meshfed::AddRenderCommand(app, render);
+  meshfed::DemoOptions demo;
+  meshfed::AddDemoCommand(app, demo);
+  meshfed::SimulateOptions simulate;
+  meshfed::AddSimulateCommand(app, simulate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -19,5 +25,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2 (PRODUCT.md section 4)
   }
   if (app.got_subcommand("render")) return meshfed::RunRender(render, std::cout, std::cerr);
+  if (app.got_subcommand("demo")) return meshfed::RunDemo(demo, std::cout, std::cerr);
+  if (app.got_subcommand("simulate")) return meshfed::RunSimulate(simulate, std::cout, std::cerr);
   return 2;
 }

@@ -66,11 +66,11 @@ void SortByCreation(std::vector<T>& views) {
                    [](const T& a, const T& b) { return CreatedBefore(*a.object, *b.object); });
 }
 
-void IndexCluster(Cluster& c, Diagnostics& d) {
+void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
   for (const Object& o : c.objects) {
     // Objects meshfed generated (read back from a live cluster or a saved render) are outputs,
     // never inputs: a generated VirtualService must not count as the user's routing.
-    if (o.ManagedByMeshfed()) continue;
+    if (o.ManagedByMeshfed() && !index_generated) continue;
     const std::string& g = o.group;
     const std::string& k = o.kind;
     if (g == kMulticlusterGroup) {
@@ -108,7 +108,7 @@ void IndexCluster(Cluster& c, Diagnostics& d) {
 
 }  // namespace
 
-Fleet BuildFleet(FleetSource source, Diagnostics& d) {
+Fleet BuildFleet(FleetSource source, Diagnostics& d, bool index_generated) {
   Fleet fleet;
   // The registry.
   for (Object& o : source.mesh_clusters) {
@@ -150,7 +150,7 @@ Fleet BuildFleet(FleetSource source, Diagnostics& d) {
                     "directory to a member cluster's name",
                     name, name, source.fleet_file.empty() ? "fleet.yaml" : source.fleet_file)});
   }
-  for (Cluster& c : fleet.clusters) IndexCluster(c, d);
+  for (Cluster& c : fleet.clusters) IndexCluster(c, d, index_generated);
 
   // Data-plane authorization tells clusters apart by trust domain (PRODUCT.md 1.3).
   std::map<std::string, std::string> owner_of_domain;

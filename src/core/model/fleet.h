@@ -55,7 +55,9 @@ struct FleetSource {
 };
 
 // Builds the snapshot: later documents replace earlier ones with the same identity (a warning),
-// checks the registry, and reads every typed view. Problems go to `diagnostics`.
-Fleet BuildFleet(FleetSource source, Diagnostics& diagnostics);
+// checks the registry, and reads every typed view. Problems go to `diagnostics`. Objects meshfed
+// generated are not user configuration and get no typed view, unless `index_generated` (the
+// simulator's view of clusters after meshfed applied its objects).
+Fleet BuildFleet(FleetSource source, Diagnostics& diagnostics, bool index_generated = false);
 
 }  // namespace meshfed

@@ -1,17 +1,17 @@
 #include "core/simulate/matcher.h"
 
+#include <fmt/format.h>
 #include <re2/re2.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace meshfed {
 namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -107,7 +107,8 @@ bool Matcher::Matches(const Node& block, const Request& request, std::string& wh
         ok = value.has_value() && StringMatches(e.value, *value);
       }
       if (!ok) {
-        why = value ? fmt::format("header {} \"{}\" does not match {}", e.key, *value, Describe(e.value))
+        why = value ? fmt::format("header {} \"{}\" does not match {}", e.key, *value,
+                                  Describe(e.value))
                     : fmt::format("header {} is absent (needs {})", e.key, Describe(e.value));
         return false;
       }
@@ -132,9 +133,10 @@ bool Matcher::Matches(const Node& block, const Request& request, std::string& wh
   if (const Node* params = block.Find("queryParams"); params && params->IsMapping()) {
     auto query = request.QueryParams();
     for (const MapEntry& e : params->entries()) {
-      auto it = std::find_if(query.begin(), query.end(),
-                             [&](const auto& q) { return q.first == e.key; });
-      bool ok = it != query.end() && (IsPresenceOnly(e.value) || StringMatches(e.value, it->second));
+      auto it =
+          std::find_if(query.begin(), query.end(), [&](const auto& q) { return q.first == e.key; });
+      bool ok =
+          it != query.end() && (IsPresenceOnly(e.value) || StringMatches(e.value, it->second));
       if (!ok) {
         why = fmt::format("query parameter {} does not match {}", e.key, Describe(e.value));
         return false;

@@ -1,16 +1,17 @@
 #include "core/simulate/request.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace meshfed {
 namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -23,8 +24,8 @@ std::string_view Trim(std::string_view s) {
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                  std::string_view::npos;
+    return std::isalnum(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
   });
 }
 
@@ -56,9 +57,9 @@ void Request::AddHeader(std::string_view name, std::string value) {
 
 void Request::RemoveHeader(std::string_view name) {
   std::string key = Lower(name);
-  headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const auto& h) { return h.first == key; }),
-                headers.end());
+  headers.erase(
+      std::remove_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == key; }),
+      headers.end());
 }
 
 std::vector<std::pair<std::string, std::string>> Request::QueryParams() const {
@@ -85,8 +86,8 @@ std::string NormalizePath(std::string_view path) {
   size_t i = 0;
   while (i <= path.size()) {
     size_t slash = path.find('/', i);
-    std::string_view seg = path.substr(i, slash == std::string_view::npos ? std::string_view::npos
-                                                                           : slash - i);
+    std::string_view seg =
+        path.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i);
     bool last = slash == std::string_view::npos;
     if (seg == "..") {
       if (!out.empty()) out.pop_back();
@@ -120,13 +121,15 @@ std::optional<Request> ParseRequest(const std::string& url, const std::string& m
   }
   r.scheme = Lower(rest.substr(0, scheme_end));
   if (r.scheme != "http" && r.scheme != "https") {
-    error = fmt::format("scheme `{}` is not simulated: use http (sidecars originate mTLS)", r.scheme);
+    error =
+        fmt::format("scheme `{}` is not simulated: use http (sidecars originate mTLS)", r.scheme);
     return std::nullopt;
   }
   rest.remove_prefix(scheme_end + 3);
   size_t path_start = rest.find_first_of("/?");
   std::string_view hostport = rest.substr(0, path_start);
-  std::string_view path_query = path_start == std::string_view::npos ? "/" : rest.substr(path_start);
+  std::string_view path_query =
+      path_start == std::string_view::npos ? "/" : rest.substr(path_start);
   if (hostport.empty() || hostport.find('@') != std::string_view::npos) {
     error = fmt::format("`{}` has no host (user info is not supported)", url);
     return std::nullopt;

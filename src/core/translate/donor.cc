@@ -451,6 +451,10 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   const std::string name = GeneratedName({e.exposed_name, e.namespace_});
   const std::vector<std::pair<std::string, std::string>> notes = {
       {std::string(kExposedHostAnnotation), e.host}};
+  std::vector<std::pair<std::string, std::string>> vs_notes = notes;
+  if (vs && e.target == Describe(*vs->object)) {
+    vs_notes.emplace_back(std::string(kRoutesFromAnnotation), e.target);
+  }
   std::vector<Node> objects;
 
   Node server = Node::Mapping();
@@ -476,7 +480,7 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   objects.push_back(std::move(gateway));
 
   Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
-                         GeneratedMetadata(name, gw.namespace_, sep, notes));
+                         GeneratedMetadata(name, gw.namespace_, sep, vs_notes));
   Node vspec = Node::Mapping();
   vspec.Set("hosts", StringList({e.host}));
   vspec.Set("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));

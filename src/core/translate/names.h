@@ -15,6 +15,8 @@ inline constexpr std::string_view kOwnerNamespaceLabel = "multicluster.istio.io/
 inline constexpr std::string_view kOwnerNameLabel = "multicluster.istio.io/owner-name";
 inline constexpr std::string_view kOwnerAnnotation = "multicluster.istio.io/owner";
 inline constexpr std::string_view kExposedHostAnnotation = "multicluster.istio.io/exposed-host";
+// On a generated gateway VirtualService: the donor VirtualService its routes were compiled from.
+inline constexpr std::string_view kRoutesFromAnnotation = "multicluster.istio.io/routes-from";
 inline constexpr std::string_view kClusterAnnotation = "multicluster.istio.io/cluster";
 // Acceptor -> donor gateway: which exposed port a request is for, when an exposure has several.
 inline constexpr std::string_view kPortHeader = "x-meshfed-port";

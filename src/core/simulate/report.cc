@@ -1,0 +1,175 @@
+#include "core/simulate/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace meshfed {
+namespace {
+
+Node DestinationNode(const Destination& d, double probability) {
+  Node n = Node::Mapping();
+  n.Set("cluster", Node::String(d.cluster));
+  n.Set("host", Node::String(d.host));
+  n.Set("subset", Node::String(d.subset));
+  n.Set("port", Node::Int(d.port));
+  Node workloads = Node::Sequence();
+  for (const std::string& w : d.workloads) workloads.Append(Node::String(w));
+  n.Set("workloads", std::move(workloads));
+  n.Set("probability", Node::Plain(fmt::format("{:.6g}", probability)));
+  n.Set("envoyCluster", Node::String(d.envoy_cluster));
+  return n;
+}
+
+Node HopsNode(const std::vector<Hop>& hops) {
+  Node list = Node::Sequence();
+  for (const Hop& h : hops) {
+    Node n = Node::Mapping();
+    n.Set("cluster", Node::String(h.cluster));
+    n.Set("proxy", Node::String(h.proxy));
+    n.Set("step", Node::String(h.step));
+    n.Set("detail", Node::String(h.detail));
+    if (!h.object.empty()) {
+      n.Set("object", Node::String(h.object));
+      n.Set("source", Node::String(h.position.line ? fmt::format("{}:{}:{}", h.file,
+                                                                 h.position.line, h.position.column)
+                                                   : h.file));
+    }
+    list.Append(std::move(n));
+  }
+  return list;
+}
+
+std::string Percent(double p) { return fmt::format("{:.4g}%", p * 100); }
+
+std::string Landing(const Outcome& o) {
+  if (o.destination) {
+    const Destination& d = *o.destination;
+    if (d.cluster.empty()) return fmt::format("{} (outside the fleet)", d.host);
+    return fmt::format(
+        "{} {}{} port {} -> {}", d.cluster, d.host, d.subset.empty() ? "" : " subset " + d.subset,
+        d.port,
+        d.workloads.empty() ? "(no workloads)" : fmt::format("{}", fmt::join(d.workloads, ", ")));
+  }
+  if (o.status == 0) return fmt::format("{} ({})", o.message, o.flag);
+  return fmt::format("{}{} {}", o.status, o.flag.empty() ? "" : " " + o.flag, o.message);
+}
+
+}  // namespace
+
+std::vector<DestinationShare> Destinations(const Simulation& simulation) {
+  std::vector<DestinationShare> out;
+  for (const Outcome& o : simulation.outcomes) {
+    if (!o.destination) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const DestinationShare& s) {
+      return s.destination.cluster == o.destination->cluster &&
+             s.destination.host == o.destination->host &&
+             s.destination.subset == o.destination->subset &&
+             s.destination.port == o.destination->port;
+    });
+    if (it == out.end()) {
+      out.push_back(DestinationShare{*o.destination, o.probability});
+    } else {
+      it->probability += o.probability;
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const DestinationShare& a, const DestinationShare& b) {
+                     return a.probability > b.probability;
+                   });
+  return out;
+}
+
+const Outcome& MainOutcome(const Simulation& simulation) {
+  static const Outcome kNone{1.0, 0, "NONE", "no outcome", {}, std::nullopt};
+  const Outcome* best = nullptr;
+  for (const Outcome& o : simulation.outcomes) {
+    if (!best || o.probability > best->probability) best = &o;
+  }
+  return best ? *best : kNone;
+}
+
+Node SimulationToNode(const SimulateInput& input, const Simulation& simulation) {
+  Node root = Node::Mapping();
+  Node request = Node::Mapping();
+  request.Set("from", Node::String(fmt::format("{}/{}/{}", input.cluster, input.namespace_,
+                                               input.workload)));
+  request.Set("method", Node::String(input.request.method));
+  request.Set("url",
+              Node::String(fmt::format(
+                  "{}://{}{}{}", input.request.scheme, input.request.authority, input.request.path,
+                  input.request.query.empty() ? "" : "?" + input.request.query)));
+  Node headers = Node::Mapping();
+  for (const auto& [k, v] : input.request.headers) headers.Set(k, Node::String(v));
+  request.Set("headers", std::move(headers));
+  root.Set("request", std::move(request));
+  const Outcome& main = MainOutcome(simulation);
+  root.Set("status", Node::Int(main.status));
+  if (!main.flag.empty()) root.Set("flag", Node::String(main.flag));
+  root.Set("message", Node::String(main.message));
+  root.Set("hops", HopsNode(main.hops));
+  Node destinations = Node::Sequence();
+  for (const DestinationShare& d : Destinations(simulation)) {
+    destinations.Append(DestinationNode(d.destination, d.probability));
+  }
+  root.Set("destinations", std::move(destinations));
+  Node outcomes = Node::Sequence();
+  for (const Outcome& o : simulation.outcomes) {
+    Node n = Node::Mapping();
+    n.Set("probability", Node::Plain(fmt::format("{:.6g}", o.probability)));
+    n.Set("status", Node::Int(o.status));
+    if (!o.flag.empty()) n.Set("flag", Node::String(o.flag));
+    n.Set("message", Node::String(o.message));
+    if (o.destination) n.Set("destination", DestinationNode(*o.destination, o.probability));
+    n.Set("hops", HopsNode(o.hops));
+    outcomes.Append(std::move(n));
+  }
+  root.Set("outcomes", std::move(outcomes));
+  return root;
+}
+
+std::string SimulationToTable(const SimulateInput& input, const Simulation& simulation) {
+  std::string out = fmt::format("{} {}://{}{}{} from {}/{}/{}", input.request.method,
+                                input.request.scheme, input.request.authority, input.request.path,
+                                input.request.query.empty() ? "" : "?" + input.request.query,
+                                input.cluster, input.namespace_, input.workload);
+  for (const auto& [k, v] : input.request.headers) out += fmt::format(" [{}: {}]", k, v);
+  out += '\n';
+  for (const Outcome& o : simulation.outcomes) {
+    out += fmt::format("\n{} of requests: {}{}\n", Percent(o.probability),
+                       o.status ? fmt::format("{} ", o.status) : std::string(), Landing(o));
+    int i = 0;
+    for (const Hop& h : o.hops) {
+      out += fmt::format("  {:>2}. [{}] {} | {}: {}", ++i, h.cluster, h.proxy, h.step, h.detail);
+      if (!h.object.empty()) {
+        out += fmt::format("\n      by {}", h.object);
+        if (!h.file.empty())
+          out += fmt::format(
+              " ({}{})", h.file,
+              h.position.line ? fmt::format(":{}:{}", h.position.line, h.position.column) : "");
+      }
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+std::string Summary(const Simulation& simulation) {
+  std::vector<std::string> parts;
+  for (const DestinationShare& d : Destinations(simulation)) {
+    std::string what = d.destination.subset.empty() ? d.destination.host : d.destination.subset;
+    std::string part = fmt::format("{} in {} ({})", what, d.destination.cluster,
+                                   fmt::join(d.destination.workloads, ", "));
+    if (d.probability < 0.99999) part = fmt::format("{} {}", Percent(d.probability), part);
+    parts.push_back(part);
+  }
+  for (const Outcome& o : simulation.outcomes) {
+    if (o.destination) continue;
+    std::string part = o.status ? fmt::format("{} {}", o.status, o.flag) : o.message;
+    if (o.probability < 0.99999) part = fmt::format("{} {}", Percent(o.probability), part);
+    parts.push_back(part);
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+}  // namespace meshfed

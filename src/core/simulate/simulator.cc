@@ -1,0 +1,1301 @@
+#include "core/simulate/simulator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <variant>
+
+#include "core/model/hosts.h"
+#include "core/simulate/matcher.h"
+
+namespace meshfed {
+namespace {
+
+constexpr std::string_view kRootNamespace = "istio-system";
+constexpr int kMaxHops = 8;  // a routing loop between gateways ends here
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string Str(const Node* n) { return n && n->IsScalar() ? n->text() : std::string(); }
+
+std::string Describe(const Object& o) {
+  return o.namespace_.empty() ? fmt::format("{} {}", o.kind, o.name)
+                              : fmt::format("{} {}/{}", o.kind, o.namespace_, o.name);
+}
+
+bool Subset(const Labels& wanted, const Labels& have) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
+    auto it = have.find(kv.first);
+    return it != have.end() && it->second == kv.second;
+  });
+}
+
+Labels StringMap(const Node* n) {
+  Labels out;
+  if (n && n->IsMapping()) {
+    for (const MapEntry& e : n->entries()) {
+      if (e.value.IsScalar()) out[e.key] = e.value.text();
+    }
+  }
+  return out;
+}
+
+std::string HostWithoutPort(std::string_view authority) {
+  std::string host = Lower(authority);
+  size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
+  return host;
+}
+
+// Envoy virtual-host domain matching: exact, then suffix wildcards (longest first), then prefix
+// wildcards, then "*" (route_components.proto VirtualHost.domains). A wildcard never matches "".
+// Returns a rank (lower is better) or -1.
+int DomainRank(std::string_view domain, std::string_view host) {
+  if (domain == host) return 0;
+  if (domain == "*") return 3'000'000;
+  if (domain.size() > 1 && domain.front() == '*') {
+    std::string_view suffix = domain.substr(1);
+    if (host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix) {
+      return 1'000'000 - static_cast<int>(suffix.size());
+    }
+    return -1;
+  }
+  if (domain.size() > 1 && domain.back() == '*') {
+    std::string_view prefix = domain.substr(0, domain.size() - 1);
+    if (host.size() > prefix.size() && host.substr(0, prefix.size()) == prefix) {
+      return 2'000'000 - static_cast<int>(prefix.size());
+    }
+  }
+  return -1;
+}
+
+// Istio host overlap (pkg/config/host/name.go Matches): a wildcard's suffix against the other.
+bool HostsOverlap(std::string_view a, std::string_view b) {
+  if (a == b || a == "*" || b == "*") return true;
+  auto covers = [](std::string_view wild, std::string_view other) {
+    if (wild.empty() || wild.front() != '*') return false;
+    std::string_view suffix = wild.substr(1);
+    if (!other.empty() && other.front() == '*') {
+      std::string_view osuffix = other.substr(1);
+      return osuffix.size() >= suffix.size() &&
+             osuffix.substr(osuffix.size() - suffix.size()) == suffix;
+    }
+    return other.size() > suffix.size() && other.substr(other.size() - suffix.size()) == suffix;
+  };
+  return covers(a, b) || covers(b, a);
+}
+
+// The more specific of two overlapping hosts (Names.Intersection).
+std::string MoreSpecific(std::string_view a, std::string_view b) {
+  if (a == "*") return std::string(b);
+  if (b == "*") return std::string(a);
+  bool wa = !a.empty() && a.front() == '*';
+  bool wb = !b.empty() && b.front() == '*';
+  if (wa && !wb) return std::string(b);
+  if (wb && !wa) return std::string(a);
+  return a.size() >= b.size() ? std::string(a) : std::string(b);
+}
+
+// Gateway references in a VS (resolveGatewayName): mesh stays; `name` and `./name` mean the VS's
+// namespace; `ns/name` stays; the legacy `name.ns.svc.cluster.local` means ns/name.
+std::string ResolveGatewayRef(std::string_view ref, std::string_view vs_namespace) {
+  if (ref == "mesh") return "mesh";
+  if (ref.substr(0, 2) == "./") return fmt::format("{}/{}", vs_namespace, ref.substr(2));
+  if (ref.find('/') != std::string_view::npos) return std::string(ref);
+  size_t dot = ref.find('.');
+  if (dot == std::string_view::npos) return fmt::format("{}/{}", vs_namespace, ref);
+  size_t dot2 = ref.find('.', dot + 1);
+  return fmt::format(
+      "{}/{}", ref.substr(dot + 1, dot2 == std::string_view::npos ? ref.npos : dot2 - dot - 1),
+      ref.substr(0, dot));
+}
+
+std::vector<std::string> ServiceExportTo(const Service& s) {
+  std::vector<std::string> out;
+  const Node* meta = s.object->metadata();
+  const Node* annotations = meta ? meta->Find("annotations") : nullptr;
+  std::string value =
+      Str(annotations ? annotations->Find("networking.istio.io/exportTo") : nullptr);
+  size_t start = 0;
+  while (!value.empty() && start <= value.size()) {
+    size_t comma = value.find(',', start);
+    std::string part(
+        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    part.erase(std::remove(part.begin(), part.end(), ' '), part.end());
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Names kube-dns answers for (or fails for): bare names, name.namespace, *.svc, *.cluster.local.
+// Anything else goes to upstream DNS, which the simulator does not know.
+bool LooksInCluster(const Cluster& cluster, std::string_view host) {
+  size_t dot = host.find('.');
+  if (dot == std::string_view::npos) return true;
+  auto ends_with = [&](std::string_view suffix) {
+    return host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix;
+  };
+  if (ends_with(".svc") || ends_with(fmt::format(".{}", kDefaultDomainSuffix))) return true;
+  std::string_view second = host.substr(dot + 1);
+  if (second.find('.') != std::string_view::npos) return false;
+  return std::any_of(cluster.objects.begin(), cluster.objects.end(), [&](const Object& o) {
+    return o.namespace_ == second || (o.kind == "Namespace" && o.name == second);
+  });
+}
+
+struct Proxy {
+  const Cluster* cluster = nullptr;
+  std::string namespace_;
+  Labels labels;
+  bool gateway = false;
+  std::string gateway_ref;  // ns/name of the Gateway whose server took the request
+  std::string name;         // for the trace
+};
+
+struct Branch {
+  Request request;
+  double probability = 1.0;
+  std::vector<Hop> hops;
+  int depth = 0;
+};
+
+// A ServiceEntry port/endpoint view.
+struct EntryEndpoint {
+  std::string address;
+  int port = 0;
+  Labels labels;
+};
+
+// What a proxy knows about a host: a Kubernetes Service or a ServiceEntry it can see.
+struct ServiceView {
+  const Service* service = nullptr;
+  const ServiceEntry* entry = nullptr;
+  std::string hostname;
+  const Object& object() const { return service ? *service->object : *entry->object; }
+  std::vector<int> Ports() const {
+    std::vector<int> out;
+    if (service) {
+      for (const ServicePort& p : service->ports) out.push_back(p.port);
+    } else if (const Node* ports = entry->object->spec()->Find("ports");
+               ports && ports->IsSequence()) {
+      for (const Node& p : ports->items()) {
+        std::string n = Str(p.Find("number"));
+        if (!n.empty() && ResolvePlainScalar(n) == ScalarType::Int) out.push_back(std::stoi(n));
+      }
+    }
+    return out;
+  }
+};
+
+// The DestinationRule(s) a proxy uses for a host (§4): the proxy's namespace, then the service's,
+// then the root namespace; the first namespace with a match wins and its DRs merge (subsets
+// unioned, the oldest top-level traffic policy wins).
+struct DestinationRuleView {
+  std::vector<const DestinationRule*> rules;  // oldest first
+  const Node* SubsetNode(std::string_view name) const {
+    for (const DestinationRule* dr : rules) {
+      const Node* subsets = dr->object->spec()->Find("subsets");
+      if (!subsets || !subsets->IsSequence()) continue;
+      for (const Node& s : subsets->items()) {
+        if (Str(s.Find("name")) == name) return &s;
+      }
+    }
+    return nullptr;
+  }
+  // TLS settings for (subset, port): subset policy over top-level, port-level over both.
+  const Node* Tls(std::string_view subset, int port) const {
+    auto from_policy = [&](const Node* policy) -> const Node* {
+      if (!policy || !policy->IsMapping()) return nullptr;
+      if (const Node* pls = policy->Find("portLevelSettings"); pls && pls->IsSequence()) {
+        for (const Node& pl : pls->items()) {
+          const Node* p = pl.Find("port");
+          if (p && Str(p->Find("number")) == std::to_string(port) && pl.Find("tls"))
+            return pl.Find("tls");
+        }
+      }
+      return policy->Find("tls");
+    };
+    if (!subset.empty()) {
+      if (const Node* s = SubsetNode(subset)) {
+        if (const Node* tls = from_policy(s->Find("trafficPolicy"))) return tls;
+      }
+    }
+    for (const DestinationRule* dr : rules) {
+      if (const Node* tls = from_policy(dr->object->spec()->Find("trafficPolicy"))) return tls;
+    }
+    return nullptr;
+  }
+};
+
+struct RouteEntry {
+  const VirtualService* vs = nullptr;
+  const Node* rule = nullptr;
+  const Node* block = nullptr;  // null: the rule has no match (a catch-all)
+  size_t rule_index = 0;
+  size_t block_index = 0;
+  std::string Name() const {
+    std::string name = Str(rule->Find("name"));
+    std::string where = block ? fmt::format("spec.http[{}].match[{}]", rule_index, block_index)
+                              : fmt::format("spec.http[{}]", rule_index);
+    return name.empty() ? where : fmt::format("{} (\"{}\")", where, name);
+  }
+  bool CatchAll() const {
+    if (!block) return true;
+    // SortVHostRoutes: prefix "/" or regex ".*" with no header, query or other matcher.
+    for (const MapEntry& e : block->entries()) {
+      if (e.key != "uri" && e.key != "ignoreUriCase" && e.key != "name") return false;
+    }
+    const Node* uri = block->Find("uri");
+    if (!uri) return true;
+    return Str(uri->Find("prefix")) == "/" || Str(uri->Find("regex")) == ".*";
+  }
+};
+
+class Simulator {
+ public:
+  Simulator(const Fleet& fleet, Simulation& out) : fleet_(fleet), out_(out) {}
+
+  void Run(const Proxy& client, std::string principal, Branch branch);
+
+ private:
+  Hop MakeHop(const Proxy& proxy, std::string step, std::string detail,
+              const Object* object = nullptr) {
+    Hop h{proxy.cluster->name, proxy.name, std::move(step), std::move(detail), "", "", {}};
+    if (object) {
+      h.object = Describe(*object);
+      h.file = object->file;
+      h.position = object->position;
+      if (object->ManagedByMeshfed()) {
+        // Name what the user wrote that it came from, not meshfed's own output.
+        const Node* notes = object->metadata() ? object->metadata()->Find("annotations") : nullptr;
+        h.object += fmt::format(", generated for {}",
+                                Str(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
+        h.file.clear();
+        h.position = {};
+      }
+    }
+    return h;
+  }
+  // A route hop: for routes meshfed compiled from a donor VirtualService, point at that
+  // VirtualService's file and the rule's own position (positions survive compilation).
+  Hop RouteHop(const Proxy& proxy, std::string detail, const RouteEntry& route) {
+    Hop h = MakeHop(proxy, "route", std::move(detail), route.vs->object);
+    const Object& vs = *route.vs->object;
+    const Node* notes = vs.metadata() ? vs.metadata()->Find("annotations") : nullptr;
+    std::string from = Str(notes ? notes->Find("multicluster.istio.io/routes-from") : nullptr);
+    const Node* at = route.block ? route.block : route.rule;
+    if (!from.empty()) {
+      for (const Object& o : proxy.cluster->objects) {
+        if (!o.ManagedByMeshfed() && Describe(o) == from) {
+          h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
+          h.file = o.file;
+          h.position = at->position();
+        }
+      }
+    } else if (!vs.ManagedByMeshfed()) {
+      h.position = at->position();
+    }
+    return h;
+  }
+  void Finish(Branch& b, int status, std::string flag, std::string message,
+              std::optional<Destination> destination = std::nullopt) {
+    out_.outcomes.push_back(Outcome{b.probability, status, std::move(flag), std::move(message),
+                                    std::move(b.hops), std::move(destination)});
+  }
+
+  std::vector<ServiceView> VisibleServices(const Proxy& proxy) const;
+  std::optional<ServiceView> FindService(const Proxy& proxy, std::string_view host) const;
+  DestinationRuleView DestinationRulesFor(const Proxy& proxy, const ServiceView& svc) const;
+  std::vector<const VirtualService*> VirtualServicesFor(const Proxy& proxy,
+                                                        std::string_view hostname,
+                                                        bool gateway) const;
+  std::vector<RouteEntry> BuildRoutes(const VirtualService& vs, const Proxy& proxy, int port) const;
+
+  void SidecarHttp(const Proxy& proxy, Branch branch, int port);
+  void EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>& routes, Branch branch,
+                      int port);
+  void ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch branch, int port);
+  void ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
+                        const std::string& subset, int port, const Object* decided_by);
+  void EnterGateway(const Cluster& donor, Branch branch, const std::string& sni, bool mtls,
+                    int gateway_port);
+  bool Authorize(const Proxy& gateway, const Cluster& donor, Branch& branch);
+
+  const Fleet& fleet_;
+  Simulation& out_;
+  Matcher matcher_;
+  std::string principal_;  // the client workload's SPIFFE principal, kept across hops (mTLS)
+};
+
+std::vector<ServiceView> Simulator::VisibleServices(const Proxy& proxy) const {
+  std::vector<ServiceView> out;
+  for (const Service& s : proxy.cluster->services) {
+    if (!ExportedTo(ServiceExportTo(s), s.object->namespace_, proxy.namespace_)) continue;
+    out.push_back(ServiceView{&s, nullptr, ServiceFqdn(s.object->name, s.object->namespace_)});
+  }
+  for (const ServiceEntry& se : proxy.cluster->service_entries) {
+    if (!ExportedTo(se.export_to, se.object->namespace_, proxy.namespace_)) continue;
+    for (const std::string& h : se.hosts) out.push_back(ServiceView{nullptr, &se, Lower(h)});
+  }
+  return out;
+}
+
+std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::string_view host) const {
+  std::optional<ServiceView> found;
+  for (ServiceView& v : VisibleServices(proxy)) {
+    if (v.hostname != host) continue;
+    // Several registries with one hostname: a Kubernetes Service wins over a ServiceEntry,
+    // a namespace-local one over others (Istio's service index prefers the proxy's namespace).
+    if (!found || (v.service && !found->service) ||
+        (v.object().namespace_ == proxy.namespace_ &&
+         found->object().namespace_ != proxy.namespace_)) {
+      found = v;
+    }
+  }
+  return found;
+}
+
+DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
+                                                   const ServiceView& svc) const {
+  DestinationRuleView view;
+  const std::string_view order[] = {proxy.namespace_, svc.object().namespace_, kRootNamespace};
+  for (std::string_view ns : order) {
+    int best = -1;
+    std::vector<const DestinationRule*> hits;
+    for (const DestinationRule& dr : proxy.cluster->destination_rules) {
+      if (dr.object->namespace_ != ns) continue;
+      if (dr.has_workload_selector) {
+        const Node* ws = dr.object->spec()->Find("workloadSelector");
+        if (ns != proxy.namespace_ ||
+            !Subset(StringMap(ws ? ws->Find("matchLabels") : nullptr), proxy.labels)) {
+          continue;
+        }
+      } else if (!ExportedTo(dr.export_to, ns, proxy.namespace_)) {
+        continue;
+      }
+      std::string host = Lower(ResolveShortName(dr.host, ns));
+      int rank = DomainRank(host, svc.hostname);
+      if (rank < 0) continue;
+      if (best < 0 || rank < best) {
+        best = rank;
+        hits.clear();
+      }
+      if (rank == best) hits.push_back(&dr);
+    }
+    if (!hits.empty()) {
+      view.rules = hits;  // already in creation order
+      return view;
+    }
+  }
+  return view;
+}
+
+// §3.2 and §3.3: mesh (or gateway) VirtualServices visible to the proxy's namespace, in Istio's
+// order: private ones of that namespace, those exported to it by name, public ones; each group
+// by creation time, then name. Only those whose host names `hostname` exactly, or else the
+// most specific wildcard host that covers it.
+std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& proxy,
+                                                                 std::string_view hostname,
+                                                                 bool gateway) const {
+  std::vector<const VirtualService*> groups[3];
+  size_t best_wildcard = 0;
+  std::vector<const VirtualService*> exact;
+  std::vector<std::pair<const VirtualService*, size_t>> wildcard;
+  for (const VirtualService& vs : proxy.cluster->virtual_services) {
+    const std::string& ns = vs.object->namespace_;
+    if (!ExportedTo(vs.export_to, ns, proxy.namespace_)) continue;
+    if (!gateway && !vs.BindsMesh()) continue;
+    if (gateway) {
+      bool bound = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
+        return ResolveGatewayRef(g, ns) == proxy.gateway_ref;
+      });
+      if (!bound) continue;
+    }
+    bool is_exact = false;
+    size_t wild = 0;
+    for (const std::string& h : vs.hosts) {
+      std::string resolved = Lower(ResolveShortName(h, ns));
+      if (resolved == hostname) is_exact = true;
+      if (resolved.size() > 1 && resolved[0] == '*' && DomainRank(resolved, hostname) >= 0) {
+        wild = std::max(wild, resolved.size());
+      }
+      if (resolved == "*") wild = std::max<size_t>(wild, 1);
+    }
+    if (is_exact) {
+      exact.push_back(&vs);
+    } else if (wild > 0) {
+      wildcard.emplace_back(&vs, wild);
+      best_wildcard = std::max(best_wildcard, wild);
+    }
+  }
+  std::vector<const VirtualService*> chosen = exact;
+  if (chosen.empty()) {
+    for (const auto& [vs, w] : wildcard) {
+      if (w == best_wildcard) chosen.push_back(vs);
+    }
+  }
+  for (const VirtualService* vs : chosen) {
+    const auto& e = vs->export_to;
+    bool is_public = e.empty() || std::find(e.begin(), e.end(), "*") != e.end();
+    if (is_public) {
+      groups[2].push_back(vs);
+    } else if (vs->object->namespace_ == proxy.namespace_) {
+      groups[0].push_back(vs);
+    } else {
+      groups[1].push_back(vs);
+    }
+  }
+  std::vector<const VirtualService*> out;
+  for (auto& g : groups) out.insert(out.end(), g.begin(), g.end());
+  return out;
+}
+
+// One Envoy route per surviving match block (BuildHTTPRoutesForVirtualService); static fields
+// are decided here, for this proxy and listener port (§3.1). Routes after a catch-all are not
+// emitted.
+std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const Proxy& proxy,
+                                               int port) const {
+  std::vector<RouteEntry> routes;
+  if (!vs.http) return routes;
+  const std::string& ns = vs.object->namespace_;
+  const std::string self = proxy.gateway ? proxy.gateway_ref : "mesh";
+  for (size_t i = 0; i < vs.http->items().size(); ++i) {
+    const Node& rule = vs.http->items()[i];
+    if (!rule.IsMapping()) continue;
+    const Node* match = rule.Find("match");
+    if (!match || !match->IsSequence() || match->items().empty()) {
+      routes.push_back(RouteEntry{&vs, &rule, nullptr, i, 0});
+      break;  // a catch-all: nothing after it is reachable
+    }
+    for (size_t j = 0; j < match->items().size(); ++j) {
+      const Node& block = match->items()[j];
+      if (!block.IsMapping()) continue;
+      if (const Node* gws = block.Find("gateways");
+          gws && gws->IsSequence() && !gws->items().empty()) {
+        bool mine = std::any_of(gws->items().begin(), gws->items().end(), [&](const Node& g) {
+          return ResolveGatewayRef(g.text(), ns) == self;
+        });
+        if (!mine) continue;
+      } else {
+        // sourceMatchHTTP: source fields are compared with the proxy being configured.
+        if (!Subset(StringMap(block.Find("sourceLabels")), proxy.labels)) continue;
+        std::string sns = Str(block.Find("sourceNamespace"));
+        if (!sns.empty() && sns != proxy.namespace_) continue;
+      }
+      if (const Node* p = block.Find("port");
+          p && p->IsScalar() && p->text() != std::to_string(port)) {
+        continue;
+      }
+      routes.push_back(RouteEntry{&vs, &rule, &block, i, j});
+    }
+  }
+  return routes;
+}
+
+void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
+  principal_ = std::move(principal);
+  Request& req = branch.request;
+  const Cluster& cluster = *client.cluster;
+  // DNS: the pod's resolv.conf search path (<ns>.svc.cluster.local, svc.cluster.local,
+  // cluster.local) before the name itself; kube-dns answers for Services only.
+  std::vector<std::string> candidates;
+  if (!IsIpAddress(req.host)) {
+    for (const std::string& suffix :
+         {fmt::format(".{}.svc.{}", client.namespace_, kDefaultDomainSuffix),
+          fmt::format(".svc.{}", kDefaultDomainSuffix), fmt::format(".{}", kDefaultDomainSuffix),
+          std::string()}) {
+      candidates.push_back(req.host + suffix);
+    }
+  }
+  const Service* target = nullptr;
+  for (const std::string& name : candidates) {
+    for (const Service& s : cluster.services) {
+      if (ServiceFqdn(s.object->name, s.object->namespace_) == name) target = &s;
+    }
+    if (target) break;
+  }
+  if (!target && !IsIpAddress(req.host) && LooksInCluster(cluster, req.host)) {
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                fmt::format("`{}` does not resolve: cluster {} has no Service by that "
+                            "name (search path {}.svc.cluster.local)",
+                            req.host, cluster.name, client.namespace_)));
+    Finish(branch, 0, "DNS", fmt::format("no route to host: {} does not resolve", req.host));
+    return;
+  }
+  if (target) {
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                fmt::format("`{}` resolves to the ClusterIP of Service {}/{}", req.host,
+                            target->object->namespace_, target->object->name),
+                target->object));
+    auto port = std::find_if(target->ports.begin(), target->ports.end(),
+                             [&](const ServicePort& p) { return p.port == req.port; });
+    if (port == target->ports.end()) {
+      branch.hops.push_back(
+          MakeHop(client, "listener",
+                  fmt::format("Service {}/{} has no port {}", target->object->namespace_,
+                              target->object->name, req.port),
+                  target->object));
+      Finish(branch, 0, "UF",
+             fmt::format("connection refused: nothing listens on {}:{}", req.host, req.port));
+      return;
+    }
+    if (!port->CarriesHttp()) {
+      branch.hops.push_back(
+          MakeHop(client, "listener",
+                  fmt::format("port {} ({}) is not HTTP: TCP proxy to "
+                              "outbound|{}||{}, no HTTP routing",
+                              req.port, port->name, req.port,
+                              ServiceFqdn(target->object->name, target->object->namespace_)),
+                  target->object));
+      ForwardToCluster(client, branch,
+                       ServiceFqdn(target->object->name, target->object->namespace_), "", req.port,
+                       nullptr);
+      return;
+    }
+  } else {
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                fmt::format("`{}` is not a Service of cluster {}: resolved by upstream "
+                            "DNS (not simulated)",
+                            req.host, cluster.name)));
+  }
+  SidecarHttp(client, std::move(branch), req.port);
+}
+
+// A sidecar's outbound HTTP route config for port `port` (BuildSidecarOutboundVirtualHosts).
+void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
+  const std::string host = HostWithoutPort(branch.request.authority);
+  struct VirtualHost {
+    std::string hostname;
+    std::optional<ServiceView> service;
+    std::vector<const VirtualService*> vss;
+    int rank = -1;
+    std::string domain;
+  };
+  std::optional<VirtualHost> best;
+  auto consider = [&](VirtualHost vh, const std::vector<std::string>& domains) {
+    for (const std::string& d : domains) {
+      int rank = DomainRank(d, host);
+      if (rank >= 0 && (!best || rank < best->rank)) {
+        vh.rank = rank;
+        vh.domain = d;
+        best = vh;
+      }
+    }
+  };
+  std::set<std::string> service_hosts;
+  for (const ServiceView& sv : VisibleServices(proxy)) {
+    std::vector<int> ports = sv.Ports();
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) continue;
+    if (!service_hosts.insert(sv.hostname).second) continue;
+    // Domains (generateVirtualHostDomains, §2.3): the FQDN; for svc.cluster.local names also
+    // name.ns.svc and name.ns, and the bare name from the same namespace.
+    std::vector<std::string> domains = {sv.hostname};
+    std::string suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
+    if (sv.hostname.size() > suffix.size() &&
+        sv.hostname.compare(sv.hostname.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      std::string name_ns = sv.hostname.substr(0, sv.hostname.size() - suffix.size());
+      domains.push_back(name_ns + ".svc");
+      domains.push_back(name_ns);
+      size_t dot = name_ns.find('.');
+      if (dot != std::string::npos && name_ns.substr(dot + 1) == proxy.namespace_) {
+        domains.push_back(name_ns.substr(0, dot));
+      }
+    }
+    consider(VirtualHost{sv.hostname, sv, VirtualServicesFor(proxy, sv.hostname, false), -1, ""},
+             domains);
+  }
+  // VS hosts that are no service get virtual hosts on port 80 only (§3.3).
+  if (port == 80) {
+    for (const VirtualService& vs : proxy.cluster->virtual_services) {
+      if (!vs.BindsMesh() || !ExportedTo(vs.export_to, vs.object->namespace_, proxy.namespace_))
+        continue;
+      for (const std::string& h : vs.hosts) {
+        std::string resolved = Lower(ResolveShortName(h, vs.object->namespace_));
+        if (service_hosts.count(resolved)) continue;
+        consider(
+            VirtualHost{resolved, std::nullopt, VirtualServicesFor(proxy, resolved, false), -1, ""},
+            {resolved});
+      }
+    }
+  }
+  if (!best) {
+    branch.hops.push_back(
+        MakeHop(proxy, "virtual-host",
+                fmt::format("no virtual host of route \"{}\" matches `{}`: the "
+                            "allow_any virtual host sends it to PassthroughCluster",
+                            port, host)));
+    Finish(branch, 0, "PASSTHROUGH",
+           fmt::format("passthrough: {} leaves the mesh unrouted (outboundTrafficPolicy ALLOW_ANY)",
+                       host));
+    return;
+  }
+  const VirtualService* vs = best->vss.empty() ? nullptr : best->vss.front();
+  std::vector<RouteEntry> routes;
+  if (vs) routes = BuildRoutes(*vs, proxy, port);
+  std::string note;
+  if (best->vss.size() > 1) {
+    note = fmt::format("; {} VirtualServices define it and the oldest wins on sidecars (IST0109)",
+                       best->vss.size());
+  }
+  if (vs && routes.empty()) {
+    note += fmt::format("; no route of {} applies to this proxy, so Istio ignores it",
+                        Describe(*vs->object));
+    vs = nullptr;
+  }
+  branch.hops.push_back(MakeHop(
+      proxy, "virtual-host",
+      fmt::format("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port,
+                  best->hostname, port, best->domain, host,
+                  vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route",
+                  note),
+      vs ? vs->object : (best->service ? &best->service->object() : nullptr)));
+  if (!vs) {
+    if (!best->service) {
+      Finish(branch, 404, "NR", "no route");
+      return;
+    }
+    ForwardToCluster(proxy, std::move(branch), best->hostname, "", port, nullptr);
+    return;
+  }
+  EvaluateRoutes(proxy, routes, std::move(branch), port);
+}
+
+void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>& routes,
+                               Branch branch, int port) {
+  branch.request.path = NormalizePath(branch.request.path);
+  std::vector<std::string> misses;
+  for (const RouteEntry& route : routes) {
+    std::string why;
+    if (route.block && !matcher_.Matches(*route.block, branch.request, why)) {
+      misses.push_back(fmt::format("{}: {}", route.Name(), why));
+      continue;
+    }
+    branch.hops.push_back(RouteHop(
+        proxy,
+        fmt::format("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
+                    misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
+        route));
+    ApplyRoute(proxy, route, std::move(branch), port);
+    return;
+  }
+  branch.hops.push_back(MakeHop(
+      proxy, "route",
+      fmt::format("no route matches ({})",
+                  misses.empty() ? "no routes" : fmt::format("{}", fmt::join(misses, "; "))),
+      routes.empty() ? nullptr : routes.front().vs->object));
+  Finish(branch, 404, "NR", "no route matched: 404 NR");
+}
+
+void ApplyHeaderOps(const Node* headers, Request& request) {
+  const Node* req = headers && headers->IsMapping() ? headers->Find("request") : nullptr;
+  if (!req || !req->IsMapping()) return;
+  if (const Node* set = req->Find("set"); set && set->IsMapping()) {
+    for (const MapEntry& e : set->entries()) request.SetHeader(e.key, Str(&e.value));
+  }
+  if (const Node* add = req->Find("add"); add && add->IsMapping()) {
+    for (const MapEntry& e : add->entries()) request.AddHeader(e.key, Str(&e.value));
+  }
+  if (const Node* remove = req->Find("remove"); remove && remove->IsSequence()) {
+    for (const Node& n : remove->items()) request.RemoveHeader(Str(&n));
+  }
+}
+
+double Percentage(const Node* fault_part) {
+  const Node* pct = fault_part ? fault_part->Find("percentage") : nullptr;
+  std::string v = Str(pct ? pct->Find("value") : nullptr);
+  if (v.empty()) return 100.0;
+  try {
+    return std::clamp(std::stod(v), 0.0, 100.0);
+  } catch (...) {
+    return 100.0;
+  }
+}
+
+void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch branch, int port) {
+  const Node& rule = *route.rule;
+  const Object* vs = route.vs->object;
+  Request& req = branch.request;
+  if (rule.Find("delegate")) {
+    branch.hops.push_back(MakeHop(proxy, "route", "delegation is not simulated", vs));
+    Finish(branch, 404, "NR", "delegate VirtualServices are not simulated");
+    return;
+  }
+  if (const Node* redirect = rule.Find("redirect"); redirect && redirect->IsMapping()) {
+    std::string code = Str(redirect->Find("redirectCode"));
+    int status = code.empty() ? 301 : std::stoi(code);
+    std::string location = fmt::format(
+        "{}://{}{}",
+        Str(redirect->Find("scheme")).empty() ? req.scheme : Str(redirect->Find("scheme")),
+        Str(redirect->Find("authority")).empty() ? req.authority : Str(redirect->Find("authority")),
+        Str(redirect->Find("uri")).empty() ? req.path : Str(redirect->Find("uri")));
+    branch.hops.push_back(
+        MakeHop(proxy, "route", fmt::format("redirect {} to {}", status, location), vs));
+    Finish(branch, status, "", fmt::format("redirect to {}", location));
+    return;
+  }
+  if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
+    std::string code = Str(dr->Find("status"));
+    int status = code.empty() ? 200 : std::stoi(code);
+    branch.hops.push_back(MakeHop(proxy, "route", fmt::format("direct response {}", status), vs));
+    Finish(branch, status, "", "direct response");
+    return;
+  }
+  if (const Node* fault = rule.Find("fault"); fault && fault->IsMapping()) {
+    if (const Node* delay = fault->Find("delay"); delay && delay->IsMapping()) {
+      branch.hops.push_back(MakeHop(proxy, "route",
+                                    fmt::format("fault: delay {} for {}% of requests",
+                                                Str(delay->Find("fixedDelay")), Percentage(delay)),
+                                    vs));
+    }
+    if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
+      double pct = Percentage(abort);
+      std::string code = Str(abort->Find("httpStatus"));
+      int status = code.empty() ? 200 : std::stoi(code);
+      if (pct > 0) {
+        Branch aborted = branch;
+        aborted.probability *= pct / 100.0;
+        aborted.hops.push_back(
+            MakeHop(proxy, "route",
+                    fmt::format("fault: abort with {} for {}% of requests", status, pct), vs));
+        Finish(aborted, status, "FI", "fault injected: abort");
+      }
+      if (pct >= 100) return;
+      branch.probability *= (100 - pct) / 100.0;
+    }
+  }
+  // Rewrites, then header operations: what the next hop sees.
+  if (const Node* rewrite = rule.Find("rewrite"); rewrite && rewrite->IsMapping()) {
+    if (std::string authority = Str(rewrite->Find("authority")); !authority.empty()) {
+      req.authority = authority;
+    }
+    if (const Node* uri = rewrite->Find("uri"); uri && uri->IsScalar()) {
+      const Node* m = route.block ? route.block->Find("uri") : nullptr;
+      std::string prefix = m ? Str(m->Find("prefix")) : std::string();
+      if (!prefix.empty() && req.path.compare(0, prefix.size(), prefix) == 0) {
+        req.path = uri->text() + req.path.substr(prefix.size());
+      } else {
+        req.path = uri->text();
+      }
+    }
+    if (const Node* rr = rewrite->Find("uriRegexRewrite"); rr && rr->IsMapping()) {
+      req.path = matcher_.RegexReplace(Str(rr->Find("match")), Str(rr->Find("rewrite")), req.path);
+    }
+  }
+  ApplyHeaderOps(rule.Find("headers"), req);
+  if (rule.Find("mirror") || rule.Find("mirrors")) {
+    branch.hops.push_back(
+        MakeHop(proxy, "route", "a copy is mirrored (fire and forget; not followed)", vs));
+  }
+  const Node* dests = rule.Find("route");
+  if (!dests || !dests->IsSequence() || dests->items().empty()) {
+    Finish(branch, 404, "NR", "the route has no destination");
+    return;
+  }
+  // Weights (§3.6): one destination takes everything; otherwise weight/sum over weight > 0.
+  std::vector<std::pair<const Node*, double>> weighted;
+  double total = 0;
+  for (const Node& d : dests->items()) {
+    std::string w = Str(d.Find("weight"));
+    double weight = w.empty() ? 0 : std::stod(w);
+    if (dests->items().size() == 1) weight = 1;
+    if (weight <= 0) continue;
+    weighted.emplace_back(&d, weight);
+    total += weight;
+  }
+  if (weighted.empty()) {  // all weights 0 with several destinations: rejected by validation
+    Finish(branch, 503, "NC", "every destination has weight 0");
+    return;
+  }
+  for (const auto& [d, weight] : weighted) {
+    Branch b = branch;
+    b.probability *= weight / total;
+    const Node* dest = d->Find("destination");
+    std::string host =
+        Lower(ResolveShortName(Str(dest ? dest->Find("host") : nullptr), vs->namespace_));
+    std::string subset = Str(dest ? dest->Find("subset") : nullptr);
+    // GetDestinationCluster (§2.4): the destination's port, else the service's only port, else
+    // the listener port.
+    int dport = port;
+    const Node* p = dest ? dest->Find("port") : nullptr;
+    if (std::string n = Str(p ? p->Find("number") : nullptr);
+        !n.empty() && ResolvePlainScalar(n) == ScalarType::Int) {
+      dport = std::stoi(n);
+    } else if (auto sv = FindService(proxy, host)) {
+      std::vector<int> ports = sv->Ports();
+      if (ports.size() == 1) dport = ports[0];
+    }
+    ApplyHeaderOps(d->Find("headers"), b.request);
+    if (weighted.size() > 1) {
+      b.hops.push_back(
+          MakeHop(proxy, "route",
+                  fmt::format("weighted destination {}{} takes {:.4g}% of requests", host,
+                              subset.empty() ? "" : "/" + subset, 100 * weight / total),
+                  vs));
+    }
+    ForwardToCluster(proxy, std::move(b), host, subset, dport, vs);
+  }
+}
+
+void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
+                                 const std::string& subset, int port, const Object* decided_by) {
+  const std::string envoy_cluster = fmt::format("outbound|{}|{}|{}", port, subset, host);
+  std::optional<ServiceView> svc = FindService(proxy, host);
+  auto no_cluster = [&](const std::string& why) {
+    branch.hops.push_back(MakeHop(proxy, "cluster",
+                                  fmt::format("cluster {} does not exist: {}", envoy_cluster, why),
+                                  decided_by));
+    Finish(branch, 503, "NC", fmt::format("no cluster {}: 503 NC", envoy_cluster));
+  };
+  if (!svc)
+    return no_cluster(
+        fmt::format("no service {} is visible from namespace {}", host, proxy.namespace_));
+  std::vector<int> ports = svc->Ports();
+  if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
+    return no_cluster(fmt::format("{} has no port {}", Describe(svc->object()), port));
+  }
+  DestinationRuleView drs = DestinationRulesFor(proxy, *svc);
+  Labels subset_labels;
+  if (!subset.empty()) {
+    const Node* s = drs.SubsetNode(subset);
+    if (!s) {
+      return no_cluster(drs.rules.empty()
+                            ? fmt::format("no DestinationRule for {} is visible from namespace {}",
+                                          host, proxy.namespace_)
+                            : fmt::format("subset `{}` is not defined in {}", subset,
+                                          Describe(*drs.rules.front()->object)));
+    }
+    subset_labels = StringMap(s->Find("labels"));
+  }
+  const Node* tls = drs.Tls(subset, port);
+  std::string mode = Str(tls ? tls->Find("mode") : nullptr);
+  std::string sni = Str(tls ? tls->Find("sni") : nullptr);
+  branch.hops.push_back(MakeHop(
+      proxy, "cluster",
+      fmt::format("cluster {}{}", envoy_cluster,
+                  drs.rules.empty()
+                      ? ""
+                      : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
+      drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
+
+  if (svc->service) {
+    // Endpoints: pods of the service's namespace selected by the Service, filtered by the
+    // subset's labels (a Service without selector has none of its own).
+    std::vector<std::string> workloads;
+    const Service& s = *svc->service;
+    if (!s.selector.empty()) {
+      for (const Deployment& d : proxy.cluster->deployments) {
+        if (d.object->namespace_ != s.object->namespace_ || d.replicas <= 0) continue;
+        if (Subset(s.selector, d.pod_labels) && Subset(subset_labels, d.pod_labels)) {
+          workloads.push_back(d.object->name);
+        }
+      }
+    }
+    std::sort(workloads.begin(), workloads.end());
+    if (workloads.empty()) {
+      branch.hops.push_back(
+          MakeHop(proxy, "endpoints",
+                  fmt::format("no pod of {} {}: no healthy upstream", Describe(*s.object),
+                              subset.empty() ? std::string()
+                                             : fmt::format("has the labels of subset {}", subset)),
+                  s.object));
+      Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
+      return;
+    }
+    std::string how = mode.empty() ? "auto mTLS (ISTIO_MUTUAL to sidecars)" : mode;
+    branch.hops.push_back(MakeHop(
+        proxy, "endpoints",
+        fmt::format("pods of {} ({}), {}", fmt::join(workloads, ", "), proxy.cluster->name, how),
+        s.object));
+    Finish(branch, 200, "", "delivered",
+           Destination{proxy.cluster->name, host, subset, port, workloads, envoy_cluster});
+    return;
+  }
+
+  // ServiceEntry endpoints, filtered by the subset's labels.
+  const Node* spec = svc->entry->object->spec();
+  std::string port_name;
+  int target_port = port;
+  if (const Node* sports = spec->Find("ports"); sports && sports->IsSequence()) {
+    for (const Node& p : sports->items()) {
+      if (Str(p.Find("number")) == std::to_string(port)) {
+        port_name = Str(p.Find("name"));
+        if (std::string tp = Str(p.Find("targetPort")); !tp.empty()) target_port = std::stoi(tp);
+      }
+    }
+  }
+  std::vector<EntryEndpoint> endpoints;
+  if (const Node* eps = spec->Find("endpoints"); eps && eps->IsSequence()) {
+    for (const Node& ep : eps->items()) {
+      EntryEndpoint e{Str(ep.Find("address")), target_port, StringMap(ep.Find("labels"))};
+      if (const Node* ports_map = ep.Find("ports"); ports_map && ports_map->IsMapping()) {
+        if (std::string p = Str(ports_map->Find(port_name)); !p.empty()) e.port = std::stoi(p);
+      }
+      if (Subset(subset_labels, e.labels)) endpoints.push_back(e);
+    }
+  }
+  if (endpoints.empty()) {
+    branch.hops.push_back(MakeHop(proxy, "endpoints",
+                                  fmt::format("{} has no endpoint{}", Describe(svc->object()),
+                                              subset.empty() ? "" : " with the subset's labels"),
+                                  &svc->object()));
+    Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
+    return;
+  }
+  for (const EntryEndpoint& ep : endpoints) {
+    Branch b = branch;
+    b.probability *= 1.0 / static_cast<double>(endpoints.size());
+    // Is it a member cluster's federation gateway?
+    const Cluster* donor = nullptr;
+    for (const Cluster& c : fleet_.clusters) {
+      const FederationGateway& gw = c.mesh.federation_gateway;
+      if (gw.port == ep.port &&
+          std::find(gw.addresses.begin(), gw.addresses.end(), ep.address) != gw.addresses.end()) {
+        donor = &c;
+      }
+    }
+    bool mtls = mode == "ISTIO_MUTUAL" || mode == "MUTUAL";
+    std::string shown_sni = sni.empty() && mode == "ISTIO_MUTUAL"
+                                ? fmt::format("outbound_.{}_.{}_.{}", port, subset, host)
+                                : sni;
+    b.hops.push_back(
+        MakeHop(proxy, "endpoints",
+                fmt::format("endpoint {}:{}{}{}{}", ep.address, ep.port,
+                            endpoints.size() > 1 ? fmt::format(" (1 of {})", endpoints.size()) : "",
+                            mode.empty() ? ", plaintext" : fmt::format(", {}", mode),
+                            shown_sni.empty() ? "" : fmt::format(" with SNI {}", shown_sni)),
+                &svc->object()));
+    if (donor) {
+      if (b.depth >= kMaxHops) {
+        Finish(b, 503, "UF", "too many gateway hops: a routing loop");
+        continue;
+      }
+      EnterGateway(*donor, std::move(b), shown_sni, mtls, ep.port);
+    } else {
+      Finish(b, 200, "", "delivered outside the fleet",
+             Destination{"", host, subset, port, {}, envoy_cluster});
+    }
+  }
+}
+
+// Istio authorization (security.istio.io): DENY policies first, then ALLOW; with any ALLOW
+// policy on the workload a request must match one, or it is denied with 403.
+bool MatchesValue(std::string_view pattern, std::string_view value) {
+  if (pattern == "*") return !value.empty();
+  if (!pattern.empty() && pattern.front() == '*') {
+    std::string_view s = pattern.substr(1);
+    return value.size() >= s.size() && value.substr(value.size() - s.size()) == s;
+  }
+  if (!pattern.empty() && pattern.back() == '*') {
+    std::string_view p = pattern.substr(0, pattern.size() - 1);
+    return value.substr(0, p.size()) == p;
+  }
+  return pattern == value;
+}
+
+bool AnyMatches(const Node* list, std::string_view value, bool ignore_case = false) {
+  if (!list || !list->IsSequence()) return false;
+  return std::any_of(list->items().begin(), list->items().end(), [&](const Node& n) {
+    return ignore_case ? MatchesValue(Lower(n.text()), Lower(value))
+                       : MatchesValue(n.text(), value);
+  });
+}
+
+bool RuleMatches(const Node& rule, const std::string& principal, const std::string& source_ns,
+                 const Request& req, bool deny) {
+  if (rule.Find("when")) return deny;  // conditions are not simulated: fail closed
+  if (const Node* from = rule.Find("from"); from && from->IsSequence()) {
+    bool any = false;
+    for (const Node& f : from->items()) {
+      const Node* s = f.Find("source");
+      if (!s) continue;
+      bool ok = true;
+      if (const Node* p = s->Find("principals")) ok = ok && AnyMatches(p, principal);
+      if (const Node* p = s->Find("notPrincipals")) ok = ok && !AnyMatches(p, principal);
+      if (const Node* n = s->Find("namespaces")) ok = ok && AnyMatches(n, source_ns);
+      if (const Node* n = s->Find("notNamespaces")) ok = ok && !AnyMatches(n, source_ns);
+      any = any || ok;
+    }
+    if (!any) return false;
+  }
+  if (const Node* to = rule.Find("to"); to && to->IsSequence()) {
+    bool any = false;
+    std::string path = req.path;
+    for (const Node& t : to->items()) {
+      const Node* op = t.Find("operation");
+      if (!op) continue;
+      bool ok = true;
+      if (const Node* h = op->Find("hosts")) ok = ok && AnyMatches(h, req.authority, true);
+      if (const Node* h = op->Find("notHosts")) ok = ok && !AnyMatches(h, req.authority, true);
+      if (const Node* m = op->Find("methods")) ok = ok && AnyMatches(m, req.method);
+      if (const Node* m = op->Find("notMethods")) ok = ok && !AnyMatches(m, req.method);
+      if (const Node* p = op->Find("paths")) ok = ok && AnyMatches(p, path);
+      if (const Node* p = op->Find("notPaths")) ok = ok && !AnyMatches(p, path);
+      any = any || ok;
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& branch) {
+  std::string source_ns;
+  if (size_t ns = principal_.find("/ns/"); ns != std::string::npos) {
+    size_t end = principal_.find('/', ns + 4);
+    source_ns =
+        principal_.substr(ns + 4, end == std::string::npos ? std::string::npos : end - ns - 4);
+  }
+  std::vector<const AuthorizationPolicy*> applicable;
+  for (const AuthorizationPolicy& ap : donor.authorization_policies) {
+    const Object& o = *ap.object;
+    if (o.namespace_ != gateway.namespace_ && o.namespace_ != kRootNamespace) continue;
+    const Node* selector = o.spec() ? o.spec()->Find("selector") : nullptr;
+    if (selector && !Subset(StringMap(selector->Find("matchLabels")), gateway.labels)) continue;
+    applicable.push_back(&ap);
+  }
+  auto rules_of = [](const AuthorizationPolicy& ap) {
+    const Node* rules = ap.object->spec() ? ap.object->spec()->Find("rules") : nullptr;
+    return rules && rules->IsSequence() ? rules : nullptr;
+  };
+  for (const AuthorizationPolicy* ap : applicable) {
+    if (ap->action != "DENY") continue;
+    const Node* rules = rules_of(*ap);
+    if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
+          return RuleMatches(r, principal_, source_ns, branch.request, true);
+        })) {
+      branch.hops.push_back(MakeHop(
+          gateway, "authorization",
+          fmt::format("denied: {} matches {}", principal_, Describe(*ap->object)), ap->object));
+      Finish(branch, 403, "RBAC", "RBAC: access denied");
+      return false;
+    }
+  }
+  bool any_allow = false;
+  for (const AuthorizationPolicy* ap : applicable) {
+    if (ap->action != "ALLOW") continue;
+    any_allow = true;
+    const Node* rules = rules_of(*ap);
+    if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
+          return RuleMatches(r, principal_, source_ns, branch.request, false);
+        })) {
+      branch.hops.push_back(
+          MakeHop(gateway, "authorization",
+                  fmt::format("allowed: principal {} to host {} by {}", principal_,
+                              branch.request.authority, Describe(*ap->object)),
+                  ap->object));
+      return true;
+    }
+  }
+  if (any_allow) {
+    branch.hops.push_back(
+        MakeHop(gateway, "authorization",
+                fmt::format("denied: no ALLOW policy admits principal {} to host {}",
+                            principal_.empty() ? "(none: no mTLS)" : principal_,
+                            branch.request.authority)));
+    Finish(branch, 403, "RBAC", "RBAC: access denied");
+    return false;
+  }
+  return true;
+}
+
+// The donor's federation gateway: a Gateway server on the port chosen by SNI, TLS terminated,
+// authorization, then the VirtualServices bound to that Gateway, merged (§3.4, §6).
+void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::string& sni, bool mtls,
+                             int gateway_port) {
+  const FederationGateway& fg = donor.mesh.federation_gateway;
+  Proxy gw;
+  gw.cluster = &donor;
+  gw.namespace_ = fg.namespace_;
+  gw.labels = fg.selector;
+  gw.gateway = true;
+  std::string selector;
+  for (const auto& [k, v] : fg.selector) selector += (selector.empty() ? "" : ",") + k + "=" + v;
+  gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+  ++branch.depth;
+  // Server: a Gateway selecting these pods with a server on this port whose hosts cover the SNI.
+  const Gateway* chosen = nullptr;
+  const Node* server = nullptr;
+  std::vector<std::string> server_hosts;
+  for (const Gateway& g : donor.gateways) {
+    if (g.selector.empty() || !Subset(g.selector, gw.labels)) continue;
+    const Node* servers = g.object->spec()->Find("servers");
+    if (!servers || !servers->IsSequence()) continue;
+    for (const Node& s : servers->items()) {
+      const Node* port = s.Find("port");
+      if (!port || Str(port->Find("number")) != std::to_string(gateway_port)) continue;
+      const Node* hosts = s.Find("hosts");
+      if (!hosts || !hosts->IsSequence()) continue;
+      for (const Node& h : hosts->items()) {
+        std::string dns =
+            h.text().substr(h.text().find('/') == std::string::npos ? 0 : h.text().find('/') + 1);
+        if (DomainRank(Lower(dns), Lower(sni)) >= 0 && !chosen) {
+          chosen = &g;
+          server = &s;
+        }
+      }
+    }
+  }
+  if (!chosen) {
+    branch.hops.push_back(
+        MakeHop(gw, "listener",
+                fmt::format("no Gateway server on port {} matches SNI {}: the connection is reset",
+                            gateway_port, sni.empty() ? "(none)" : sni)));
+    Finish(branch, 503, "UF", "upstream connect error: connection reset by the federation gateway");
+    return;
+  }
+  gw.gateway_ref = fmt::format("{}/{}", chosen->object->namespace_, chosen->object->name);
+  const Node* tls = server->Find("tls");
+  std::string server_mode = Str(tls ? tls->Find("mode") : nullptr);
+  std::string protocol = Lower(Str(server->Find("port")->Find("protocol")));
+  if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
+    branch.hops.push_back(MakeHop(
+        gw, "tls",
+        fmt::format("server requires {} but the client sent no client certificate", server_mode),
+        chosen->object));
+    Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
+    return;
+  }
+  if (protocol != "https" && protocol != "http") {
+    branch.hops.push_back(MakeHop(gw, "listener",
+                                  fmt::format("server protocol {} is not simulated", protocol),
+                                  chosen->object));
+    Finish(branch, 503, "UF", "non-HTTP gateway server");
+    return;
+  }
+  branch.hops.push_back(MakeHop(
+      gw, "tls",
+      fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol, gateway_port,
+                  Describe(*chosen->object), sni, server_mode.empty() ? "plaintext" : server_mode,
+                  principal_.empty() ? "unauthenticated" : principal_),
+      chosen->object));
+  if (!mtls) principal_.clear();
+  if (!Authorize(gw, donor, branch)) return;
+
+  // Virtual hosts: VS hosts intersected with the server's hosts (namespace-restricted).
+  const std::string host = HostWithoutPort(branch.request.authority);
+  std::vector<std::pair<std::string, std::string>> server_entries;  // namespace part, dns part
+  for (const Node& h : server->Find("hosts")->items()) {
+    std::string t = h.text();
+    size_t slash = t.find('/');
+    std::string ns = slash == std::string::npos ? "*" : t.substr(0, slash);
+    if (ns == ".") ns = chosen->object->namespace_;
+    server_entries.emplace_back(ns, Lower(slash == std::string::npos ? t : t.substr(slash + 1)));
+  }
+  int best_rank = -1;
+  std::string best_domain;
+  std::vector<const VirtualService*> bound;
+  for (const VirtualService& vs : donor.virtual_services) {
+    const std::string& ns = vs.object->namespace_;
+    if (!ExportedTo(vs.export_to, ns, gw.namespace_)) continue;
+    bool binds = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
+      return ResolveGatewayRef(g, ns) == gw.gateway_ref;
+    });
+    if (!binds) continue;
+    for (const std::string& h : vs.hosts) {
+      std::string resolved = Lower(ResolveShortName(h, ns));
+      for (const auto& [sns, sdns] : server_entries) {
+        if ((sns != "*" && sns != ns) || !HostsOverlap(resolved, sdns)) continue;
+        std::string domain = MoreSpecific(resolved, sdns);
+        int rank = DomainRank(domain, host);
+        if (rank < 0) continue;
+        if (best_rank < 0 || rank < best_rank) {
+          best_rank = rank;
+          best_domain = domain;
+          bound.clear();
+        }
+        if (rank == best_rank && std::find(bound.begin(), bound.end(), &vs) == bound.end()) {
+          bound.push_back(&vs);
+        }
+      }
+    }
+  }
+  if (bound.empty()) {
+    branch.hops.push_back(
+        MakeHop(gw, "virtual-host",
+                fmt::format("no VirtualService bound to {} serves host `{}`", gw.gateway_ref, host),
+                chosen->object));
+    Finish(branch, 404, "NR", "no route: 404 NR");
+    return;
+  }
+  // Merge in §3.2 order, catch-alls last (SortVHostRoutes).
+  std::vector<const VirtualService*> ordered = VirtualServicesFor(gw, best_domain, true);
+  for (const VirtualService* vs : bound) {
+    if (std::find(ordered.begin(), ordered.end(), vs) == ordered.end()) ordered.push_back(vs);
+  }
+  std::vector<RouteEntry> routes, catch_alls;
+  for (const VirtualService* vs : ordered) {
+    if (std::find(bound.begin(), bound.end(), vs) == bound.end()) continue;
+    for (RouteEntry& r : BuildRoutes(*vs, gw, gateway_port)) {
+      (r.CatchAll() ? catch_alls : routes).push_back(r);
+    }
+  }
+  routes.insert(routes.end(), catch_alls.begin(), catch_alls.end());
+  branch.hops.push_back(
+      MakeHop(gw, "virtual-host",
+              fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
+                          best_domain, Describe(*ordered.front()->object)),
+              ordered.front()->object));
+  EvaluateRoutes(gw, routes, std::move(branch), gateway_port);
+}
+
+}  // namespace
+
+Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation) {
+  FleetSource source;
+  source.mesh_clusters = fleet.mesh_cluster_objects;
+  uint64_t order = 0;
+  for (const Object& o : fleet.mesh_cluster_objects) order = std::max(order, o.order + 1);
+  for (const Cluster& c : fleet.clusters) {
+    std::vector<Object>& objects = source.cluster_objects[c.name];
+    objects = c.objects;
+    for (const Object& o : objects) order = std::max(order, o.order + 1);
+  }
+  Diagnostics ignored;
+  for (const ClusterOutput& c : translation.clusters) {
+    AppendObjects(c.objects, fmt::format("(generated for {})", c.cluster), order,
+                  source.cluster_objects[c.cluster], ignored);
+  }
+  return BuildFleet(std::move(source), ignored, /*index_generated=*/true);
+}
+
+bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, std::string& error) {
+  const Cluster* cluster = fleet.Find(input.cluster);
+  if (!cluster) {
+    error = fmt::format("no cluster `{}` in the fleet", input.cluster);
+    return false;
+  }
+  const Deployment* workload = nullptr;
+  for (const Deployment& d : cluster->deployments) {
+    if (d.object->namespace_ == input.namespace_ && d.object->name == input.workload) workload = &d;
+  }
+  if (!workload) {
+    error = fmt::format("cluster {} has no Deployment {}/{}", input.cluster, input.namespace_,
+                        input.workload);
+    return false;
+  }
+  Proxy client;
+  client.cluster = cluster;
+  client.namespace_ = input.namespace_;
+  client.labels = workload->pod_labels;
+  client.name = fmt::format("sidecar {}/{}", input.namespace_, input.workload);
+  std::string principal = fmt::format("{}/ns/{}/sa/{}", cluster->mesh.trust_domain,
+                                      input.namespace_, workload->service_account);
+  Simulator sim(fleet, out);
+  Branch branch;
+  branch.request = input.request;
+  sim.Run(client, principal, std::move(branch));
+  return true;
+}
+
+}  // namespace meshfed

@@ -1,0 +1,65 @@
+// The route simulator: what Istio/Envoy would do with one request, hop by hop, over a fleet's
+// configuration — what users wrote plus what meshfed generates (EffectiveFleet). Semantics are
+// those of istio-semantics.md (sections 2-6); each step cites the Istio code it reproduces.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model/fleet.h"
+#include "core/simulate/request.h"
+#include "core/translate/translator.h"
+
+namespace meshfed {
+
+// The fleet as the clusters would hold it after meshfed applied its generated objects.
+Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation);
+
+struct SimulateInput {
+  std::string cluster;
+  std::string namespace_;
+  std::string workload;  // a Deployment: its pod labels and service account are the source
+  Request request;
+};
+
+// One decision on the way, and the object (with its position) that made it.
+struct Hop {
+  std::string cluster;
+  std::string proxy;  // e.g. "sidecar default/productpage-v1"
+  std::string step;   // dns, listener, virtual-host, route, cluster, endpoints, tls, authorization
+  std::string detail;
+  std::string object;  // e.g. "VirtualService default/reviews", empty for built-in behaviour
+  std::string file;
+  Position position;
+};
+
+struct Destination {
+  std::string cluster;
+  std::string host;
+  std::string subset;
+  int port = 0;
+  std::vector<std::string> workloads;  // Deployments whose pods receive the request
+  std::string envoy_cluster;           // outbound|port|subset|host
+};
+
+// One way the request can end. Weighted routes and partial faults give several outcomes whose
+// probabilities add up to 1.
+struct Outcome {
+  double probability = 1.0;
+  int status = 0;    // HTTP status; 0 when no HTTP response comes back (DNS, connection failure)
+  std::string flag;  // Envoy response flag: NR, NC, UH, UF, RBAC, FI (fault), DNS, PASSTHROUGH
+  std::string message;
+  std::vector<Hop> hops;
+  std::optional<Destination> destination;
+};
+
+struct Simulation {
+  std::vector<Outcome> outcomes;
+};
+
+// Simulates `input` over `fleet` (an EffectiveFleet). Returns false with `error` set when the
+// input names no such cluster or workload.
+bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, std::string& error);
+
+}  // namespace meshfed
