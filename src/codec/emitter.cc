@@ -246,7 +246,8 @@ bool NeedsQuotes(std::string_view text) {
   if (ResolvePlainScalar(text) != ScalarType::String) return true;
   if (IsIndicatorStart(text.front())) return true;
   if (text.back() == ' ' || text.back() == ':' || text.back() == '\t') return true;
-  if (text == "---" || text == "...") return true;
+  // Document markers at the start of a line, even followed by more text ("... a").
+  if (text.substr(0, 3) == "---" || text.substr(0, 3) == "...") return true;
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) return true;

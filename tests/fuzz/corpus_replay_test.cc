@@ -52,5 +52,15 @@ TEST(FuzzCorpus, Fleet) {
   }
 }
 
+TEST(FuzzCorpus, Request) {
+  auto inputs = Inputs("request");
+  ASSERT_GT(inputs.size(), 50u);
+  for (const fs::path& p : inputs) {
+    SCOPED_TRACE(p.string());
+    std::string data = Read(p);
+    fuzz::Request(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  }
+}
+
 }  // namespace
 }  // namespace meshfed

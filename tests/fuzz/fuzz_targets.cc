@@ -4,8 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/fleet_dir_store.h"
 #include "codec/emitter.h"
 #include "codec/yaml_reader.h"
+#include "core/simulate/report.h"
+#include "core/simulate/simulator.h"
 #include "core/translate/translator.h"
 
 namespace meshfed::fuzz {
@@ -75,6 +78,43 @@ void Fleet(const uint8_t* data, size_t size) {
   for (const StatusOutput& s : t.statuses) {
     std::string out;
     EmitJson(s.object, out);
+  }
+}
+
+void Request(const uint8_t* data, size_t size) {
+  // Built once: an immutable snapshot shared by every input.
+  static const meshfed::Fleet* fleet = [] {
+    Diagnostics d;
+    auto loaded = LoadFleet(std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo/step3", d);
+    if (!loaded.ok()) std::abort();
+    Translation t = Translate(*loaded);
+    return new meshfed::Fleet(EffectiveFleet(*loaded, t));
+  }();
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start <= text.size() && lines.size() < 64) {
+    size_t nl = text.find('\n', start);
+    lines.emplace_back(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  if (lines.size() < 2) return;
+  std::string error;
+  std::vector<std::string> headers(lines.begin() + 2, lines.end());
+  auto request = ParseRequest(lines[0], lines[1], headers, error);
+  if (!request) return;
+  for (const char* from : {"cluster-a", "cluster-c"}) {
+    SimulateInput input{from, "default", "productpage-v1", *request};
+    Simulation sim;
+    if (!Simulate(*fleet, input, sim, error)) std::abort();
+    double total = 0;
+    for (const Outcome& o : sim.outcomes) total += o.probability;
+    if (sim.outcomes.empty() || total < 0.999999 || total > 1.000001) {
+      Die("outcome probabilities do not add up to 1", SimulationToTable(input, sim));
+    }
+    (void)SimulationToNode(input, sim);
   }
 }
 

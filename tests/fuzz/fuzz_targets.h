@@ -14,4 +14,8 @@ void YamlReader(const uint8_t* data, size_t size);
 // snapshot, translator, emitters.
 void Fleet(const uint8_t* data, size_t size);
 
+// The simulator's request parsing, then a simulation over the bundled step-3 fleet. Input lines:
+// URL, method, then headers.
+void Request(const uint8_t* data, size_t size);
+
 }  // namespace meshfed::fuzz

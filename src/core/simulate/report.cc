@@ -52,7 +52,7 @@ std::string Landing(const Outcome& o) {
         d.workloads.empty() ? "(no workloads)" : fmt::format("{}", fmt::join(d.workloads, ", ")));
   }
   if (o.status == 0) return fmt::format("{} ({})", o.message, o.flag);
-  return fmt::format("{}{} {}", o.status, o.flag.empty() ? "" : " " + o.flag, o.message);
+  return fmt::format("{}{}: {}", o.status, o.flag.empty() ? "" : " " + o.flag, o.message);
 }
 
 }  // namespace
@@ -136,8 +136,7 @@ std::string SimulationToTable(const SimulateInput& input, const Simulation& simu
   for (const auto& [k, v] : input.request.headers) out += fmt::format(" [{}: {}]", k, v);
   out += '\n';
   for (const Outcome& o : simulation.outcomes) {
-    out += fmt::format("\n{} of requests: {}{}\n", Percent(o.probability),
-                       o.status ? fmt::format("{} ", o.status) : std::string(), Landing(o));
+    out += fmt::format("\n{} of requests: {}\n", Percent(o.probability), Landing(o));
     int i = 0;
     for (const Hop& h : o.hops) {
       out += fmt::format("  {:>2}. [{}] {} | {}: {}", ++i, h.cluster, h.proxy, h.step, h.detail);

@@ -1,0 +1,175 @@
+// The simulator's case table: tests/simulate/cases/*.yaml, each a fleet (per-cluster objects, on
+// top of tests/simulate/bookinfo.yaml when `base: bookinfo`) and requests with the outcome Istio
+// would give them. One gtest per case: "<file>/<case name>".
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "codec/emitter.h"
+#include "codec/yaml_reader.h"
+#include "core/simulate/report.h"
+#include "core/simulate/simulator.h"
+#include "fleet_text.h"
+
+namespace meshfed {
+namespace {
+namespace fs = std::filesystem;
+
+const fs::path kDir = fs::path(MESHFED_SOURCE_DIR) / "tests" / "simulate";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Node ReadDoc(const fs::path& p) {
+  ReadResult r = ReadYamlStream(ReadFile(p), p.string());
+  if (!r.diagnostics.empty()) ADD_FAILURE() << r.diagnostics[0].Format();
+  return r.documents.empty() ? Node() : r.documents[0];
+}
+
+struct CaseRef {
+  std::string file;
+  size_t index;
+  std::string name;
+};
+
+void PrintTo(const CaseRef& c, std::ostream* os) { *os << c.file << ": " << c.name; }
+
+std::vector<CaseRef> AllCases() {
+  std::vector<CaseRef> out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(kDir / "cases")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    Node doc = ReadDoc(f);
+    const Node* cases = doc.Find("cases");
+    if (!cases) continue;
+    for (size_t i = 0; i < cases->items().size(); ++i) {
+      const Node* name = cases->items()[i].Find("name");
+      out.push_back(CaseRef{f.stem().string(), i, name ? name->text() : std::to_string(i)});
+    }
+  }
+  return out;
+}
+
+std::string Text(const Node* n, std::string fallback = "") {
+  return n && n->IsScalar() ? n->text() : fallback;
+}
+
+class SimulateTable : public ::testing::TestWithParam<CaseRef> {};
+
+TEST_P(SimulateTable, Case) {
+  const CaseRef& ref = GetParam();
+  Node doc = ReadDoc(kDir / "cases" / (ref.file + ".yaml"));
+  std::map<std::string, std::string> clusters;
+  if (Text(doc.Find("base")) == "bookinfo")
+    clusters["cluster-a"] = ReadFile(kDir / "bookinfo.yaml");
+  if (const Node* extra = doc.Find("clusters")) {
+    for (const MapEntry& e : extra->entries()) {
+      clusters[e.key] += "\n---\n" + e.value.text();
+    }
+  }
+  Diagnostics diagnostics;
+  Fleet fleet = testing::FleetFromText(testing::kThreeClusters, clusters, diagnostics);
+  ASSERT_FALSE(HasErrors(diagnostics)) << diagnostics[0].Format();
+  Translation translation = Translate(fleet);
+  Fleet effective = EffectiveFleet(fleet, translation);
+
+  const Node& c = doc.Find("cases")->items()[ref.index];
+  SimulateInput input;
+  std::string from = Text(c.Find("from"), "cluster-a/default/productpage-v1");
+  input.cluster = from.substr(0, from.find('/'));
+  input.namespace_ = from.substr(from.find('/') + 1, from.rfind('/') - from.find('/') - 1);
+  input.workload = from.substr(from.rfind('/') + 1);
+  std::vector<std::string> headers;
+  if (const Node* h = c.Find("headers")) {
+    for (const Node& item : h->items()) headers.push_back(item.text());
+  }
+  std::string error;
+  auto request = ParseRequest(Text(c.Find("url"), "http://reviews:9080/reviews/0"),
+                              Text(c.Find("method"), "GET"), headers, error);
+  ASSERT_TRUE(request) << error;
+  input.request = *request;
+  Simulation sim;
+  ASSERT_TRUE(Simulate(effective, input, sim, error)) << error;
+  std::string trace = SimulationToTable(input, sim);
+
+  const Node& expect = *c.Find("expect");
+  const Outcome& main = MainOutcome(sim);
+  if (const Node* status = expect.Find("status")) {
+    EXPECT_EQ(std::to_string(main.status), status->text()) << trace;
+  }
+  if (const Node* flag = expect.Find("flag")) {
+    EXPECT_EQ(main.flag, flag->text()) << trace;
+  }
+  std::vector<DestinationShare> dests = Destinations(sim);
+  if (const Node* subset = expect.Find("subset")) {
+    ASSERT_EQ(dests.size(), 1u) << trace;
+    EXPECT_EQ(dests[0].destination.subset, subset->text()) << trace;
+    EXPECT_NEAR(dests[0].probability, 1.0, 1e-9) << trace;
+  }
+  if (const Node* cluster = expect.Find("cluster")) {
+    ASSERT_FALSE(dests.empty()) << trace;
+    EXPECT_EQ(dests[0].destination.cluster, cluster->text()) << trace;
+  }
+  if (const Node* host = expect.Find("host")) {
+    ASSERT_FALSE(dests.empty()) << trace;
+    EXPECT_EQ(dests[0].destination.host, host->text()) << trace;
+  }
+  if (const Node* port = expect.Find("port")) {
+    ASSERT_FALSE(dests.empty()) << trace;
+    EXPECT_EQ(std::to_string(dests[0].destination.port), port->text()) << trace;
+  }
+  if (const Node* workloads = expect.Find("workloads")) {
+    ASSERT_FALSE(dests.empty()) << trace;
+    std::vector<std::string> want;
+    for (const Node& w : workloads->items()) want.push_back(w.text());
+    EXPECT_EQ(dests[0].destination.workloads, want) << trace;
+  }
+  if (const Node* shares = expect.Find("destinations")) {
+    // Keys: a subset, a host, or cluster/subset; values: probabilities.
+    std::map<std::string, double> got;
+    for (const DestinationShare& d : dests) {
+      std::string key = d.destination.subset.empty() ? d.destination.host : d.destination.subset;
+      bool qualified =
+          std::any_of(shares->entries().begin(), shares->entries().end(),
+                      [](const MapEntry& e) { return e.key.find('/') != std::string::npos; });
+      if (qualified) key = d.destination.cluster + "/" + key;
+      got[key] += d.probability;
+    }
+    std::map<std::string, double> want;
+    for (const MapEntry& e : shares->entries()) want[e.key] = std::stod(e.value.text());
+    ASSERT_EQ(got.size(), want.size()) << trace;
+    for (const auto& [k, p] : want) EXPECT_NEAR(got[k], p, 1e-9) << k << "\n" << trace;
+  }
+  if (const Node* outcomes = expect.Find("outcomes")) {
+    // Probability of each status, e.g. {500: 0.25, 200: 0.75}.
+    std::map<std::string, double> got;
+    for (const Outcome& o : sim.outcomes) got[std::to_string(o.status)] += o.probability;
+    for (const MapEntry& e : outcomes->entries()) {
+      EXPECT_NEAR(got[e.key], std::stod(e.value.text()), 1e-9) << e.key << "\n" << trace;
+    }
+  }
+  if (const Node* hop = expect.Find("hop")) {
+    EXPECT_NE(trace.find(hop->text()), std::string::npos)
+        << "no hop mentions `" << hop->text() << "`\n"
+        << trace;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, SimulateTable, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<CaseRef>& param_info) {
+                           std::string name = param_info.param.file + "_" + param_info.param.name;
+                           for (char& ch : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace meshfed
