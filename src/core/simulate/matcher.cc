@@ -5,15 +5,10 @@
 
 #include <algorithm>
 
+#include "core/model/text.h"
+
 namespace meshfed {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string Describe(const Node& match) {
   for (const char* kind : {"exact", "prefix", "regex"}) {
@@ -58,11 +53,11 @@ std::string Matcher::RegexReplace(const std::string& pattern, const std::string&
 
 bool Matcher::StringMatches(const Node& match, std::string_view value, bool ignore_case) {
   if (const Node* exact = match.Find("exact"); exact && exact->IsScalar()) {
-    return ignore_case ? Lower(exact->text()) == Lower(value) : exact->text() == value;
+    return ignore_case ? ToLower(exact->text()) == ToLower(value) : exact->text() == value;
   }
   if (const Node* prefix = match.Find("prefix"); prefix && prefix->IsScalar()) {
-    std::string p = ignore_case ? Lower(prefix->text()) : prefix->text();
-    std::string v = ignore_case ? Lower(value) : std::string(value);
+    std::string p = ignore_case ? ToLower(prefix->text()) : prefix->text();
+    std::string v = ignore_case ? ToLower(value) : std::string(value);
     return v.compare(0, p.size(), p) == 0;
   }
   if (const Node* regex = match.Find("regex"); regex && regex->IsScalar()) {

@@ -5,15 +5,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/model/text.h"
+
 namespace meshfed {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -32,7 +27,7 @@ bool IsToken(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> Request::Header(std::string_view name) const {
-  std::string key = Lower(name);
+  std::string key = ToLower(name);
   std::optional<std::string> out;
   for (const auto& [k, v] : headers) {
     if (k != key) continue;
@@ -47,7 +42,7 @@ void Request::SetHeader(std::string_view name, std::string value) {
 }
 
 void Request::AddHeader(std::string_view name, std::string value) {
-  std::string key = Lower(name);
+  std::string key = ToLower(name);
   if (key == "host" || key == ":authority") {
     authority = std::move(value);
     return;
@@ -56,7 +51,7 @@ void Request::AddHeader(std::string_view name, std::string value) {
 }
 
 void Request::RemoveHeader(std::string_view name) {
-  std::string key = Lower(name);
+  std::string key = ToLower(name);
   headers.erase(
       std::remove_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == key; }),
       headers.end());
@@ -119,7 +114,7 @@ std::optional<Request> ParseRequest(const std::string& url, const std::string& m
     error = fmt::format("`{}` is not a URL: write it as http://host[:port]/path", url);
     return std::nullopt;
   }
-  r.scheme = Lower(rest.substr(0, scheme_end));
+  r.scheme = ToLower(rest.substr(0, scheme_end));
   if (r.scheme != "http" && r.scheme != "https") {
     error =
         fmt::format("scheme `{}` is not simulated: use http (sidecars originate mTLS)", r.scheme);
@@ -145,9 +140,9 @@ std::optional<Request> ParseRequest(const std::string& url, const std::string& m
       return std::nullopt;
     }
     r.port = port;
-    r.host = Lower(hostport.substr(0, colon));
+    r.host = ToLower(hostport.substr(0, colon));
   } else {
-    r.host = Lower(hostport);
+    r.host = ToLower(hostport);
   }
   if (r.host.empty()) {
     error = fmt::format("`{}` has no host", url);

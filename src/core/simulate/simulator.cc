@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/model/hosts.h"
+#include "core/model/text.h"
 #include "core/simulate/matcher.h"
 
 namespace meshfed {
@@ -15,15 +16,6 @@ namespace {
 
 constexpr std::string_view kRootNamespace = "istio-system";
 constexpr int kMaxHops = 8;  // a routing loop between gateways ends here
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string Str(const Node* n) { return n && n->IsScalar() ? n->text() : std::string(); }
 
 std::string Describe(const Object& o) {
   return o.namespace_.empty() ? fmt::format("{} {}", o.kind, o.name)
@@ -48,7 +40,7 @@ Labels StringMap(const Node* n) {
 }
 
 std::string HostWithoutPort(std::string_view authority) {
-  std::string host = Lower(authority);
+  std::string host = ToLower(authority);
   size_t colon = host.rfind(':');
   if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
   return host;
@@ -122,7 +114,7 @@ std::vector<std::string> ServiceExportTo(const Service& s) {
   const Node* meta = s.object->metadata();
   const Node* annotations = meta ? meta->Find("annotations") : nullptr;
   std::string value =
-      Str(annotations ? annotations->Find("networking.istio.io/exportTo") : nullptr);
+      ScalarText(annotations ? annotations->Find("networking.istio.io/exportTo") : nullptr);
   size_t start = 0;
   while (!value.empty() && start <= value.size()) {
     size_t comma = value.find(',', start);
@@ -188,7 +180,7 @@ struct ServiceView {
     } else if (const Node* ports = entry->object->spec()->Find("ports");
                ports && ports->IsSequence()) {
       for (const Node& p : ports->items()) {
-        std::string n = Str(p.Find("number"));
+        std::string n = ScalarText(p.Find("number"));
         if (!n.empty() && ResolvePlainScalar(n) == ScalarType::Int) out.push_back(std::stoi(n));
       }
     }
@@ -206,7 +198,7 @@ struct DestinationRuleView {
       const Node* subsets = dr->object->spec()->Find("subsets");
       if (!subsets || !subsets->IsSequence()) continue;
       for (const Node& s : subsets->items()) {
-        if (Str(s.Find("name")) == name) return &s;
+        if (ScalarText(s.Find("name")) == name) return &s;
       }
     }
     return nullptr;
@@ -218,7 +210,7 @@ struct DestinationRuleView {
       if (const Node* pls = policy->Find("portLevelSettings"); pls && pls->IsSequence()) {
         for (const Node& pl : pls->items()) {
           const Node* p = pl.Find("port");
-          if (p && Str(p->Find("number")) == std::to_string(port) && pl.Find("tls"))
+          if (p && ScalarText(p->Find("number")) == std::to_string(port) && pl.Find("tls"))
             return pl.Find("tls");
         }
       }
@@ -243,7 +235,7 @@ struct RouteEntry {
   size_t rule_index = 0;
   size_t block_index = 0;
   std::string Name() const {
-    std::string name = Str(rule->Find("name"));
+    std::string name = ScalarText(rule->Find("name"));
     std::string where = block ? fmt::format("spec.http[{}].match[{}]", rule_index, block_index)
                               : fmt::format("spec.http[{}]", rule_index);
     return name.empty() ? where : fmt::format("{} (\"{}\")", where, name);
@@ -256,7 +248,7 @@ struct RouteEntry {
     }
     const Node* uri = block->Find("uri");
     if (!uri) return true;
-    return Str(uri->Find("prefix")) == "/" || Str(uri->Find("regex")) == ".*";
+    return ScalarText(uri->Find("prefix")) == "/" || ScalarText(uri->Find("regex")) == ".*";
   }
 };
 
@@ -277,8 +269,9 @@ class Simulator {
       if (object->ManagedByMeshfed()) {
         // Name what the user wrote that it came from, not meshfed's own output.
         const Node* notes = object->metadata() ? object->metadata()->Find("annotations") : nullptr;
-        h.object += fmt::format(", generated for {}",
-                                Str(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
+        h.object +=
+            fmt::format(", generated for {}",
+                        ScalarText(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
         h.file.clear();
         h.position = {};
       }
@@ -291,7 +284,8 @@ class Simulator {
     Hop h = MakeHop(proxy, "route", std::move(detail), route.vs->object);
     const Object& vs = *route.vs->object;
     const Node* notes = vs.metadata() ? vs.metadata()->Find("annotations") : nullptr;
-    std::string from = Str(notes ? notes->Find("multicluster.istio.io/routes-from") : nullptr);
+    std::string from =
+        ScalarText(notes ? notes->Find("multicluster.istio.io/routes-from") : nullptr);
     const Node* at = route.block ? route.block : route.rule;
     if (!from.empty()) {
       for (const Object& o : proxy.cluster->objects) {
@@ -344,7 +338,7 @@ std::vector<ServiceView> Simulator::VisibleServices(const Proxy& proxy) const {
   }
   for (const ServiceEntry& se : proxy.cluster->service_entries) {
     if (!ExportedTo(se.export_to, se.object->namespace_, proxy.namespace_)) continue;
-    for (const std::string& h : se.hosts) out.push_back(ServiceView{nullptr, &se, Lower(h)});
+    for (const std::string& h : se.hosts) out.push_back(ServiceView{nullptr, &se, ToLower(h)});
   }
   return out;
 }
@@ -382,7 +376,7 @@ DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
       } else if (!ExportedTo(dr.export_to, ns, proxy.namespace_)) {
         continue;
       }
-      std::string host = Lower(ResolveShortName(dr.host, ns));
+      std::string host = ToLower(ResolveShortName(dr.host, ns));
       int rank = DomainRank(host, svc.hostname);
       if (rank < 0) continue;
       if (best < 0 || rank < best) {
@@ -423,7 +417,7 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
     bool is_exact = false;
     size_t wild = 0;
     for (const std::string& h : vs.hosts) {
-      std::string resolved = Lower(ResolveShortName(h, ns));
+      std::string resolved = ToLower(ResolveShortName(h, ns));
       if (resolved == hostname) is_exact = true;
       if (resolved.size() > 1 && resolved[0] == '*' && DomainRank(resolved, hostname) >= 0) {
         wild = std::max(wild, resolved.size());
@@ -488,7 +482,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
       } else {
         // sourceMatchHTTP: source fields are compared with the proxy being configured.
         if (!Subset(StringMap(block.Find("sourceLabels")), proxy.labels)) continue;
-        std::string sns = Str(block.Find("sourceNamespace"));
+        std::string sns = ScalarText(block.Find("sourceNamespace"));
         if (!sns.empty() && sns != proxy.namespace_) continue;
       }
       if (const Node* p = block.Find("port");
@@ -622,7 +616,7 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
       if (!vs.BindsMesh() || !ExportedTo(vs.export_to, vs.object->namespace_, proxy.namespace_))
         continue;
       for (const std::string& h : vs.hosts) {
-        std::string resolved = Lower(ResolveShortName(h, vs.object->namespace_));
+        std::string resolved = ToLower(ResolveShortName(h, vs.object->namespace_));
         if (service_hosts.count(resolved)) continue;
         consider(
             VirtualHost{resolved, std::nullopt, VirtualServicesFor(proxy, resolved, false), -1, ""},
@@ -702,19 +696,19 @@ void ApplyHeaderOps(const Node* headers, Request& request) {
   const Node* req = headers && headers->IsMapping() ? headers->Find("request") : nullptr;
   if (!req || !req->IsMapping()) return;
   if (const Node* set = req->Find("set"); set && set->IsMapping()) {
-    for (const MapEntry& e : set->entries()) request.SetHeader(e.key, Str(&e.value));
+    for (const MapEntry& e : set->entries()) request.SetHeader(e.key, ScalarText(&e.value));
   }
   if (const Node* add = req->Find("add"); add && add->IsMapping()) {
-    for (const MapEntry& e : add->entries()) request.AddHeader(e.key, Str(&e.value));
+    for (const MapEntry& e : add->entries()) request.AddHeader(e.key, ScalarText(&e.value));
   }
   if (const Node* remove = req->Find("remove"); remove && remove->IsSequence()) {
-    for (const Node& n : remove->items()) request.RemoveHeader(Str(&n));
+    for (const Node& n : remove->items()) request.RemoveHeader(ScalarText(&n));
   }
 }
 
 double Percentage(const Node* fault_part) {
   const Node* pct = fault_part ? fault_part->Find("percentage") : nullptr;
-  std::string v = Str(pct ? pct->Find("value") : nullptr);
+  std::string v = ScalarText(pct ? pct->Find("value") : nullptr);
   if (v.empty()) return 100.0;
   try {
     return std::clamp(std::stod(v), 0.0, 100.0);
@@ -733,20 +727,22 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     return;
   }
   if (const Node* redirect = rule.Find("redirect"); redirect && redirect->IsMapping()) {
-    std::string code = Str(redirect->Find("redirectCode"));
+    std::string code = ScalarText(redirect->Find("redirectCode"));
     int status = code.empty() ? 301 : std::stoi(code);
     std::string location = fmt::format(
         "{}://{}{}",
-        Str(redirect->Find("scheme")).empty() ? req.scheme : Str(redirect->Find("scheme")),
-        Str(redirect->Find("authority")).empty() ? req.authority : Str(redirect->Find("authority")),
-        Str(redirect->Find("uri")).empty() ? req.path : Str(redirect->Find("uri")));
+        ScalarText(redirect->Find("scheme")).empty() ? req.scheme
+                                                     : ScalarText(redirect->Find("scheme")),
+        ScalarText(redirect->Find("authority")).empty() ? req.authority
+                                                        : ScalarText(redirect->Find("authority")),
+        ScalarText(redirect->Find("uri")).empty() ? req.path : ScalarText(redirect->Find("uri")));
     branch.hops.push_back(
         MakeHop(proxy, "route", fmt::format("redirect {} to {}", status, location), vs));
     Finish(branch, status, "", fmt::format("redirect to {}", location));
     return;
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
-    std::string code = Str(dr->Find("status"));
+    std::string code = ScalarText(dr->Find("status"));
     int status = code.empty() ? 200 : std::stoi(code);
     branch.hops.push_back(MakeHop(proxy, "route", fmt::format("direct response {}", status), vs));
     Finish(branch, status, "", "direct response");
@@ -754,14 +750,15 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   if (const Node* fault = rule.Find("fault"); fault && fault->IsMapping()) {
     if (const Node* delay = fault->Find("delay"); delay && delay->IsMapping()) {
-      branch.hops.push_back(MakeHop(proxy, "route",
-                                    fmt::format("fault: delay {} for {}% of requests",
-                                                Str(delay->Find("fixedDelay")), Percentage(delay)),
-                                    vs));
+      branch.hops.push_back(
+          MakeHop(proxy, "route",
+                  fmt::format("fault: delay {} for {}% of requests",
+                              ScalarText(delay->Find("fixedDelay")), Percentage(delay)),
+                  vs));
     }
     if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
       double pct = Percentage(abort);
-      std::string code = Str(abort->Find("httpStatus"));
+      std::string code = ScalarText(abort->Find("httpStatus"));
       int status = code.empty() ? 200 : std::stoi(code);
       if (pct > 0) {
         Branch aborted = branch;
@@ -777,12 +774,12 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   // Rewrites, then header operations: what the next hop sees.
   if (const Node* rewrite = rule.Find("rewrite"); rewrite && rewrite->IsMapping()) {
-    if (std::string authority = Str(rewrite->Find("authority")); !authority.empty()) {
+    if (std::string authority = ScalarText(rewrite->Find("authority")); !authority.empty()) {
       req.authority = authority;
     }
     if (const Node* uri = rewrite->Find("uri"); uri && uri->IsScalar()) {
       const Node* m = route.block ? route.block->Find("uri") : nullptr;
-      std::string prefix = m ? Str(m->Find("prefix")) : std::string();
+      std::string prefix = m ? ScalarText(m->Find("prefix")) : std::string();
       if (!prefix.empty() && req.path.compare(0, prefix.size(), prefix) == 0) {
         req.path = uri->text() + req.path.substr(prefix.size());
       } else {
@@ -790,7 +787,8 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
       }
     }
     if (const Node* rr = rewrite->Find("uriRegexRewrite"); rr && rr->IsMapping()) {
-      req.path = matcher_.RegexReplace(Str(rr->Find("match")), Str(rr->Find("rewrite")), req.path);
+      req.path = matcher_.RegexReplace(ScalarText(rr->Find("match")),
+                                       ScalarText(rr->Find("rewrite")), req.path);
     }
   }
   ApplyHeaderOps(rule.Find("headers"), req);
@@ -807,7 +805,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   std::vector<std::pair<const Node*, double>> weighted;
   double total = 0;
   for (const Node& d : dests->items()) {
-    std::string w = Str(d.Find("weight"));
+    std::string w = ScalarText(d.Find("weight"));
     double weight = w.empty() ? 0 : std::stod(w);
     if (dests->items().size() == 1) weight = 1;
     if (weight <= 0) continue;
@@ -823,13 +821,13 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     b.probability *= weight / total;
     const Node* dest = d->Find("destination");
     std::string host =
-        Lower(ResolveShortName(Str(dest ? dest->Find("host") : nullptr), vs->namespace_));
-    std::string subset = Str(dest ? dest->Find("subset") : nullptr);
+        ToLower(ResolveShortName(ScalarText(dest ? dest->Find("host") : nullptr), vs->namespace_));
+    std::string subset = ScalarText(dest ? dest->Find("subset") : nullptr);
     // GetDestinationCluster (§2.4): the destination's port, else the service's only port, else
     // the listener port.
     int dport = port;
     const Node* p = dest ? dest->Find("port") : nullptr;
-    if (std::string n = Str(p ? p->Find("number") : nullptr);
+    if (std::string n = ScalarText(p ? p->Find("number") : nullptr);
         !n.empty() && ResolvePlainScalar(n) == ScalarType::Int) {
       dport = std::stoi(n);
     } else if (auto sv = FindService(proxy, host)) {
@@ -879,8 +877,8 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     subset_labels = StringMap(s->Find("labels"));
   }
   const Node* tls = drs.Tls(subset, port);
-  std::string mode = Str(tls ? tls->Find("mode") : nullptr);
-  std::string sni = Str(tls ? tls->Find("sni") : nullptr);
+  std::string mode = ScalarText(tls ? tls->Find("mode") : nullptr);
+  std::string sni = ScalarText(tls ? tls->Find("sni") : nullptr);
   branch.hops.push_back(MakeHop(
       proxy, "cluster",
       fmt::format("cluster {}{}", envoy_cluster,
@@ -929,18 +927,20 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   int target_port = port;
   if (const Node* sports = spec->Find("ports"); sports && sports->IsSequence()) {
     for (const Node& p : sports->items()) {
-      if (Str(p.Find("number")) == std::to_string(port)) {
-        port_name = Str(p.Find("name"));
-        if (std::string tp = Str(p.Find("targetPort")); !tp.empty()) target_port = std::stoi(tp);
+      if (ScalarText(p.Find("number")) == std::to_string(port)) {
+        port_name = ScalarText(p.Find("name"));
+        if (std::string tp = ScalarText(p.Find("targetPort")); !tp.empty())
+          target_port = std::stoi(tp);
       }
     }
   }
   std::vector<EntryEndpoint> endpoints;
   if (const Node* eps = spec->Find("endpoints"); eps && eps->IsSequence()) {
     for (const Node& ep : eps->items()) {
-      EntryEndpoint e{Str(ep.Find("address")), target_port, StringMap(ep.Find("labels"))};
+      EntryEndpoint e{ScalarText(ep.Find("address")), target_port, StringMap(ep.Find("labels"))};
       if (const Node* ports_map = ep.Find("ports"); ports_map && ports_map->IsMapping()) {
-        if (std::string p = Str(ports_map->Find(port_name)); !p.empty()) e.port = std::stoi(p);
+        if (std::string p = ScalarText(ports_map->Find(port_name)); !p.empty())
+          e.port = std::stoi(p);
       }
       if (Subset(subset_labels, e.labels)) endpoints.push_back(e);
     }
@@ -1007,7 +1007,7 @@ bool MatchesValue(std::string_view pattern, std::string_view value) {
 bool AnyMatches(const Node* list, std::string_view value, bool ignore_case = false) {
   if (!list || !list->IsSequence()) return false;
   return std::any_of(list->items().begin(), list->items().end(), [&](const Node& n) {
-    return ignore_case ? MatchesValue(Lower(n.text()), Lower(value))
+    return ignore_case ? MatchesValue(ToLower(n.text()), ToLower(value))
                        : MatchesValue(n.text(), value);
   });
 }
@@ -1133,13 +1133,13 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
     if (!servers || !servers->IsSequence()) continue;
     for (const Node& s : servers->items()) {
       const Node* port = s.Find("port");
-      if (!port || Str(port->Find("number")) != std::to_string(gateway_port)) continue;
+      if (!port || ScalarText(port->Find("number")) != std::to_string(gateway_port)) continue;
       const Node* hosts = s.Find("hosts");
       if (!hosts || !hosts->IsSequence()) continue;
       for (const Node& h : hosts->items()) {
         std::string dns =
             h.text().substr(h.text().find('/') == std::string::npos ? 0 : h.text().find('/') + 1);
-        if (DomainRank(Lower(dns), Lower(sni)) >= 0 && !chosen) {
+        if (DomainRank(ToLower(dns), ToLower(sni)) >= 0 && !chosen) {
           chosen = &g;
           server = &s;
         }
@@ -1156,8 +1156,8 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
   }
   gw.gateway_ref = fmt::format("{}/{}", chosen->object->namespace_, chosen->object->name);
   const Node* tls = server->Find("tls");
-  std::string server_mode = Str(tls ? tls->Find("mode") : nullptr);
-  std::string protocol = Lower(Str(server->Find("port")->Find("protocol")));
+  std::string server_mode = ScalarText(tls ? tls->Find("mode") : nullptr);
+  std::string protocol = ToLower(ScalarText(server->Find("port")->Find("protocol")));
   if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
     branch.hops.push_back(MakeHop(
         gw, "tls",
@@ -1190,7 +1190,7 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
     size_t slash = t.find('/');
     std::string ns = slash == std::string::npos ? "*" : t.substr(0, slash);
     if (ns == ".") ns = chosen->object->namespace_;
-    server_entries.emplace_back(ns, Lower(slash == std::string::npos ? t : t.substr(slash + 1)));
+    server_entries.emplace_back(ns, ToLower(slash == std::string::npos ? t : t.substr(slash + 1)));
   }
   int best_rank = -1;
   std::string best_domain;
@@ -1203,7 +1203,7 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
     });
     if (!binds) continue;
     for (const std::string& h : vs.hosts) {
-      std::string resolved = Lower(ResolveShortName(h, ns));
+      std::string resolved = ToLower(ResolveShortName(h, ns));
       for (const auto& [sns, sdns] : server_entries) {
         if ((sns != "*" && sns != ns) || !HostsOverlap(resolved, sdns)) continue;
         std::string domain = MoreSpecific(resolved, sdns);

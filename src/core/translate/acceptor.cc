@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/model/hosts.h"
+#include "core/model/text.h"
 #include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
 

@@ -8,16 +8,12 @@
 #include <set>
 
 #include "core/model/hosts.h"
+#include "core/model/text.h"
 #include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
 
 namespace meshfed::internal {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // "reviews.default.svc.cluster.local" -> the Service default/reviews of `cluster`, if any.
 const Service* ServiceForHost(const Cluster& cluster, std::string_view fqdn) {
@@ -46,7 +42,7 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster
     const std::string& ns = vs.object->namespace_;
     if (!ExportedTo(vs.export_to, ns, viewer_namespace)) continue;
     bool defines = std::any_of(vs.hosts.begin(), vs.hosts.end(), [&](const std::string& h) {
-      return Lower(ResolveShortName(h, ns)) == fqdn;
+      return ToLower(ResolveShortName(h, ns)) == fqdn;
     });
     if (!defines) continue;
     bool is_public = vs.export_to.empty() ||
@@ -75,7 +71,7 @@ std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std:
     std::optional<std::set<std::string>> found;
     for (const DestinationRule& dr : cluster.destination_rules) {
       if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
-      if (Lower(ResolveShortName(dr.host, ns)) != fqdn) continue;
+      if (ToLower(ResolveShortName(dr.host, ns)) != fqdn) continue;
       if (!ExportedTo(dr.export_to, ns, viewer_namespace)) continue;
       if (!found) found.emplace();
       for (const Subset& s : dr.subsets) found->insert(s.name);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "core/model/text.h"
 #include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
 

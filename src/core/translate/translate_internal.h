@@ -78,7 +78,6 @@ void TranslateAcceptors(Context& ctx);
 void BuildStatuses(Context& ctx);
 
 // Helpers shared by the passes.
-std::string Str(const Node* n);
 Node StringList(const std::vector<std::string>& values);
 Node PortNode(int number);
 

@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/model/text.h"
 #include "core/translate/translate_internal.h"
 
 namespace meshfed {
 namespace internal {
-
-std::string Str(const Node* n) { return n && n->IsScalar() ? n->text() : std::string(); }
 
 Node StringList(const std::vector<std::string>& values) {
   Node list = Node::Sequence();
@@ -38,14 +37,14 @@ Exposure* Context::FindExposure(std::string_view donor, std::string_view namespa
 bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
                                      std::string& who) const {
   for (const Node& o : objects) {
-    std::string api_version = Str(o.Find("apiVersion"));
+    std::string api_version = ScalarText(o.Find("apiVersion"));
     std::string group = api_version.find('/') == std::string::npos
                             ? std::string()
                             : api_version.substr(0, api_version.find('/'));
-    std::string kind = Str(o.Find("kind"));
+    std::string kind = ScalarText(o.Find("kind"));
     const Node* meta = o.Find("metadata");
-    std::string ns = Str(meta->Find("namespace"));
-    std::string name = Str(meta->Find("name"));
+    std::string ns = ScalarText(meta->Find("namespace"));
+    std::string name = ScalarText(meta->Find("name"));
     const Object* existing = cluster.FindObject(group, kind, ns, name);
     if (existing && !existing->ManagedByMeshfed()) {
       who = fmt::format("{} {}/{} ({}:{}:{})", kind, ns, name, existing->file,
@@ -62,8 +61,8 @@ namespace {
 
 std::tuple<std::string, std::string, std::string> SortKey(const Node& o) {
   const Node* meta = o.Find("metadata");
-  return {internal::Str(o.Find("kind")), internal::Str(meta->Find("namespace")),
-          internal::Str(meta->Find("name"))};
+  return {ScalarText(o.Find("kind")), ScalarText(meta->Find("namespace")),
+          ScalarText(meta->Find("name"))};
 }
 
 }  // namespace
