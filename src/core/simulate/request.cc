@@ -149,8 +149,7 @@ std::optional<Request> ParseRequest(const std::string& url, const std::string& m
     return std::nullopt;
   }
   r.authority = std::string(hostport);
-  if (path_query.front() == '?') {
-    r.path = "/";
+  if (path_query.front() == '?') {  // r.path keeps its default "/"
     r.query = std::string(path_query.substr(1));
   } else {
     size_t q = path_query.find('?');
