@@ -3,6 +3,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/demo_command.h"
+#include "cli/gen_fleet_command.h"
 #include "cli/render_command.h"
 #include "cli/simulate_command.h"
 
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   meshfed::AddRenderCommand(app, render);
   meshfed::DemoOptions demo;
   meshfed::AddDemoCommand(app, demo);
+  meshfed::GenFleetOptions gen_fleet;
+  meshfed::AddGenFleetCommand(app, gen_fleet);
   meshfed::SimulateOptions simulate;
   meshfed::AddSimulateCommand(app, simulate);
   try {
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("render")) return meshfed::RunRender(render, std::cout, std::cerr);
   if (app.got_subcommand("demo")) return meshfed::RunDemo(demo, std::cout, std::cerr);
+  if (app.got_subcommand("gen-fleet")) return meshfed::RunGenFleet(gen_fleet, std::cout, std::cerr);
   if (app.got_subcommand("simulate")) return meshfed::RunSimulate(simulate, std::cout, std::cerr);
   return 2;
 }

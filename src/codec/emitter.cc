@@ -142,11 +142,12 @@ void EmitBlock(const Node& n, int indent, std::string& out) {
       out += pad;
       out += '-';
       if (item.IsMapping() && !item.entries().empty()) {
-        // First entry on the dash line, the rest aligned under it.
-        std::string nested;
-        EmitBlock(item, indent + 2, nested);
+        // First entry on the dash line, the rest aligned under it: write the block and drop the
+        // first line's indentation in place.
         out += ' ';
-        out.append(nested, static_cast<size_t>(indent + 2), std::string::npos);
+        size_t first = out.size();
+        EmitBlock(item, indent + 2, out);
+        out.erase(first, static_cast<size_t>(indent + 2));
       } else if (item.IsSequence() && !item.items().empty()) {
         out += '\n';
         EmitBlock(item, indent + 2, out);

@@ -70,7 +70,6 @@ class Builder {
     std::string pending_key;  // mappings: the key waiting for its value
     Position pending_key_position;
     bool have_key = false;
-    std::unordered_set<std::string> keys;
     std::unordered_set<std::string> merged_keys;  // came from `<<`: an explicit key overrides them
     bool replace_merged = false;
     std::string anchor;
@@ -126,8 +125,8 @@ bool Builder::Deliver(Node value, Position pos) {
                   fmt::format("a mapping key must be a plain value, not a {}", value.TypeName()));
     }
     std::string key = value.text();
-    top.replace_merged = top.merged_keys.erase(key) > 0;
-    if (!top.replace_merged && !top.keys.insert(key).second) {
+    top.replace_merged = !top.merged_keys.empty() && top.merged_keys.erase(key) > 0;
+    if (!top.replace_merged && top.node.Find(key) != nullptr) {
       return Fail(pos, code::kDuplicateKey,
                   fmt::format("duplicate key `{}` in one mapping (Kubernetes rejects this)", key));
     }
@@ -141,7 +140,7 @@ bool Builder::Deliver(Node value, Position pos) {
     auto merge_one = [&](const Node& m) {
       if (!m.IsMapping()) return false;
       for (const MapEntry& e : m.entries()) {
-        if (top.keys.insert(e.key).second) {
+        if (top.node.Find(e.key) == nullptr) {
           top.merged_keys.insert(e.key);
           top.node.entries().push_back(e);
         }
@@ -213,8 +212,8 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
         value = Node::String(std::move(text), pos);
       } else {
         // Plain scalars, and other explicit tags (!!int, !custom), resolve like the plain value.
-        value = Node::Plain(std::move(text), pos);
-        if (value.scalar_type() == ScalarType::Null) value = Node::Null(pos);
+        bool null = text.empty() || ResolvePlainScalar(text) == ScalarType::Null;
+        value = null ? Node::Null(pos) : Node::Plain(std::move(text), pos);
       }
       if (s.anchor) anchors_[reinterpret_cast<const char*>(s.anchor)] = value;
       return Deliver(std::move(value), pos);

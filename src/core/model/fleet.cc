@@ -1,28 +1,43 @@
 #include "core/model/fleet.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/model/hosts.h"
+#include "core/model/text.h"
 
 namespace meshfed {
 
 const Service* Cluster::FindService(std::string_view namespace_,
                                     std::string_view service_name) const {
-  for (const Service& s : services) {
-    if (s.object->namespace_ == namespace_ && s.object->name == service_name) return &s;
-  }
-  return nullptr;
+  return ServiceForHost(ServiceFqdn(service_name, namespace_));
+}
+
+const Service* Cluster::ServiceForHost(const std::string& fqdn) const {
+  auto it = service_by_host.find(fqdn);
+  return it == service_by_host.end() ? nullptr : it->second;
+}
+
+const std::vector<const VirtualService*>& Cluster::VirtualServicesForHost(
+    const std::string& host) const {
+  static const std::vector<const VirtualService*> kNone;
+  auto it = virtual_services_by_host.find(host);
+  return it == virtual_services_by_host.end() ? kNone : it->second;
+}
+
+const std::vector<const DestinationRule*>& Cluster::DestinationRulesForHost(
+    const std::string& host) const {
+  static const std::vector<const DestinationRule*> kNone;
+  auto it = destination_rules_by_host.find(host);
+  return it == destination_rules_by_host.end() ? kNone : it->second;
 }
 
 const Object* Cluster::FindObject(std::string_view group, std::string_view kind,
                                   std::string_view namespace_, std::string_view object_name) const {
-  for (const Object& o : objects) {
-    if (o.group == group && o.kind == kind && o.namespace_ == namespace_ && o.name == object_name) {
-      return &o;
-    }
-  }
-  return nullptr;
+  auto it = object_index.find(fmt::format("{}/{}/{}/{}", group, kind, namespace_, object_name));
+  return it == object_index.end() ? nullptr : &objects[it->second];
 }
 
 const Cluster* Fleet::Find(std::string_view name) const {
@@ -100,10 +115,23 @@ void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
     }
   }
   std::sort(c.namespaces.begin(), c.namespaces.end());
+  for (size_t i = 0; i < c.objects.size(); ++i) c.object_index.emplace(c.objects[i].Key(), i);
+  for (const Service& svc : c.services) {
+    c.service_by_host.emplace(ServiceFqdn(svc.object->name, svc.object->namespace_), &svc);
+  }
   SortByCreation(c.expositions);
   SortByCreation(c.bindings);
   SortByCreation(c.virtual_services);
   SortByCreation(c.destination_rules);
+  for (const VirtualService& vs : c.virtual_services) {
+    for (const std::string& h : vs.hosts) {
+      auto& list = c.virtual_services_by_host[ToLower(ResolveShortName(h, vs.object->namespace_))];
+      if (list.empty() || list.back() != &vs) list.push_back(&vs);
+    }
+  }
+  for (const DestinationRule& dr : c.destination_rules) {
+    c.destination_rules_by_host[ToLower(ResolveShortName(dr.host, dr.object->namespace_))].push_back(&dr);
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model/diagnostic.h"
@@ -35,7 +36,18 @@ struct Cluster {
   std::vector<AuthorizationPolicy> authorization_policies;
   std::vector<std::string> namespaces;  // Namespace objects, sorted
 
+  // Indexes, built with the typed views (lookups are hash lookups, not scans).
+  std::unordered_map<std::string, size_t> object_index;  // Object::Key() -> objects[i]
+  std::unordered_map<std::string, const Service*> service_by_host;  // FQDN
+  // Resolved, lower-cased host -> the VirtualServices / DestinationRules naming it exactly, in
+  // creation order.
+  std::unordered_map<std::string, std::vector<const VirtualService*>> virtual_services_by_host;
+  std::unordered_map<std::string, std::vector<const DestinationRule*>> destination_rules_by_host;
+
   const Service* FindService(std::string_view namespace_, std::string_view service_name) const;
+  const Service* ServiceForHost(const std::string& fqdn) const;
+  const std::vector<const VirtualService*>& VirtualServicesForHost(const std::string& host) const;
+  const std::vector<const DestinationRule*>& DestinationRulesForHost(const std::string& host) const;
   const Object* FindObject(std::string_view group, std::string_view kind,
                            std::string_view namespace_, std::string_view object_name) const;
 };

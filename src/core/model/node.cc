@@ -66,7 +66,17 @@ bool LooksLikeFloat(std::string_view s) {
 }  // namespace
 
 ScalarType ResolvePlainScalar(std::string_view text) {
-  if (IsOneOf(text, {"", "~", "null", "Null", "NULL"})) return ScalarType::Null;
+  if (text.empty()) return ScalarType::Null;
+  // Fast path: most scalars are names. Only these first characters can start a null, a
+  // boolean or a number.
+  switch (text[0]) {
+    case '~': case 'n': case 'N': case 't': case 'T': case 'f': case 'F': case 'y': case 'Y':
+    case 'o': case 'O': case '+': case '-': case '.':
+      break;
+    default:
+      if (text[0] < '0' || text[0] > '9') return ScalarType::String;
+  }
+  if (IsOneOf(text, {"~", "null", "Null", "NULL"})) return ScalarType::Null;
   if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y",  "Y",
                      "yes",  "Yes",  "YES",  "n",     "N",     "no",    "No", "NO",
                      "on",   "On",   "ON",   "off",   "Off",   "OFF"})) {
@@ -151,6 +161,10 @@ Node& Node::Set(std::string_view key, Node value) {
   }
   entries_.push_back(MapEntry{std::string(key), {}, std::move(value)});
   return entries_.back().value;
+}
+
+Node& Node::Add(std::string_view key, Node value) {
+  return entries_.emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
 }
 
 bool Node::Erase(std::string_view key) {

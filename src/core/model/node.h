@@ -64,6 +64,8 @@ class Node {
   Node* Find(std::string_view key);
   // Sets key to value, replacing an existing entry in place or appending a new one.
   Node& Set(std::string_view key, Node value);
+  // Appends key: value; the caller knows the key is not there yet (building new objects).
+  Node& Add(std::string_view key, Node value);
   bool Erase(std::string_view key);
 
   // A short name for error messages: "string", "integer", "mapping", ...

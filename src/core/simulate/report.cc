@@ -9,15 +9,15 @@ namespace {
 
 Node DestinationNode(const Destination& d, double probability) {
   Node n = Node::Mapping();
-  n.Set("cluster", Node::String(d.cluster));
-  n.Set("host", Node::String(d.host));
-  n.Set("subset", Node::String(d.subset));
-  n.Set("port", Node::Int(d.port));
+  n.Add("cluster", Node::String(d.cluster));
+  n.Add("host", Node::String(d.host));
+  n.Add("subset", Node::String(d.subset));
+  n.Add("port", Node::Int(d.port));
   Node workloads = Node::Sequence();
   for (const std::string& w : d.workloads) workloads.Append(Node::String(w));
-  n.Set("workloads", std::move(workloads));
-  n.Set("probability", Node::Plain(fmt::format("{:.6g}", probability)));
-  n.Set("envoyCluster", Node::String(d.envoy_cluster));
+  n.Add("workloads", std::move(workloads));
+  n.Add("probability", Node::Plain(fmt::format("{:.6g}", probability)));
+  n.Add("envoyCluster", Node::String(d.envoy_cluster));
   return n;
 }
 
@@ -25,13 +25,13 @@ Node HopsNode(const std::vector<Hop>& hops) {
   Node list = Node::Sequence();
   for (const Hop& h : hops) {
     Node n = Node::Mapping();
-    n.Set("cluster", Node::String(h.cluster));
-    n.Set("proxy", Node::String(h.proxy));
-    n.Set("step", Node::String(h.step));
-    n.Set("detail", Node::String(h.detail));
+    n.Add("cluster", Node::String(h.cluster));
+    n.Add("proxy", Node::String(h.proxy));
+    n.Add("step", Node::String(h.step));
+    n.Add("detail", Node::String(h.detail));
     if (!h.object.empty()) {
-      n.Set("object", Node::String(h.object));
-      n.Set("source", Node::String(h.position.line ? fmt::format("{}:{}:{}", h.file,
+      n.Add("object", Node::String(h.object));
+      n.Add("source", Node::String(h.position.line ? fmt::format("{}:{}:{}", h.file,
                                                                  h.position.line, h.position.column)
                                                    : h.file));
     }
@@ -92,39 +92,39 @@ const Outcome& MainOutcome(const Simulation& simulation) {
 Node SimulationToNode(const SimulateInput& input, const Simulation& simulation) {
   Node root = Node::Mapping();
   Node request = Node::Mapping();
-  request.Set("from", Node::String(fmt::format("{}/{}/{}", input.cluster, input.namespace_,
+  request.Add("from", Node::String(fmt::format("{}/{}/{}", input.cluster, input.namespace_,
                                                input.workload)));
-  request.Set("method", Node::String(input.request.method));
-  request.Set("url",
+  request.Add("method", Node::String(input.request.method));
+  request.Add("url",
               Node::String(fmt::format(
                   "{}://{}{}{}", input.request.scheme, input.request.authority, input.request.path,
                   input.request.query.empty() ? "" : "?" + input.request.query)));
   Node headers = Node::Mapping();
-  for (const auto& [k, v] : input.request.headers) headers.Set(k, Node::String(v));
-  request.Set("headers", std::move(headers));
-  root.Set("request", std::move(request));
+  for (const auto& [k, v] : input.request.headers) headers.Add(k, Node::String(v));
+  request.Add("headers", std::move(headers));
+  root.Add("request", std::move(request));
   const Outcome& main = MainOutcome(simulation);
-  root.Set("status", Node::Int(main.status));
-  if (!main.flag.empty()) root.Set("flag", Node::String(main.flag));
-  root.Set("message", Node::String(main.message));
-  root.Set("hops", HopsNode(main.hops));
+  root.Add("status", Node::Int(main.status));
+  if (!main.flag.empty()) root.Add("flag", Node::String(main.flag));
+  root.Add("message", Node::String(main.message));
+  root.Add("hops", HopsNode(main.hops));
   Node destinations = Node::Sequence();
   for (const DestinationShare& d : Destinations(simulation)) {
     destinations.Append(DestinationNode(d.destination, d.probability));
   }
-  root.Set("destinations", std::move(destinations));
+  root.Add("destinations", std::move(destinations));
   Node outcomes = Node::Sequence();
   for (const Outcome& o : simulation.outcomes) {
     Node n = Node::Mapping();
-    n.Set("probability", Node::Plain(fmt::format("{:.6g}", o.probability)));
-    n.Set("status", Node::Int(o.status));
-    if (!o.flag.empty()) n.Set("flag", Node::String(o.flag));
-    n.Set("message", Node::String(o.message));
-    if (o.destination) n.Set("destination", DestinationNode(*o.destination, o.probability));
-    n.Set("hops", HopsNode(o.hops));
+    n.Add("probability", Node::Plain(fmt::format("{:.6g}", o.probability)));
+    n.Add("status", Node::Int(o.status));
+    if (!o.flag.empty()) n.Add("flag", Node::String(o.flag));
+    n.Add("message", Node::String(o.message));
+    if (o.destination) n.Add("destination", DestinationNode(*o.destination, o.probability));
+    n.Add("hops", HopsNode(o.hops));
     outcomes.Append(std::move(n));
   }
-  root.Set("outcomes", std::move(outcomes));
+  root.Add("outcomes", std::move(outcomes));
   return root;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -116,15 +117,15 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   Node sports = Node::Sequence();
   for (const PortMapping& p : first.ports) {
     Node port = Node::Mapping();
-    port.Set("name", Node::String(port_name(p.local_port)));
-    port.Set("port", Node::Int(p.local_port));
-    port.Set("protocol", Node::String("TCP"));
-    port.Set("targetPort", Node::Int(p.local_port));
+    port.Add("name", Node::String(port_name(p.local_port)));
+    port.Add("port", Node::Int(p.local_port));
+    port.Add("protocol", Node::String("TCP"));
+    port.Add("targetPort", Node::Int(p.local_port));
     sports.Append(std::move(port));
   }
-  sspec.Set("ports", std::move(sports));
-  sspec.Set("type", Node::String("ClusterIP"));
-  service.Set("spec", std::move(sspec));
+  sspec.Add("ports", std::move(sports));
+  sspec.Add("type", Node::String("ClusterIP"));
+  service.Add("spec", std::move(sspec));
   objects.push_back(std::move(service));
 
   // ServiceEntry: the donors' federation gateways as endpoints of an internal host.
@@ -138,47 +139,47 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
       if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
       all_ip = all_ip && IsIpAddress(address);
       Node ep = Node::Mapping();
-      ep.Set("address", Node::String(address));
+      ep.Add("address", Node::String(address));
       Node labels = Node::Mapping();
-      labels.Set(kClusterAnnotation, Node::String(donor.name));
-      ep.Set("labels", std::move(labels));
+      labels.Add(kClusterAnnotation, Node::String(donor.name));
+      ep.Add("labels", std::move(labels));
       Node ports = Node::Mapping();
-      for (const PortMapping& p : b->ports) ports.Set(port_name(p.local_port), Node::Int(gw.port));
-      ep.Set("ports", std::move(ports));
+      for (const PortMapping& p : b->ports) ports.Add(port_name(p.local_port), Node::Int(gw.port));
+      ep.Add("ports", std::move(ports));
       endpoints.Append(std::move(ep));
     }
   }
   Node se = NewObject("networking.istio.io/v1", "ServiceEntry",
                       GeneratedMetadata(name, ns, owner, notes));
   Node sespec = Node::Mapping();
-  sespec.Set("hosts", StringList({internal_host}));
-  sespec.Set("location", Node::String("MESH_INTERNAL"));
+  sespec.Add("hosts", StringList({internal_host}));
+  sespec.Add("location", Node::String("MESH_INTERNAL"));
   Node seports = Node::Sequence();
   for (const PortMapping& p : first.ports) {
     Node port = Node::Mapping();
-    port.Set("number", Node::Int(p.local_port));
-    port.Set("name", Node::String(port_name(p.local_port)));
-    port.Set("protocol", Node::String("HTTP"));
+    port.Add("number", Node::Int(p.local_port));
+    port.Add("name", Node::String(port_name(p.local_port)));
+    port.Add("protocol", Node::String("HTTP"));
     seports.Append(std::move(port));
   }
-  sespec.Set("ports", std::move(seports));
-  sespec.Set("resolution", Node::String(all_ip ? "STATIC" : "DNS"));
-  sespec.Set("endpoints", std::move(endpoints));
-  se.Set("spec", std::move(sespec));
+  sespec.Add("ports", std::move(seports));
+  sespec.Add("resolution", Node::String(all_ip ? "STATIC" : "DNS"));
+  sespec.Add("endpoints", std::move(endpoints));
+  se.Add("spec", std::move(sespec));
   objects.push_back(std::move(se));
 
   // DestinationRule: Istio mTLS to the gateway, SNI = the exposed FQDN (selects its server).
   Node dr = NewObject("networking.istio.io/v1", "DestinationRule",
                       GeneratedMetadata(name, ns, owner, notes));
   Node drspec = Node::Mapping();
-  drspec.Set("host", Node::String(internal_host));
+  drspec.Add("host", Node::String(internal_host));
   Node tls = Node::Mapping();
-  tls.Set("mode", Node::String("ISTIO_MUTUAL"));
-  tls.Set("sni", Node::String(exposed_host));
+  tls.Add("mode", Node::String("ISTIO_MUTUAL"));
+  tls.Add("sni", Node::String(exposed_host));
   Node policy = Node::Mapping();
-  policy.Set("tls", std::move(tls));
-  drspec.Set("trafficPolicy", std::move(policy));
-  dr.Set("spec", std::move(drspec));
+  policy.Add("tls", std::move(tls));
+  drspec.Add("trafficPolicy", std::move(policy));
+  dr.Add("spec", std::move(drspec));
   objects.push_back(std::move(dr));
 
   // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
@@ -186,41 +187,41 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   Node vs = NewObject("networking.istio.io/v1", "VirtualService",
                       GeneratedMetadata(name, ns, owner, notes));
   Node vspec = Node::Mapping();
-  vspec.Set("hosts", StringList({ServiceFqdn(local, ns)}));
+  vspec.Add("hosts", StringList({ServiceFqdn(local, ns)}));
   Node http = Node::Sequence();
   for (const PortMapping& p : first.ports) {
     Node rule = Node::Mapping();
     if (several_ports) {
       Node block = Node::Mapping();
-      block.Set("port", Node::Int(p.local_port));
+      block.Add("port", Node::Int(p.local_port));
       Node match = Node::Sequence();
       match.Append(std::move(block));
-      rule.Set("match", std::move(match));
+      rule.Add("match", std::move(match));
     }
     Node rewrite = Node::Mapping();
-    rewrite.Set("authority", Node::String(exposed_host));
-    rule.Set("rewrite", std::move(rewrite));
+    rewrite.Add("authority", Node::String(exposed_host));
+    rule.Add("rewrite", std::move(rewrite));
     if (first.exposure->ports.size() > 1) {
       Node set = Node::Mapping();
-      set.Set(kPortHeader, Node::String(std::to_string(p.exposed_port)));
+      set.Add(kPortHeader, Node::String(std::to_string(p.exposed_port)));
       Node request = Node::Mapping();
-      request.Set("set", std::move(set));
+      request.Add("set", std::move(set));
       Node headers = Node::Mapping();
-      headers.Set("request", std::move(request));
-      rule.Set("headers", std::move(headers));
+      headers.Add("request", std::move(request));
+      rule.Add("headers", std::move(headers));
     }
     Node dest = Node::Mapping();
-    dest.Set("host", Node::String(internal_host));
-    dest.Set("port", PortNode(p.local_port));
+    dest.Add("host", Node::String(internal_host));
+    dest.Add("port", PortNode(p.local_port));
     Node rd = Node::Mapping();
-    rd.Set("destination", std::move(dest));
+    rd.Add("destination", std::move(dest));
     Node route = Node::Sequence();
     route.Append(std::move(rd));
-    rule.Set("route", std::move(route));
+    rule.Add("route", std::move(route));
     http.Append(std::move(rule));
   }
-  vspec.Set("http", std::move(http));
-  vs.Set("spec", std::move(vspec));
+  vspec.Add("http", std::move(http));
+  vs.Add("spec", std::move(vspec));
   objects.push_back(std::move(vs));
   return objects;
 }
@@ -249,6 +250,7 @@ void TranslateAcceptors(Context& ctx) {
   for (const Cluster& acceptor : ctx.fleet.clusters) {
     // Bindings grouped by local name (namespace/name), oldest first.
     std::vector<std::pair<std::string, std::vector<Binding*>>> groups;
+    std::unordered_map<std::string, size_t> group_index;
     for (const RemoteServiceBinding& rsb : acceptor.bindings) {
       for (const RemoteEntry& remote : rsb.remote) {
         for (const BoundService& svc : remote.services) {
@@ -263,12 +265,12 @@ void TranslateAcceptors(Context& ctx) {
           Binding& bound = ctx.bindings.back();
           if (!ResolveBinding(ctx, bound)) continue;
           std::string key = rsb.object->namespace_ + "/" + bound.local_name;
-          auto it = std::find_if(groups.begin(), groups.end(),
-                                 [&](const auto& g) { return g.first == key; });
-          if (it == groups.end()) {
+          auto [slot, fresh] = group_index.emplace(key, groups.size());
+          if (fresh) {
             groups.push_back({key, {&bound}});
             continue;
           }
+          auto it = groups.begin() + static_cast<std::ptrdiff_t>(slot->second);
           const Binding& winner = *it->second.front();
           if (winner.exposure->host == bound.exposure->host && SamePorts(winner, bound) &&
               std::none_of(it->second.begin(), it->second.end(), [&](const Binding* other) {

@@ -16,17 +16,8 @@ namespace meshfed::internal {
 namespace {
 
 // "reviews.default.svc.cluster.local" -> the Service default/reviews of `cluster`, if any.
-const Service* ServiceForHost(const Cluster& cluster, std::string_view fqdn) {
-  std::string suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
-  if (fqdn.size() <= suffix.size() || fqdn.substr(fqdn.size() - suffix.size()) != suffix) {
-    return nullptr;
-  }
-  std::string_view rest = fqdn.substr(0, fqdn.size() - suffix.size());
-  size_t dot = rest.find('.');
-  if (dot == std::string_view::npos || rest.find('.', dot + 1) != std::string_view::npos) {
-    return nullptr;
-  }
-  return cluster.FindService(rest.substr(dot + 1), rest.substr(0, dot));
+const Service* ServiceForHost(const Cluster& cluster, const std::string& fqdn) {
+  return cluster.ServiceForHost(fqdn);
 }
 
 // The mesh VirtualServices that define `fqdn`, as a sidecar in `viewer_namespace` orders them
@@ -37,14 +28,11 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster
                                                           std::string_view fqdn,
                                                           std::string_view viewer_namespace) {
   std::vector<const VirtualService*> groups[3];
-  for (const VirtualService& vs : cluster.virtual_services) {
+  for (const VirtualService* vsp : cluster.VirtualServicesForHost(std::string(fqdn))) {
+    const VirtualService& vs = *vsp;
     if (!vs.BindsMesh()) continue;
     const std::string& ns = vs.object->namespace_;
     if (!ExportedTo(vs.export_to, ns, viewer_namespace)) continue;
-    bool defines = std::any_of(vs.hosts.begin(), vs.hosts.end(), [&](const std::string& h) {
-      return ToLower(ResolveShortName(h, ns)) == fqdn;
-    });
-    if (!defines) continue;
     bool is_public = vs.export_to.empty() ||
                      std::find(vs.export_to.begin(), vs.export_to.end(), "*") != vs.export_to.end();
     if (is_public) {
@@ -69,9 +57,9 @@ std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std:
   const std::string_view order[] = {viewer_namespace, service_namespace, "istio-system"};
   for (std::string_view ns : order) {
     std::optional<std::set<std::string>> found;
-    for (const DestinationRule& dr : cluster.destination_rules) {
+    for (const DestinationRule* drp : cluster.DestinationRulesForHost(std::string(fqdn))) {
+      const DestinationRule& dr = *drp;
       if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
-      if (ToLower(ResolveShortName(dr.host, ns)) != fqdn) continue;
       if (!ExportedTo(dr.export_to, ns, viewer_namespace)) continue;
       if (!found) found.emplace();
       for (const Subset& s : dr.subsets) found->insert(s.name);
@@ -150,8 +138,8 @@ class RouteCompiler {
           blocks.Append(std::move(b));
         }
         Node rebuilt = Node::Mapping();
-        if (const Node* name = rule.Find("name")) rebuilt.Set("name", *name);
-        if (!blocks.items().empty()) rebuilt.Set("match", std::move(blocks));
+        if (const Node* name = rule.Find("name")) rebuilt.Add("name", *name);
+        if (!blocks.items().empty()) rebuilt.Add("match", std::move(blocks));
         for (const MapEntry& e : copy.entries()) {
           if (e.key == "name" || e.key == "match") continue;
           rebuilt.Set(e.key, e.value);
@@ -172,17 +160,17 @@ class RouteCompiler {
         AddPortCondition(b, port);
         Node blocks = Node::Sequence();
         blocks.Append(std::move(b));
-        rule.Set("match", std::move(blocks));
+        rule.Add("match", std::move(blocks));
       }
       Node dest = Node::Mapping();
-      dest.Set("host", Node::String(service_host));
-      if (!subset.empty()) dest.Set("subset", Node::String(subset));
-      dest.Set("port", PortNode(port));
+      dest.Add("host", Node::String(service_host));
+      if (!subset.empty()) dest.Add("subset", Node::String(subset));
+      dest.Add("port", PortNode(port));
       Node wrapper = Node::Mapping();
-      wrapper.Set("destination", std::move(dest));
+      wrapper.Add("destination", std::move(dest));
       Node route = Node::Sequence();
       route.Append(std::move(wrapper));
-      rule.Set("route", std::move(route));
+      rule.Add("route", std::move(route));
       CheckSubset(service_host, subset, out);
       out.http.Append(std::move(rule));
     }
@@ -198,7 +186,7 @@ class RouteCompiler {
     Node* headers = block.Find("headers");
     if (!headers || !headers->IsMapping()) headers = &block.Set("headers", Node::Mapping());
     Node exact = Node::Mapping();
-    exact.Set("exact", Node::String(std::to_string(port)));
+    exact.Add("exact", Node::String(std::to_string(port)));
     headers->Set(kPortHeader, std::move(exact));
   }
 
@@ -455,66 +443,66 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
 
   Node server = Node::Mapping();
   Node port = Node::Mapping();
-  port.Set("number", Node::Int(gw.port));
-  port.Set("name", Node::String("https-meshfed"));
-  port.Set("protocol", Node::String("HTTPS"));
-  server.Set("port", std::move(port));
-  server.Set("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
+  port.Add("number", Node::Int(gw.port));
+  port.Add("name", Node::String("https-meshfed"));
+  port.Add("protocol", Node::String("HTTPS"));
+  server.Add("port", std::move(port));
+  server.Add("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
   Node tls = Node::Mapping();
-  tls.Set("mode", Node::String("ISTIO_MUTUAL"));
-  server.Set("tls", std::move(tls));
+  tls.Add("mode", Node::String("ISTIO_MUTUAL"));
+  server.Add("tls", std::move(tls));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway",
                            GeneratedMetadata(name, gw.namespace_, sep, notes));
   Node gspec = Node::Mapping();
   Node selector = Node::Mapping();
-  for (const auto& [k, v] : gw.selector) selector.Set(k, Node::String(v));
-  gspec.Set("selector", selector);
+  for (const auto& [k, v] : gw.selector) selector.Add(k, Node::String(v));
+  gspec.Add("selector", selector);
   Node servers = Node::Sequence();
   servers.Append(std::move(server));
-  gspec.Set("servers", std::move(servers));
-  gateway.Set("spec", std::move(gspec));
+  gspec.Add("servers", std::move(servers));
+  gateway.Add("spec", std::move(gspec));
   objects.push_back(std::move(gateway));
 
   Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
                          GeneratedMetadata(name, gw.namespace_, sep, vs_notes));
   Node vspec = Node::Mapping();
-  vspec.Set("hosts", StringList({e.host}));
-  vspec.Set("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
-  vspec.Set("exportTo", StringList({"."}));
-  vspec.Set("http", std::move(compiled.http));
-  vsobj.Set("spec", std::move(vspec));
+  vspec.Add("hosts", StringList({e.host}));
+  vspec.Add("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
+  vspec.Add("exportTo", StringList({"."}));
+  vspec.Add("http", std::move(compiled.http));
+  vsobj.Add("spec", std::move(vspec));
   objects.push_back(std::move(vsobj));
 
   Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy",
                       GeneratedMetadata(name, gw.namespace_, sep, notes));
   Node aspec = Node::Mapping();
   Node match_labels = Node::Mapping();
-  match_labels.Set("matchLabels", selector);
-  aspec.Set("selector", std::move(match_labels));
-  aspec.Set("action", Node::String("ALLOW"));
+  match_labels.Add("matchLabels", selector);
+  aspec.Add("selector", std::move(match_labels));
+  aspec.Add("action", Node::String("ALLOW"));
   std::vector<std::string> principals;
   for (const std::string& c : e.allowed_clusters) {
     principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
   }
   Node source = Node::Mapping();
-  source.Set("principals", StringList(principals));
+  source.Add("principals", StringList(principals));
   Node from_item = Node::Mapping();
-  from_item.Set("source", std::move(source));
+  from_item.Add("source", std::move(source));
   Node from = Node::Sequence();
   from.Append(std::move(from_item));
   Node operation = Node::Mapping();
-  operation.Set("hosts", StringList({e.host, e.host + ":*"}));
+  operation.Add("hosts", StringList({e.host, e.host + ":*"}));
   Node to_item = Node::Mapping();
-  to_item.Set("operation", std::move(operation));
+  to_item.Add("operation", std::move(operation));
   Node to = Node::Sequence();
   to.Append(std::move(to_item));
   Node rule = Node::Mapping();
-  rule.Set("from", std::move(from));
-  rule.Set("to", std::move(to));
+  rule.Add("from", std::move(from));
+  rule.Add("to", std::move(to));
   Node rules = Node::Sequence();
   rules.Append(std::move(rule));
-  aspec.Set("rules", std::move(rules));
-  ap.Set("spec", std::move(aspec));
+  aspec.Add("rules", std::move(rules));
+  ap.Add("spec", std::move(aspec));
   objects.push_back(std::move(ap));
 
   std::string who;

@@ -47,27 +47,27 @@ std::string LabelValue(std::string_view value) {
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
                        const std::vector<std::pair<std::string, std::string>>& annotations) {
   Node meta = Node::Mapping();
-  meta.Set("name", Node::String(name));
-  if (!namespace_.empty()) meta.Set("namespace", Node::String(namespace_));
+  meta.Add("name", Node::String(name));
+  if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
   Node labels = Node::Mapping();
-  labels.Set(kManagedByLabel, Node::String(std::string(kManagedByValue)));
-  labels.Set(kOwnerKindLabel, Node::String(owner.kind));
-  labels.Set(kOwnerNameLabel, Node::String(LabelValue(owner.name)));
-  labels.Set(kOwnerNamespaceLabel, Node::String(owner.namespace_));
-  meta.Set("labels", std::move(labels));
+  labels.Add(kManagedByLabel, Node::String(std::string(kManagedByValue)));
+  labels.Add(kOwnerKindLabel, Node::String(owner.kind));
+  labels.Add(kOwnerNameLabel, Node::String(LabelValue(owner.name)));
+  labels.Add(kOwnerNamespaceLabel, Node::String(owner.namespace_));
+  meta.Add("labels", std::move(labels));
   Node notes = Node::Mapping();
-  notes.Set(kOwnerAnnotation,
+  notes.Add(kOwnerAnnotation,
             Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
-  for (const auto& [k, v] : annotations) notes.Set(k, Node::String(v));
-  meta.Set("annotations", std::move(notes));
+  for (const auto& [k, v] : annotations) notes.Add(k, Node::String(v));
+  meta.Add("annotations", std::move(notes));
   return meta;
 }
 
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata) {
   Node o = Node::Mapping();
-  o.Set("apiVersion", Node::String(std::string(api_version)));
-  o.Set("kind", Node::String(std::string(kind)));
-  o.Set("metadata", std::move(metadata));
+  o.Add("apiVersion", Node::String(std::string(api_version)));
+  o.Add("kind", Node::String(std::string(kind)));
+  o.Add("metadata", std::move(metadata));
   return o;
 }
 

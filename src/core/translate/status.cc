@@ -17,32 +17,32 @@ namespace {
 Node Condition(std::string_view type, bool status, std::string_view reason, std::string message,
                const Object& owner) {
   Node c = Node::Mapping();
-  c.Set("type", Node::String(std::string(type)));
-  c.Set("status", Node::String(status ? "True" : "False"));
+  c.Add("type", Node::String(std::string(type)));
+  c.Add("status", Node::String(status ? "True" : "False"));
   if (const Node* meta = owner.metadata()) {
     if (const Node* gen = meta->Find("generation"); gen && gen->IsScalar()) {
-      c.Set("observedGeneration", Node::Plain(gen->text()));
+      c.Add("observedGeneration", Node::Plain(gen->text()));
     }
   }
-  c.Set("reason", Node::String(std::string(reason)));
-  c.Set("message", Node::String(std::move(message)));
+  c.Add("reason", Node::String(std::string(reason)));
+  c.Add("message", Node::String(std::move(message)));
   return c;
 }
 
 Node StatusObject(const Object& owner, const std::string& cluster) {
   Node meta = Node::Mapping();
-  meta.Set("name", Node::String(owner.name));
-  meta.Set("namespace", Node::String(owner.namespace_));
+  meta.Add("name", Node::String(owner.name));
+  meta.Add("namespace", Node::String(owner.namespace_));
   Node annotations = Node::Mapping();
-  annotations.Set(kClusterAnnotation, Node::String(cluster));
-  meta.Set("annotations", std::move(annotations));
+  annotations.Add(kClusterAnnotation, Node::String(cluster));
+  meta.Add("annotations", std::move(annotations));
   return NewObject(owner.api_version, owner.kind, std::move(meta));
 }
 
 void SetObservedGeneration(Node& status, const Object& owner) {
   if (const Node* meta = owner.metadata()) {
     if (const Node* gen = meta->Find("generation"); gen && gen->IsScalar()) {
-      status.Set("observedGeneration", Node::Plain(gen->text()));
+      status.Add("observedGeneration", Node::Plain(gen->text()));
     }
   }
 }
@@ -90,19 +90,19 @@ void BuildStatuses(Context& ctx) {
           first_problem = fmt::format("{}: {}", e.exposed_name, e.reason);
         }
         Node n = Node::Mapping();
-        n.Set("name", Node::String(e.entry->name));
-        n.Set("exposedName", Node::String(e.exposed_name));
-        n.Set("host", Node::String(e.host));
-        if (!e.target.empty()) n.Set("target", Node::String(e.target));
+        n.Add("name", Node::String(e.entry->name));
+        n.Add("exposedName", Node::String(e.exposed_name));
+        n.Add("host", Node::String(e.host));
+        if (!e.target.empty()) n.Add("target", Node::String(e.target));
         if (!e.ports.empty()) {
           Node ports = Node::Sequence();
           for (int p : e.ports) ports.Append(Node::Int(p));
-          n.Set("ports", std::move(ports));
+          n.Add("ports", std::move(ports));
         }
-        n.Set("allowedClusters", StringList(e.allowed_clusters));
-        n.Set("ready", Node::Bool(e.ready));
-        n.Set("reason", Node::String(e.reason));
-        n.Set("message", Node::String(e.message));
+        n.Add("allowedClusters", StringList(e.allowed_clusters));
+        n.Add("ready", Node::Bool(e.ready));
+        n.Add("reason", Node::String(e.reason));
+        n.Add("message", Node::String(e.message));
         Node bound = Node::Sequence();
         std::vector<BoundBy> sorted = e.bound_by;
         std::sort(sorted.begin(), sorted.end(), [](const BoundBy& a, const BoundBy& b) {
@@ -111,22 +111,22 @@ void BuildStatuses(Context& ctx) {
         });
         for (const BoundBy& b : sorted) {
           Node item = Node::Mapping();
-          item.Set("cluster", Node::String(b.cluster));
-          item.Set("namespace", Node::String(b.namespace_));
-          item.Set("binding", Node::String(b.binding));
-          item.Set("localName", Node::String(b.local_name));
+          item.Add("cluster", Node::String(b.cluster));
+          item.Add("namespace", Node::String(b.namespace_));
+          item.Add("binding", Node::String(b.binding));
+          item.Add("localName", Node::String(b.local_name));
           bound.Append(std::move(item));
         }
-        n.Set("boundBy", std::move(bound));
+        n.Add("boundBy", std::move(bound));
         entries.Append(std::move(n));
       }
       Node status = Node::Mapping();
       SetObservedGeneration(status, owner);
-      status.Set("conditions", Conditions(owner, total, ready, conflicts, "exposed name",
+      status.Add("conditions", Conditions(owner, total, ready, conflicts, "exposed name",
                                           "AllExposed", first_problem));
-      status.Set("exposed", std::move(entries));
+      status.Add("exposed", std::move(entries));
       Node obj = StatusObject(owner, cluster.name);
-      obj.Set("status", std::move(status));
+      obj.Add("status", std::move(status));
       ctx.out.statuses.push_back(StatusOutput{cluster.name, std::move(obj)});
     }
     for (const RemoteServiceBinding& rsb : cluster.bindings) {
@@ -143,40 +143,40 @@ void BuildStatuses(Context& ctx) {
           first_problem = fmt::format("{}: {}", b.local_name, b.reason);
         }
         Node n = Node::Mapping();
-        n.Set("cluster", Node::String(b.remote->cluster));
-        n.Set("namespace", Node::String(b.donor_namespace));
-        n.Set("name", Node::String(b.service->name));
-        n.Set("localName", Node::String(b.local_name));
-        if (b.exposure) n.Set("host", Node::String(b.exposure->host));
+        n.Add("cluster", Node::String(b.remote->cluster));
+        n.Add("namespace", Node::String(b.donor_namespace));
+        n.Add("name", Node::String(b.service->name));
+        n.Add("localName", Node::String(b.local_name));
+        if (b.exposure) n.Add("host", Node::String(b.exposure->host));
         if (!b.ports.empty()) {
           Node ports = Node::Sequence();
           for (const PortMapping& p : b.ports) {
             Node pm = Node::Mapping();
-            pm.Set("local", Node::Int(p.local_port));
-            pm.Set("exposed", Node::Int(p.exposed_port));
+            pm.Add("local", Node::Int(p.local_port));
+            pm.Add("exposed", Node::Int(p.exposed_port));
             ports.Append(std::move(pm));
           }
-          n.Set("ports", std::move(ports));
+          n.Add("ports", std::move(ports));
         }
         if (b.ready) {
           const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
           Node gws = Node::Sequence();
           for (const std::string& a : gw.addresses)
             gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
-          n.Set("gateways", std::move(gws));
+          n.Add("gateways", std::move(gws));
         }
-        n.Set("ready", Node::Bool(b.ready));
-        n.Set("reason", Node::String(b.reason));
-        n.Set("message", Node::String(b.message));
+        n.Add("ready", Node::Bool(b.ready));
+        n.Add("reason", Node::String(b.reason));
+        n.Add("message", Node::String(b.message));
         entries.Append(std::move(n));
       }
       Node status = Node::Mapping();
       SetObservedGeneration(status, owner);
-      status.Set("conditions", Conditions(owner, total, ready, conflicts, "bound service",
+      status.Add("conditions", Conditions(owner, total, ready, conflicts, "bound service",
                                           "AllBound", first_problem));
-      status.Set("services", std::move(entries));
+      status.Add("services", std::move(entries));
       Node obj = StatusObject(owner, cluster.name);
-      obj.Set("status", std::move(status));
+      obj.Add("status", std::move(status));
       ctx.out.statuses.push_back(StatusOutput{cluster.name, std::move(obj)});
     }
   }

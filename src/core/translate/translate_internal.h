@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct Context {
   Translation& out;
   std::map<std::string, std::vector<Node>> generated;  // by cluster
   std::vector<Exposure> exposures;
+  std::unordered_map<std::string, Exposure*> exposure_index;  // donor/namespace/name, in effect
   std::vector<Binding> bindings;
 
   Exposure* FindExposure(std::string_view donor, std::string_view namespace_,

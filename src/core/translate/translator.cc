@@ -25,13 +25,8 @@ Node PortNode(int number) {
 
 Exposure* Context::FindExposure(std::string_view donor, std::string_view namespace_,
                                 std::string_view exposed_name) const {
-  for (const Exposure& e : exposures) {
-    if (e.donor->name == donor && e.namespace_ == namespace_ && e.exposed_name == exposed_name &&
-        !e.conflict) {
-      return const_cast<Exposure*>(&e);
-    }
-  }
-  return nullptr;
+  auto it = exposure_index.find(fmt::format("{}/{}/{}", donor, namespace_, exposed_name));
+  return it == exposure_index.end() ? nullptr : it->second;
 }
 
 bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
@@ -69,14 +64,25 @@ std::tuple<std::string, std::string, std::string> SortKey(const Node& o) {
 
 Translation Translate(const Fleet& fleet) {
   Translation out;
-  internal::Context ctx{fleet, out, {}, {}, {}};
+  internal::Context ctx{fleet, out, {}, {}, {}, {}};
   internal::TranslateDonors(ctx);
+  for (internal::Exposure& e : ctx.exposures) {
+    if (e.conflict) continue;
+    ctx.exposure_index.emplace(fmt::format("{}/{}/{}", e.donor->name, e.namespace_, e.exposed_name), &e);
+  }
   internal::TranslateAcceptors(ctx);
   internal::BuildStatuses(ctx);
   for (const Cluster& c : fleet.clusters) {
-    ClusterOutput co{c.name, std::move(ctx.generated[c.name])};
-    std::stable_sort(co.objects.begin(), co.objects.end(),
-                     [](const Node& a, const Node& b) { return SortKey(a) < SortKey(b); });
+    ClusterOutput co{c.name, {}};
+    std::vector<Node>& generated = ctx.generated[c.name];
+    // Sort by (kind, namespace, name), computing each key once.
+    std::vector<std::pair<std::tuple<std::string, std::string, std::string>, size_t>> order;
+    order.reserve(generated.size());
+    for (size_t i = 0; i < generated.size(); ++i) order.emplace_back(SortKey(generated[i]), i);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    co.objects.reserve(generated.size());
+    for (const auto& [key, i] : order) co.objects.push_back(std::move(generated[i]));
     out.clusters.push_back(std::move(co));
   }
   std::stable_sort(out.statuses.begin(), out.statuses.end(),

@@ -1,0 +1,193 @@
+// meshfed's benchmark runner (docs/performance.md). Single-threaded; every figure is printed
+// with what it measured. Usage:
+//   meshfed_bench render FLEET [--repeat N]      parse / build / translate / emit split, peak RSS
+//   meshfed_bench parse FLEET                    reader throughput over the fleet's files
+//   meshfed_bench simulate FLEET [--repeat N]    requests per second over the fleet's bound names
+//   meshfed_bench translate FLEET [--repeat N]   the translator alone, best and median
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "adapters/fleet_dir_store.h"
+#include "codec/emitter.h"
+#include "codec/yaml_reader.h"
+#include "core/simulate/report.h"
+#include "core/simulate/simulator.h"
+#include "core/translate/translator.h"
+
+namespace meshfed {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+size_t EmitAll(const Translation& t) {
+  size_t bytes = 0;
+  for (const ClusterOutput& c : t.clusters) bytes += EmitYamlStream(c.objects).size();
+  std::vector<Node> statuses;
+  for (const StatusOutput& s : t.statuses) statuses.push_back(s.object);
+  bytes += EmitYamlStream(statuses).size();
+  return bytes;
+}
+
+int Render(const std::string& fleet_dir, int repeat) {
+  for (int i = 0; i < repeat; ++i) {
+    auto t0 = Clock::now();
+    Diagnostics d;
+    absl::StatusOr<FleetSource> source = ReadFleetDirectory(fleet_dir, d);
+    if (!source.ok()) {
+      std::cerr << source.status() << '\n';
+      return 1;
+    }
+    auto t1 = Clock::now();
+    Fleet fleet = BuildFleet(std::move(*source), d);
+    auto t2 = Clock::now();
+    Translation t = Translate(fleet);
+    auto t3 = Clock::now();
+    size_t bytes = EmitAll(t);
+    auto t4 = Clock::now();
+    size_t generated = 0;
+    for (const ClusterOutput& c : t.clusters) generated += c.objects.size();
+    size_t objects = 0;
+    for (const Cluster& c : fleet.clusters) objects += c.objects.size();
+    std::cout << fmt::format(
+        "render {}: {} objects in, {} generated, {:.1f} MiB out | read+parse {:.3f} s, build "
+        "{:.3f} s, translate {:.3f} s, emit {:.3f} s, total {:.3f} s | translate {:.1f}% of "
+        "total | peak RSS {:.0f} MiB | {} diagnostics\n",
+        fleet_dir, objects, generated, static_cast<double>(bytes) / (1 << 20), Seconds(t0, t1),
+        Seconds(t1, t2), Seconds(t2, t3), Seconds(t3, t4), Seconds(t0, t4),
+        100 * Seconds(t2, t3) / Seconds(t0, t4), PeakRssMiB(), d.size());
+  }
+  return 0;
+}
+
+// Translate only, repeated over one loaded fleet (for profiling the translator).
+int TranslateOnly(const std::string& fleet_dir, int repeat) {
+  Diagnostics d;
+  absl::StatusOr<Fleet> fleet = LoadFleet(fleet_dir, d);
+  if (!fleet.ok()) return 1;
+  std::vector<double> times;
+  for (int i = 0; i < repeat; ++i) {
+    auto t0 = Clock::now();
+    Translation t = Translate(*fleet);
+    times.push_back(Seconds(t0, Clock::now()));
+  }
+  std::sort(times.begin(), times.end());
+  std::cout << fmt::format("translate {}: best {:.3f} s, median {:.3f} s over {} runs\n", fleet_dir,
+                           times.front(), times[times.size() / 2], times.size());
+  return 0;
+}
+
+// Requests per second: for each acceptor cluster's bound names (Services meshfed generated),
+// GET http://<name>:<port>/ from the cluster's first Deployment in `default`, with and without
+// end-user: jason, round robin.
+int SimulateBench(const std::string& fleet_dir, int requests) {
+  Diagnostics d;
+  absl::StatusOr<Fleet> fleet = LoadFleet(fleet_dir, d);
+  if (!fleet.ok()) return 1;
+  Translation t = Translate(*fleet);
+  Fleet effective = EffectiveFleet(*fleet, t);
+  std::vector<SimulateInput> inputs;
+  for (const Cluster& c : effective.clusters) {
+    const Deployment* client = nullptr;
+    for (const Deployment& dep : c.deployments) {
+      if (dep.object->namespace_ == "default" && !client) client = &dep;
+    }
+    if (!client) continue;
+    for (const Service& s : c.services) {
+      if (!s.object->ManagedByMeshfed() || s.ports.empty()) continue;
+      for (int jason = 0; jason < 2; ++jason) {
+        std::string error;
+        auto r = ParseRequest(fmt::format("http://{}:{}/", s.object->name, s.ports[0].port), "GET",
+                              jason ? std::vector<std::string>{"end-user: jason"} : std::vector<std::string>{},
+                              error);
+        inputs.push_back(SimulateInput{c.name, "default", client->object->name, *r});
+      }
+    }
+  }
+  if (inputs.empty()) {
+    std::cerr << "no bound names to call in " << fleet_dir << '\n';
+    return 1;
+  }
+  size_t ok = 0;
+  auto t0 = Clock::now();
+  for (int i = 0; i < requests; ++i) {
+    Simulation sim;
+    std::string error;
+    Simulate(effective, inputs[static_cast<size_t>(i) % inputs.size()], sim, error);
+    ok += MainOutcome(sim).status == 200 ? 1 : 0;
+  }
+  double s = Seconds(t0, Clock::now());
+  std::cout << fmt::format("simulate {}: {} requests over {} distinct ones in {:.3f} s: {:.0f} requests/s "
+                           "({} answered 200)\n",
+                           fleet_dir, requests, inputs.size(), s, requests / s, ok);
+  return 0;
+}
+
+int Parse(const std::string& fleet_dir) {
+  size_t bytes = 0, documents = 0;
+  std::vector<std::string> contents;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(fleet_dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    contents.push_back(ss.str());
+  }
+  auto t0 = Clock::now();
+  for (const std::string& c : contents) {
+    ReadResult r = ReadYamlStream(c, "x");
+    bytes += c.size();
+    for (const Node& doc : r.documents) {
+      const Node* items = doc.Find("items");
+      documents += items ? items->items().size() : 1;
+    }
+  }
+  double s = Seconds(t0, Clock::now());
+  std::cout << fmt::format("parse {}: {:.1f} MiB, {} objects in {:.3f} s: {:.1f} MiB/s, {:.0f} objects/s\n",
+                           fleet_dir, static_cast<double>(bytes) / (1 << 20), documents, s,
+                           static_cast<double>(bytes) / (1 << 20) / s, static_cast<double>(documents) / s);
+  return 0;
+}
+
+}  // namespace
+}  // namespace meshfed
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: meshfed_bench render|parse FLEET [--repeat N]\n";
+    return 2;
+  }
+  std::string mode = argv[1];
+  std::string fleet = argv[2];
+  int repeat = 1;
+  for (int i = 3; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::max(1, std::atoi(argv[i + 1]));
+  }
+  if (mode == "render") return meshfed::Render(fleet, repeat);
+  if (mode == "parse") return meshfed::Parse(fleet);
+  if (mode == "translate") return meshfed::TranslateOnly(fleet, repeat);
+  if (mode == "simulate") return meshfed::SimulateBench(fleet, repeat > 1 ? repeat : 20000);
+  std::cerr << "unknown mode " << mode << '\n';
+  return 2;
+}
