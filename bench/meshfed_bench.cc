@@ -4,6 +4,7 @@
 //   meshfed_bench parse FLEET                    reader throughput over the fleet's files
 //   meshfed_bench simulate FLEET [--repeat N]    requests per second over the fleet's bound names
 //   meshfed_bench translate FLEET [--repeat N]   the translator alone, best and median
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -16,8 +17,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "adapters/fleet_dir_store.h"
 #include "codec/emitter.h"
@@ -118,9 +117,10 @@ int SimulateBench(const std::string& fleet_dir, int requests) {
       if (!s.object->ManagedByMeshfed() || s.ports.empty()) continue;
       for (int jason = 0; jason < 2; ++jason) {
         std::string error;
-        auto r = ParseRequest(fmt::format("http://{}:{}/", s.object->name, s.ports[0].port), "GET",
-                              jason ? std::vector<std::string>{"end-user: jason"} : std::vector<std::string>{},
-                              error);
+        auto r = ParseRequest(
+            fmt::format("http://{}:{}/", s.object->name, s.ports[0].port), "GET",
+            jason ? std::vector<std::string>{"end-user: jason"} : std::vector<std::string>{},
+            error);
         inputs.push_back(SimulateInput{c.name, "default", client->object->name, *r});
       }
     }
@@ -138,9 +138,10 @@ int SimulateBench(const std::string& fleet_dir, int requests) {
     ok += MainOutcome(sim).status == 200 ? 1 : 0;
   }
   double s = Seconds(t0, Clock::now());
-  std::cout << fmt::format("simulate {}: {} requests over {} distinct ones in {:.3f} s: {:.0f} requests/s "
-                           "({} answered 200)\n",
-                           fleet_dir, requests, inputs.size(), s, requests / s, ok);
+  std::cout << fmt::format(
+      "simulate {}: {} requests over {} distinct ones in {:.3f} s: {:.0f} requests/s "
+      "({} answered 200)\n",
+      fleet_dir, requests, inputs.size(), s, requests / s, ok);
   return 0;
 }
 
@@ -164,9 +165,10 @@ int Parse(const std::string& fleet_dir) {
     }
   }
   double s = Seconds(t0, Clock::now());
-  std::cout << fmt::format("parse {}: {:.1f} MiB, {} objects in {:.3f} s: {:.1f} MiB/s, {:.0f} objects/s\n",
-                           fleet_dir, static_cast<double>(bytes) / (1 << 20), documents, s,
-                           static_cast<double>(bytes) / (1 << 20) / s, static_cast<double>(documents) / s);
+  std::cout << fmt::format(
+      "parse {}: {:.1f} MiB, {} objects in {:.3f} s: {:.1f} MiB/s, {:.0f} objects/s\n", fleet_dir,
+      static_cast<double>(bytes) / (1 << 20), documents, s,
+      static_cast<double>(bytes) / (1 << 20) / s, static_cast<double>(documents) / s);
   return 0;
 }
 

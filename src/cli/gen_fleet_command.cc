@@ -1,9 +1,9 @@
 #include "cli/gen_fleet_command.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <ostream>
-
-#include <fmt/format.h>
 
 #include "cli/output.h"
 #include "codec/emitter.h"
@@ -11,20 +11,27 @@
 namespace meshfed {
 
 void AddGenFleetCommand(CLI::App& app, GenFleetOptions& options) {
-  CLI::App* cmd = app.add_subcommand("gen-fleet", "Write a synthetic fleet directory for benchmarks");
+  CLI::App* cmd =
+      app.add_subcommand("gen-fleet", "Write a synthetic fleet directory for benchmarks");
   cmd->add_option("OUTDIR", options.out_dir, "Where to write the fleet")->required();
-  cmd->add_option("--clusters", options.shape.clusters, "Member clusters")->check(CLI::Range(1, 250));
-  cmd->add_option("--services", options.shape.services, "Services per cluster")->check(CLI::Range(1, 100000));
-  cmd->add_option("--versions", options.shape.versions, "Versions (Deployments, subsets) per service")
+  cmd->add_option("--clusters", options.shape.clusters, "Member clusters")
+      ->check(CLI::Range(1, 250));
+  cmd->add_option("--services", options.shape.services, "Services per cluster")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--versions", options.shape.versions,
+                  "Versions (Deployments, subsets) per service")
       ->check(CLI::Range(3, 20));
   cmd->add_option("--exposed", options.shape.exposed_fraction, "Fraction of services exposed")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--bind", options.shape.bind_clusters, "Clusters each exposed service is exposed to and bound by")
+  cmd->add_option("--bind", options.shape.bind_clusters,
+                  "Clusters each exposed service is exposed to and bound by")
       ->check(CLI::Range(1, 249));
-  cmd->add_option("--aliases", options.shape.alias_fraction, "Fraction of exposed services with a donation alias")
+  cmd->add_option("--aliases", options.shape.alias_fraction,
+                  "Fraction of exposed services with a donation alias")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", options.shape.seed, "Random seed");
-  cmd->add_option("--output", options.format, "File format")->check(CLI::IsMember({"yaml", "json"}));
+  cmd->add_option("--output", options.format, "File format")
+      ->check(CLI::IsMember({"yaml", "json"}));
 }
 
 int RunGenFleet(const GenFleetOptions& options, std::ostream& out, std::ostream& err) {

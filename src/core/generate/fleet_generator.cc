@@ -1,8 +1,8 @@
 #include "core/generate/fleet_generator.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace meshfed {
 namespace {
@@ -54,33 +54,37 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
   std::vector<Node>& registry = out["fleet.yaml"];
   for (int c = 0; c < shape.clusters; ++c) {
     Node mc = Object("multicluster.istio.io/v1alpha1", "MeshCluster", ClusterName(c), "");
-    mc.Add("spec", Map({{"trustDomain", S(ClusterName(c) + ".local")},
-                        {"network", S(fmt::format("network-{:02d}", c))},
-                        {"federationGateway",
-                         Map({{"addresses", List({S(fmt::format("198.51.{}.{}", c / 200, 1 + c % 200))})},
-                              {"port", Node::Int(15443)}})}}));
+    mc.Add("spec",
+           Map({{"trustDomain", S(ClusterName(c) + ".local")},
+                {"network", S(fmt::format("network-{:02d}", c))},
+                {"federationGateway",
+                 Map({{"addresses", List({S(fmt::format("198.51.{}.{}", c / 200, 1 + c % 200))})},
+                      {"port", Node::Int(15443)}})}}));
     registry.push_back(std::move(mc));
   }
   // Bindings per acceptor cluster, filled while generating donors.
-  std::vector<std::map<int, std::vector<std::string>>> bindings(static_cast<size_t>(shape.clusters));
+  std::vector<std::map<int, std::vector<std::string>>> bindings(
+      static_cast<size_t>(shape.clusters));
   for (int c = 0; c < shape.clusters; ++c) {
     std::vector<Node>& docs = out[fmt::format("{}/services.yaml", ClusterName(c))];
     Node exposed = Node::Sequence();
     for (int s = 0; s < shape.services; ++s) {
       const std::string name = ServiceName(s);
       Node svc = Object("v1", "Service", name);
-      svc.Add("spec", Map({{"selector", Map({{"app", S(name)}})},
-                           {"ports", List({Map({{"name", S("http")}, {"port", Node::Int(9080)}})})}}));
+      svc.Add("spec",
+              Map({{"selector", Map({{"app", S(name)}})},
+                   {"ports", List({Map({{"name", S("http")}, {"port", Node::Int(9080)}})})}}));
       docs.push_back(std::move(svc));
       Node subsets = Node::Sequence();
       for (int v = 1; v <= shape.versions; ++v) {
         std::string version = fmt::format("v{}", v);
         Node dep = Object("apps/v1", "Deployment", fmt::format("{}-{}", name, version));
         Node labels = Map({{"app", S(name)}, {"version", S(version)}});
-        dep.Add("spec", Map({{"replicas", Node::Int(1)},
-                             {"selector", Map({{"matchLabels", labels}})},
-                             {"template", Map({{"metadata", Map({{"labels", labels}})},
-                                               {"spec", Map({{"serviceAccountName", S(name)}})}})}}));
+        dep.Add("spec",
+                Map({{"replicas", Node::Int(1)},
+                     {"selector", Map({{"matchLabels", labels}})},
+                     {"template", Map({{"metadata", Map({{"labels", labels}})},
+                                       {"spec", Map({{"serviceAccountName", S(name)}})}})}}));
         docs.push_back(std::move(dep));
         subsets.Append(Map({{"name", S(version)}, {"labels", Map({{"version", S(version)}})}}));
       }
@@ -89,15 +93,22 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
       docs.push_back(std::move(dr));
       int canary = 5 + rng.Below(30);
       Node vs = Object("networking.istio.io/v1", "VirtualService", name);
-      vs.Add("spec",
-             Map({{"hosts", List({S(name)})},
-                  {"http",
-                   List({Map({{"match", List({Map({{"headers", Map({{"end-user", Map({{"exact", S("jason")}})}})}})})},
-                              {"route", List({Map({{"destination", Map({{"host", S(name)}, {"subset", S("v2")}})}})})}}),
-                         Map({{"route", List({Map({{"destination", Map({{"host", S(name)}, {"subset", S("v1")}})},
-                                                   {"weight", Node::Int(100 - canary)}}),
-                                              Map({{"destination", Map({{"host", S(name)}, {"subset", S("v3")}})},
-                                                   {"weight", Node::Int(canary)}})})}})})}}));
+      vs.Add(
+          "spec",
+          Map({{"hosts", List({S(name)})},
+               {"http",
+                List(
+                    {Map({{"match",
+                           List({Map(
+                               {{"headers", Map({{"end-user", Map({{"exact", S("jason")}})}})}})})},
+                          {"route", List({Map({{"destination", Map({{"host", S(name)},
+                                                                    {"subset", S("v2")}})}})})}}),
+                     Map({{"route",
+                           List(
+                               {Map({{"destination", Map({{"host", S(name)}, {"subset", S("v1")}})},
+                                     {"weight", Node::Int(100 - canary)}}),
+                                Map({{"destination", Map({{"host", S(name)}, {"subset", S("v3")}})},
+                                     {"weight", Node::Int(canary)}})})}})})}}));
       docs.push_back(std::move(vs));
 
       if (rng.Unit() >= shape.exposed_fraction || shape.clusters < 2) continue;
@@ -117,9 +128,12 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
       if (alias) {
         std::string alias_name = name + "-stable";
         Node avs = Object("networking.istio.io/v1", "VirtualService", alias_name);
-        avs.Add("spec", Map({{"hosts", List({S(alias_name)})},
-                             {"http", List({Map({{"route", List({Map({{"destination",
-                                                                        Map({{"host", S(name)}, {"subset", S("v1")}})}})})}})})}}));
+        avs.Add(
+            "spec",
+            Map({{"hosts", List({S(alias_name)})},
+                 {"http", List({Map({{"route", List({Map({{"destination",
+                                                           Map({{"host", S(name)},
+                                                                {"subset", S("v1")}})}})})}})})}}));
         docs.push_back(std::move(avs));
         exposed.Append(Map({{"name", S(alias_name)}, {"clusters", clusters}}));
       }

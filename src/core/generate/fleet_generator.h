@@ -15,11 +15,11 @@ namespace meshfed {
 
 struct FleetShape {
   int clusters = 20;
-  int services = 1000;           // per cluster
-  int versions = 3;              // Deployments (and subsets) per service
+  int services = 1000;  // per cluster
+  int versions = 3;     // Deployments (and subsets) per service
   double exposed_fraction = 0.3;
-  int bind_clusters = 5;         // each exposed service is exposed to and bound by this many
-  double alias_fraction = 0.2;   // of exposed services, also exposed through a donation alias
+  int bind_clusters = 5;        // each exposed service is exposed to and bound by this many
+  double alias_fraction = 0.2;  // of exposed services, also exposed through a donation alias
   uint64_t seed = 1;
 };
 

@@ -1,9 +1,10 @@
 #include "core/model/fleet.h"
 
-#include <algorithm>
-#include <unordered_map>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <unordered_map>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -130,7 +131,65 @@ void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
     }
   }
   for (const DestinationRule& dr : c.destination_rules) {
-    c.destination_rules_by_host[ToLower(ResolveShortName(dr.host, dr.object->namespace_))].push_back(&dr);
+    std::string host = ToLower(ResolveShortName(dr.host, dr.object->namespace_));
+    if (!host.empty() && host[0] == '*') c.wildcard_destination_rules.push_back(&dr);
+    c.destination_rules_by_host[host].push_back(&dr);
+  }
+  for (const VirtualService& vs : c.virtual_services) {
+    bool wildcard = std::any_of(vs.hosts.begin(), vs.hosts.end(),
+                                [](const std::string& h) { return !h.empty() && h[0] == '*'; });
+    if (wildcard) c.wildcard_virtual_services.push_back(&vs);
+    std::vector<std::string> refs;
+    for (const std::string& g : vs.gateways) {
+      refs.push_back(ResolveGatewayReference(g, vs.object->namespace_));
+    }
+    if (refs.empty()) refs.push_back("mesh");
+    std::sort(refs.begin(), refs.end());
+    refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+    for (const std::string& r : refs) c.virtual_services_by_gateway[r].push_back(&vs);
+  }
+  for (const ServiceEntry& se : c.service_entries) {
+    for (const std::string& h : se.hosts) {
+      std::string host = ToLower(h);
+      if (!host.empty() && host[0] == '*') {
+        c.wildcard_service_entries.push_back(&se);
+      } else {
+        c.service_entries_by_host[host].push_back(&se);
+      }
+    }
+  }
+  for (const Deployment& dep : c.deployments) {
+    c.deployments_by_namespace[dep.object->namespace_].push_back(&dep);
+    c.deployment_by_name.emplace(dep.object->namespace_ + "/" + dep.object->name, &dep);
+  }
+  for (const Object& o : c.objects) {
+    if (!o.namespace_.empty()) c.known_namespaces.insert(o.namespace_);
+  }
+  for (const std::string& n : c.namespaces) c.known_namespaces.insert(n);
+  for (const Gateway& g : c.gateways) {
+    const Node* spec = g.object->spec();
+    const Node* servers = spec && spec->IsMapping() ? spec->Find("servers") : nullptr;
+    if (!servers || !servers->IsSequence()) continue;
+    for (const Node& server : servers->items()) {
+      const Node* port = server.IsMapping() ? server.Find("port") : nullptr;
+      const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
+      const Node* hosts = server.IsMapping() ? server.Find("hosts") : nullptr;
+      if (!number || number->scalar_type() != ScalarType::Int || !hosts || !hosts->IsSequence())
+        continue;
+      int port_number = static_cast<int>(std::strtol(number->text().c_str(), nullptr, 10));
+      for (const Node& h : hosts->items()) {
+        if (!h.IsScalar()) continue;
+        size_t slash = h.text().find('/');
+        std::string dns =
+            ToLower(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
+        Cluster::GatewayServer entry{&g, &server, port_number, dns};
+        if (!dns.empty() && dns[0] == '*') {
+          c.wildcard_gateway_servers.push_back(entry);
+        } else {
+          c.gateway_servers_by_host[dns].push_back(entry);
+        }
+      }
+    }
   }
 }
 

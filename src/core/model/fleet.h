@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/model/diagnostic.h"
@@ -37,12 +38,30 @@ struct Cluster {
   std::vector<std::string> namespaces;  // Namespace objects, sorted
 
   // Indexes, built with the typed views (lookups are hash lookups, not scans).
-  std::unordered_map<std::string, size_t> object_index;  // Object::Key() -> objects[i]
+  std::unordered_map<std::string, size_t> object_index;             // Object::Key() -> objects[i]
   std::unordered_map<std::string, const Service*> service_by_host;  // FQDN
   // Resolved, lower-cased host -> the VirtualServices / DestinationRules naming it exactly, in
   // creation order.
   std::unordered_map<std::string, std::vector<const VirtualService*>> virtual_services_by_host;
   std::unordered_map<std::string, std::vector<const DestinationRule*>> destination_rules_by_host;
+  std::unordered_map<std::string, std::vector<const ServiceEntry*>> service_entries_by_host;
+  std::vector<const VirtualService*> wildcard_virtual_services;  // with a wildcard host
+  std::vector<const DestinationRule*> wildcard_destination_rules;
+  std::vector<const ServiceEntry*> wildcard_service_entries;
+  // Resolved gateway reference (ns/name, or mesh) -> VirtualServices naming it, creation order.
+  std::unordered_map<std::string, std::vector<const VirtualService*>> virtual_services_by_gateway;
+  std::unordered_map<std::string, std::vector<const Deployment*>> deployments_by_namespace;
+  std::unordered_map<std::string, const Deployment*> deployment_by_name;  // namespace/name
+  std::unordered_set<std::string> known_namespaces;  // of any object, and Namespace objects
+  struct GatewayServer {
+    const Gateway* gateway = nullptr;
+    const Node* server = nullptr;
+    int port = 0;
+    std::string host;  // lower-cased dnsName of one server host entry
+  };
+  // Gateway servers by lower-cased exact host, and those whose host is a wildcard.
+  std::unordered_map<std::string, std::vector<GatewayServer>> gateway_servers_by_host;
+  std::vector<GatewayServer> wildcard_gateway_servers;
 
   const Service* FindService(std::string_view namespace_, std::string_view service_name) const;
   const Service* ServiceForHost(const std::string& fqdn) const;

@@ -24,6 +24,18 @@ std::string ServiceFqdn(std::string_view name, std::string_view namespace_,
   return fmt::format("{}.{}.svc.{}", name, namespace_, domain_suffix);
 }
 
+std::string ResolveGatewayReference(std::string_view ref, std::string_view vs_namespace) {
+  if (ref == "mesh") return "mesh";
+  if (ref.substr(0, 2) == "./") return fmt::format("{}/{}", vs_namespace, ref.substr(2));
+  if (ref.find('/') != std::string_view::npos) return std::string(ref);
+  size_t dot = ref.find('.');
+  if (dot == std::string_view::npos) return fmt::format("{}/{}", vs_namespace, ref);
+  size_t dot2 = ref.find('.', dot + 1);
+  return fmt::format(
+      "{}/{}", ref.substr(dot + 1, dot2 == std::string_view::npos ? ref.npos : dot2 - dot - 1),
+      ref.substr(0, dot));
+}
+
 bool IsDns1123Label(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -17,6 +17,11 @@ std::string ResolveShortName(std::string_view host, std::string_view config_name
 std::string ServiceFqdn(std::string_view name, std::string_view namespace_,
                         std::string_view domain_suffix = kDefaultDomainSuffix);
 
+// A VirtualService's gateway reference as Istio resolves it (resolveGatewayName): `mesh` stays;
+// `name` and `./name` mean the VS's namespace; `ns/name` stays; the legacy
+// `name.ns.svc.cluster.local` means ns/name.
+std::string ResolveGatewayReference(std::string_view ref, std::string_view vs_namespace);
+
 bool IsDns1123Label(std::string_view s);      // [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63
 bool IsDns1123Subdomain(std::string_view s);  // dot-separated labels, at most 253
 bool IsIpAddress(std::string_view s);

@@ -497,8 +497,53 @@ AuthorizationPolicy ReadAuthorizationPolicy(const Object& o, const std::string& 
   FieldReader r(o, cluster, d);
   AuthorizationPolicy ap;
   ap.object = &o;
-  ap.action = r.String(Get(r.Mapping(o.spec(), "spec"), "action"), "spec.action").value_or("ALLOW");
+  const Node* spec = r.Mapping(o.spec(), "spec");
+  ap.action = r.String(Get(spec, "action"), "spec.action").value_or("ALLOW");
+  if (const Node* selector = r.Mapping(Get(spec, "selector"), "spec.selector")) {
+    ap.has_selector = true;
+    ap.selector = r.StringMap(selector->Find("matchLabels"), "spec.selector.matchLabels");
+  }
+  const Node* rules = r.Sequence(Get(spec, "rules"), "spec.rules");
+  if (!rules || rules->items().empty()) ap.any_host = true;
+  for (const Node& rule : rules ? rules->items() : std::vector<Node>{}) {
+    const Node* to = Get(&rule, "to");
+    bool rule_has_hosts = false;
+    if (to && to->IsSequence()) {
+      for (const Node& t : to->items()) {
+        const Node* hosts = Get(Get(&t, "operation"), "hosts");
+        if (!hosts || !hosts->IsSequence()) {
+          ap.any_host = true;
+          continue;
+        }
+        rule_has_hosts = true;
+        for (const Node& h : hosts->items()) {
+          std::string host = h.IsScalar() ? h.text() : std::string();
+          std::transform(host.begin(), host.end(), host.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          if (!host.empty() && host.front() == '*') {
+            ap.any_host = true;
+          } else if (!host.empty() && host.back() == '*') {
+            ap.host_prefixes.push_back(host.substr(0, host.size() - 1));
+          } else {
+            ap.exact_hosts.push_back(host);
+          }
+        }
+      }
+    }
+    if (!rule_has_hosts) ap.any_host = true;
+  }
   return ap;
+}
+
+bool AuthorizationPolicy::MayMatchHost(std::string_view lower_host) const {
+  if (any_host) return true;
+  for (const std::string& h : exact_hosts) {
+    if (h == lower_host) return true;
+  }
+  for (const std::string& p : host_prefixes) {
+    if (lower_host.substr(0, p.size()) == p) return true;
+  }
+  return false;
 }
 
 }  // namespace meshfed

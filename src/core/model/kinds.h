@@ -140,6 +140,14 @@ struct Gateway {
 struct AuthorizationPolicy {
   const Object* object = nullptr;
   std::string action = "ALLOW";
+  bool has_selector = false;
+  Labels selector;  // spec.selector.matchLabels
+  // For a quick "cannot match this host": lower-cased exact hosts and prefixes (of hosts ending
+  // in '*') named by the rules; `any_host` when some rule names no hosts or a suffix pattern.
+  std::vector<std::string> exact_hosts;
+  std::vector<std::string> host_prefixes;
+  bool any_host = false;
+  bool MayMatchHost(std::string_view lower_host) const;
 };
 
 // Readers. `cluster` only labels diagnostics. A reader that finds errors still returns what it

@@ -70,8 +70,20 @@ ScalarType ResolvePlainScalar(std::string_view text) {
   // Fast path: most scalars are names. Only these first characters can start a null, a
   // boolean or a number.
   switch (text[0]) {
-    case '~': case 'n': case 'N': case 't': case 'T': case 'f': case 'F': case 'y': case 'Y':
-    case 'o': case 'O': case '+': case '-': case '.':
+    case '~':
+    case 'n':
+    case 'N':
+    case 't':
+    case 'T':
+    case 'f':
+    case 'F':
+    case 'y':
+    case 'Y':
+    case 'o':
+    case 'O':
+    case '+':
+    case '-':
+    case '.':
       break;
     default:
       if (text[0] < '0' || text[0] > '9') return ScalarType::String;

@@ -95,20 +95,6 @@ std::string MoreSpecific(std::string_view a, std::string_view b) {
   return a.size() >= b.size() ? std::string(a) : std::string(b);
 }
 
-// Gateway references in a VS (resolveGatewayName): mesh stays; `name` and `./name` mean the VS's
-// namespace; `ns/name` stays; the legacy `name.ns.svc.cluster.local` means ns/name.
-std::string ResolveGatewayRef(std::string_view ref, std::string_view vs_namespace) {
-  if (ref == "mesh") return "mesh";
-  if (ref.substr(0, 2) == "./") return fmt::format("{}/{}", vs_namespace, ref.substr(2));
-  if (ref.find('/') != std::string_view::npos) return std::string(ref);
-  size_t dot = ref.find('.');
-  if (dot == std::string_view::npos) return fmt::format("{}/{}", vs_namespace, ref);
-  size_t dot2 = ref.find('.', dot + 1);
-  return fmt::format(
-      "{}/{}", ref.substr(dot + 1, dot2 == std::string_view::npos ? ref.npos : dot2 - dot - 1),
-      ref.substr(0, dot));
-}
-
 std::vector<std::string> ServiceExportTo(const Service& s) {
   std::vector<std::string> out;
   const Node* meta = s.object->metadata();
@@ -139,9 +125,7 @@ bool LooksInCluster(const Cluster& cluster, std::string_view host) {
   if (ends_with(".svc") || ends_with(fmt::format(".{}", kDefaultDomainSuffix))) return true;
   std::string_view second = host.substr(dot + 1);
   if (second.find('.') != std::string_view::npos) return false;
-  return std::any_of(cluster.objects.begin(), cluster.objects.end(), [&](const Object& o) {
-    return o.namespace_ == second || (o.kind == "Namespace" && o.name == second);
-  });
+  return cluster.known_namespaces.count(std::string(second)) > 0;
 }
 
 struct Proxy {
@@ -288,12 +272,19 @@ class Simulator {
         ScalarText(notes ? notes->Find("multicluster.istio.io/routes-from") : nullptr);
     const Node* at = route.block ? route.block : route.rule;
     if (!from.empty()) {
-      for (const Object& o : proxy.cluster->objects) {
-        if (!o.ManagedByMeshfed() && Describe(o) == from) {
-          h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
-          h.file = o.file;
-          h.position = at->position();
-        }
+      // "VirtualService <ns>/<name>"
+      size_t space = from.find(' ');
+      size_t slash = from.find('/');
+      const Object* source =
+          space == std::string::npos || slash == std::string::npos
+              ? nullptr
+              : proxy.cluster->FindObject(kNetworkingGroup, "VirtualService",
+                                          from.substr(space + 1, slash - space - 1),
+                                          from.substr(slash + 1));
+      if (source && !source->ManagedByMeshfed()) {
+        h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
+        h.file = source->file;
+        h.position = at->position();
       }
     } else if (!vs.ManagedByMeshfed()) {
       h.position = at->position();
@@ -306,7 +297,6 @@ class Simulator {
                                     std::move(b.hops), std::move(destination)});
   }
 
-  std::vector<ServiceView> VisibleServices(const Proxy& proxy) const;
   std::optional<ServiceView> FindService(const Proxy& proxy, std::string_view host) const;
   DestinationRuleView DestinationRulesFor(const Proxy& proxy, const ServiceView& svc) const;
   std::vector<const VirtualService*> VirtualServicesFor(const Proxy& proxy,
@@ -330,29 +320,22 @@ class Simulator {
   std::string principal_;  // the client workload's SPIFFE principal, kept across hops (mTLS)
 };
 
-std::vector<ServiceView> Simulator::VisibleServices(const Proxy& proxy) const {
-  std::vector<ServiceView> out;
-  for (const Service& s : proxy.cluster->services) {
-    if (!ExportedTo(ServiceExportTo(s), s.object->namespace_, proxy.namespace_)) continue;
-    out.push_back(ServiceView{&s, nullptr, ServiceFqdn(s.object->name, s.object->namespace_)});
-  }
-  for (const ServiceEntry& se : proxy.cluster->service_entries) {
-    if (!ExportedTo(se.export_to, se.object->namespace_, proxy.namespace_)) continue;
-    for (const std::string& h : se.hosts) out.push_back(ServiceView{nullptr, &se, ToLower(h)});
-  }
-  return out;
-}
-
 std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::string_view host) const {
+  std::string h(host);
+  // A Kubernetes Service wins over a ServiceEntry with the same hostname; among ServiceEntries
+  // the proxy's namespace's (Istio's service index prefers it).
+  if (const Service* s = proxy.cluster->ServiceForHost(h);
+      s && ExportedTo(ServiceExportTo(*s), s->object->namespace_, proxy.namespace_)) {
+    return ServiceView{s, nullptr, h};
+  }
   std::optional<ServiceView> found;
-  for (ServiceView& v : VisibleServices(proxy)) {
-    if (v.hostname != host) continue;
-    // Several registries with one hostname: a Kubernetes Service wins over a ServiceEntry,
-    // a namespace-local one over others (Istio's service index prefers the proxy's namespace).
-    if (!found || (v.service && !found->service) ||
-        (v.object().namespace_ == proxy.namespace_ &&
-         found->object().namespace_ != proxy.namespace_)) {
-      found = v;
+  auto it = proxy.cluster->service_entries_by_host.find(h);
+  if (it == proxy.cluster->service_entries_by_host.end()) return found;
+  for (const ServiceEntry* se : it->second) {
+    if (!ExportedTo(se->export_to, se->object->namespace_, proxy.namespace_)) continue;
+    if (!found || (se->object->namespace_ == proxy.namespace_ &&
+                   found->object().namespace_ != proxy.namespace_)) {
+      found = ServiceView{nullptr, se, h};
     }
   }
   return found;
@@ -365,7 +348,12 @@ DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
   for (std::string_view ns : order) {
     int best = -1;
     std::vector<const DestinationRule*> hits;
-    for (const DestinationRule& dr : proxy.cluster->destination_rules) {
+    std::vector<const DestinationRule*> candidates =
+        proxy.cluster->DestinationRulesForHost(svc.hostname);
+    candidates.insert(candidates.end(), proxy.cluster->wildcard_destination_rules.begin(),
+                      proxy.cluster->wildcard_destination_rules.end());
+    for (const DestinationRule* drp : candidates) {
+      const DestinationRule& dr = *drp;
       if (dr.object->namespace_ != ns) continue;
       if (dr.has_workload_selector) {
         const Node* ws = dr.object->spec()->Find("workloadSelector");
@@ -404,13 +392,25 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
   size_t best_wildcard = 0;
   std::vector<const VirtualService*> exact;
   std::vector<std::pair<const VirtualService*, size_t>> wildcard;
-  for (const VirtualService& vs : proxy.cluster->virtual_services) {
+  std::vector<const VirtualService*> candidates;
+  if (gateway) {
+    auto bound = proxy.cluster->virtual_services_by_gateway.find(proxy.gateway_ref);
+    if (bound != proxy.cluster->virtual_services_by_gateway.end()) candidates = bound->second;
+  } else {
+    candidates = proxy.cluster->VirtualServicesForHost(std::string(hostname));
+    candidates.insert(candidates.end(), proxy.cluster->wildcard_virtual_services.begin(),
+                      proxy.cluster->wildcard_virtual_services.end());
+  }
+  std::set<const VirtualService*> seen;
+  for (const VirtualService* vsp : candidates) {
+    if (!seen.insert(vsp).second) continue;
+    const VirtualService& vs = *vsp;
     const std::string& ns = vs.object->namespace_;
     if (!ExportedTo(vs.export_to, ns, proxy.namespace_)) continue;
     if (!gateway && !vs.BindsMesh()) continue;
     if (gateway) {
       bool bound = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
-        return ResolveGatewayRef(g, ns) == proxy.gateway_ref;
+        return ResolveGatewayReference(g, ns) == proxy.gateway_ref;
       });
       if (!bound) continue;
     }
@@ -476,7 +476,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
       if (const Node* gws = block.Find("gateways");
           gws && gws->IsSequence() && !gws->items().empty()) {
         bool mine = std::any_of(gws->items().begin(), gws->items().end(), [&](const Node& g) {
-          return ResolveGatewayRef(g.text(), ns) == self;
+          return ResolveGatewayReference(g.text(), ns) == self;
         });
         if (!mine) continue;
       } else {
@@ -588,18 +588,16 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
       }
     }
   };
-  std::set<std::string> service_hosts;
-  for (const ServiceView& sv : VisibleServices(proxy)) {
-    std::vector<int> ports = sv.Ports();
-    if (std::find(ports.begin(), ports.end(), port) == ports.end()) continue;
-    if (!service_hosts.insert(sv.hostname).second) continue;
-    // Domains (generateVirtualHostDomains, §2.3): the FQDN; for svc.cluster.local names also
-    // name.ns.svc and name.ns, and the bare name from the same namespace.
-    std::vector<std::string> domains = {sv.hostname};
-    std::string suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
-    if (sv.hostname.size() > suffix.size() &&
-        sv.hostname.compare(sv.hostname.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      std::string name_ns = sv.hostname.substr(0, sv.hostname.size() - suffix.size());
+  // Domains (generateVirtualHostDomains, §2.3): the FQDN; for svc.cluster.local names also
+  // name.ns.svc and name.ns, and the bare name from the same namespace.
+  const std::string svc_suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
+  auto ends_with = [](std::string_view s, std::string_view suffix) {
+    return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+  };
+  auto domains_of = [&](const std::string& hostname) {
+    std::vector<std::string> domains = {hostname};
+    if (ends_with(hostname, svc_suffix)) {
+      std::string name_ns = hostname.substr(0, hostname.size() - svc_suffix.size());
       domains.push_back(name_ns + ".svc");
       domains.push_back(name_ns);
       size_t dot = name_ns.find('.');
@@ -607,17 +605,51 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
         domains.push_back(name_ns.substr(0, dot));
       }
     }
-    consider(VirtualHost{sv.hostname, sv, VirtualServicesFor(proxy, sv.hostname, false), -1, ""},
-             domains);
+    return domains;
+  };
+  auto has_port = [&](const ServiceView& sv) {
+    std::vector<int> ports = sv.Ports();
+    return std::find(ports.begin(), ports.end(), port) != ports.end();
+  };
+  // The services whose domains could equal the Host: the name itself, or the FQDN it is a short
+  // form of. (Virtual hosts are looked up, not enumerated.)
+  std::vector<std::string> exact = {host};
+  size_t dots = static_cast<size_t>(std::count(host.begin(), host.end(), '.'));
+  if (ends_with(host, ".svc")) exact.push_back(fmt::format("{}.{}", host, kDefaultDomainSuffix));
+  if (dots == 1) exact.push_back(host + svc_suffix);
+  if (dots == 0) exact.push_back(fmt::format("{}.{}{}", host, proxy.namespace_, svc_suffix));
+  for (const std::string& candidate : exact) {
+    std::optional<ServiceView> sv = FindService(proxy, candidate);
+    if (!sv || !has_port(*sv)) continue;
+    consider(VirtualHost{candidate, sv, VirtualServicesFor(proxy, candidate, false), -1, ""},
+             domains_of(candidate));
+  }
+  if (!best || best->rank > 0) {
+    // Wildcard ServiceEntry hosts.
+    for (const ServiceEntry* se : proxy.cluster->wildcard_service_entries) {
+      if (!ExportedTo(se->export_to, se->object->namespace_, proxy.namespace_)) continue;
+      for (const std::string& h : se->hosts) {
+        std::string wild = ToLower(h);
+        if (wild.empty() || wild[0] != '*') continue;
+        ServiceView sv{nullptr, se, wild};
+        if (!has_port(sv)) continue;
+        consider(VirtualHost{wild, sv, VirtualServicesFor(proxy, wild, false), -1, ""}, {wild});
+      }
+    }
   }
   // VS hosts that are no service get virtual hosts on port 80 only (§3.3).
-  if (port == 80) {
-    for (const VirtualService& vs : proxy.cluster->virtual_services) {
-      if (!vs.BindsMesh() || !ExportedTo(vs.export_to, vs.object->namespace_, proxy.namespace_))
+  if (port == 80 && (!best || best->rank > 0)) {
+    std::vector<const VirtualService*> candidates = proxy.cluster->VirtualServicesForHost(host);
+    candidates.insert(candidates.end(), proxy.cluster->wildcard_virtual_services.begin(),
+                      proxy.cluster->wildcard_virtual_services.end());
+    for (const VirtualService* vs : candidates) {
+      if (!vs->BindsMesh() ||
+          !ExportedTo(vs->export_to, vs->object->namespace_, proxy.namespace_)) {
         continue;
-      for (const std::string& h : vs.hosts) {
-        std::string resolved = ToLower(ResolveShortName(h, vs.object->namespace_));
-        if (service_hosts.count(resolved)) continue;
+      }
+      for (const std::string& h : vs->hosts) {
+        std::string resolved = ToLower(ResolveShortName(h, vs->object->namespace_));
+        if (FindService(proxy, resolved)) continue;
         consider(
             VirtualHost{resolved, std::nullopt, VirtualServicesFor(proxy, resolved, false), -1, ""},
             {resolved});
@@ -893,10 +925,13 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     std::vector<std::string> workloads;
     const Service& s = *svc->service;
     if (!s.selector.empty()) {
-      for (const Deployment& d : proxy.cluster->deployments) {
-        if (d.object->namespace_ != s.object->namespace_ || d.replicas <= 0) continue;
-        if (Subset(s.selector, d.pod_labels) && Subset(subset_labels, d.pod_labels)) {
-          workloads.push_back(d.object->name);
+      auto in_ns = proxy.cluster->deployments_by_namespace.find(s.object->namespace_);
+      if (in_ns != proxy.cluster->deployments_by_namespace.end()) {
+        for (const Deployment* d : in_ns->second) {
+          if (d->replicas <= 0) continue;
+          if (Subset(s.selector, d->pod_labels) && Subset(subset_labels, d->pod_labels)) {
+            workloads.push_back(d->object->name);
+          }
         }
       }
     }
@@ -1060,10 +1095,10 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   for (const AuthorizationPolicy& ap : donor.authorization_policies) {
     const Object& o = *ap.object;
     if (o.namespace_ != gateway.namespace_ && o.namespace_ != kRootNamespace) continue;
-    const Node* selector = o.spec() ? o.spec()->Find("selector") : nullptr;
-    if (selector && !Subset(StringMap(selector->Find("matchLabels")), gateway.labels)) continue;
+    if (ap.has_selector && !Subset(ap.selector, gateway.labels)) continue;
     applicable.push_back(&ap);
   }
+  const std::string lower_host = ToLower(branch.request.authority);
   auto rules_of = [](const AuthorizationPolicy& ap) {
     const Node* rules = ap.object->spec() ? ap.object->spec()->Find("rules") : nullptr;
     return rules && rules->IsSequence() ? rules : nullptr;
@@ -1085,6 +1120,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   for (const AuthorizationPolicy* ap : applicable) {
     if (ap->action != "ALLOW") continue;
     any_allow = true;
+    if (!ap->MayMatchHost(lower_host)) continue;
     const Node* rules = rules_of(*ap);
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, false);
@@ -1124,27 +1160,30 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
   gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
   ++branch.depth;
   // Server: a Gateway selecting these pods with a server on this port whose hosts cover the SNI.
+  // Envoy's filter-chain match on SNI: an exact server name beats a wildcard, a longer
+  // wildcard a shorter one.
   const Gateway* chosen = nullptr;
   const Node* server = nullptr;
-  std::vector<std::string> server_hosts;
-  for (const Gateway& g : donor.gateways) {
-    if (g.selector.empty() || !Subset(g.selector, gw.labels)) continue;
-    const Node* servers = g.object->spec()->Find("servers");
-    if (!servers || !servers->IsSequence()) continue;
-    for (const Node& s : servers->items()) {
-      const Node* port = s.Find("port");
-      if (!port || ScalarText(port->Find("number")) != std::to_string(gateway_port)) continue;
-      const Node* hosts = s.Find("hosts");
-      if (!hosts || !hosts->IsSequence()) continue;
-      for (const Node& h : hosts->items()) {
-        std::string dns =
-            h.text().substr(h.text().find('/') == std::string::npos ? 0 : h.text().find('/') + 1);
-        if (DomainRank(ToLower(dns), ToLower(sni)) >= 0 && !chosen) {
-          chosen = &g;
-          server = &s;
-        }
-      }
+  const std::string lower_sni = ToLower(sni);
+  int best_server_rank = -1;
+  auto consider_server = [&](const Cluster::GatewayServer& gs) {
+    if (gs.port != gateway_port || gs.gateway->selector.empty() ||
+        !Subset(gs.gateway->selector, gw.labels)) {
+      return;
     }
+    int rank = DomainRank(gs.host, lower_sni);
+    if (rank >= 0 && (best_server_rank < 0 || rank < best_server_rank)) {
+      best_server_rank = rank;
+      chosen = gs.gateway;
+      server = gs.server;
+    }
+  };
+  if (auto it = donor.gateway_servers_by_host.find(lower_sni);
+      it != donor.gateway_servers_by_host.end()) {
+    for (const Cluster::GatewayServer& gs : it->second) consider_server(gs);
+  }
+  if (!chosen) {
+    for (const Cluster::GatewayServer& gs : donor.wildcard_gateway_servers) consider_server(gs);
   }
   if (!chosen) {
     branch.hops.push_back(
@@ -1195,13 +1234,13 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
   int best_rank = -1;
   std::string best_domain;
   std::vector<const VirtualService*> bound;
-  for (const VirtualService& vs : donor.virtual_services) {
+  auto bound_here = donor.virtual_services_by_gateway.find(gw.gateway_ref);
+  const std::vector<const VirtualService*> none;
+  for (const VirtualService* vsp :
+       bound_here == donor.virtual_services_by_gateway.end() ? none : bound_here->second) {
+    const VirtualService& vs = *vsp;
     const std::string& ns = vs.object->namespace_;
     if (!ExportedTo(vs.export_to, ns, gw.namespace_)) continue;
-    bool binds = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
-      return ResolveGatewayRef(g, ns) == gw.gateway_ref;
-    });
-    if (!binds) continue;
     for (const std::string& h : vs.hosts) {
       std::string resolved = ToLower(ResolveShortName(h, ns));
       for (const auto& [sns, sdns] : server_entries) {
@@ -1275,10 +1314,8 @@ bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, s
     error = fmt::format("no cluster `{}` in the fleet", input.cluster);
     return false;
   }
-  const Deployment* workload = nullptr;
-  for (const Deployment& d : cluster->deployments) {
-    if (d.object->namespace_ == input.namespace_ && d.object->name == input.workload) workload = &d;
-  }
+  auto found = cluster->deployment_by_name.find(input.namespace_ + "/" + input.workload);
+  const Deployment* workload = found == cluster->deployment_by_name.end() ? nullptr : found->second;
   if (!workload) {
     error = fmt::format("cluster {} has no Deployment {}/{}", input.cluster, input.namespace_,
                         input.workload);

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model/fleet.h"

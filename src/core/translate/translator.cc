@@ -68,7 +68,8 @@ Translation Translate(const Fleet& fleet) {
   internal::TranslateDonors(ctx);
   for (internal::Exposure& e : ctx.exposures) {
     if (e.conflict) continue;
-    ctx.exposure_index.emplace(fmt::format("{}/{}/{}", e.donor->name, e.namespace_, e.exposed_name), &e);
+    ctx.exposure_index.emplace(fmt::format("{}/{}/{}", e.donor->name, e.namespace_, e.exposed_name),
+                               &e);
   }
   internal::TranslateAcceptors(ctx);
   internal::BuildStatuses(ctx);
