@@ -22,7 +22,7 @@ std::string Describe(const Object& o) {
                               : fmt::format("{} {}/{}", o.kind, o.namespace_, o.name);
 }
 
-bool Subset(const Labels& wanted, const Labels& have) {
+bool LabelsSubset(const Labels& wanted, const Labels& have) {
   return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
     auto it = have.find(kv.first);
     return it != have.end() && it->second == kv.second;
@@ -241,6 +241,12 @@ class Simulator {
   Simulator(const Fleet& fleet, Simulation& out) : fleet_(fleet), out_(out) {}
 
   void Run(const Proxy& client, std::string principal, Branch branch);
+  // The request arrives from outside the mesh at a gateway workload (an ingress gateway).
+  void RunAtGateway(const Proxy& gateway, Branch branch) {
+    principal_.clear();
+    int port = branch.request.port;
+    EnterGateway(*gateway.cluster, gateway, std::move(branch), "", false, port);
+  }
 
  private:
   Hop MakeHop(const Proxy& proxy, std::string step, std::string detail,
@@ -310,8 +316,8 @@ class Simulator {
   void ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch branch, int port);
   void ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
                         const std::string& subset, int port, const Object* decided_by);
-  void EnterGateway(const Cluster& donor, Branch branch, const std::string& sni, bool mtls,
-                    int gateway_port);
+  void EnterGateway(const Cluster& donor, Proxy gw, Branch branch, const std::string& sni,
+                    bool mtls, int gateway_port);
   bool Authorize(const Proxy& gateway, const Cluster& donor, Branch& branch);
 
   const Fleet& fleet_;
@@ -358,7 +364,7 @@ DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
       if (dr.has_workload_selector) {
         const Node* ws = dr.object->spec()->Find("workloadSelector");
         if (ns != proxy.namespace_ ||
-            !Subset(StringMap(ws ? ws->Find("matchLabels") : nullptr), proxy.labels)) {
+            !LabelsSubset(StringMap(ws ? ws->Find("matchLabels") : nullptr), proxy.labels)) {
           continue;
         }
       } else if (!ExportedTo(dr.export_to, ns, proxy.namespace_)) {
@@ -481,7 +487,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
         if (!mine) continue;
       } else {
         // sourceMatchHTTP: source fields are compared with the proxy being configured.
-        if (!Subset(StringMap(block.Find("sourceLabels")), proxy.labels)) continue;
+        if (!LabelsSubset(StringMap(block.Find("sourceLabels")), proxy.labels)) continue;
         std::string sns = ScalarText(block.Find("sourceNamespace"));
         if (!sns.empty() && sns != proxy.namespace_) continue;
       }
@@ -929,7 +935,8 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       if (in_ns != proxy.cluster->deployments_by_namespace.end()) {
         for (const Deployment* d : in_ns->second) {
           if (d->replicas <= 0) continue;
-          if (Subset(s.selector, d->pod_labels) && Subset(subset_labels, d->pod_labels)) {
+          if (LabelsSubset(s.selector, d->pod_labels) &&
+              LabelsSubset(subset_labels, d->pod_labels)) {
             workloads.push_back(d->object->name);
           }
         }
@@ -977,7 +984,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
         if (std::string p = ScalarText(ports_map->Find(port_name)); !p.empty())
           e.port = std::stoi(p);
       }
-      if (Subset(subset_labels, e.labels)) endpoints.push_back(e);
+      if (LabelsSubset(subset_labels, e.labels)) endpoints.push_back(e);
     }
   }
   if (endpoints.empty()) {
@@ -1016,7 +1023,17 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
         Finish(b, 503, "UF", "too many gateway hops: a routing loop");
         continue;
       }
-      EnterGateway(*donor, std::move(b), shown_sni, mtls, ep.port);
+      const FederationGateway& fg = donor->mesh.federation_gateway;
+      Proxy gw;
+      gw.cluster = donor;
+      gw.namespace_ = fg.namespace_;
+      gw.labels = fg.selector;
+      gw.gateway = true;
+      std::string selector;
+      for (const auto& [k, v] : fg.selector)
+        selector += (selector.empty() ? "" : ",") + k + "=" + v;
+      gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+      EnterGateway(*donor, std::move(gw), std::move(b), shown_sni, mtls, ep.port);
     } else {
       Finish(b, 200, "", "delivered outside the fleet",
              Destination{"", host, subset, port, {}, envoy_cluster});
@@ -1095,7 +1112,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   for (const AuthorizationPolicy& ap : donor.authorization_policies) {
     const Object& o = *ap.object;
     if (o.namespace_ != gateway.namespace_ && o.namespace_ != kRootNamespace) continue;
-    if (ap.has_selector && !Subset(ap.selector, gateway.labels)) continue;
+    if (ap.has_selector && !LabelsSubset(ap.selector, gateway.labels)) continue;
     applicable.push_back(&ap);
   }
   const std::string lower_host = ToLower(branch.request.authority);
@@ -1147,17 +1164,8 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
 
 // The donor's federation gateway: a Gateway server on the port chosen by SNI, TLS terminated,
 // authorization, then the VirtualServices bound to that Gateway, merged (§3.4, §6).
-void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::string& sni, bool mtls,
-                             int gateway_port) {
-  const FederationGateway& fg = donor.mesh.federation_gateway;
-  Proxy gw;
-  gw.cluster = &donor;
-  gw.namespace_ = fg.namespace_;
-  gw.labels = fg.selector;
-  gw.gateway = true;
-  std::string selector;
-  for (const auto& [k, v] : fg.selector) selector += (selector.empty() ? "" : ",") + k + "=" + v;
-  gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, const std::string& sni,
+                             bool mtls, int gateway_port) {
   ++branch.depth;
   // Server: a Gateway selecting these pods with a server on this port whose hosts cover the SNI.
   // Envoy's filter-chain match on SNI: an exact server name beats a wildcard, a longer
@@ -1168,7 +1176,7 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
   int best_server_rank = -1;
   auto consider_server = [&](const Cluster::GatewayServer& gs) {
     if (gs.port != gateway_port || gs.gateway->selector.empty() ||
-        !Subset(gs.gateway->selector, gw.labels)) {
+        !LabelsSubset(gs.gateway->selector, gw.labels)) {
       return;
     }
     int rank = DomainRank(gs.host, lower_sni);
@@ -1184,6 +1192,39 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
   }
   if (!chosen) {
     for (const Cluster::GatewayServer& gs : donor.wildcard_gateway_servers) consider_server(gs);
+  }
+  if (!mtls && sni.empty()) {
+    // Plaintext: the port's HTTP servers share one route config (http.<port>); take the
+    // server whose hosts best cover the Host header, else the first HTTP server on the port.
+    chosen = nullptr;
+    server = nullptr;
+    const std::string host = HostWithoutPort(branch.request.authority);
+    int best = -1;
+    for (const Gateway& g : donor.gateways) {
+      if (g.selector.empty() || !LabelsSubset(g.selector, gw.labels)) continue;
+      const Node* servers = g.object->spec()->Find("servers");
+      if (!servers || !servers->IsSequence()) continue;
+      for (const Node& srv : servers->items()) {
+        const Node* port = srv.Find("port");
+        if (!port || ScalarText(port->Find("number")) != std::to_string(gateway_port)) continue;
+        std::string protocol = ToLower(ScalarText(port->Find("protocol")));
+        if (protocol != "http" && protocol != "http2") continue;
+        int rank = 4'000'000;  // on the port but no host matches: still this route config
+        if (const Node* hosts = srv.Find("hosts"); hosts && hosts->IsSequence()) {
+          for (const Node& h : hosts->items()) {
+            size_t slash = h.text().find('/');
+            std::string dns = slash == std::string::npos ? h.text() : h.text().substr(slash + 1);
+            int r = DomainRank(ToLower(dns), host);
+            if (r >= 0) rank = std::min(rank, r);
+          }
+        }
+        if (best < 0 || rank < best) {
+          best = rank;
+          chosen = &g;
+          server = &srv;
+        }
+      }
+    }
   }
   if (!chosen) {
     branch.hops.push_back(
@@ -1212,12 +1253,15 @@ void Simulator::EnterGateway(const Cluster& donor, Branch branch, const std::str
     Finish(branch, 503, "UF", "non-HTTP gateway server");
     return;
   }
-  branch.hops.push_back(MakeHop(
-      gw, "tls",
-      fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol, gateway_port,
-                  Describe(*chosen->object), sni, server_mode.empty() ? "plaintext" : server_mode,
-                  principal_.empty() ? "unauthenticated" : principal_),
-      chosen->object));
+  branch.hops.push_back(
+      MakeHop(gw, server_mode.empty() ? "listener" : "tls",
+              server_mode.empty()
+                  ? fmt::format("server {}:{} of {} takes the plaintext request", protocol,
+                                gateway_port, Describe(*chosen->object))
+                  : fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol,
+                                gateway_port, Describe(*chosen->object), sni, server_mode,
+                                principal_.empty() ? "unauthenticated" : principal_),
+              chosen->object));
   if (!mtls) principal_.clear();
   if (!Authorize(gw, donor, branch)) return;
 
@@ -1331,6 +1375,17 @@ bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, s
   Simulator sim(fleet, out);
   Branch branch;
   branch.request = input.request;
+  // A workload that a Gateway selects is a gateway: the request arrives at it from outside.
+  bool is_gateway =
+      std::any_of(cluster->gateways.begin(), cluster->gateways.end(), [&](const Gateway& g) {
+        return !g.selector.empty() && LabelsSubset(g.selector, workload->pod_labels);
+      });
+  if (is_gateway) {
+    client.gateway = true;
+    client.name = fmt::format("gateway {}/{}", input.namespace_, input.workload);
+    sim.RunAtGateway(client, std::move(branch));
+    return true;
+  }
   sim.Run(client, principal, std::move(branch));
   return true;
 }
