@@ -1,5 +1,7 @@
 #include "fuzz/fuzz_targets.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -78,6 +80,31 @@ void Fleet(const uint8_t* data, size_t size) {
   for (const StatusOutput& s : t.statuses) {
     std::string out;
     EmitJson(s.object, out);
+  }
+  // Simulate a few requests over whatever the input configured: from each Deployment to each
+  // Service name (bounded), and check the outcomes' probabilities add up to 1.
+  meshfed::Fleet effective = EffectiveFleet(snapshot, t);
+  int budget = 24;
+  for (const Cluster& c : effective.clusters) {
+    for (const Deployment& from : c.deployments) {
+      for (const Service& to : c.services) {
+        if (budget-- <= 0) return;
+        std::string error;
+        int port = to.ports.empty() ? 80 : to.ports[0].port;
+        auto request = ParseRequest(
+            fmt::format("http://{}.{}:{}/p?q=1", to.object->name, to.object->namespace_, port),
+            "GET", {"end-user: jason"}, error);
+        if (!request) continue;
+        SimulateInput input{c.name, from.object->namespace_, from.object->name, *request};
+        Simulation sim;
+        if (!Simulate(effective, input, sim, error)) continue;
+        double total = 0;
+        for (const Outcome& o : sim.outcomes) total += o.probability;
+        if (sim.outcomes.empty() || !(total > 0.999999 && total < 1.000001)) {
+          Die("outcome probabilities do not add up to 1", SimulationToTable(input, sim));
+        }
+      }
+    }
   }
 }
 

@@ -176,7 +176,7 @@ void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
       const Node* hosts = server.IsMapping() ? server.Find("hosts") : nullptr;
       if (!number || number->scalar_type() != ScalarType::Int || !hosts || !hosts->IsSequence())
         continue;
-      int port_number = static_cast<int>(std::strtol(number->text().c_str(), nullptr, 10));
+      int port_number = ParseIntOr(number->text(), 0);
       for (const Node& h : hosts->items()) {
         if (!h.IsScalar()) continue;
         size_t slash = h.text().find('/');

@@ -165,7 +165,7 @@ struct ServiceView {
                ports && ports->IsSequence()) {
       for (const Node& p : ports->items()) {
         std::string n = ScalarText(p.Find("number"));
-        if (!n.empty() && ResolvePlainScalar(n) == ScalarType::Int) out.push_back(std::stoi(n));
+        if (int port = ParseIntOr(n, 0); port > 0) out.push_back(port);
       }
     }
     return out;
@@ -748,11 +748,8 @@ double Percentage(const Node* fault_part) {
   const Node* pct = fault_part ? fault_part->Find("percentage") : nullptr;
   std::string v = ScalarText(pct ? pct->Find("value") : nullptr);
   if (v.empty()) return 100.0;
-  try {
-    return std::clamp(std::stod(v), 0.0, 100.0);
-  } catch (...) {
-    return 100.0;
-  }
+  double value = ParseDoubleOr(v, 100.0);
+  return std::isfinite(value) ? std::clamp(value, 0.0, 100.0) : 100.0;
 }
 
 void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch branch, int port) {
@@ -766,7 +763,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   if (const Node* redirect = rule.Find("redirect"); redirect && redirect->IsMapping()) {
     std::string code = ScalarText(redirect->Find("redirectCode"));
-    int status = code.empty() ? 301 : std::stoi(code);
+    int status = ParseIntOr(code, 301);
     std::string location = fmt::format(
         "{}://{}{}",
         ScalarText(redirect->Find("scheme")).empty() ? req.scheme
@@ -781,7 +778,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
     std::string code = ScalarText(dr->Find("status"));
-    int status = code.empty() ? 200 : std::stoi(code);
+    int status = ParseIntOr(code, 200);
     branch.hops.push_back(MakeHop(proxy, "route", fmt::format("direct response {}", status), vs));
     Finish(branch, status, "", "direct response");
     return;
@@ -797,7 +794,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
       double pct = Percentage(abort);
       std::string code = ScalarText(abort->Find("httpStatus"));
-      int status = code.empty() ? 200 : std::stoi(code);
+      int status = ParseIntOr(code, 200);
       if (pct > 0) {
         Branch aborted = branch;
         aborted.probability *= pct / 100.0;
@@ -844,7 +841,8 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   double total = 0;
   for (const Node& d : dests->items()) {
     std::string w = ScalarText(d.Find("weight"));
-    double weight = w.empty() ? 0 : std::stod(w);
+    double weight = ParseDoubleOr(w, 0);
+    if (!std::isfinite(weight) || weight < 0 || weight > 1e9) weight = 0;
     if (dests->items().size() == 1) weight = 1;
     if (weight <= 0) continue;
     weighted.emplace_back(&d, weight);
@@ -867,7 +865,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     const Node* p = dest ? dest->Find("port") : nullptr;
     if (std::string n = ScalarText(p ? p->Find("number") : nullptr);
         !n.empty() && ResolvePlainScalar(n) == ScalarType::Int) {
-      dport = std::stoi(n);
+      dport = ParseIntOr(n, port);
     } else if (auto sv = FindService(proxy, host)) {
       std::vector<int> ports = sv->Ports();
       if (ports.size() == 1) dport = ports[0];
@@ -972,7 +970,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       if (ScalarText(p.Find("number")) == std::to_string(port)) {
         port_name = ScalarText(p.Find("name"));
         if (std::string tp = ScalarText(p.Find("targetPort")); !tp.empty())
-          target_port = std::stoi(tp);
+          target_port = ParseIntOr(tp, target_port);
       }
     }
   }
@@ -982,7 +980,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       EntryEndpoint e{ScalarText(ep.Find("address")), target_port, StringMap(ep.Find("labels"))};
       if (const Node* ports_map = ep.Find("ports"); ports_map && ports_map->IsMapping()) {
         if (std::string p = ScalarText(ports_map->Find(port_name)); !p.empty())
-          e.port = std::stoi(p);
+          e.port = ParseIntOr(p, e.port);
       }
       if (LabelsSubset(subset_labels, e.labels)) endpoints.push_back(e);
     }

@@ -258,7 +258,7 @@ std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
       const Node* port = dest->Find("port");
       const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
       if (number && number->IsScalar() && number->scalar_type() == ScalarType::Int) {
-        ports.insert(std::stoi(number->text()));
+        if (int n = ParseIntOr(number->text(), 0); n > 0 && n <= 65535) ports.insert(n);
         continue;
       }
       const Node* host = dest->Find("host");
