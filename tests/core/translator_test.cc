@@ -344,6 +344,21 @@ TEST(Translator, NeverOverwritesAUserObject) {
   EXPECT_EQ(status->Find("conditions")->items()[2].Find("status")->text(), "True");
 }
 
+TEST(Translator, AUserVirtualServiceForABoundNameIsReportedAsShadowing) {
+  std::string user_vs =
+      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: mine}\n"
+      "spec: {hosts: [reviews], http: [{route: [{destination: {host: elsewhere}}]}]}\n";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)},
+                            {"cluster-a", user_vs + "---\n" + kRsbReviews}});
+  const Node* status = Status(r, "cluster-a", "reviews-rsb");
+  EXPECT_EQ(status->Find("services")->items()[0].Find("reason")->text(), "Shadowed");
+  bool warned = std::any_of(r.translation.diagnostics.begin(), r.translation.diagnostics.end(),
+                            [](const Diagnostic& d) { return d.code == "MF2009"; });
+  EXPECT_TRUE(warned);
+  EXPECT_EQ(Generated(r, "cluster-a", "VirtualService").size(), 1u)
+      << "meshfed's objects are still generated: removing the user's VS makes it work";
+}
+
 TEST(Translator, IsDeterministic) {
   std::map<std::string, std::string> in = {{"cluster-b", kReviews + std::string(kSepToA)},
                                            {"cluster-a", kRsbReviews}};

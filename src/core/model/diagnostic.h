@@ -31,6 +31,7 @@ inline constexpr const char* kOwnershipConflict = "MF2005";
 inline constexpr const char* kRouteNotCarried = "MF2006";
 inline constexpr const char* kSubsetNotFound = "MF2007";
 inline constexpr const char* kSharedTrustDomain = "MF2008";
+inline constexpr const char* kLocalNameShadowed = "MF2009";
 }  // namespace code
 
 // Names the object a diagnostic is about, as "kind namespace/name in cluster".

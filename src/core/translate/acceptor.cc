@@ -305,7 +305,31 @@ void TranslateAcceptors(Context& ctx) {
       }
       auto& out = ctx.generated[acceptor.name];
       for (Node& o : objects) out.push_back(std::move(o));
+      // A user's mesh VirtualService for the local name: on sidecars the oldest VS for a host
+      // wins and meshfed's is the newest, so the user's shadows it (Istio §3.3, IST0109).
+      const Binding& first = *group.front();
+      std::string shadowed_by;
+      for (const VirtualService* vs : acceptor.VirtualServicesForHost(
+               ServiceFqdn(first.local_name, first.policy->object->namespace_))) {
+        if (vs->BindsMesh()) {
+          shadowed_by = fmt::format("VirtualService {}/{} ({}:{}:{})", vs->object->namespace_,
+                                    vs->object->name, vs->object->file, vs->object->position.line,
+                                    vs->object->position.column);
+          break;
+        }
+      }
       for (Binding* b : group) {
+        if (!shadowed_by.empty()) {
+          Fail(*b, "Shadowed",
+               fmt::format("{} also routes {}.{}; on sidecars the oldest VirtualService for a "
+                           "host wins, so it takes this name's traffic instead of the donor "
+                           "(IST0109)",
+                           shadowed_by, b->local_name, b->policy->object->namespace_));
+          Warn(ctx, *b, code::kLocalNameShadowed, b->service->field, b->message);
+          b->exposure->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
+                                                  b->policy->object->name, b->local_name});
+          continue;
+        }
         b->ready = true;
         b->reason = "Bound";
         b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
