@@ -147,7 +147,7 @@ void EmitBlock(const Node& n, int indent, std::string& out) {
         out += ' ';
         size_t first = out.size();
         EmitBlock(item, indent + 2, out);
-        out.erase(first, static_cast<size_t>(indent + 2));
+        out.erase(first, static_cast<size_t>(indent) + 2);
       } else if (item.IsSequence() && !item.items().empty()) {
         out += '\n';
         EmitBlock(item, indent + 2, out);
@@ -166,7 +166,7 @@ void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
   auto newline = [&](int d) {
     if (indent < 0) return;
     out += '\n';
-    out.append(static_cast<size_t>(indent * d), ' ');
+    out.append(static_cast<size_t>(indent) * static_cast<size_t>(d), ' ');
   };
   switch (n.kind()) {
     case Node::Kind::Null:

@@ -1028,8 +1028,9 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       gw.labels = fg.selector;
       gw.gateway = true;
       std::string selector;
-      for (const auto& [k, v] : fg.selector)
-        selector += (selector.empty() ? "" : ",") + k + "=" + v;
+      for (const auto& [k, v] : fg.selector) {
+        selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
+      }
       gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
       EnterGateway(*donor, std::move(gw), std::move(b), shown_sni, mtls, ep.port);
     } else {
@@ -1267,7 +1268,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   const std::string host = HostWithoutPort(branch.request.authority);
   std::vector<std::pair<std::string, std::string>> server_entries;  // namespace part, dns part
   for (const Node& h : server->Find("hosts")->items()) {
-    std::string t = h.text();
+    const std::string& t = h.text();
     size_t slash = t.find('/');
     std::string ns = slash == std::string::npos ? "*" : t.substr(0, slash);
     if (ns == ".") ns = chosen->object->namespace_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "core/model/hosts.h"
@@ -27,7 +28,7 @@ const Service* ServiceForHost(const Cluster& cluster, const std::string& fqdn) {
 std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster,
                                                           std::string_view fqdn,
                                                           std::string_view viewer_namespace) {
-  std::vector<const VirtualService*> groups[3];
+  std::array<std::vector<const VirtualService*>, 3> groups;
   for (const VirtualService* vsp : cluster.VirtualServicesForHost(std::string(fqdn))) {
     const VirtualService& vs = *vsp;
     if (!vs.BindsMesh()) continue;
@@ -54,7 +55,8 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster
 std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std::string_view fqdn,
                                                     std::string_view service_namespace,
                                                     std::string_view viewer_namespace) {
-  const std::string_view order[] = {viewer_namespace, service_namespace, "istio-system"};
+  const std::array<std::string_view, 3> order = {viewer_namespace, service_namespace,
+                                                 "istio-system"};
   for (std::string_view ns : order) {
     std::optional<std::set<std::string>> found;
     for (const DestinationRule* drp : cluster.DestinationRulesForHost(std::string(fqdn))) {
