@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "cli/demo_command.h"
@@ -35,6 +38,41 @@ TEST(Simulate, JsonHasStatusHopsAndDestinations) {
   EXPECT_EQ(dest.Find("port")->text(), "9080");
   EXPECT_EQ(dest.Find("workloads")->items().at(0).text(), "reviews-v2");
   EXPECT_EQ(dest.Find("probability")->text(), "1");
+}
+
+// The hop-by-hop trace is what users read: its golden files are tests/data/simulate/*.txt
+// (UPDATE_GOLDEN=1 rewrites them). Paths are relative to the source tree.
+TEST(Simulate, TraceMatchesGolden) {
+  struct Case {
+    const char* file;
+    int step;
+    const char* from;
+    std::vector<std::string> headers;
+  };
+  const Case cases[] = {
+      {"step3-jason.txt", 3, "cluster-a/default/productpage-v1", {"end-user: jason"}},
+      {"step5-anonymous.txt", 5, "cluster-a/default/productpage-v1", {}},
+      {"step2-outsider.txt", 2, "cluster-c/default/productpage-v1", {}},
+  };
+  std::filesystem::current_path(MESHFED_SOURCE_DIR);
+  for (const Case& c : cases) {
+    SimulateOptions o;
+    o.fleet = "examples/bookinfo/step" + std::to_string(c.step);
+    o.from = c.from;
+    o.url = "http://reviews:9080/reviews/0";
+    o.headers = c.headers;
+    std::ostringstream out, err;
+    ASSERT_EQ(RunSimulate(o, out, err), 0) << err.str();
+    std::filesystem::path golden = std::filesystem::path("tests/data/simulate") / c.file;
+    if (std::getenv("UPDATE_GOLDEN") != nullptr) {
+      std::ofstream(golden, std::ios::binary) << out.str();
+      continue;
+    }
+    std::ifstream in(golden, std::ios::binary);
+    std::stringstream want;
+    want << in.rdbuf();
+    EXPECT_EQ(out.str(), want.str()) << c.file << " (UPDATE_GOLDEN=1 rewrites it)";
+  }
 }
 
 TEST(Simulate, FailureHasAFlag) {

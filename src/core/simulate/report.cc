@@ -47,8 +47,8 @@ std::string Landing(const Outcome& o) {
     const Destination& d = *o.destination;
     if (d.cluster.empty()) return fmt::format("{} (outside the fleet)", d.host);
     return fmt::format(
-        "{} {}{} port {} -> {}", d.cluster, d.host, d.subset.empty() ? "" : " subset " + d.subset,
-        d.port,
+        "{} {} {}{} port {} -> {}", o.status, d.cluster, d.host,
+        d.subset.empty() ? "" : " subset " + d.subset, d.port,
         d.workloads.empty() ? "(no workloads)" : fmt::format("{}", fmt::join(d.workloads, ", ")));
   }
   if (o.status == 0) return fmt::format("{} ({})", o.message, o.flag);

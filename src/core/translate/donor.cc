@@ -139,7 +139,7 @@ class RouteCompiler {
           AddPortCondition(b, port);
           blocks.Append(std::move(b));
         }
-        Node rebuilt = Node::Mapping();
+        Node rebuilt = Node::Mapping(rule.position());  // keeps the rule's source position
         if (const Node* name = rule.Find("name")) rebuilt.Add("name", *name);
         if (!blocks.items().empty()) rebuilt.Add("match", std::move(blocks));
         for (const MapEntry& e : copy.entries()) {
