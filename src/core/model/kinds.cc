@@ -367,6 +367,22 @@ Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d)
   FieldReader r(o, cluster, d);
   Service s;
   s.object = &o;
+  const Node* meta = o.metadata();
+  const Node* annotations = meta ? meta->Find("annotations") : nullptr;
+  if (const Node* e = annotations && annotations->IsMapping()
+                          ? annotations->Find("networking.istio.io/exportTo")
+                          : nullptr;
+      e && e->IsScalar()) {
+    std::string_view value = e->text();
+    while (!value.empty()) {
+      size_t comma = value.find(',');
+      std::string part(value.substr(0, comma));
+      part.erase(std::remove(part.begin(), part.end(), ' '), part.end());
+      if (!part.empty()) s.export_to.push_back(part);
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
   const Node* spec = r.Mapping(o.spec(), "spec");
   if (!spec) return s;
   s.selector = r.StringMap(spec->Find("selector"), "spec.selector");

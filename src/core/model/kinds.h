@@ -91,6 +91,8 @@ struct ServicePort {
 struct Service {
   const Object* object = nullptr;
   std::vector<ServicePort> ports;
+  // The networking.istio.io/exportTo annotation (comma-separated); empty = exported to all.
+  std::vector<std::string> export_to;
   Labels selector;
   std::string type = "ClusterIP";
 };

@@ -45,6 +45,11 @@ ObjectRef Object::Ref(std::string cluster) const {
   return ObjectRef{std::move(cluster), kind, namespace_, name};
 }
 
+std::string Object::Describe() const {
+  return namespace_.empty() ? fmt::format("{} {}", kind, name)
+                            : fmt::format("{} {}/{}", kind, namespace_, name);
+}
+
 std::string Object::Key() const {
   return fmt::format("{}/{}/{}/{}", group, kind, namespace_, name);
 }

@@ -36,6 +36,8 @@ struct Object {
   // The position of a field path such as {"spec", "exposed"}, or of the deepest part present.
   Position PositionOf(std::initializer_list<std::string_view> path) const;
   ObjectRef Ref(std::string cluster) const;
+  // "Kind namespace/name" ("Kind name" when cluster-scoped), for messages and traces.
+  std::string Describe() const;
   // Identity for "a later document replaces an earlier one": group, kind, namespace, name.
   std::string Key() const;
 };

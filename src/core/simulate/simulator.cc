@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <variant>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -16,11 +15,6 @@ namespace {
 
 constexpr std::string_view kRootNamespace = "istio-system";
 constexpr int kMaxHops = 8;  // a routing loop between gateways ends here
-
-std::string Describe(const Object& o) {
-  return o.namespace_.empty() ? fmt::format("{} {}", o.kind, o.name)
-                              : fmt::format("{} {}/{}", o.kind, o.namespace_, o.name);
-}
 
 bool LabelsSubset(const Labels& wanted, const Labels& have) {
   return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
@@ -93,25 +87,6 @@ std::string MoreSpecific(std::string_view a, std::string_view b) {
   if (wa && !wb) return std::string(b);
   if (wb && !wa) return std::string(a);
   return a.size() >= b.size() ? std::string(a) : std::string(b);
-}
-
-std::vector<std::string> ServiceExportTo(const Service& s) {
-  std::vector<std::string> out;
-  const Node* meta = s.object->metadata();
-  const Node* annotations = meta ? meta->Find("annotations") : nullptr;
-  std::string value =
-      ScalarText(annotations ? annotations->Find("networking.istio.io/exportTo") : nullptr);
-  size_t start = 0;
-  while (!value.empty() && start <= value.size()) {
-    size_t comma = value.find(',', start);
-    std::string part(
-        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    part.erase(std::remove(part.begin(), part.end(), ' '), part.end());
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
 }
 
 // Names kube-dns answers for (or fails for): bare names, name.namespace, *.svc, *.cluster.local.
@@ -253,7 +228,7 @@ class Simulator {
               const Object* object = nullptr) {
     Hop h{proxy.cluster->name, proxy.name, std::move(step), std::move(detail), "", "", {}};
     if (object) {
-      h.object = Describe(*object);
+      h.object = object->Describe();
       h.file = object->file;
       h.position = object->position;
       if (object->ManagedByMeshfed()) {
@@ -288,7 +263,7 @@ class Simulator {
                                           from.substr(space + 1, slash - space - 1),
                                           from.substr(slash + 1));
       if (source && !source->ManagedByMeshfed()) {
-        h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
+        h.object = fmt::format("{} (compiled into {})", from, vs.Describe());
         h.file = source->file;
         h.position = at->position();
       }
@@ -331,7 +306,7 @@ std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::strin
   // A Kubernetes Service wins over a ServiceEntry with the same hostname; among ServiceEntries
   // the proxy's namespace's (Istio's service index prefers it).
   if (const Service* s = proxy.cluster->ServiceForHost(h);
-      s && ExportedTo(ServiceExportTo(*s), s->object->namespace_, proxy.namespace_)) {
+      s && ExportedTo(s->export_to, s->object->namespace_, proxy.namespace_)) {
     return ServiceView{s, nullptr, h};
   }
   std::optional<ServiceView> found;
@@ -683,14 +658,14 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
   }
   if (vs && routes.empty()) {
     note += fmt::format("; no route of {} applies to this proxy, so Istio ignores it",
-                        Describe(*vs->object));
+                        vs->object->Describe());
     vs = nullptr;
   }
   branch.hops.push_back(MakeHop(
       proxy, "virtual-host",
       fmt::format("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port,
                   best->hostname, port, best->domain, host,
-                  vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route",
+                  vs ? fmt::format(", routes of {}", vs->object->Describe()) : ", default route",
                   note),
       vs ? vs->object : (best->service ? &best->service->object() : nullptr)));
   if (!vs) {
@@ -716,7 +691,7 @@ void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>
     }
     branch.hops.push_back(RouteHop(
         proxy,
-        fmt::format("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
+        fmt::format("first matching route: {} of {}{}", route.Name(), route.vs->object->Describe(),
                     misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
         route));
     ApplyRoute(proxy, route, std::move(branch), port);
@@ -897,7 +872,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
         fmt::format("no service {} is visible from namespace {}", host, proxy.namespace_));
   std::vector<int> ports = svc->Ports();
   if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
-    return no_cluster(fmt::format("{} has no port {}", Describe(svc->object()), port));
+    return no_cluster(fmt::format("{} has no port {}", svc->object().Describe(), port));
   }
   DestinationRuleView drs = DestinationRulesFor(proxy, *svc);
   Labels subset_labels;
@@ -908,7 +883,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
                             ? fmt::format("no DestinationRule for {} is visible from namespace {}",
                                           host, proxy.namespace_)
                             : fmt::format("subset `{}` is not defined in {}", subset,
-                                          Describe(*drs.rules.front()->object)));
+                                          drs.rules.front()->object->Describe()));
     }
     subset_labels = StringMap(s->Find("labels"));
   }
@@ -920,7 +895,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       fmt::format("cluster {}{}", envoy_cluster,
                   drs.rules.empty()
                       ? ""
-                      : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
+                      : fmt::format(" (subsets from {})", drs.rules.front()->object->Describe())),
       drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
 
   if (svc->service) {
@@ -944,7 +919,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     if (workloads.empty()) {
       branch.hops.push_back(
           MakeHop(proxy, "endpoints",
-                  fmt::format("no pod of {} {}: no healthy upstream", Describe(*s.object),
+                  fmt::format("no pod of {} {}: no healthy upstream", s.object->Describe(),
                               subset.empty() ? std::string()
                                              : fmt::format("has the labels of subset {}", subset)),
                   s.object));
@@ -987,7 +962,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   }
   if (endpoints.empty()) {
     branch.hops.push_back(MakeHop(proxy, "endpoints",
-                                  fmt::format("{} has no endpoint{}", Describe(svc->object()),
+                                  fmt::format("{} has no endpoint{}", svc->object().Describe(),
                                               subset.empty() ? "" : " with the subset's labels"),
                                   &svc->object()));
     Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
@@ -1127,7 +1102,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
         })) {
       branch.hops.push_back(MakeHop(
           gateway, "authorization",
-          fmt::format("denied: {} matches {}", principal_, Describe(*ap->object)), ap->object));
+          fmt::format("denied: {} matches {}", principal_, ap->object->Describe()), ap->object));
       Finish(branch, 403, "RBAC", "RBAC: access denied");
       return false;
     }
@@ -1144,7 +1119,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
       branch.hops.push_back(
           MakeHop(gateway, "authorization",
                   fmt::format("allowed: principal {} to host {} by {}", principal_,
-                              branch.request.authority, Describe(*ap->object)),
+                              branch.request.authority, ap->object->Describe()),
                   ap->object));
       return true;
     }
@@ -1256,9 +1231,9 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
       MakeHop(gw, server_mode.empty() ? "listener" : "tls",
               server_mode.empty()
                   ? fmt::format("server {}:{} of {} takes the plaintext request", protocol,
-                                gateway_port, Describe(*chosen->object))
+                                gateway_port, chosen->object->Describe())
                   : fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol,
-                                gateway_port, Describe(*chosen->object), sni, server_mode,
+                                gateway_port, chosen->object->Describe(), sni, server_mode,
                                 principal_.empty() ? "unauthenticated" : principal_),
               chosen->object));
   if (!mtls) principal_.clear();
@@ -1326,7 +1301,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   branch.hops.push_back(
       MakeHop(gw, "virtual-host",
               fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
-                          best_domain, Describe(*ordered.front()->object)),
+                          best_domain, ordered.front()->object->Describe()),
               ordered.front()->object));
   EvaluateRoutes(gw, routes, std::move(branch), gateway_port);
 }

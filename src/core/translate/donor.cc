@@ -16,11 +16,6 @@
 namespace meshfed::internal {
 namespace {
 
-// "reviews.default.svc.cluster.local" -> the Service default/reviews of `cluster`, if any.
-const Service* ServiceForHost(const Cluster& cluster, const std::string& fqdn) {
-  return cluster.ServiceForHost(fqdn);
-}
-
 // The mesh VirtualServices that define `fqdn`, as a sidecar in `viewer_namespace` orders them
 // (Istio §3.2, SelectVirtualServices): VSs of the viewer's namespace exported privately to it,
 // then other namespaces' VSs exported to it by name, then VSs exported to "*"; each group in
@@ -194,7 +189,7 @@ class RouteCompiler {
 
   void CheckSubset(const std::string& host, const std::string& subset, Compiled& out) {
     if (subset.empty()) return;
-    const Service* svc = ServiceForHost(donor_, host);
+    const Service* svc = donor_.ServiceForHost(host);
     std::string service_ns = svc ? svc->object->namespace_ : std::string();
     auto subsets = VisibleSubsets(donor_, host, service_ns, gateway_namespace_);
     if (!subsets || !subsets->count(subset)) {
@@ -212,7 +207,7 @@ class RouteCompiler {
     std::string fqdn = ResolveShortName(host->text(), ns);
     *host = Node::String(fqdn);
     if (!dest.Find("port")) {
-      const Service* svc = ServiceForHost(donor_, fqdn);
+      const Service* svc = donor_.ServiceForHost(fqdn);
       int chosen = svc && svc->ports.size() == 1 ? svc->ports[0].port : port;
       dest.Set("port", PortNode(chosen));
     }
@@ -266,7 +261,7 @@ std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
       const Node* host = dest->Find("host");
       if (!host || !host->IsScalar()) continue;
       const Service* svc =
-          ServiceForHost(donor, ResolveShortName(host->text(), vs.object->namespace_));
+          donor.ServiceForHost(ResolveShortName(host->text(), vs.object->namespace_));
       if (svc && svc->ports.size() == 1) ports.insert(svc->ports[0].port);
     }
   }
@@ -277,10 +272,6 @@ void Fail(Exposure& e, std::string reason, std::string message) {
   e.ready = false;
   e.reason = std::move(reason);
   e.message = std::move(message);
-}
-
-std::string Describe(const Object& o) {
-  return fmt::format("{} {}/{}", o.kind, o.namespace_, o.name);
 }
 
 void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& field,
@@ -392,25 +383,25 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   Compiled compiled;
   RouteCompiler compiler(donor, gw.namespace_, e.ports);
   if (vs) {
-    e.target = Describe(*vs->object);
+    e.target = vs->object->Describe();
     compiler.AddVirtualService(*vs, compiled);
     if (vss.size() > 1) {
       compiled.notes.push_back(fmt::format(
           "{} VirtualServices define host {}; as on sidecars the oldest, {}, is the one used "
           "(IST0109)",
-          vss.size(), service_host, Describe(*vs->object)));
+          vss.size(), service_host, vs->object->Describe()));
     }
     if (compiled.http.items().empty() && service) {
       // Static filtering removed every route: Istio then ignores the VS (default route).
       compiled.notes.push_back(
           fmt::format("no route of {} applies to sidecars; the service's "
                       "default route is used, as Istio does",
-                      Describe(*vs->object)));
-      e.target = Describe(*service->object);
+                      vs->object->Describe()));
+      e.target = service->object->Describe();
       compiler.AddPlainRoute(service_host, "", compiled);
     }
   } else {
-    e.target = Describe(*service->object);
+    e.target = service->object->Describe();
     if (!entry.subset.empty()) e.target += fmt::format(" subset {}", entry.subset);
     compiler.AddPlainRoute(service_host, entry.subset, compiled);
   }
@@ -438,7 +429,7 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   const std::vector<std::pair<std::string, std::string>> notes = {
       {std::string(kExposedHostAnnotation), e.host}};
   std::vector<std::pair<std::string, std::string>> vs_notes = notes;
-  if (vs && e.target == Describe(*vs->object)) {
+  if (vs && e.target == vs->object->Describe()) {
     vs_notes.emplace_back(std::string(kRoutesFromAnnotation), e.target);
   }
   std::vector<Node> objects;
