@@ -6,6 +6,7 @@
 #include "cli/gen_fleet_command.h"
 #include "cli/render_command.h"
 #include "cli/simulate_command.h"
+#include "cli/validate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   meshfed::AddGenFleetCommand(app, gen_fleet);
   meshfed::SimulateOptions simulate;
   meshfed::AddSimulateCommand(app, simulate);
+  meshfed::ValidateOptions validate;
+  meshfed::AddValidateCommand(app, validate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -31,5 +34,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("demo")) return meshfed::RunDemo(demo, std::cout, std::cerr);
   if (app.got_subcommand("gen-fleet")) return meshfed::RunGenFleet(gen_fleet, std::cout, std::cerr);
   if (app.got_subcommand("simulate")) return meshfed::RunSimulate(simulate, std::cout, std::cerr);
+  if (app.got_subcommand("validate")) return meshfed::RunValidate(validate, std::cout, std::cerr);
   return 2;
 }

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "adapters/fleet_dir_store.h"
+#include "cli/fleet_loading.h"
 #include "cli/output.h"
 #include "codec/emitter.h"
 #include "core/translate/translator.h"
@@ -28,10 +29,6 @@ std::string Serialize(const std::vector<Node>& objects, const std::string& forma
   return EmitYamlStream(objects);
 }
 
-void PrintDiagnostics(const Diagnostics& diagnostics, std::ostream& err) {
-  for (const Diagnostic& d : diagnostics) err << d.Format() << '\n';
-}
-
 }  // namespace
 
 void AddRenderCommand(CLI::App& app, RenderOptions& options) {
@@ -50,22 +47,10 @@ void AddRenderCommand(CLI::App& app, RenderOptions& options) {
 }
 
 int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err) {
-  Diagnostics diagnostics;
-  absl::StatusOr<Fleet> fleet = LoadFleet(options.fleet, diagnostics);
-  if (!fleet.ok()) {
-    PrintDiagnostics(diagnostics, err);
-    err << "meshfed render: " << fleet.status().message() << '\n';
-    return 1;
-  }
-  if (HasErrors(diagnostics)) {
-    PrintDiagnostics(diagnostics, err);
-    size_t errors = std::count_if(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& d) {
-      return d.severity == Severity::Error;
-    });
-    err << fmt::format("meshfed render: {} error(s) in {}; nothing written\n", errors,
-                       options.fleet);
-    return 1;
-  }
+  std::optional<LoadedFleet> loaded = LoadAndTranslate(options.fleet, "render", err);
+  if (!loaded) return 1;
+  const Fleet* fleet = &loaded->fleet;
+  const Translation& translation = loaded->translation;
   if (!options.cluster.empty() && fleet->Find(options.cluster) == nullptr) {
     std::vector<std::string> names;
     for (const Cluster& c : fleet->clusters) names.push_back(c.name);
@@ -73,9 +58,6 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
                        options.cluster, options.fleet, fmt::join(names, ", "));
     return 2;
   }
-  Translation translation = Translate(*fleet);
-  for (Diagnostic& d : translation.diagnostics) diagnostics.push_back(std::move(d));
-  PrintDiagnostics(diagnostics, err);
 
   const std::string ext = options.format == "json" ? "json" : "yaml";
   std::vector<Node> statuses;

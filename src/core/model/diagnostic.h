@@ -32,6 +32,15 @@ inline constexpr const char* kRouteNotCarried = "MF2006";
 inline constexpr const char* kSubsetNotFound = "MF2007";
 inline constexpr const char* kSharedTrustDomain = "MF2008";
 inline constexpr const char* kLocalNameShadowed = "MF2009";
+inline constexpr const char* kRoutesToBoundName = "MF2010";
+inline constexpr const char* kRoutesToInternalHost = "MF2011";
+// Istio's analyzer codes (pkg/config/analysis/msg/messages.yaml), for the analyzers meshfed runs.
+inline constexpr const char* kReferencedResourceNotFound = "IST0101";
+inline constexpr const char* kConflictingMeshGatewayHosts = "IST0109";
+inline constexpr const char* kDestinationPortSelectorRequired = "IST0112";
+inline constexpr const char* kHostNotFoundInGateway = "IST0132";
+inline constexpr const char* kSubsetSelectsNoPods = "IST0173";
+inline constexpr const char* kUnknownDestinationRuleHost = "IST0174";
 }  // namespace code
 
 // Names the object a diagnostic is about, as "kind namespace/name in cluster".

@@ -36,6 +36,21 @@ std::string ResolveGatewayReference(std::string_view ref, std::string_view vs_na
       ref.substr(0, dot));
 }
 
+bool HostsOverlap(std::string_view a, std::string_view b) {
+  if (a == b || a == "*" || b == "*") return true;
+  auto covers = [](std::string_view wild, std::string_view other) {
+    if (wild.empty() || wild.front() != '*') return false;
+    std::string_view suffix = wild.substr(1);
+    if (!other.empty() && other.front() == '*') {
+      std::string_view osuffix = other.substr(1);
+      return osuffix.size() >= suffix.size() &&
+             osuffix.substr(osuffix.size() - suffix.size()) == suffix;
+    }
+    return other.size() > suffix.size() && other.substr(other.size() - suffix.size()) == suffix;
+  };
+  return covers(a, b) || covers(b, a);
+}
+
 bool IsDns1123Label(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -22,6 +22,10 @@ std::string ServiceFqdn(std::string_view name, std::string_view namespace_,
 // `name.ns.svc.cluster.local` means ns/name.
 std::string ResolveGatewayReference(std::string_view ref, std::string_view vs_namespace);
 
+// Istio host overlap (pkg/config/host/name.go Name.Matches): equal, "*", or a wildcard's suffix
+// covering the other name (`*.foo.bar` and `*.bar` overlap).
+bool HostsOverlap(std::string_view a, std::string_view b);
+
 bool IsDns1123Label(std::string_view s);      // [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63
 bool IsDns1123Subdomain(std::string_view s);  // dot-separated labels, at most 253
 bool IsIpAddress(std::string_view s);

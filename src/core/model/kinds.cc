@@ -456,7 +456,7 @@ VirtualService ReadVirtualService(const Object& o, const std::string& cluster, D
             r.String(dest->Find("host"), rf + ".destination.host");
             r.String(dest->Find("subset"), rf + ".destination.subset");
             if (const Node* port = r.Mapping(dest->Find("port"), rf + ".destination.port")) {
-              r.Port(port->Find("number"), rf + ".destination.port.number");
+              r.Integer(port->Find("number"), rf + ".destination.port.number");
             }
           }
         }

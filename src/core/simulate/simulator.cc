@@ -62,22 +62,6 @@ int DomainRank(std::string_view domain, std::string_view host) {
   return -1;
 }
 
-// Istio host overlap (pkg/config/host/name.go Matches): a wildcard's suffix against the other.
-bool HostsOverlap(std::string_view a, std::string_view b) {
-  if (a == b || a == "*" || b == "*") return true;
-  auto covers = [](std::string_view wild, std::string_view other) {
-    if (wild.empty() || wild.front() != '*') return false;
-    std::string_view suffix = wild.substr(1);
-    if (!other.empty() && other.front() == '*') {
-      std::string_view osuffix = other.substr(1);
-      return osuffix.size() >= suffix.size() &&
-             osuffix.substr(osuffix.size() - suffix.size()) == suffix;
-    }
-    return other.size() > suffix.size() && other.substr(other.size() - suffix.size()) == suffix;
-  };
-  return covers(a, b) || covers(b, a);
-}
-
 // The more specific of two overlapping hosts (Names.Intersection).
 std::string MoreSpecific(std::string_view a, std::string_view b) {
   if (a == "*") return std::string(b);

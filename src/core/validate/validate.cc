@@ -1,0 +1,450 @@
+#include "core/validate/validate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/model/hosts.h"
+#include "core/model/text.h"
+#include "core/translate/names.h"
+#include "core/validate/istio_rules.h"
+#include "core/validate/schema.h"
+
+namespace meshfed {
+
+void ValidateObjects(const Fleet& fleet, Diagnostics& diagnostics) {
+  for (const Cluster& c : fleet.clusters) {
+    for (const Object& o : c.objects) {
+      if (o.ManagedByMeshfed() || !HasIstioSchema(o)) continue;
+      // Unlike the API server (which stops at the schema), the webhook rules run even when the
+      // schema layer found errors, so that one run lists every problem; they skip values of the
+      // wrong type.
+      CheckIstioSchema(o, c.name, diagnostics);
+      CheckIstioRules(o, c.name, diagnostics);
+    }
+  }
+}
+
+namespace {
+
+// What meshfed generates in one cluster that user objects may refer to.
+struct GeneratedFacts {
+  std::unordered_set<std::string> hosts;                             // Service FQDNs, SE hosts
+  std::unordered_map<std::string, std::string> bound_to_exposed;     // local FQDN -> exposed FQDN
+  std::unordered_map<std::string, std::string> internal_to_exposed;  // internal host -> exposed
+};
+
+GeneratedFacts FactsOf(const ClusterOutput* output) {
+  GeneratedFacts facts;
+  if (output == nullptr) return facts;
+  for (const Node& o : output->objects) {
+    const Node* kind = o.Find("kind");
+    const Node* meta = o.Find("metadata");
+    if (!kind || !meta) return facts;
+    std::string name = ScalarText(meta->Find("name"));
+    std::string ns = ScalarText(meta->Find("namespace"));
+    if (kind->text() == "Service") {
+      std::string fqdn = ServiceFqdn(name, ns);
+      facts.hosts.insert(fqdn);
+      const Node* annotations = meta->Find("annotations");
+      if (const Node* exposed = annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
+        facts.bound_to_exposed[fqdn] = exposed->text();
+        facts.internal_to_exposed[fmt::format("{}.{}.{}", name, ns, kInternalDomain)] =
+            exposed->text();
+      }
+    } else if (kind->text() == "ServiceEntry") {
+      const Node* spec = o.Find("spec");
+      const Node* hosts = spec ? spec->Find("hosts") : nullptr;
+      for (const Node& h : hosts && hosts->IsSequence() ? hosts->items() : std::vector<Node>{}) {
+        facts.hosts.insert(ToLower(h.text()));
+      }
+    }
+  }
+  return facts;
+}
+
+const Node* Get(const Node* n, std::string_view key) {
+  return n && n->IsMapping() ? n->Find(key) : nullptr;
+}
+const std::vector<Node>& ItemsOf(const Node* n) {
+  static const std::vector<Node> kNone;
+  return n && n->IsSequence() ? n->items() : kNone;
+}
+
+std::vector<int> PortsOfServiceEntry(const ServiceEntry& se) {
+  std::vector<int> ports;
+  for (const Node& p : ItemsOf(Get(se.object->spec(), "ports"))) {
+    int n = ParseIntOr(ScalarText(Get(&p, "number")), 0);
+    if (n > 0) ports.push_back(n);
+  }
+  return ports;
+}
+
+class Analyzer {
+ public:
+  Analyzer(const Cluster& c, const GeneratedFacts& facts, Diagnostics& d)
+      : cluster_(c), facts_(facts), diagnostics_(d) {}
+
+  void Report(const char* code, const Object& o, const Node* at, const std::string& field,
+              std::string message) {
+    Position pos = at ? at->position() : o.position;
+    if (pos.line == 0) pos = o.position;
+    diagnostics_.push_back(Diagnostic{Severity::Warning, code, o.file, pos, o.Ref(cluster_.name),
+                                      field, std::move(message)});
+  }
+
+  void Run() {
+    for (const VirtualService& vs : cluster_.virtual_services) {
+      Destinations(vs);
+      Gateways(vs);
+    }
+    MeshHostConflicts();
+    for (const DestinationRule& dr : cluster_.destination_rules) DestinationRuleChecks(dr);
+  }
+
+ private:
+  // ---- VirtualService destinations: IST0101, IST0112, MF2010, MF2011 ----
+
+  void Destinations(const VirtualService& vs) {
+    const Node* spec = vs.object->spec();
+    const std::vector<Node>& http = ItemsOf(Get(spec, "http"));
+    for (size_t i = 0; i < http.size(); ++i) {
+      std::string f = fmt::format("spec.http[{}]", i);
+      const std::vector<Node>& routes = ItemsOf(Get(&http[i], "route"));
+      for (size_t j = 0; j < routes.size(); ++j) {
+        Destination(vs, &http[i], Get(&routes[j], "destination"),
+                    fmt::format("{}.route[{}].destination", f, j), false);
+      }
+      Destination(vs, &http[i], Get(&http[i], "mirror"), f + ".mirror", true);
+      const std::vector<Node>& mirrors = ItemsOf(Get(&http[i], "mirrors"));
+      for (size_t j = 0; j < mirrors.size(); ++j) {
+        Destination(vs, &http[i], Get(&mirrors[j], "destination"),
+                    fmt::format("{}.mirrors[{}].destination", f, j), true);
+      }
+    }
+    for (const char* list : {"tls", "tcp"}) {
+      const std::vector<Node>& rules = ItemsOf(Get(spec, list));
+      for (size_t i = 0; i < rules.size(); ++i) {
+        const std::vector<Node>& routes = ItemsOf(Get(&rules[i], "route"));
+        for (size_t j = 0; j < routes.size(); ++j) {
+          Destination(vs, nullptr, Get(&routes[j], "destination"),
+                      fmt::format("spec.{}[{}].route[{}].destination", list, i, j), false);
+        }
+      }
+    }
+  }
+
+  void Destination(const VirtualService& vs, const Node* http_route, const Node* d,
+                   const std::string& field, bool mirror) {
+    const Node* host_node = Get(d, "host");
+    if (!host_node || !host_node->IsString()) return;
+    const std::string& host = host_node->text();
+    if (host.empty() || host.front() == '*') return;
+    const std::string& ns = vs.object->namespace_;
+    std::string resolved = ToLower(ResolveShortName(host, ns));
+    const Object& o = *vs.object;
+    if (auto it = facts_.bound_to_exposed.find(resolved); it != facts_.bound_to_exposed.end()) {
+      std::string local = resolved.substr(0, resolved.find(".svc."));
+      Report(code::kRoutesToBoundName, o, host_node, field + ".host",
+             fmt::format("`{}` is a name meshfed binds from another cluster ({}); VirtualServices "
+                         "do not chain, so this route goes to the bound Service itself, which has "
+                         "no endpoints: callers get 503 UH. Route to `{}.{}` with "
+                         "`rewrite.authority: {}` instead, or bind the remote service under the "
+                         "name your callers use",
+                         host, it->second, local.substr(0, local.find('.')),
+                         fmt::format("{}.{}", ns, kInternalDomain), it->second));
+      return;
+    }
+    if (auto it = facts_.internal_to_exposed.find(resolved);
+        it != facts_.internal_to_exposed.end()) {
+      std::string authority = ScalarText(Get(Get(http_route, "rewrite"), "authority"));
+      if (http_route != nullptr && ToLower(authority) != it->second) {
+        Report(code::kRoutesToInternalHost, o, host_node, field + ".host",
+               fmt::format("`{}` reaches the donor's federation gateway, which routes by the "
+                           "exposed name; without `rewrite.authority: {}` on this route the "
+                           "gateway answers 404 (no route)",
+                           host, it->second));
+      }
+      return;
+    }
+    std::vector<int> ports;
+    bool found = false;
+    if (const Service* svc = cluster_.ServiceForHost(resolved);
+        svc && ExportedTo(svc->export_to, svc->object->namespace_, ns)) {
+      found = true;
+      for (const ServicePort& p : svc->ports) ports.push_back(p.port);
+    }
+    if (!found) {
+      for (const ServiceEntry* se : cluster_.service_entries_by_host.count(resolved)
+                                        ? cluster_.service_entries_by_host.at(resolved)
+                                        : std::vector<const ServiceEntry*>{}) {
+        if (!ExportedTo(se->export_to, se->object->namespace_, ns)) continue;
+        found = true;
+        ports = PortsOfServiceEntry(*se);
+        break;
+      }
+    }
+    if (!found) {
+      for (const ServiceEntry* se : cluster_.wildcard_service_entries) {
+        if (!ExportedTo(se->export_to, se->object->namespace_, ns)) continue;
+        for (const std::string& h : se->hosts) {
+          if (HostsOverlap(ToLower(h), resolved)) found = true;
+        }
+        if (found) {
+          ports = PortsOfServiceEntry(*se);
+          break;
+        }
+      }
+    }
+    if (!found && facts_.hosts.count(resolved)) return;  // meshfed generates it
+    if (!found) {
+      Report(code::kReferencedResourceNotFound, o, host_node, field + ".host",
+             fmt::format("Referenced {} not found: \"{}\"", mirror ? "mirror host" : "host", host));
+      return;
+    }
+    const Node* port_node = Get(Get(d, "port"), "number");
+    if (!port_node) {
+      if (ports.size() > 1) {
+        Report(code::kDestinationPortSelectorRequired, o, host_node, field,
+               fmt::format("This VirtualService routes to a service \"{}\" that exposes multiple "
+                           "ports [{}]. Specifying a port in the destination is required to "
+                           "disambiguate.",
+                           host, fmt::join(ports, " ")));
+      }
+    } else if (int port = ParseIntOr(ScalarText(port_node), 0);
+               port > 0 && std::find(ports.begin(), ports.end(), port) == ports.end()) {
+      Report(code::kReferencedResourceNotFound, o, port_node, field + ".port.number",
+             fmt::format("Referenced host:port not found: \"{}:{}\"", host, port));
+    }
+    const Node* subset_node = Get(d, "subset");
+    if (subset_node && subset_node->IsString() && !subset_node->text().empty() &&
+        !SubsetDefined(resolved, subset_node->text(), ns)) {
+      Report(code::kReferencedResourceNotFound, o, subset_node, field + ".subset",
+             fmt::format("Referenced {} in destinationrule not found: \"{}+{}\"",
+                         mirror ? "mirror+subset" : "host+subset", host, subset_node->text()));
+    }
+  }
+
+  bool SubsetDefined(const std::string& host, const std::string& subset,
+                     const std::string& viewer_namespace) const {
+    auto defines = [&](const DestinationRule* dr) {
+      if (!ExportedTo(dr->export_to, dr->object->namespace_, viewer_namespace)) return false;
+      return std::any_of(dr->subsets.begin(), dr->subsets.end(),
+                         [&](const Subset& s) { return s.name == subset; });
+    };
+    for (const DestinationRule* dr : cluster_.DestinationRulesForHost(host)) {
+      if (defines(dr)) return true;
+    }
+    for (const DestinationRule* dr : cluster_.wildcard_destination_rules) {
+      if (HostsOverlap(ToLower(ResolveShortName(dr->host, dr->object->namespace_)), host) &&
+          defines(dr)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- VirtualService gateways: IST0101 (gateway), IST0132 ----
+
+  void Gateways(const VirtualService& vs) {
+    const Node* list = Get(vs.object->spec(), "gateways");
+    const std::vector<Node>& refs = ItemsOf(list);
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (!refs[i].IsString() || refs[i].text() == "mesh") continue;
+      std::string resolved = ResolveGatewayReference(refs[i].text(), vs.object->namespace_);
+      size_t slash = resolved.find('/');
+      std::string gw_ns = resolved.substr(0, slash);
+      std::string gw_name = resolved.substr(slash + 1);
+      const Object* gw = cluster_.FindObject(kNetworkingGroup, "Gateway", gw_ns, gw_name);
+      std::string field = fmt::format("spec.gateways[{}]", i);
+      if (gw == nullptr) {
+        Report(code::kReferencedResourceNotFound, *vs.object, &refs[i], field,
+               fmt::format("Referenced gateway not found: \"{}\"", refs[i].text()));
+        continue;
+      }
+      std::vector<std::pair<std::string, std::string>> server_hosts;  // namespace, dnsName
+      for (const Node& server : ItemsOf(Get(gw->spec(), "servers"))) {
+        for (const Node& h : ItemsOf(Get(&server, "hosts"))) {
+          std::string text = ScalarText(&h);
+          size_t s = text.find('/');
+          if (s == std::string::npos) {
+            server_hosts.emplace_back("*", ToLower(text));
+          } else {
+            std::string ns = text.substr(0, s);
+            server_hosts.emplace_back(ns == "." ? gw_ns : ns, ToLower(text.substr(s + 1)));
+          }
+        }
+      }
+      for (const std::string& h : vs.hosts) {
+        std::string lower = ToLower(h);
+        std::string resolved_host = ToLower(ResolveShortName(h, vs.object->namespace_));
+        bool found = std::any_of(server_hosts.begin(), server_hosts.end(), [&](const auto& sh) {
+          if (sh.first != "*" && sh.first != vs.object->namespace_) return false;
+          return HostsOverlap(lower, sh.second) || HostsOverlap(resolved_host, sh.second);
+        });
+        if (!found) {
+          Report(code::kHostNotFoundInGateway, *vs.object, &refs[i], field,
+                 fmt::format("one or more host {} defined in VirtualService {}/{} not found in "
+                             "Gateway {}/{}.",
+                             h, vs.object->namespace_, vs.object->name, gw_ns, gw_name));
+        }
+      }
+    }
+  }
+
+  // ---- IST0109: two mesh VirtualServices for one host ----
+
+  void MeshHostConflicts() {
+    // Scope of a VirtualService: the namespaces it is exported to ("*" = all).
+    auto scope = [](const VirtualService& vs) {
+      std::set<std::string> out;
+      if (vs.export_to.empty()) out.insert("*");
+      for (const std::string& e : vs.export_to) out.insert(e == "." ? vs.object->namespace_ : e);
+      return out;
+    };
+    auto intersects = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+      if (a.count("*") || b.count("*")) return true;
+      return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) > 0; });
+    };
+    std::map<std::string, std::vector<const VirtualService*>> by_host;
+    for (const VirtualService& vs : cluster_.virtual_services) {
+      if (!vs.BindsMesh()) continue;
+      std::set<std::string> hosts;
+      for (const std::string& h : vs.hosts)
+        hosts.insert(ToLower(ResolveShortName(h, vs.object->namespace_)));
+      for (const std::string& h : hosts) by_host[h].push_back(&vs);
+    }
+    for (const auto& [host, list] : by_host) {
+      if (list.size() < 2) continue;
+      std::vector<const VirtualService*> conflicting;
+      for (size_t i = 0; i < list.size(); ++i) {
+        for (size_t j = 0; j < list.size(); ++j) {
+          if (i != j && intersects(scope(*list[i]), scope(*list[j]))) {
+            conflicting.push_back(list[i]);
+            break;
+          }
+        }
+      }
+      if (conflicting.size() < 2) continue;
+      std::vector<std::string> names;
+      for (const VirtualService* vs : conflicting) {
+        names.push_back(vs->object->namespace_ + "/" + vs->object->name);
+      }
+      for (const VirtualService* vs : conflicting) {
+        Report(code::kConflictingMeshGatewayHosts, *vs->object, Get(vs->object->spec(), "hosts"),
+               "spec.hosts",
+               fmt::format("The VirtualServices {} associated with mesh gateway define the same "
+                           "host {} which can lead to undefined behavior. This can be fixed by "
+                           "merging the conflicting VirtualServices into a single resource.",
+                           fmt::join(names, ","), host));
+      }
+    }
+  }
+
+  // ---- DestinationRules: IST0173, IST0174 ----
+
+  void DestinationRuleChecks(const DestinationRule& dr) {
+    const Object& o = *dr.object;
+    if (dr.host.empty() || dr.host.front() == '*') return;
+    std::string resolved = ToLower(ResolveShortName(dr.host, o.namespace_));
+    const Service* svc = cluster_.ServiceForHost(resolved);
+    bool known = svc != nullptr || cluster_.service_entries_by_host.count(resolved) > 0 ||
+                 facts_.hosts.count(resolved) > 0 ||
+                 std::any_of(cluster_.wildcard_service_entries.begin(),
+                             cluster_.wildcard_service_entries.end(), [&](const ServiceEntry* se) {
+                               return std::any_of(se->hosts.begin(), se->hosts.end(),
+                                                  [&](const std::string& h) {
+                                                    return HostsOverlap(ToLower(h), resolved);
+                                                  });
+                             });
+    if (!known) {
+      Report(code::kUnknownDestinationRuleHost, o, Get(o.spec(), "host"), "spec.host",
+             fmt::format("The host {} defined in the DestinationRule does not match any services "
+                         "in the mesh.",
+                         dr.host));
+      return;
+    }
+    // Deployments stand in for pods; a namespace without any is not judged (its workloads are
+    // not part of the fleet's files).
+    if (svc == nullptr || svc->selector.empty()) return;
+    auto deployments = cluster_.deployments_by_namespace.find(svc->object->namespace_);
+    if (deployments == cluster_.deployments_by_namespace.end()) return;
+    const std::vector<Node>& subsets = ItemsOf(Get(o.spec(), "subsets"));
+    for (size_t i = 0; i < dr.subsets.size() && i < subsets.size(); ++i) {
+      Labels wanted = svc->selector;
+      for (const auto& [k, v] : dr.subsets[i].labels) wanted[k] = v;
+      bool selects = std::any_of(
+          deployments->second.begin(), deployments->second.end(), [&](const Deployment* d) {
+            if (d->replicas == 0) return false;
+            return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
+              auto it = d->pod_labels.find(kv.first);
+              return it != d->pod_labels.end() && it->second == kv.second;
+            });
+          });
+      if (!selects) {
+        Report(code::kSubsetSelectsNoPods, o, &subsets[i], fmt::format("spec.subsets[{}]", i),
+               fmt::format("The Subset {} defined in the DestinationRule does not select any "
+                           "pods. Which may lead to 503 UH (NoHealthyUpstream).",
+                           dr.subsets[i].name));
+      }
+    }
+  }
+
+  const Cluster& cluster_;
+  const GeneratedFacts& facts_;
+  Diagnostics& diagnostics_;
+};
+
+}  // namespace
+
+void AnalyzeFleet(const Fleet& fleet, const Translation& translation, Diagnostics& diagnostics) {
+  for (const Cluster& c : fleet.clusters) {
+    const ClusterOutput* output = nullptr;
+    for (const ClusterOutput& out : translation.clusters) {
+      if (out.cluster == c.name) output = &out;
+    }
+    GeneratedFacts facts = FactsOf(output);
+    Analyzer(c, facts, diagnostics).Run();
+  }
+}
+
+CheckedFleet CheckFleet(FleetSource source, Diagnostics diagnostics) {
+  CheckedFleet checked;
+  checked.fleet = BuildFleet(std::move(source), diagnostics);
+  ValidateObjects(checked.fleet, diagnostics);
+  if (!HasErrors(diagnostics)) {
+    checked.translation = Translate(checked.fleet);
+    for (Diagnostic& d : checked.translation->diagnostics) diagnostics.push_back(std::move(d));
+    checked.translation->diagnostics.clear();
+    AnalyzeFleet(checked.fleet, *checked.translation, diagnostics);
+  }
+  SortDiagnostics(diagnostics);
+  checked.diagnostics = std::move(diagnostics);
+  return checked;
+}
+
+void SortDiagnostics(Diagnostics& diagnostics) {
+  std::set<std::tuple<std::string, uint32_t, uint32_t, std::string, std::string, std::string>> seen;
+  Diagnostics unique;
+  for (Diagnostic& d : diagnostics) {
+    if (!seen.emplace(d.file, d.position.line, d.position.column, d.code, d.field, d.message)
+             .second) {
+      continue;
+    }
+    unique.push_back(std::move(d));
+  }
+  std::stable_sort(unique.begin(), unique.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.file.empty() != b.file.empty()) return b.file.empty();
+    if (a.file.empty()) return false;
+    return std::tie(a.file, a.position.line, a.position.column) <
+           std::tie(b.file, b.position.line, b.position.column);
+  });
+  diagnostics = std::move(unique);
+}
+
+}  // namespace meshfed
