@@ -12,6 +12,7 @@
 #include "core/simulate/report.h"
 #include "core/simulate/simulator.h"
 #include "core/translate/translator.h"
+#include "core/validate/validate.h"
 
 namespace meshfed::fuzz {
 namespace {
@@ -74,8 +75,13 @@ void Fleet(const uint8_t* data, size_t size) {
                   diagnostics);
   }
   meshfed::Fleet snapshot = BuildFleet(std::move(source), diagnostics);
-  for (const Diagnostic& d : diagnostics) (void)d.Format();
+  // Every check `validate` runs; the translator runs even when they find errors (the commands
+  // stop there, but the translator must not depend on that for its safety).
+  ValidateObjects(snapshot, diagnostics);
   Translation t = Translate(snapshot);
+  AnalyzeFleet(snapshot, t, diagnostics);
+  SortDiagnostics(diagnostics);
+  for (const Diagnostic& d : diagnostics) (void)d.Format();
   for (const ClusterOutput& c : t.clusters) (void)EmitYamlStream(c.objects);
   for (const StatusOutput& s : t.statuses) {
     std::string out;

@@ -11,7 +11,7 @@ namespace meshfed::fuzz {
 void YamlReader(const uint8_t* data, size_t size);
 
 // The whole render pipeline over one cluster's objects: reader, envelope, typed views, fleet
-// snapshot, translator, emitters.
+// snapshot, schema/webhook validation and fleet analysis, translator, emitters.
 void Fleet(const uint8_t* data, size_t size);
 
 // The simulator's request parsing, then a simulation over the bundled step-3 fleet. Input lines:
