@@ -32,9 +32,9 @@ spec:
   federationGateway: {addresses: [192.0.2.30]}
 )";
 
-inline Fleet FleetFromText(const std::string& fleet_yaml,
-                           const std::map<std::string, std::string>& clusters,
-                           Diagnostics& diagnostics) {
+inline FleetSource SourceFromText(const std::string& fleet_yaml,
+                                  const std::map<std::string, std::string>& clusters,
+                                  Diagnostics& diagnostics) {
   FleetSource source;
   uint64_t order = 0;
   ReadResult r = ReadYamlStream(fleet_yaml, "fleet.yaml");
@@ -46,7 +46,13 @@ inline Fleet FleetFromText(const std::string& fleet_yaml,
     diagnostics.insert(diagnostics.end(), cr.diagnostics.begin(), cr.diagnostics.end());
     AppendObjects(std::move(cr.documents), file, order, source.cluster_objects[name], diagnostics);
   }
-  return BuildFleet(std::move(source), diagnostics);
+  return source;
+}
+
+inline Fleet FleetFromText(const std::string& fleet_yaml,
+                           const std::map<std::string, std::string>& clusters,
+                           Diagnostics& diagnostics) {
+  return BuildFleet(SourceFromText(fleet_yaml, clusters, diagnostics), diagnostics);
 }
 
 }  // namespace meshfed::testing

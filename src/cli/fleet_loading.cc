@@ -36,7 +36,7 @@ std::optional<LoadedFleet> LoadAndTranslate(const std::string& path, const std::
         command, errors, path, path);
     return std::nullopt;
   }
-  return LoadedFleet{std::move(checked.fleet), std::move(*checked.translation)};
+  return LoadedFleet{std::move(checked.fleet), std::move(checked.translation)};
 }
 
 }  // namespace meshfed

@@ -417,12 +417,12 @@ CheckedFleet CheckFleet(FleetSource source, Diagnostics diagnostics) {
   CheckedFleet checked;
   checked.fleet = BuildFleet(std::move(source), diagnostics);
   ValidateObjects(checked.fleet, diagnostics);
-  if (!HasErrors(diagnostics)) {
-    checked.translation = Translate(checked.fleet);
-    for (Diagnostic& d : checked.translation->diagnostics) diagnostics.push_back(std::move(d));
-    checked.translation->diagnostics.clear();
-    AnalyzeFleet(checked.fleet, *checked.translation, diagnostics);
-  }
+  // Translated and analysed even with errors, so that `validate` lists everything in one run; the
+  // translator is safe on any input (fuzzed), and commands that write check HasErrors() first.
+  checked.translation = Translate(checked.fleet);
+  for (Diagnostic& d : checked.translation.diagnostics) diagnostics.push_back(std::move(d));
+  checked.translation.diagnostics.clear();
+  AnalyzeFleet(checked.fleet, checked.translation, diagnostics);
   SortDiagnostics(diagnostics);
   checked.diagnostics = std::move(diagnostics);
   return checked;

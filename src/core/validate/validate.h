@@ -31,13 +31,13 @@ void AnalyzeFleet(const Fleet& fleet, const Translation& translation, Diagnostic
 
 struct CheckedFleet {
   Fleet fleet;
-  std::optional<Translation> translation;  // set when there are no errors
-  Diagnostics diagnostics;                 // everything found, sorted (SortDiagnostics)
+  Translation translation;  // meaningful only without errors
+  Diagnostics diagnostics;  // everything found, sorted (SortDiagnostics)
   bool HasErrors() const { return meshfed::HasErrors(diagnostics); }
 };
 
-// The whole pipeline every command shares: BuildFleet, ValidateObjects, and when nothing so far
-// is an error, Translate and AnalyzeFleet. `diagnostics` holds what reading the files found.
+// The whole pipeline every command shares: BuildFleet, ValidateObjects, Translate and
+// AnalyzeFleet. `diagnostics` holds what reading the files found.
 CheckedFleet CheckFleet(FleetSource source, Diagnostics diagnostics);
 
 // Drops repeats (one problem found by two layers) and orders by file, line and column; problems

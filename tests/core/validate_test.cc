@@ -1,0 +1,604 @@
+// The validation layers: the Istio CRD schema, Istio's webhook rules (with Istio's texts), the
+// fleet analyzers, and how diagnostics are merged. Each case is input a user could write.
+#include "core/validate/validate.h"
+
+#include <gtest/gtest.h>
+
+#include "core/validate/istio_rules.h"
+#include "core/validate/schema.h"
+#include "fleet_text.h"
+
+namespace meshfed {
+namespace {
+
+using testing::kThreeClusters;
+
+// Everything `validate` reports for one cluster's objects (cluster-b of the three-cluster fleet,
+// unless other clusters are given).
+Diagnostics Check(const std::map<std::string, std::string>& clusters) {
+  Diagnostics d;
+  FleetSource source = testing::SourceFromText(kThreeClusters, clusters, d);
+  return CheckFleet(std::move(source), std::move(d)).diagnostics;
+}
+Diagnostics CheckB(const std::string& objects) { return Check({{"cluster-b", objects}}); }
+
+// The diagnostics with `code`, as "line:column field: message".
+std::vector<std::string> With(const Diagnostics& ds, std::string_view code) {
+  std::vector<std::string> out;
+  for (const Diagnostic& d : ds) {
+    if (d.code == code) {
+      out.push_back(std::to_string(d.position.line) + ":" + std::to_string(d.position.column) +
+                    " " + d.field + ": " + d.message);
+    }
+  }
+  return out;
+}
+
+std::string All(const Diagnostics& ds) {
+  std::string s;
+  for (const Diagnostic& d : ds) s += d.Format() + "\n";
+  return s;
+}
+
+constexpr const char* kVsHeader = R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+)";
+
+// ---- Schema (MF1010..MF1013) ----
+
+TEST(Schema, UnknownFieldSuggestsTheFieldMeant) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subst: v1}
+)");
+  EXPECT_EQ(With(d, "MF1012"),
+            std::vector<std::string>{"8:36 spec.http[0].route[0].destination.subst: unknown field "
+                                     "`subst`; did you mean `subset`?"})
+      << All(d);
+}
+
+TEST(Schema, UnknownFieldFarFromAnyListsTheKnownOnes) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + "  hosts: [reviews]\n  colour: red\n");
+  ASSERT_EQ(With(d, "MF1012").size(), 1u) << All(d);
+  EXPECT_NE(With(d, "MF1012")[0].find("known fields here: hosts, gateways, http, tls, tcp"),
+            std::string::npos);
+}
+
+TEST(Schema, QuotedNumberIsAStringAndRejected) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, port: {number: "9080"}}
+)");
+  EXPECT_EQ(With(d, "MF1010"),
+            std::vector<std::string>{"8:51 spec.http[0].route[0].destination.port.number: "
+                                     "expected an integer, found string `9080`"})
+      << All(d);
+  EXPECT_TRUE(HasErrors(d));
+}
+
+TEST(Schema, MissingRequiredFieldIsNamed) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {subset: v1}
+)");
+  EXPECT_EQ(With(d, "MF1011"), std::vector<std::string>{"8:20 spec.http[0].route[0].destination."
+                                                        "host: required field `host` is missing"})
+      << All(d);
+}
+
+TEST(Schema, StringMatchIsOneOf) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - match:
+    - uri: {exact: /a, prefix: /b}
+    route:
+    - destination: {host: reviews}
+)");
+  EXPECT_EQ(With(d, "MF1013"),
+            std::vector<std::string>{"8:12 spec.http[0].match[0].uri: only one of exact, prefix, "
+                                     "regex may be set, found exact and prefix"})
+      << All(d);
+}
+
+TEST(Schema, EnumValuesAreListed) {
+  Diagnostics d = CheckB(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBINN}}
+)");
+  ASSERT_EQ(With(d, "MF1013").size(), 1u) << All(d);
+  EXPECT_EQ(With(d, "MF1013")[0],
+            "6:42 spec.trafficPolicy.loadBalancer.simple: unsupported value `ROUND_ROBINN`: "
+            "supported values: UNSPECIFIED, RANDOM, PASSTHROUGH, ROUND_ROBIN, LEAST_REQUEST, "
+            "LEAST_CONN");
+}
+
+TEST(Schema, DurationsFollowTheCrdRule) {
+  for (const char* bad : {"\"10\"", "10", "\"0.5ms\"", "\"-1s\"", "\"1sec\"", "\"\""}) {
+    Diagnostics d =
+        CheckB(std::string(kVsHeader) + "  hosts: [reviews]\n  http:\n  - timeout: " + bad +
+               "\n    route:\n    - destination: {host: reviews}\n");
+    EXPECT_TRUE(HasErrors(d)) << bad;
+  }
+  for (const char* good : {"\"1.5s\"", "\"300ms\"", "\"1h2m\"", "\"1ms\""}) {
+    Diagnostics d =
+        CheckB(std::string(kVsHeader) + "  hosts: [reviews]\n  http:\n  - timeout: " + good +
+               "\n    route:\n    - destination: {host: reviews}\n");
+    EXPECT_FALSE(HasErrors(d)) << good << "\n" << All(d);
+  }
+}
+
+TEST(Schema, GoDurationSyntax) {
+  double s = 0;
+  EXPECT_TRUE(ParseGoDuration("1h2m3.5s", s));
+  EXPECT_DOUBLE_EQ(s, 3723.5);
+  EXPECT_TRUE(ParseGoDuration("250us", s));
+  EXPECT_DOUBLE_EQ(s, 0.00025);
+  EXPECT_TRUE(ParseGoDuration(".5s", s));
+  EXPECT_DOUBLE_EQ(s, 0.5);
+  EXPECT_TRUE(ParseGoDuration("0", s));
+  EXPECT_FALSE(ParseGoDuration("5", s));
+  EXPECT_FALSE(ParseGoDuration("s", s));
+  EXPECT_FALSE(ParseGoDuration("1..5s", s));
+  EXPECT_FALSE(ParseGoDuration("1d", s));
+}
+
+TEST(Schema, IntegerRangeFollowsTheProtoType) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews}
+      weight: 3000000000
+)");
+  ASSERT_EQ(With(d, "MF1013").size(), 1u) << All(d);
+  EXPECT_NE(With(d, "MF1013")[0].find("out of range"), std::string::npos);
+}
+
+// ---- Istio's webhook rules (IST0106 with Istio's text) ----
+
+std::vector<std::string> IstioErrors(const std::string& objects) {
+  return With(CheckB(objects), "IST0106");
+}
+
+TEST(IstioRules, MeshVirtualServiceCannotUseWildcardHost) {
+  EXPECT_EQ(IstioErrors(std::string(kVsHeader) +
+                        "  hosts: [\"*\"]\n  http:\n  - route:\n    - destination: {host: r}\n"),
+            std::vector<std::string>{"5:11 spec.hosts[0]: wildcard host * is not allowed for "
+                                     "virtual services bound to the mesh gateway"});
+}
+
+TEST(IstioRules, OverlappingHostsAreDuplicates) {
+  EXPECT_EQ(
+      IstioErrors(std::string(kVsHeader) + "  hosts: [\"*.foo.bar\", \"*.bar\"]\n  gateways: "
+                                           "[gw]\n  http:\n  - route:\n    - destination: {host: "
+                                           "r}\n"),
+      std::vector<std::string>{
+          "5:24 spec.hosts[1]: duplicate hosts in virtual service: *.foo.bar & *.bar"});
+}
+
+TEST(IstioRules, DomainNamesFollowIstio) {
+  auto errors = IstioErrors(std::string(kVsHeader) +
+                            "  hosts: [a.123, \"b..c\", \"x*.y\"]\n  gateways: [gw]\n  http:\n  - "
+                            "route:\n    - destination: {host: r}\n");
+  EXPECT_EQ(errors,
+            (std::vector<std::string>{
+                // As Istio: after the first label, the rest is checked (and quoted) alone.
+                "5:11 spec.hosts[0]: domain name \"123\" invalid (top level domain "
+                "\"123\" cannot be all-numeric)",
+                "5:18 spec.hosts[1]: domain name \".c\" invalid (label \"\" invalid)",
+                "5:26 spec.hosts[2]: domain name \"x*.y\" invalid (label \"x*\" invalid)"}));
+}
+
+TEST(IstioRules, RouteActionsConflict) {
+  auto errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - redirect: {uri: /x}
+    route:
+    - destination: {host: reviews}
+  - fault: {abort: {httpStatus: 503, percentage: {value: 1}}}
+)");
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "7:15 spec.http[0]: HTTP route cannot contain both route and redirect",
+                        "10:5 spec.http[1]: HTTP route, redirect or direct_response is required"}));
+}
+
+TEST(IstioRules, RegexErrorsSayRe2) {
+  auto errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - match:
+    - headers: {end-user: {regex: "(jason"}}
+    route:
+    - destination: {host: reviews}
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("8:35 spec.http[0].match[0].headers.end-user.regex: \"headers\": "
+                            "error parsing regexp: missing ): (jason; Istio uses RE2 style "
+                            "regex-based match",
+                            0),
+            0u)
+      << errors[0];
+}
+
+TEST(IstioRules, RetriesFollowEnvoy) {
+  auto errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews}
+    retries: {attempts: 0, retryOn: "5xx,gateway-errors,503"}
+)");
+  EXPECT_EQ(errors,
+            (std::vector<std::string>{
+                "9:14 spec.http[0].retries: http retry policy configured when attempts are set "
+                "to 0 (disabled)",
+                "9:37 spec.http[0].retries.retryOn: \"gateway-errors\" is not a valid retryOn "
+                "policy"}));
+}
+
+TEST(IstioRules, GatewayNamesStopAfterTheFirstShortName) {
+  // validateGatewayNames returns after a name without "/" (Istio's behaviour, kept on purpose).
+  auto errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  gateways: [my-gateway, Bad_NS/gw]
+  http:
+  - route:
+    - destination: {host: reviews}
+)");
+  EXPECT_TRUE(errors.empty()) << errors[0];
+  errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  gateways: [Bad_NS/gw]
+  http:
+  - route:
+    - destination: {host: reviews}
+)");
+  EXPECT_EQ(errors, std::vector<std::string>{
+                        "6:14 spec.gateways[0]: invalid value for namespace: \"Bad_NS\""});
+}
+
+TEST(IstioRules, ExportToDuplicates) {
+  auto errors = IstioErrors(std::string(kVsHeader) + R"(  hosts: [reviews]
+  exportTo: [".", default, "*"]
+  http:
+  - route:
+    - destination: {host: reviews}
+)");
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "6:13 spec.exportTo: cannot have both public (*) and non-public exportTo "
+                        "values for a resource",
+                        "6:19 spec.exportTo[1]: duplicate entries in exportTo for entry default"}));
+}
+
+TEST(IstioRules, DestinationRuleSubsets) {
+  auto errors = IstioErrors(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  trafficPolicy: {}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v1, labels: {version: v2}}
+  - {name: V_2, labels: {"bad key!": v2}}
+)");
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "6:18 spec.trafficPolicy: traffic policy must have at least one field",
+                        "9:12 spec.subsets[1].name: duplicate subset names: v1",
+                        "10:12 spec.subsets[2].name: subset name is invalid: V_2",
+                        "10:38 spec.subsets[2].labels.bad key!: invalid tag key: \"bad key!\""}));
+}
+
+TEST(IstioRules, ServiceEntryResolution) {
+  auto errors = IstioErrors(R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext}
+spec:
+  hosts: [a.example.com, b.example.com]
+  ports: [{number: 5432, name: tcp-db, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: db.example.com}]
+)");
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "6:10 spec.ports: multiple hosts provided with non-HTTP, non-TLS ports",
+                        "8:25 spec.endpoints[0].address: endpoint address \"db.example.com\" is "
+                        "not a valid IP address"}));
+}
+
+TEST(IstioRules, GatewayServers) {
+  auto errors = IstioErrors(R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [reviews]
+  - port: {number: 15443, name: tls, protocol: TLS}
+    hosts: ["*.example.com"]
+    tls: {mode: ISTIO_MUTUAL, credentialName: cert}
+)");
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "7:5 spec.servers[0].tls: server must have TLS settings for HTTPS/TLS "
+                        "protocols",
+                        "8:13 spec.servers[0].hosts[0]: short names (non FQDN) are not allowed",
+                        "11:10 spec.servers[1].tls: ISTIO_MUTUAL TLS cannot have associated "
+                        "credentialName"}));
+}
+
+TEST(IstioRules, UnreachableRulesAndIneffectiveMatches) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - name: jason
+    match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews}}]
+  - match: [{headers: {end-user: {exact: jason}}, name: again}]
+    route: [{destination: {host: reviews}}]
+  - match: [{uri: {prefix: /api}}]
+    route: [{destination: {host: reviews}}]
+  - match: [{uri: {prefix: /api/v1}}]
+    route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+)");
+  EXPECT_EQ(With(d, "IST0130"),
+            (std::vector<std::string>{
+                "10:5 spec.http[1]: VirtualService rule #1 not used (all matches used by prior "
+                "rules).",
+                "17:5 spec.http[5]: VirtualService rule #5 not used (only the last rule can have "
+                "no matches)."}))
+      << All(d);
+  EXPECT_EQ(With(d, "IST0131"),
+            (std::vector<std::string>{
+                "10:13 spec.http[1].match[0]: VirtualService rule #1 match \"again\" is not used "
+                "(duplicate/overlapping match in rule \"jason\").",
+                "14:13 spec.http[3].match[0]: VirtualService rule #3 match #0 of prefix /api/v1 "
+                "is not used (duplicate/overlapping match in rule #0 of prefix /api on #2)."}))
+      << All(d);
+  EXPECT_FALSE(HasErrors(d));
+}
+
+// ---- Fleet analyzers ----
+
+constexpr const char* kDonor = R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: reviews-sep}
+spec:
+  exposed:
+  - {name: reviews, clusters: [cluster-a]}
+)";
+
+constexpr const char* kAcceptorBinding = R"(apiVersion: v1
+kind: Service
+metadata: {name: productpage}
+spec: {selector: {app: productpage}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: reviews-rsb}
+spec:
+  remote:
+  - cluster: cluster-b
+    services: [{name: reviews, alias: reviews-remote}]
+---
+)";
+
+TEST(Analyzers, RouteToABoundNameIsA503) {
+  Diagnostics d =
+      Check({{"cluster-b", kDonor},
+             {"cluster-a", std::string(kAcceptorBinding) + R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: productpage}
+spec:
+  hosts: [productpage]
+  http:
+  - route:
+    - destination: {host: reviews-remote}
+)"}});
+  auto found = With(d, "MF2010");
+  ASSERT_EQ(found.size(), 1u) << All(d);
+  EXPECT_NE(found[0].find("21:27 spec.http[0].route[0].destination.host: `reviews-remote` is a "
+                          "name meshfed binds from another cluster (reviews.default.svc.cluster."
+                          "local)"),
+            std::string::npos)
+      << found[0];
+  EXPECT_NE(found[0].find("503 UH"), std::string::npos);
+  EXPECT_NE(found[0].find("`reviews-remote.default.meshfed.internal`"), std::string::npos)
+      << found[0];
+  EXPECT_TRUE(With(d, "IST0101").empty()) << "the bound name exists: meshfed generates it";
+  EXPECT_FALSE(HasErrors(d));
+}
+
+TEST(Analyzers, RouteToTheInternalHostNeedsTheAuthority) {
+  std::string vs = R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: productpage}
+spec:
+  hosts: [productpage]
+  http:
+  - route:
+    - destination: {host: reviews-remote.default.meshfed.internal}
+)";
+  Diagnostics d = Check({{"cluster-b", kDonor}, {"cluster-a", std::string(kAcceptorBinding) + vs}});
+  auto found = With(d, "MF2011");
+  ASSERT_EQ(found.size(), 1u) << All(d);
+  EXPECT_NE(found[0].find("rewrite.authority: reviews.default.svc.cluster.local"),
+            std::string::npos);
+  EXPECT_NE(found[0].find("404"), std::string::npos);
+
+  vs += "    rewrite: {authority: reviews.default.svc.cluster.local}\n";
+  d = Check({{"cluster-b", kDonor}, {"cluster-a", std::string(kAcceptorBinding) + vs}});
+  EXPECT_TRUE(With(d, "MF2011").empty()) << All(d);
+  EXPECT_TRUE(With(d, "IST0101").empty()) << All(d);
+}
+
+constexpr const char* kReviews = R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1}
+spec:
+  template:
+    metadata: {labels: {app: reviews, version: v1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v3, labels: {version: v3}}
+---
+)";
+
+TEST(Analyzers, ReferencedResourcesNotFound) {
+  Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  gateways: [mesh, missing-gw]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v2}
+      weight: 50
+    - destination: {host: reveiws}
+      weight: 25
+    - destination: {host: reviews, port: {number: 9999}}
+      weight: 25
+)");
+  EXPECT_EQ(With(d, "IST0101"),
+            (std::vector<std::string>{
+                "27:20 spec.gateways[1]: Referenced gateway not found: \"missing-gw\"",
+                "30:44 spec.http[0].route[0].destination.subset: Referenced host+subset in "
+                "destinationrule not found: \"reviews+v2\"",
+                "32:27 spec.http[0].route[1].destination.host: Referenced host not found: "
+                "\"reveiws\"",
+                "34:51 spec.http[0].route[2].destination.port.number: Referenced host:port not "
+                "found: \"reviews:9999\""}))
+      << All(d);
+  for (const Diagnostic& x : d) {
+    if (x.code == "IST0101") {
+      EXPECT_EQ(x.severity, Severity::Warning);
+    }
+  }
+}
+
+TEST(Analyzers, SubsetsThatSelectNoPodsAndUnknownHosts) {
+  Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: nowhere}
+spec:
+  host: nowhere
+)");
+  EXPECT_EQ(With(d, "IST0173"),
+            std::vector<std::string>{"20:5 spec.subsets[1]: The Subset v3 defined in the "
+                                     "DestinationRule does not select any pods. Which may lead "
+                                     "to 503 UH (NoHealthyUpstream)."})
+      << All(d);
+  EXPECT_EQ(With(d, "IST0174"),
+            std::vector<std::string>{"26:9 spec.host: The host nowhere defined in the "
+                                     "DestinationRule does not match any services in the mesh."})
+      << All(d);
+}
+
+TEST(Analyzers, TwoMeshVirtualServicesForOneHost) {
+  std::string two = std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  EXPORT
+  http: [{route: [{destination: {host: reviews}}]}]
+)";
+  std::string shared = two;
+  shared.replace(shared.find("EXPORT"), 6, "exportTo: [\"*\"]");
+  Diagnostics d = CheckB(shared);
+  ASSERT_EQ(With(d, "IST0109").size(), 2u) << All(d);
+  EXPECT_NE(With(d, "IST0109")[0].find("The VirtualServices default/a,default/b associated with "
+                                       "mesh gateway define the same host "
+                                       "reviews.default.svc.cluster.local"),
+            std::string::npos);
+  std::string apart = two;
+  apart.replace(apart.find("EXPORT"), 6, "exportTo: [other]");
+  std::string apart_a = apart;
+  apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18,
+                  "  hosts: [reviews]\n  exportTo: [.]\n");
+  EXPECT_TRUE(With(CheckB(apart_a), "IST0109").empty()) << "visible in different namespaces";
+}
+
+TEST(Analyzers, MultiPortServiceNeedsAPortAndGatewayHosts) {
+  Diagnostics d = CheckB(R"(apiVersion: v1
+kind: Service
+metadata: {name: catalog}
+spec: {ports: [{name: http, port: 9080}, {name: http-admin, port: 9090}]}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["shop.example.com"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: catalog}
+spec:
+  hosts: [shop.example.com, other.example.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: catalog}}]}]
+)");
+  EXPECT_EQ(With(d, "IST0112"),
+            std::vector<std::string>{
+                "19:40 spec.http[0].route[0].destination: This VirtualService routes to a service "
+                "\"catalog\" that exposes multiple ports [9080 9090]. Specifying a port in the "
+                "destination is required to disambiguate."})
+      << All(d);
+  EXPECT_EQ(With(d, "IST0132"),
+            std::vector<std::string>{"18:14 spec.gateways[0]: one or more host other.example.com "
+                                     "defined in VirtualService default/catalog not found in "
+                                     "Gateway default/gw."})
+      << All(d);
+}
+
+// ---- Merging ----
+
+TEST(SortDiagnostics, DropsRepeatsAndOrdersByPosition) {
+  Diagnostics d = {
+      {Severity::Warning, "MF2002", "b.yaml", {3, 1}, {}, "f", "m"},
+      {Severity::Error, "MF1010", "a.yaml", {9, 2}, {}, "f", "m"},
+      {Severity::Error, "MF1010", "a.yaml", {2, 5}, {}, "f", "m"},
+      {Severity::Error, "MF1010", "a.yaml", {9, 2}, {}, "f", "m"},
+      {Severity::Error, "MF1010", "a.yaml", {9, 2}, {}, "f", "other message"},
+      {Severity::Error, "MF1021", "", {}, {}, "", "no file"},
+  };
+  SortDiagnostics(d);
+  std::vector<std::string> got;
+  for (const Diagnostic& x : d) got.push_back(x.Format());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "a.yaml:2:5: error MF1010: field f: m", "a.yaml:9:2: error MF1010: field f: m",
+                     "a.yaml:9:2: error MF1010: field f: other message",
+                     "b.yaml:3:1: warning MF2002: field f: m", "error MF1021: no file"}));
+}
+
+}  // namespace
+}  // namespace meshfed
