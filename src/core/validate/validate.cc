@@ -165,9 +165,10 @@ class Analyzer {
       std::string authority = ScalarText(Get(Get(http_route, "rewrite"), "authority"));
       if (http_route != nullptr && ToLower(authority) != it->second) {
         Report(code::kRoutesToInternalHost, o, host_node, field + ".host",
-               fmt::format("`{}` reaches the donor's federation gateway, which routes by the "
-                           "exposed name; without `rewrite.authority: {}` on this route the "
-                           "gateway answers 404 (no route)",
+               fmt::format("`{}` reaches the donor's federation gateway, which admits and routes "
+                           "only the exposed name; without `rewrite.authority: {}` on this route "
+                           "the request keeps its own authority and the gateway denies it (403; "
+                           "were it admitted, no route would match: 404)",
                            host, it->second));
       }
       return;
