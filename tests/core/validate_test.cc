@@ -580,6 +580,32 @@ spec:
       << All(d);
 }
 
+TEST(Analyzers, ExportToHidingASubsetFromTheGatewayIsNamed) {
+  Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-local}
+spec:
+  host: reviews.default.svc.cluster.local
+  exportTo: ["."]
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: sep}
+spec:
+  exposed: [{name: reviews, alias: reviews-v2, subset: v2, clusters: [cluster-a]}]
+)");
+  auto found = With(d, "MF2007");
+  ASSERT_EQ(found.size(), 1u) << All(d);
+  EXPECT_NE(found[0].find("subset `v2` of reviews.default.svc.cluster.local is not defined in any "
+                          "DestinationRule the federation gateway (namespace federation) can see; "
+                          "DestinationRule default/reviews-local (cluster-b/objects.yaml:22:1) "
+                          "defines it, but its exportTo [.] hides it from namespace federation: "
+                          "add federation (or \"*\") to its exportTo"),
+            std::string::npos)
+      << found[0];
+}
+
 // ---- Merging ----
 
 TEST(SortDiagnostics, DropsRepeatsAndOrdersByPosition) {

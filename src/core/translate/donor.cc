@@ -281,6 +281,29 @@ void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& 
                                            o.Ref(e.donor->name), field, std::move(message)});
 }
 
+// Why the gateway cannot see a subset, when a DestinationRule defines it but its exportTo hides
+// it from the gateway's namespace: "; DestinationRule default/reviews (file:line:col) defines
+// it, but its exportTo [.] hides it from namespace istio-system ...". Empty otherwise.
+std::string HiddenSubsetHint(const Cluster& donor, const std::string& host_and_subset,
+                             const std::string& gateway_namespace) {
+  size_t plus = host_and_subset.rfind('+');
+  if (plus == std::string::npos) return "";
+  std::string host = host_and_subset.substr(0, plus);
+  std::string subset = host_and_subset.substr(plus + 1);
+  for (const DestinationRule* dr : donor.DestinationRulesForHost(host)) {
+    bool defines = std::any_of(dr->subsets.begin(), dr->subsets.end(),
+                               [&](const Subset& s) { return s.name == subset; });
+    if (!defines || ExportedTo(dr->export_to, dr->object->namespace_, gateway_namespace)) continue;
+    return fmt::format(
+        "; {} ({}:{}:{}) defines it, but its exportTo [{}] hides it from namespace {}: add {} "
+        "(or \"*\") to its exportTo",
+        dr->object->Describe(), dr->object->file, dr->object->position.line,
+        dr->object->position.column, fmt::join(dr->export_to, ", "), gateway_namespace,
+        gateway_namespace);
+  }
+  return "";
+}
+
 void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure*>& claimed) {
   const Cluster& donor = *e.donor;
   const ExposedEntry& entry = *e.entry;
@@ -418,8 +441,9 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   if (!entry.subset.empty() && !compiled.missing_subsets.empty()) {
     Fail(e, "SubsetNotFound",
          fmt::format("subset `{}` of {} is not defined in any DestinationRule the federation "
-                     "gateway (namespace {}) can see",
-                     entry.subset, service_host, gw.namespace_));
+                     "gateway (namespace {}) can see{}",
+                     entry.subset, service_host, gw.namespace_,
+                     HiddenSubsetHint(donor, service_host + "+" + entry.subset, gw.namespace_)));
     Warn(ctx, e, code::kSubsetNotFound, entry.field + ".subset", e.message);
     return;
   }
@@ -510,12 +534,15 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   for (Node& o : objects) out.push_back(std::move(o));
   e.generated = true;
   if (!compiled.missing_subsets.empty()) {
-    std::string list;
-    for (const std::string& s : compiled.missing_subsets) list += (list.empty() ? "" : ", ") + s;
+    std::string list, hints;
+    for (const std::string& s : compiled.missing_subsets) {
+      list += (list.empty() ? "" : ", ") + s;
+      if (hints.empty()) hints = HiddenSubsetHint(donor, s, gw.namespace_);
+    }
     Fail(e, "SubsetNotFound",
          fmt::format("routes of {} name subsets the federation gateway (namespace {}) cannot see: "
-                     "{}; those requests get 503 NC",
-                     e.target, gw.namespace_, list));
+                     "{}; those requests get 503 NC{}",
+                     e.target, gw.namespace_, list, hints));
     Warn(ctx, e, code::kSubsetNotFound, entry.field, e.message);
     return;
   }
