@@ -403,6 +403,30 @@ Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d)
       if (const Node* tp = p.Find("targetPort"); tp && tp->IsScalar()) sp.target_port = tp->text();
       sp.protocol = r.String(p.Find("protocol"), f + ".protocol").value_or("TCP");
       sp.app_protocol = r.String(p.Find("appProtocol"), f + ".appProtocol").value_or("");
+      // The API server's rules for Service ports (k8s.io/kubernetes pkg/apis/core/validation).
+      if (sp.protocol != "TCP" && sp.protocol != "UDP" && sp.protocol != "SCTP") {
+        r.Error(code::kInvalidValue, PosOf(p.Find("protocol")), f + ".protocol",
+                fmt::format("Unsupported value: \"{}\": supported values: \"SCTP\", \"TCP\", "
+                            "\"UDP\"",
+                            sp.protocol));
+      }
+      if (!sp.name.empty()) {
+        r.Dns1123Label(sp.name, PosOf(p.Find("name")), f + ".name");
+      } else if (ports->items().size() > 1) {
+        r.Error(code::kMissingField, p.position(), f + ".name",
+                "Required value: a Service with several ports must name each of them");
+      }
+      for (const ServicePort& earlier : s.ports) {
+        if (!sp.name.empty() && earlier.name == sp.name) {
+          r.Error(code::kInvalidValue, PosOf(p.Find("name")), f + ".name",
+                  fmt::format("Duplicate value: \"{}\"", sp.name));
+        }
+        if (earlier.port == sp.port && earlier.protocol == sp.protocol) {
+          r.Error(code::kInvalidValue, PosOf(p.Find("port")), f + ".port",
+                  fmt::format("Duplicate value: port {}/{} is already listed", sp.port,
+                              sp.protocol));
+        }
+      }
       s.ports.push_back(std::move(sp));
     }
   }
