@@ -24,6 +24,7 @@
 #include "core/simulate/report.h"
 #include "core/simulate/simulator.h"
 #include "core/translate/translator.h"
+#include "core/validate/validate.h"
 
 namespace meshfed {
 namespace {
@@ -61,8 +62,14 @@ int Render(const std::string& fleet_dir, int repeat) {
     auto t1 = Clock::now();
     Fleet fleet = BuildFleet(std::move(*source), d);
     auto t2 = Clock::now();
+    // The checks every command runs (CheckFleet): the Istio schema and webhook rules per object,
+    // and the fleet analyzers after translation.
+    ValidateObjects(fleet, d);
+    auto tv = Clock::now();
     Translation t = Translate(fleet);
     auto t3 = Clock::now();
+    AnalyzeFleet(fleet, t, d);
+    auto ta = Clock::now();
     size_t bytes = EmitAll(t);
     auto t4 = Clock::now();
     size_t generated = 0;
@@ -71,11 +78,11 @@ int Render(const std::string& fleet_dir, int repeat) {
     for (const Cluster& c : fleet.clusters) objects += c.objects.size();
     std::cout << fmt::format(
         "render {}: {} objects in, {} generated, {:.1f} MiB out | read+parse {:.3f} s, build "
-        "{:.3f} s, translate {:.3f} s, emit {:.3f} s, total {:.3f} s | translate {:.1f}% of "
-        "total | peak RSS {:.0f} MiB | {} diagnostics\n",
+        "{:.3f} s, validate {:.3f} s, translate {:.3f} s, analyze {:.3f} s, emit {:.3f} s, total "
+        "{:.3f} s | translate {:.1f}% of total | peak RSS {:.0f} MiB | {} diagnostics\n",
         fleet_dir, objects, generated, static_cast<double>(bytes) / (1 << 20), Seconds(t0, t1),
-        Seconds(t1, t2), Seconds(t2, t3), Seconds(t3, t4), Seconds(t0, t4),
-        100 * Seconds(t2, t3) / Seconds(t0, t4), PeakRssMiB(), d.size());
+        Seconds(t1, t2), Seconds(t2, tv), Seconds(tv, t3), Seconds(t3, ta), Seconds(ta, t4),
+        Seconds(t0, t4), 100 * Seconds(tv, t3) / Seconds(t0, t4), PeakRssMiB(), d.size());
   }
   return 0;
 }

@@ -373,20 +373,22 @@ class Analyzer {
     // Deployments stand in for pods; a namespace without any is not judged (its workloads are
     // not part of the fleet's files).
     if (svc == nullptr || svc->selector.empty()) return;
-    auto deployments = cluster_.deployments_by_namespace.find(svc->object->namespace_);
-    if (deployments == cluster_.deployments_by_namespace.end()) return;
+    if (!cluster_.deployments_by_namespace.count(svc->object->namespace_)) return;
     const std::vector<Node>& subsets = ItemsOf(Get(o.spec(), "subsets"));
     for (size_t i = 0; i < dr.subsets.size() && i < subsets.size(); ++i) {
       Labels wanted = svc->selector;
       for (const auto& [k, v] : dr.subsets[i].labels) wanted[k] = v;
-      bool selects = std::any_of(
-          deployments->second.begin(), deployments->second.end(), [&](const Deployment* d) {
-            if (d->replicas == 0) return false;
-            return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
-              auto it = d->pod_labels.find(kv.first);
-              return it != d->pod_labels.end() && it->second == kv.second;
-            });
-          });
+      // Candidates: the Deployments carrying the first wanted label (an index, not a scan).
+      const auto& first = *wanted.begin();
+      const std::vector<const Deployment*>& candidates =
+          DeploymentsWithLabel(svc->object->namespace_, first.first, first.second);
+      bool selects = std::any_of(candidates.begin(), candidates.end(), [&](const Deployment* d) {
+        if (d->replicas == 0) return false;
+        return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
+          auto it = d->pod_labels.find(kv.first);
+          return it != d->pod_labels.end() && it->second == kv.second;
+        });
+      });
       if (!selects) {
         Report(code::kSubsetSelectsNoPods, o, &subsets[i], fmt::format("spec.subsets[{}]", i),
                fmt::format("The Subset {} defined in the DestinationRule does not select any "
@@ -396,9 +398,25 @@ class Analyzer {
     }
   }
 
+  const std::vector<const Deployment*>& DeploymentsWithLabel(const std::string& ns,
+                                                             const std::string& key,
+                                                             const std::string& value) {
+    if (deployments_by_label_.empty()) {
+      for (const Deployment& d : cluster_.deployments) {
+        for (const auto& [k, v] : d.pod_labels) {
+          deployments_by_label_[d.object->namespace_ + "\n" + k + "=" + v].push_back(&d);
+        }
+      }
+    }
+    static const std::vector<const Deployment*> kNone;
+    auto it = deployments_by_label_.find(ns + "\n" + key + "=" + value);
+    return it == deployments_by_label_.end() ? kNone : it->second;
+  }
+
   const Cluster& cluster_;
   const GeneratedFacts& facts_;
   Diagnostics& diagnostics_;
+  std::unordered_map<std::string, std::vector<const Deployment*>> deployments_by_label_;
 };
 
 }  // namespace
