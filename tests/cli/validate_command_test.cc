@@ -145,7 +145,7 @@ spec:
   o.cluster = "cluster-c";
   Outcome r = Validate(o);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("rsb.yaml:7:16: warning MF2004"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rsb.yaml:7:23: warning MF2004"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("exposes no `ratings`"), std::string::npos) << r.out;
 
   o.cluster = "cluster-z";

@@ -538,11 +538,12 @@ spec:
                                        "mesh gateway define the same host "
                                        "reviews.default.svc.cluster.local"),
             std::string::npos);
+  // Each exported to its own namespace only, in two namespaces: no namespace sees both.
   std::string apart = two;
-  apart.replace(apart.find("EXPORT"), 6, "exportTo: [other]");
+  apart.replace(apart.find("EXPORT"), 6, "exportTo: [.]");
+  apart.replace(apart.find("metadata: {name: b}"), 19, "metadata: {name: b, namespace: other}");
   std::string apart_a = apart;
-  apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18,
-                  "  hosts: [reviews]\n  exportTo: [.]\n");
+  apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18, "  hosts: [reviews]\n  exportTo: [.]\n");
   EXPECT_TRUE(With(CheckB(apart_a), "IST0109").empty()) << "visible in different namespaces";
 }
 

@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "core/model/hosts.h"
+#include "core/model/text.h"
 
 namespace meshfed {
 namespace {
@@ -114,8 +115,10 @@ class FieldReader {
       if (std::find(known.begin(), known.end(), e.key) == known.end()) {
         std::string list;
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        std::string best = ClosestName(e.key, known);
         Error(code::kUnknownField, e.key_position, field.empty() ? e.key : field + "." + e.key,
-              fmt::format("unknown field `{}`; known fields here: {}", e.key, list));
+              best.empty() ? fmt::format("unknown field `{}`; known fields here: {}", e.key, list)
+                           : fmt::format("unknown field `{}`; did you mean `{}`?", e.key, best));
       }
     }
   }
@@ -144,6 +147,9 @@ class FieldReader {
 };
 
 Position PosOf(const Node* n) { return n ? n->position() : Position{}; }
+
+// A value present with a type other than a list (its reader already said so).
+bool WrongType(const Node* n) { return n != nullptr && !n->IsNull() && !n->IsSequence(); }
 
 const Node* Get(const Node* m, std::string_view key) {
   return m && m->IsMapping() ? m->Find(key) : nullptr;
@@ -200,6 +206,7 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
   }
   r.OnlyKnown(spec, "spec", {"exposed"});
   const Node* exposed = r.Sequence(spec->Find("exposed"), "spec.exposed");
+  if (WrongType(spec->Find("exposed"))) return sep;
   if (!exposed || exposed->items().empty()) {
     r.Error(code::kMissingField, PosOf(exposed ? exposed : spec), "spec.exposed",
             "`spec.exposed` must list at least one service to expose");
@@ -225,7 +232,7 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
     if (!e.subset.empty()) r.Dns1123Label(e.subset, PosOf(item.Find("subset")), field + ".subset");
     e.port = r.Port(item.Find("port"), field + ".port");
     e.clusters = r.StringList(item.Find("clusters"), field + ".clusters");
-    if (e.clusters.empty()) {
+    if (e.clusters.empty() && !WrongType(item.Find("clusters"))) {
       r.Error(
           code::kMissingField, PosOf(item.Find("clusters") ? item.Find("clusters") : &item),
           field + ".clusters",
@@ -250,6 +257,7 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
   }
   r.OnlyKnown(spec, "spec", {"remote"});
   const Node* remote = r.Sequence(spec->Find("remote"), "spec.remote");
+  if (WrongType(spec->Find("remote"))) return rsb;
   if (!remote || remote->items().empty()) {
     r.Error(code::kMissingField, PosOf(remote ? remote : spec), "spec.remote",
             "`spec.remote` must list at least one remote cluster");
@@ -269,7 +277,9 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
     if (item.Find("namespace"))
       r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), field + ".namespace");
     const Node* services = r.Sequence(item.Find("services"), field + ".services");
-    if (!services || services->items().empty()) {
+    if (WrongType(item.Find("services"))) {
+      // reported by Sequence
+    } else if (!services || services->items().empty()) {
       r.Error(code::kMissingField, PosOf(services ? services : &item), field + ".services",
               "`services` must list at least one exposed service to bind");
     } else {
@@ -329,18 +339,26 @@ MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
     const std::string f = "spec.federationGateway";
     r.OnlyKnown(gw, f, {"addresses", "port", "namespace", "selector"});
     mc.federation_gateway.addresses = r.StringList(gw->Find("addresses"), f + ".addresses");
-    if (mc.federation_gateway.addresses.empty()) {
-      r.Error(code::kMissingField, gw->position(), f + ".addresses",
+    if (mc.federation_gateway.addresses.empty() && !WrongType(gw->Find("addresses"))) {
+      r.Error(code::kMissingField, PosOf(gw->Find("addresses") ? gw->Find("addresses") : gw),
+              f + ".addresses",
               "`addresses` must list at least one IP address or DNS name where other clusters "
               "reach this cluster's federation gateway");
     }
     const Node* addresses = gw->Find("addresses");
     for (size_t i = 0; i < mc.federation_gateway.addresses.size(); ++i) {
       const std::string& a = mc.federation_gateway.addresses[i];
-      if (!IsIpAddress(a) && !IsDns1123Subdomain(a)) {
+      bool all_digits_and_dots = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+        return (c >= '0' && c <= '9') || c == '.';
+      });
+      if (!IsIpAddress(a) && (!IsDns1123Subdomain(a) || all_digits_and_dots)) {
         r.Error(code::kInvalidValue, PosOf(&addresses->items()[i]),
                 fmt::format("{}.addresses[{}]", f, i),
-                fmt::format("`{}` is neither an IP address nor a DNS name", a));
+                all_digits_and_dots
+                    ? fmt::format("`{}` is not a valid IP address (and a DNS name cannot be all "
+                                  "digits)",
+                                  a)
+                    : fmt::format("`{}` is neither an IP address nor a DNS name", a));
       }
     }
     if (auto p = r.Port(gw->Find("port"), f + ".port")) mc.federation_gateway.port = *p;
@@ -422,9 +440,9 @@ Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d)
                   fmt::format("Duplicate value: \"{}\"", sp.name));
         }
         if (earlier.port == sp.port && earlier.protocol == sp.protocol) {
-          r.Error(code::kInvalidValue, PosOf(p.Find("port")), f + ".port",
-                  fmt::format("Duplicate value: port {}/{} is already listed", sp.port,
-                              sp.protocol));
+          r.Error(
+              code::kInvalidValue, PosOf(p.Find("port")), f + ".port",
+              fmt::format("Duplicate value: port {}/{} is already listed", sp.port, sp.protocol));
         }
       }
       s.ports.push_back(std::move(sp));

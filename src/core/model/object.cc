@@ -25,6 +25,40 @@ std::map<std::string, std::string> Object::Labels() const {
   return out;
 }
 
+Position Object::PositionOfField(std::string_view field) const {
+  const Node* node = &root;
+  Position pos = root.position().line ? root.position() : position;
+  while (!field.empty()) {
+    size_t end = field.find_first_of(".[");
+    std::string_view key = field.substr(0, end);
+    field = end == std::string_view::npos ? std::string_view() : field.substr(end);
+    if (!key.empty()) {
+      const MapEntry* found = nullptr;
+      if (node->IsMapping()) {
+        for (const MapEntry& e : node->entries()) {
+          if (e.key == key) found = &e;
+        }
+      }
+      if (!found) return pos;
+      pos = found->value.position().line ? found->value.position() : found->key_position;
+      node = &found->value;
+    }
+    if (!field.empty() && field.front() == '.') field.remove_prefix(1);
+    while (!field.empty() && field.front() == '[') {
+      size_t close = field.find(']');
+      if (close == std::string_view::npos) return pos;
+      size_t index = 0;
+      for (char c : field.substr(1, close - 1)) index = index * 10 + static_cast<size_t>(c - '0');
+      field.remove_prefix(close + 1);
+      if (!field.empty() && field.front() == '.') field.remove_prefix(1);
+      if (!node->IsSequence() || index >= node->items().size()) return pos;
+      node = &node->items()[index];
+      if (node->position().line) pos = node->position();
+    }
+  }
+  return pos;
+}
+
 Position Object::PositionOf(std::initializer_list<std::string_view> path) const {
   const Node* node = &root;
   Position pos = root.position().line ? root.position() : position;
@@ -96,10 +130,15 @@ const Node* RequireString(const Node& map, std::string_view key, std::string_vie
            fmt::format("a Kubernetes object needs `{}`", where), code::kMissingField);
     return nullptr;
   }
-  if (!value->IsString() || value->text().empty()) {
+  if (!value->IsString()) {
     Report(diagnostics, file, value->position(), std::string(where),
            fmt::format("`{}` must be a non-empty string, not {}", where, value->TypeName()),
            code::kWrongType);
+    return nullptr;
+  }
+  if (value->text().empty()) {
+    Report(diagnostics, file, value->position(), std::string(where),
+           fmt::format("`{}` must not be empty", where), code::kMissingField);
     return nullptr;
   }
   return value;

@@ -35,6 +35,8 @@ struct Object {
   bool ManagedByMeshfed() const { return Label(kManagedByLabel) == kManagedByValue; }
   // The position of a field path such as {"spec", "exposed"}, or of the deepest part present.
   Position PositionOf(std::initializer_list<std::string_view> path) const;
+  // The same for a field path as diagnostics name it: "spec.exposed[1].clusters".
+  Position PositionOfField(std::string_view field) const;
   ObjectRef Ref(std::string cluster) const;
   // "Kind namespace/name" ("Kind name" when cluster-scoped), for messages and traces.
   std::string Describe() const;

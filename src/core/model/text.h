@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/model/node.h"
 
@@ -33,6 +34,39 @@ inline double ParseDoubleOr(std::string_view text, double fallback) {
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() ? value : fallback;
+}
+
+// Levenshtein distance, ASCII case-insensitive: to suggest the name a typo meant.
+inline size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                  std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate closest to `name` within two edits, or "".
+template <typename Names>
+std::string ClosestName(std::string_view name, const Names& candidates) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(name, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(c);
+    }
+  }
+  return best;
 }
 
 // The text of a scalar node, or "" for a missing or non-scalar one.

@@ -26,8 +26,9 @@ void Fail(Binding& b, std::string reason, std::string message) {
 void Warn(Context& ctx, const Binding& b, const char* code, const std::string& field,
           const std::string& message) {
   const Object& o = *b.policy->object;
-  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file, b.service->position,
-                                           o.Ref(b.acceptor->name), field, message});
+  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file,
+                                           o.PositionOfField(field), o.Ref(b.acceptor->name), field,
+                                           message});
 }
 
 bool ResolveBinding(Context& ctx, Binding& b) {

@@ -277,8 +277,9 @@ void Fail(Exposure& e, std::string reason, std::string message) {
 void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& field,
           std::string message) {
   const Object& o = *e.policy->object;
-  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file, e.entry->position,
-                                           o.Ref(e.donor->name), field, std::move(message)});
+  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file,
+                                           o.PositionOfField(field), o.Ref(e.donor->name), field,
+                                           std::move(message)});
 }
 
 // Why the gateway cannot see a subset, when a DestinationRule defines it but its exportTo hides
@@ -311,17 +312,23 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   const FederationGateway& gw = donor.mesh.federation_gateway;
 
   // Who may bind it.
-  for (const std::string& c : entry.clusters) {
+  for (size_t i = 0; i < entry.clusters.size(); ++i) {
+    const std::string& c = entry.clusters[i];
     if (c == "*") {
       for (const Cluster& other : ctx.fleet.clusters) {
         if (other.name != donor.name) e.allowed_clusters.push_back(other.name);
       }
     } else if (ctx.fleet.Find(c) == nullptr) {
-      Warn(ctx, e, code::kUnknownCluster, entry.field + ".clusters",
+      Warn(ctx, e, code::kUnknownCluster, fmt::format("{}.clusters[{}]", entry.field, i),
            fmt::format("cluster `{}` is not a member of the fleet (no MeshCluster); it is ignored",
                        c));
     } else if (c != donor.name) {
       e.allowed_clusters.push_back(c);
+    } else {
+      Warn(ctx, e, code::kInvalidValue, fmt::format("{}.clusters[{}]", entry.field, i),
+           fmt::format("`{}` is this policy's own cluster; its workloads reach the service "
+                       "directly, so listing it grants nothing",
+                       c));
     }
   }
   std::sort(e.allowed_clusters.begin(), e.allowed_clusters.end());
@@ -352,19 +359,37 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   std::vector<const VirtualService*> vss;
   if (entry.subset.empty()) vss = MeshVirtualServicesFor(donor, service_host, e.namespace_);
   const VirtualService* vs = vss.empty() ? nullptr : vss.front();
-  if (!vs && !service) {
+  if (!entry.subset.empty() && !service) {
+    std::vector<const VirtualService*> alias_vss =
+        MeshVirtualServicesFor(donor, service_host, e.namespace_);
     Fail(e, "NotFound",
-         fmt::format("`{}` matches no Service and no VirtualService host in namespace {} of "
-                     "cluster {}; nothing is exposed",
-                     entry.name, e.namespace_, donor.name));
+         alias_vss.empty()
+             ? fmt::format("`subset` pins a subset of the Service `{}`, but namespace {} of "
+                           "cluster {} has no such Service",
+                           entry.name, e.namespace_, donor.name)
+             : fmt::format("`subset` pins a subset of a Service, but `{}` is a host of {} (a "
+                           "donation alias), not a Service: expose the alias without `subset`, "
+                           "or pin the subset of the Service it routes to",
+                           entry.name, alias_vss.front()->object->Describe()));
     Warn(ctx, e, code::kExposedNameNotFound, entry.field + ".name", e.message);
     return;
   }
-  if (!entry.subset.empty() && !service) {
+  if (!vs && !service) {
+    // A VirtualService for the name that does not apply to sidecars says more than "nothing".
+    const VirtualService* gateway_only = nullptr;
+    for (const VirtualService* v : donor.VirtualServicesForHost(service_host)) {
+      if (!v->BindsMesh() && v->object->namespace_ == e.namespace_) gateway_only = v;
+    }
     Fail(e, "NotFound",
-         fmt::format("`subset` pins a subset of the Service `{}`, but namespace {} of cluster {} "
-                     "has no such Service",
-                     entry.name, e.namespace_, donor.name));
+         gateway_only
+             ? fmt::format("`{}` is a host only of {}, which is bound to gateways ({}) and not "
+                           "to `mesh`; a donation alias must apply to sidecars: add `mesh` to "
+                           "its gateways",
+                           entry.name, gateway_only->object->Describe(),
+                           fmt::join(gateway_only->gateways, ", "))
+             : fmt::format("`{}` matches no Service and no VirtualService host in namespace {} "
+                           "of cluster {}; nothing is exposed",
+                           entry.name, e.namespace_, donor.name));
     Warn(ctx, e, code::kExposedNameNotFound, entry.field + ".name", e.message);
     return;
   }

@@ -472,36 +472,40 @@ class Rules {
     }
   }
 
+  // ValidateHTTPHeaderOperationName, and ValidateHTTPHeaderWithAuthorityOperationName for request
+  // set/add, where `:authority` and `Host` may be set (validateAuthorityRewrite then checks it
+  // is set at most once).
   void HeaderOperations(const Node* ops, const std::string& field) {
     if (!ops) return;
     for (const char* part : {"request", "response"}) {
       const Node* p = Field(ops, part);
       if (!p) continue;
       std::string pf = fmt::format("{}.{}", field, part);
-      auto check = [&](std::string_view name, const Node* at, const std::string& f) {
-        if (!name.empty() && name.front() == ':') {
-          Error(at, f,
-                fmt::format("invalid header {}: header cannot have \":\" prefix", GoQuote(name)));
-          return;
-        }
-        if (ToLower(name) == "host" && std::string_view(part) == "request") {
-          Error(at, f, fmt::format("invalid header {}: cannot set Host header", GoQuote(name)));
-          return;
-        }
+      bool request = std::string_view(part) == "request";
+      auto check = [&](std::string_view name, const Node* at, const std::string& f,
+                       bool authority_allowed) {
         if (name.empty()) {
           Error(at, f, "header name cannot be empty");
+          return;
+        }
+        if (authority_allowed && (name == ":authority" || ToLower(name) == "host")) return;
+        if (ToLower(name) == "host") {
+          Error(at, f, fmt::format("invalid header {}: cannot set Host header", GoQuote(name)));
+        } else if (name.front() == ':') {
+          Error(at, f,
+                fmt::format("invalid header {}: header cannot have \":\" prefix", GoQuote(name)));
         } else if (!IsHeaderToken(name)) {
           Error(at, f, fmt::format("header name {} is not a valid header name", name));
         }
       };
       for (const char* op : {"set", "add"}) {
         for (const MapEntry& e : Entries(p, op)) {
-          check(e.key, &e.value, fmt::format("{}.{}.{}", pf, op, e.key));
+          check(e.key, &e.value, fmt::format("{}.{}.{}", pf, op, e.key), request);
         }
       }
       const std::vector<Node>& remove = Items(p, "remove");
       for (size_t i = 0; i < remove.size(); ++i) {
-        check(Text(remove[i]), &remove[i], fmt::format("{}.remove[{}]", pf, i));
+        check(Text(remove[i]), &remove[i], fmt::format("{}.remove[{}]", pf, i), false);
       }
     }
   }
@@ -819,10 +823,9 @@ class Rules {
     for (size_t i = 0; i < origins.size(); ++i) {
       std::string of = fmt::format("{}.allowOrigins[{}]", f, i);
       const Node* o = &origins[i];
-      if (!Has(o, "exact") && !Has(o, "prefix") && !Has(o, "regex")) {
-        std::string text;
-        Canonical(*o, text);
-        Error(o, of, fmt::format("'{}' is not a valid match type for CORS allow origins", text));
+      std::string match = Str(o, "exact") + Str(o, "prefix") + Str(o, "regex");
+      if (match.empty()) {
+        Error(o, of, fmt::format("'{}' is not a valid match type for CORS allow origins", match));
         continue;
       }
       StringMatch(o, of, "corsPolicy.allowOrigins", false);
@@ -919,9 +922,19 @@ class Rules {
         !Has(r, "derivePort") && Str(r, "scheme").empty()) {
       Error(r, f, "redirect must specify URI, authority, scheme, or port");
     }
-    if (auto code = Int(r, "redirectCode"); code && *code != 0 && (*code < 300 || *code > 399)) {
-      Error(Field(r, "redirectCode"), f + ".redirectCode",
-            fmt::format("{} is not a valid redirect code, must be 3xx", *code));
+    if (auto code = Int(r, "redirectCode"); code && *code != 0) {
+      if (*code < 300 || *code > 399) {
+        Error(Field(r, "redirectCode"), f + ".redirectCode",
+              fmt::format("{} is not a valid redirect code, must be 3xx", *code));
+      } else if (*code != 301 && *code != 302 && *code != 303 && *code != 307 && *code != 308) {
+        // Istio's webhook accepts it, but istiod logs "Redirect Code %d is not yet supported"
+        // and emits a route without an action, which Envoy rejects (istio-semantics 3.6).
+        Report(Severity::Error, code::kInvalidValue, Field(r, "redirectCode"), f + ".redirectCode",
+               fmt::format("redirect code {} passes Istio's validation, but istiod supports only "
+                           "301, 302, 303, 307 and 308: it would generate a route without an "
+                           "action, which Envoy rejects",
+                           *code));
+      }
     }
     if (const Node* scheme = Field(r, "scheme");
         scheme && Text(*scheme) != "http" && Text(*scheme) != "https" && !Text(*scheme).empty()) {
@@ -1020,19 +1033,23 @@ class Rules {
     }
   }
 
+  // validateAuthorityRewrite: rewrite.authority and request set/add of :authority or Host, at
+  // most one of them.
   void AuthorityRewrite(const Node* r, const std::string& f) {
     std::string current = Str(Field(r, "rewrite"), "authority");
-    const Node* set = Field(Field(Field(r, "headers"), "request"), "set");
-    for (const MapEntry& e : set && set->IsMapping() ? set->entries() : std::vector<MapEntry>{}) {
-      std::string key = ToLower(e.key);
-      if (key != ":authority" && key != "host") continue;
-      if (!current.empty()) {
-        Error(&e.value, f + ".headers.request.set." + e.key,
-              fmt::format("authority header cannot be set multiple times: have {}, attempting "
-                          "to set {}",
-                          GoQuote(current), GoQuote(Text(e.value))));
+    const Node* request = Field(Field(r, "headers"), "request");
+    for (const char* op : {"set", "add"}) {
+      for (const MapEntry& e : Entries(request, op)) {
+        if (e.key != ":authority" && ToLower(e.key) != "host") continue;
+        if (!current.empty()) {
+          Error(&e.value, fmt::format("{}.headers.request.{}.{}", f, op, e.key),
+                fmt::format("authority header cannot be set multiple times: have {}, attempting "
+                            "to set {}",
+                            GoQuote(current), GoQuote(Text(e.value))));
+          return;
+        }
+        current = Text(e.value);
       }
-      current = Text(e.value);
     }
   }
 
@@ -1305,9 +1322,10 @@ class Rules {
       if (!names.insert(name).second) {
         Error(Field(s, "name"), f + ".name", fmt::format("duplicate subset names: {}", name));
       }
-      if (!IsIstioDnsLabel(name)) {
-        Error(Field(s, "name") ? Field(s, "name") : s, f + ".name",
-              fmt::format("subset name is invalid: {}", name));
+      if (name.empty()) {
+        Error(Field(s, "name") ? Field(s, "name") : s, f + ".name", "subset name cannot be empty");
+      } else if (!IsIstioDnsLabel(name)) {
+        Error(Field(s, "name"), f + ".name", fmt::format("subset name is invalid: {}", name));
       }
       Labels(Field(s, "labels"), f + ".labels");
       TrafficPolicy(Field(s, "trafficPolicy"), f + ".trafficPolicy");
@@ -1501,7 +1519,10 @@ class Rules {
       }
     }
     const std::vector<Node>& hosts = Items(spec, "hosts");
-    if (hosts.empty()) Error(spec, "spec.hosts", "service entry must have at least one host");
+    if (hosts.empty()) {
+      Error(Field(spec, "hosts") ? Field(spec, "hosts") : spec, "spec.hosts",
+            "service entry must have at least one host");
+    }
     for (size_t i = 0; i < hosts.size(); ++i) {
       std::string h = Text(hosts[i]);
       std::string f = fmt::format("spec.hosts[{}]", i);
@@ -1672,7 +1693,10 @@ class Rules {
             fmt::format("invalid gateway name: {}", GoQuote(object_.name)));
     }
     const std::vector<Node>& servers = Items(spec, "servers");
-    if (servers.empty()) Error(spec, "spec.servers", "gateway must have at least one server");
+    if (servers.empty()) {
+      Error(Field(spec, "servers") ? Field(spec, "servers") : spec, "spec.servers",
+            "gateway must have at least one server");
+    }
     std::set<std::string> port_names;
     for (size_t i = 0; i < servers.size(); ++i) {
       const Node* s = &servers[i];
@@ -1682,7 +1706,7 @@ class Rules {
         continue;
       }
       Server(s, f);
-      if (const Node* port = Field(s, "port")) {
+      if (const Node* port = Field(s, "port"); port && port->IsMapping()) {
         std::string name = Str(port, "name");
         if (!port_names.insert(name).second) {
           Error(Field(port, "name") ? Field(port, "name") : port, f + ".port.name",
@@ -1724,6 +1748,7 @@ class Rules {
       if (auto e = ValidatePartialWildcard(dns)) ErrorIf(&hosts[i], hf, e);
     }
     const Node* port = Field(s, "port");
+    if (port && !port->IsMapping()) return;  // the schema layer reports the type
     bool port_ok = port != nullptr;
     std::string bind = Str(s, "bind");
     if (!port) {

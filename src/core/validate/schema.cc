@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/model/kinds.h"
+#include "core/model/text.h"
 
 namespace meshfed {
 namespace {
@@ -188,7 +189,8 @@ const std::vector<TypeSpec>& TypeSpecs() {
        {{"httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"},
         {"ringHash", "maglev"}}},
       {"HTTPCookie",
-       {{"name!", "string"}, {"path", "string"}, {"ttl", "duration"}, {"attributes", "any"}}},
+       // ttl 0s is a session cookie (the CRD checks only the syntax here).
+       {{"name!", "string"}, {"path", "string"}, {"ttl", "duration0"}, {"attributes", "any"}}},
       {"RingHash", {{"minimumRingSize", "uint64"}}},
       {"MagLev", {{"tableSize", "uint64"}}},
       {"ConnectionPoolSettings", {{"tcp", "TCPSettings"}, {"http", "HTTPSettings"}}},
@@ -360,6 +362,7 @@ struct Field {
 };
 struct Type {
   enum class Kind { String, Bool, Int, Double, Duration, Any, Enum, Object, List, Map };
+  double min_seconds = 0.001;  // durations: the CRD's "greater than 1ms" rule, or 0
   Kind kind = Kind::Any;
   std::string name;  // objects: the type name
   int64_t min = 0, max = 0;
@@ -426,8 +429,9 @@ class Schemas {
       t->kind = Type::Kind::Bool;
     } else if (s == "double") {
       t->kind = Type::Kind::Double;
-    } else if (s == "duration") {
+    } else if (s == "duration" || s == "duration0") {
       t->kind = Type::Kind::Duration;
+      if (s == "duration0") t->min_seconds = 0;
     } else if (s == "any") {
       t->kind = Type::Kind::Any;
     } else {
@@ -452,24 +456,6 @@ class Schemas {
   std::unordered_map<std::string, Type*> named_;
   std::vector<std::unique_ptr<Type>> owned_;
 };
-
-// Edit distance, to suggest the field a typo meant.
-size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                  std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 class Checker {
  public:
@@ -503,7 +489,7 @@ class Checker {
         CheckInt(n, t, field);
         return;
       case Type::Kind::Duration:
-        CheckDuration(n, field);
+        CheckDuration(n, t, field);
         return;
       case Type::Kind::Enum:
         CheckEnum(n, t, field);
@@ -575,18 +561,10 @@ class Checker {
 
  private:
   static std::string UnknownFieldMessage(const std::string& key, const Type& t) {
-    std::string best;
-    size_t best_distance = 3;
-    for (const Field& f : t.fields) {
-      size_t d = Distance(key, f.name);
-      if (d < best_distance) {
-        best_distance = d;
-        best = f.name;
-      }
-    }
-    if (!best.empty()) return fmt::format("unknown field `{}`; did you mean `{}`?", key, best);
     std::vector<std::string> names;
     for (const Field& f : t.fields) names.push_back(f.name);
+    std::string best = ClosestName(key, names);
+    if (!best.empty()) return fmt::format("unknown field `{}`; did you mean `{}`?", key, best);
     return fmt::format("unknown field `{}`; known fields here: {}", key, fmt::join(names, ", "));
   }
 
@@ -620,18 +598,17 @@ class Checker {
     }
   }
 
-  void CheckDuration(const Node& n, const std::string& field) {
+  void CheckDuration(const Node& n, const Type& t, const std::string& field) {
     if (!n.IsString()) {
       WrongType(n, field, "a duration such as \"10s\" or \"1.5s\"");
       return;
     }
     double seconds = 0;
     // The CRDs' CEL rule for VirtualService and DestinationRule durations.
-    if (!ParseGoDuration(n.text(), seconds) || seconds < 0.001) {
+    if (!ParseGoDuration(n.text(), seconds) || seconds < t.min_seconds) {
       Report(code::kInvalidValue, n.position(), field,
-             fmt::format("`{}`: must be a valid duration greater than 1ms (such as 10s, 1.5s, "
-                         "300ms)",
-                         n.text()));
+             fmt::format("`{}`: must be a valid duration{} (such as 10s, 1.5s, 300ms)", n.text(),
+                         t.min_seconds > 0 ? " greater than 1ms" : ""));
     }
   }
 

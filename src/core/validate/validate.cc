@@ -162,8 +162,14 @@ class Analyzer {
     }
     if (auto it = facts_.internal_to_exposed.find(resolved);
         it != facts_.internal_to_exposed.end()) {
-      std::string authority = ScalarText(Get(Get(http_route, "rewrite"), "authority"));
-      if (http_route != nullptr && ToLower(authority) != it->second) {
+      // The gateway matches the host without the port (Envoy strips it for virtual-host matching,
+      // and the generated AuthorizationPolicy admits `host:*`).
+      std::string authority = ToLower(ScalarText(Get(Get(http_route, "rewrite"), "authority")));
+      if (size_t colon = authority.rfind(':');
+          colon != std::string::npos && authority.find(']') == std::string::npos) {
+        authority.resize(colon);
+      }
+      if (http_route != nullptr && authority != it->second) {
         Report(code::kRoutesToInternalHost, o, host_node, field + ".host",
                fmt::format("`{}` reaches the donor's federation gateway, which admits and routes "
                            "only the exposed name; without `rewrite.authority: {}` on this route "
@@ -299,44 +305,33 @@ class Analyzer {
   }
 
   // ---- IST0109: two mesh VirtualServices for one host ----
+  //
+  // As conflictingmeshgatewayhosts.go: a mesh VirtualService's hosts are scoped to all namespaces
+  // when it is exported to all (no exportTo, or "*"), else to its own namespace; VirtualServices
+  // sharing a scoped host conflict, and so do those of a namespace scope with the public ones.
 
   void MeshHostConflicts() {
-    // Scope of a VirtualService: the namespaces it is exported to ("*" = all).
-    auto scope = [](const VirtualService& vs) {
-      std::set<std::string> out;
-      if (vs.export_to.empty()) out.insert("*");
-      for (const std::string& e : vs.export_to) out.insert(e == "." ? vs.object->namespace_ : e);
-      return out;
-    };
-    auto intersects = [](const std::set<std::string>& a, const std::set<std::string>& b) {
-      if (a.count("*") || b.count("*")) return true;
-      return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) > 0; });
-    };
-    std::map<std::string, std::vector<const VirtualService*>> by_host;
+    std::map<std::pair<std::string, std::string>, std::vector<const VirtualService*>> scoped;
     for (const VirtualService& vs : cluster_.virtual_services) {
       if (!vs.BindsMesh()) continue;
+      bool to_all = vs.export_to.empty() ||
+                    std::find(vs.export_to.begin(), vs.export_to.end(), "*") != vs.export_to.end();
+      std::string scope = to_all ? "*" : vs.object->namespace_;
       std::set<std::string> hosts;
-      for (const std::string& h : vs.hosts)
+      for (const std::string& h : vs.hosts) {
         hosts.insert(ToLower(ResolveShortName(h, vs.object->namespace_)));
-      for (const std::string& h : hosts) by_host[h].push_back(&vs);
-    }
-    for (const auto& [host, list] : by_host) {
-      if (list.size() < 2) continue;
-      std::vector<const VirtualService*> conflicting;
-      for (size_t i = 0; i < list.size(); ++i) {
-        for (size_t j = 0; j < list.size(); ++j) {
-          if (i != j && intersects(scope(*list[i]), scope(*list[j]))) {
-            conflicting.push_back(list[i]);
-            break;
-          }
-        }
       }
-      if (conflicting.size() < 2) continue;
+      for (const std::string& h : hosts) scoped[{scope, h}].push_back(&vs);
+    }
+    std::set<const VirtualService*> reported;
+    auto report = [&](const std::vector<const VirtualService*>& group, const std::string& host) {
+      if (group.size() < 2) return;
       std::vector<std::string> names;
-      for (const VirtualService* vs : conflicting) {
+      for (const VirtualService* vs : group) {
         names.push_back(vs->object->namespace_ + "/" + vs->object->name);
       }
-      for (const VirtualService* vs : conflicting) {
+      for (const VirtualService* vs : group) {
+        if (!reported.insert(vs).second) continue;
         Report(code::kConflictingMeshGatewayHosts, *vs->object, Get(vs->object->spec(), "hosts"),
                "spec.hosts",
                fmt::format("The VirtualServices {} associated with mesh gateway define the same "
@@ -344,6 +339,18 @@ class Analyzer {
                            "merging the conflicting VirtualServices into a single resource.",
                            fmt::join(names, ","), host));
       }
+    };
+    for (const auto& [key, group] : scoped) {
+      const auto& [scope, host] = key;
+      if (scope == "*") {
+        report(group, host);
+        continue;
+      }
+      std::vector<const VirtualService*> with_public = group;
+      if (auto it = scoped.find({"*", host}); it != scoped.end()) {
+        with_public.insert(with_public.end(), it->second.begin(), it->second.end());
+      }
+      report(with_public, host);
     }
   }
 
