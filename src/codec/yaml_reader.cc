@@ -13,6 +13,37 @@
 namespace meshfed {
 namespace {
 
+// Line and column (0-based, counting characters) of a byte offset.
+yaml_mark_t MarkAt(std::string_view content, size_t offset) {
+  yaml_mark_t mark{};
+  offset = std::min(offset, content.size());
+  for (size_t i = 0; i < offset; ++i) {
+    unsigned char c = static_cast<unsigned char>(content[i]);
+    if (c == '\n') {
+      ++mark.line;
+      mark.column = 0;
+    } else if ((c & 0xc0) != 0x80) {
+      ++mark.column;
+    }
+  }
+  mark.index = offset;
+  return mark;
+}
+
+// Whether line `line` (0-based) is indented with a tab.
+bool LeadingTab(std::string_view content, size_t line) {
+  size_t start = 0;
+  for (size_t l = 0; l < line; ++l) {
+    start = content.find('\n', start);
+    if (start == std::string_view::npos) return false;
+    ++start;
+  }
+  for (size_t i = start; i < content.size() && (content[i] == ' ' || content[i] == '\t'); ++i) {
+    if (content[i] == '\t') return true;
+  }
+  return false;
+}
+
 Position ToPosition(const yaml_mark_t& mark) {
   return Position{static_cast<uint32_t>(mark.line + 1), static_cast<uint32_t>(mark.column + 1)};
 }
@@ -79,6 +110,10 @@ class Builder {
     result_.diagnostics.push_back(
         Diagnostic{Severity::Error, code, file_, pos, {}, {}, std::move(message)});
     return false;
+  }
+  void Warn(Position pos, const char* code, std::string message) {
+    result_.diagnostics.push_back(
+        Diagnostic{Severity::Warning, code, file_, pos, {}, {}, std::move(message)});
   }
   bool CountNodes(size_t n, Position pos) {
     nodes_ += n;
@@ -207,11 +242,37 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
       const char* tag = reinterpret_cast<const char*>(s.tag);
       Node value;
       bool quoted = s.style != YAML_PLAIN_SCALAR_STYLE && s.style != YAML_ANY_SCALAR_STYLE;
-      bool string_tag = tag && (std::strcmp(tag, YAML_STR_TAG) == 0 || std::strcmp(tag, "!") == 0);
-      if (quoted || string_tag) {
+      // Tags as go-yaml v2 (sigs.k8s.io/yaml, kubectl) reads them: !!str is a string; !!int,
+      // !!float, !!bool and !!null resolve the text (quoted or not) and must agree with it; any
+      // other tag leaves the text a string.
+      std::optional<ScalarType> tagged;
+      std::string_view tag_name = tag ? std::string_view(tag) : std::string_view();
+      if (tag_name == YAML_INT_TAG) tagged = ScalarType::Int;
+      if (tag_name == YAML_FLOAT_TAG) tagged = ScalarType::Float;
+      if (tag_name == YAML_BOOL_TAG) tagged = ScalarType::Bool;
+      if (tag_name == YAML_NULL_TAG) tagged = ScalarType::Null;
+      if (tagged) {
+        ScalarType resolved = text.empty() ? ScalarType::Null : ResolvePlainScalar(text);
+        bool agrees =
+            resolved == *tagged || (*tagged == ScalarType::Float && resolved == ScalarType::Int);
+        if (!agrees) {
+          return Fail(pos, code::kWrongType,
+                      fmt::format("cannot read `{}` as {} (the tag and the value disagree)", text,
+                                  tag_name.substr(tag_name.rfind(':') + 1)));
+        }
+        value = resolved == ScalarType::Null ? Node::Null(pos) : Node::Plain(std::move(text), pos);
+      } else if (quoted || tag) {
+        if (tag && tag_name != YAML_STR_TAG && tag_name != "!") {
+          Warn(pos, code::kInvalidValue,
+               fmt::format("tag `{}` means nothing to Kubernetes: the value is read as the "
+                           "string \"{}\"",
+                           tag_name.rfind("tag:yaml.org,2002:", 0) == 0
+                               ? "!!" + std::string(tag_name.substr(18))
+                               : std::string(tag_name),
+                           text));
+        }
         value = Node::String(std::move(text), pos);
       } else {
-        // Plain scalars, and other explicit tags (!!int, !custom), resolve like the plain value.
         bool null = text.empty() || ResolvePlainScalar(text) == ScalarType::Null;
         value = null ? Node::Null(pos) : Node::Plain(std::move(text), pos);
       }
@@ -264,13 +325,25 @@ void Builder::Run() {
   while (true) {
     yaml_event_t event;
     if (!yaml_parser_parse(&parser, &event)) {
-      const yaml_mark_t& mark = parser.problem_mark;
+      yaml_mark_t mark = parser.problem_mark;
       std::string message = parser.problem ? parser.problem : "malformed YAML";
+      bool tab = false;
+      if (parser.error == YAML_READER_ERROR) {
+        // Encoding errors carry a byte offset, not a mark.
+        mark = MarkAt(content_, parser.problem_offset);
+        unsigned char byte = parser.problem_offset < content_.size()
+                                 ? static_cast<unsigned char>(content_[parser.problem_offset])
+                                 : 0;
+        message = fmt::format("{} at byte 0x{:02x}: the file must be UTF-8", message, byte);
+      } else {
+        tab = LeadingTab(content_, mark.line);
+      }
       if (parser.context) {
         Position ctx = ToPosition(parser.context_mark);
         message = fmt::format("{} ({} at line {} column {})", message, parser.context, ctx.line,
                               ctx.column);
       }
+      if (tab) message += "; hint: YAML does not allow tabs for indentation: use spaces";
       if (auto elision = FindElision(content_, mark.line + 1)) {
         Fail(elision->position, code::kYamlSyntax,
              fmt::format("`{}` is not YAML (the parser says: {}); hint: it looks like text left "
@@ -290,9 +363,60 @@ void Builder::Run() {
 
 }  // namespace
 
+namespace {
+
+// YAML reads JSON, and forgives what JSON does not allow: comments and trailing commas. kubectl
+// reads a .json file with a JSON decoder, which rejects them, so meshfed does too.
+std::optional<Diagnostic> JsonStrictness(std::string_view content, const std::string& file) {
+  bool in_string = false;
+  for (size_t i = 0; i < content.size(); ++i) {
+    char c = content[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    std::string problem;
+    if (c == '"') {
+      in_string = true;
+    } else if ((c == '/' && i + 1 < content.size() &&
+                (content[i + 1] == '/' || content[i + 1] == '*')) ||
+               c == '#') {
+      problem =
+          "JSON has no comments: kubectl's JSON decoder rejects this file; remove the "
+          "comment (or write the file as YAML, where `#` starts one)";
+    } else if (c == ',') {
+      size_t j = content.find_first_not_of(" \t\r\n", i + 1);
+      if (j != std::string_view::npos && (content[j] == ']' || content[j] == '}')) {
+        problem =
+            "trailing comma: JSON allows none before `]` or `}`, and kubectl's JSON decoder "
+            "rejects this file";
+      }
+    }
+    if (!problem.empty()) {
+      yaml_mark_t mark = MarkAt(content, i);
+      return Diagnostic{Severity::Error,   code::kYamlSyntax, file, ToPosition(mark), {}, {},
+                        std::move(problem)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 ReadResult ReadYamlStream(std::string_view content, const std::string& file,
                           const ReadLimits& limits) {
   ReadResult result;
+  if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0 &&
+      content.size() <= limits.max_bytes) {
+    if (auto problem = JsonStrictness(content, file)) {
+      result.diagnostics.push_back(std::move(*problem));
+      return result;
+    }
+  }
   Builder(content, file, limits, result).Run();
   return result;
 }

@@ -1689,7 +1689,7 @@ class Rules {
   void Gateway() {
     const Node* spec = object_.spec();
     if (!IsIstioDnsLabel(object_.name) || object_.name.find('.') != std::string::npos) {
-      Error(nullptr, "metadata.name",
+      Error(Field(object_.metadata(), "name"), "metadata.name",
             fmt::format("invalid gateway name: {}", GoQuote(object_.name)));
     }
     const std::vector<Node>& servers = Items(spec, "servers");
