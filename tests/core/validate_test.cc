@@ -543,7 +543,8 @@ spec:
   apart.replace(apart.find("EXPORT"), 6, "exportTo: [.]");
   apart.replace(apart.find("metadata: {name: b}"), 19, "metadata: {name: b, namespace: other}");
   std::string apart_a = apart;
-  apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18, "  hosts: [reviews]\n  exportTo: [.]\n");
+  apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18,
+                  "  hosts: [reviews]\n  exportTo: [.]\n");
   EXPECT_TRUE(With(CheckB(apart_a), "IST0109").empty()) << "visible in different namespaces";
 }
 
@@ -605,6 +606,30 @@ spec:
                           "add federation (or \"*\") to its exportTo"),
             std::string::npos)
       << found[0];
+}
+
+TEST(Analyzers, ExposingAServiceWhoseVirtualServiceHasNoHttpRoutes) {
+  // Found by fuzzing: the translator read the missing `http` list.
+  Diagnostics d = CheckB(R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {ports: [{port: 9080, name: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v}
+spec: {hosts: [reviews], tcp: [{route: [{destination: {host: reviews}}]}]}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]}
+)");
+  EXPECT_EQ(With(d, "MF2006"),
+            std::vector<std::string>{"14:18 spec.exposed[0]: no route of VirtualService default/v "
+                                     "applies to sidecars; the service's default route is used, "
+                                     "as Istio does"})
+      << All(d);
 }
 
 // ---- Merging ----

@@ -85,8 +85,11 @@ class RouteCompiler {
   void AddVirtualService(const VirtualService& vs, Compiled& out) {
     const std::string& ns = vs.object->namespace_;
     std::set<std::string> noted;
+    static const std::vector<Node> kNoRules;
     for (int port : ports_) {
-      const auto& rules = vs.http->items();
+      // A VirtualService without `http` (only tcp/tls, or a typo) has no HTTP routes: as for one
+      // whose routes all fall away, the service's default route applies.
+      const auto& rules = vs.http ? vs.http->items() : kNoRules;
       for (size_t i = 0; i < rules.size(); ++i) {
         const Node& rule = rules[i];
         if (!rule.IsMapping()) continue;
