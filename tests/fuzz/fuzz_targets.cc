@@ -45,6 +45,8 @@ spec: {trustDomain: cluster-b.local, federationGateway: {addresses: [gw.example.
 
 void YamlReader(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  // As a .json file too: the JSON strictness check (comments, trailing commas) runs first.
+  (void)ReadYamlStream(text, "fuzz.json", SmallLimits());
   ReadResult r = ReadYamlStream(text, "fuzz.yaml", SmallLimits());
   if (!r.diagnostics.empty()) return;
   for (const Node& doc : r.documents) {

@@ -7,7 +7,8 @@
 
 namespace meshfed::fuzz {
 
-// YAML/JSON reader; when a document reads, it must emit and read back to the same tree.
+// YAML/JSON reader (as a .yaml and as a .json file); when a document reads, it must emit and
+// read back to the same tree.
 void YamlReader(const uint8_t* data, size_t size);
 
 // The whole render pipeline over one cluster's objects: reader, envelope, typed views, fleet
