@@ -757,25 +757,7 @@ class Rules {
     Retries(Field(r, "retries"), f + ".retries");
     Rewrite(Field(r, "rewrite"), f + ".rewrite");
     AuthorityRewrite(r, f);
-    const std::vector<Node>& routes = Items(r, "route");
-    int64_t total = 0;
-    for (size_t i = 0; i < routes.size(); ++i) {
-      std::string rf = fmt::format("{}.route[{}]", f, i);
-      if (routes[i].IsNull()) {
-        Error(&routes[i], rf, "weight may not be nil");
-        continue;
-      }
-      HeaderOperations(Field(&routes[i], "headers"), rf + ".headers");
-      Destination(Field(&routes[i], "destination"), rf + ".destination");
-      if (auto w = Int(&routes[i], "weight")) {
-        if (*w < 0)
-          Error(Field(&routes[i], "weight"), rf + ".weight", fmt::format("weight {} < 0", *w));
-        total += *w;
-      }
-    }
-    if (routes.size() > 1 && total == 0) {
-      Error(Field(r, "route"), f + ".route", "total destination weight = 0");
-    }
+    RouteDestinations(r, f);
   }
 
   void HttpMatches(const Node* r, const std::string& f) {
@@ -1151,6 +1133,7 @@ class Rules {
     RouteDestinations(r, f);
   }
 
+  // validateHTTPRouteDestinations and validateRouteDestinations.
   void RouteDestinations(const Node* r, const std::string& f) {
     const std::vector<Node>& routes = Items(r, "route");
     int64_t total = 0;
@@ -1160,6 +1143,8 @@ class Rules {
         Error(&routes[i], rf, "weight may not be nil");
         continue;
       }
+      // Per-destination header operations exist on HTTP routes only (the schema says so).
+      HeaderOperations(Field(&routes[i], "headers"), rf + ".headers");
       Destination(Field(&routes[i], "destination"), rf + ".destination");
       if (auto w = Int(&routes[i], "weight")) {
         if (*w < 0)
