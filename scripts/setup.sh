@@ -10,6 +10,8 @@ packages=(
   libfmt-dev           # string formatting
   libabsl-dev          # absl::Status / StatusOr at adapter boundaries
   libre2-dev           # RE2: Istio's regex matches (full match), in the simulator
+  libcpp-httplib-dev   # HTTP/1.1 client (Kubernetes API) and the test API server emulator
+  libssl-dev openssl   # TLS to API servers, client certificates; test certificates
   libgtest-dev libgmock-dev
   libbenchmark-dev
   clang-14 libclang-rt-14-dev   # fuzzing and sanitizer builds

@@ -1,0 +1,35 @@
+// The Kubernetes resources meshfed reads and writes, and their REST paths (API conventions:
+// /api/v1 for the core group, /apis/<group>/<version> otherwise; namespaced resources under
+// /namespaces/<ns>/).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshfed::kube {
+
+struct ResourceType {
+  std::string group;  // "" = core
+  std::string version;
+  std::string kind;
+  std::string plural;
+  bool namespaced = true;
+
+  std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
+  // The collection path: in `namespace_`, or across all namespaces when it is empty.
+  std::string CollectionPath(std::string_view namespace_) const;
+  std::string ObjectPath(std::string_view namespace_, std::string_view name) const;
+};
+
+// Every kind meshfed watches in a member cluster (what the translator reads), in a fixed order.
+const std::vector<ResourceType>& WatchedResources();
+
+// Looks a kind up by group and kind ("networking.istio.io", "VirtualService"), or nullptr.
+const ResourceType* FindResource(std::string_view group, std::string_view kind);
+
+// Leases (leader election) and Namespaces are not translator inputs but are used directly.
+const ResourceType& LeaseResource();
+const ResourceType& MeshClusterResource();
+
+}  // namespace meshfed::kube

@@ -1,0 +1,1092 @@
+#include "kube/api_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "codec/emitter.h"
+#include "codec/yaml_reader.h"
+#include "core/model/text.h"
+
+namespace meshfed::kube::testing {
+namespace {
+
+std::string Json(const Node& n) {
+  std::string out;
+  EmitJson(n, out, -1);
+  return out;
+}
+
+std::string Str(const Node* map, std::string_view key) {
+  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
+  return v && v->IsScalar() ? v->text() : std::string();
+}
+
+Node StatusObject(int code, const std::string& reason, const std::string& message) {
+  Node s = Node::Mapping();
+  s.Add("kind", Node::String("Status"));
+  s.Add("apiVersion", Node::String("v1"));
+  s.Add("metadata", Node::Mapping());
+  s.Add("status", Node::String("Failure"));
+  s.Add("message", Node::String(message));
+  s.Add("reason", Node::String(reason));
+  s.Add("code", Node::Int(code));
+  return s;
+}
+
+std::string Now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---- Label selectors (k8s.io/apimachinery/pkg/labels) ----
+
+struct Requirement {
+  std::string key, op;  // =, !=, exists, !exists, in, notin
+  std::vector<std::string> values;
+};
+
+std::optional<std::vector<Requirement>> ParseSelector(std::string_view s) {
+  std::vector<Requirement> out;
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return std::string(v);
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    // A term ends at a comma outside parentheses.
+    size_t depth = 0, j = i;
+    for (; j < s.size(); ++j) {
+      if (s[j] == '(') ++depth;
+      if (s[j] == ')' && depth > 0) --depth;
+      if (s[j] == ',' && depth == 0) break;
+    }
+    std::string term = trim(s.substr(i, j - i));
+    i = j + 1;
+    if (term.empty()) continue;
+    Requirement r;
+    if (size_t p = term.find(" notin "); p != std::string::npos) {
+      r.key = trim(term.substr(0, p));
+      r.op = "notin";
+      term = trim(term.substr(p + 7));
+    } else if (size_t q = term.find(" in "); q != std::string::npos) {
+      r.key = trim(term.substr(0, q));
+      r.op = "in";
+      term = trim(term.substr(q + 4));
+    } else if (size_t ne = term.find("!="); ne != std::string::npos) {
+      r = {trim(term.substr(0, ne)), "!=", {trim(term.substr(ne + 2))}};
+    } else if (size_t eq = term.find('='); eq != std::string::npos) {
+      size_t skip = term.compare(eq, 2, "==") == 0 ? 2 : 1;
+      r = {trim(term.substr(0, eq)), "=", {trim(term.substr(eq + skip))}};
+    } else if (term.front() == '!') {
+      r = {trim(term.substr(1)), "!exists", {}};
+    } else {
+      r = {term, "exists", {}};
+    }
+    if (r.op == "in" || r.op == "notin") {
+      if (term.size() < 2 || term.front() != '(' || term.back() != ')') return std::nullopt;
+      std::string_view list = std::string_view(term).substr(1, term.size() - 2);
+      size_t k = 0;
+      while (k <= list.size()) {
+        size_t c = list.find(',', k);
+        r.values.push_back(trim(list.substr(k, c == std::string_view::npos ? list.npos : c - k)));
+        if (c == std::string_view::npos) break;
+        k = c + 1;
+      }
+    }
+    if (r.key.empty()) return std::nullopt;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool Matches(const std::vector<Requirement>& selector, const Node& object) {
+  const Node* labels = nullptr;
+  if (const Node* meta = object.Find("metadata")) labels = meta->Find("labels");
+  for (const Requirement& r : selector) {
+    const Node* v = labels && labels->IsMapping() ? labels->Find(r.key) : nullptr;
+    std::string value = v && v->IsScalar() ? v->text() : "";
+    bool has = v != nullptr;
+    bool ok = true;
+    if (r.op == "=") ok = has && value == r.values[0];
+    if (r.op == "!=") ok = !has || value != r.values[0];
+    if (r.op == "exists") ok = has;
+    if (r.op == "!exists") ok = !has;
+    if (r.op == "in") ok = has && std::count(r.values.begin(), r.values.end(), value) > 0;
+    if (r.op == "notin") ok = !has || std::count(r.values.begin(), r.values.end(), value) == 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// ---- Server-side apply: field paths ----
+
+using Path = std::vector<std::string>;
+
+// Fields no manager owns: identity, versions, status (on the main resource), system metadata.
+bool SystemField(const Path& p) {
+  if (p.empty()) return true;
+  if (p[0] == "apiVersion" || p[0] == "kind" || p[0] == "status") return true;
+  if (p[0] == "metadata" && p.size() >= 2) {
+    return p[1] != "labels" && p[1] != "annotations" && p[1] != "finalizers" &&
+           p[1] != "ownerReferences";
+  }
+  return false;
+}
+
+// Leaves of an applied configuration: scalars and lists (atomic), and empty maps.
+void Leaves(const Node& n, Path& prefix, std::set<std::string>& out, bool status_only) {
+  if (n.IsMapping() && !n.entries().empty()) {
+    for (const MapEntry& e : n.entries()) {
+      prefix.push_back(e.key);
+      bool in_status = !prefix.empty() && prefix[0] == "status";
+      if (status_only ? in_status : !SystemField(prefix)) {
+        Leaves(e.value, prefix, out, status_only);
+      } else if (status_only && prefix.size() == 1 && e.key == "status") {
+        Leaves(e.value, prefix, out, status_only);
+      }
+      prefix.pop_back();
+    }
+    return;
+  }
+  std::string key;
+  for (const std::string& part : prefix) key += part + '\x1f';
+  if (!key.empty()) out.insert(key);
+}
+
+Path Split(const std::string& key) {
+  Path p;
+  size_t start = 0;
+  while (start < key.size()) {
+    size_t end = key.find('\x1f', start);
+    p.push_back(key.substr(start, end - start));
+    start = end + 1;
+  }
+  return p;
+}
+
+const Node* At(const Node& n, const Path& p) {
+  const Node* cur = &n;
+  for (const std::string& k : p) {
+    if (!cur->IsMapping()) return nullptr;
+    cur = cur->Find(k);
+    if (!cur) return nullptr;
+  }
+  return cur;
+}
+
+void Erase(Node& n, const Path& p, size_t i = 0) {
+  if (!n.IsMapping() || i >= p.size()) return;
+  if (i + 1 == p.size()) {
+    n.Erase(p[i]);
+    return;
+  }
+  if (Node* child = n.Find(p[i])) {
+    Erase(*child, p, i + 1);
+    if (child->IsMapping() && child->entries().empty()) n.Erase(p[i]);
+  }
+}
+
+void Overlay(Node& into, const Node& from) {
+  if (!into.IsMapping() || !from.IsMapping()) {
+    into = from;
+    return;
+  }
+  for (const MapEntry& e : from.entries()) {
+    Node* existing = into.Find(e.key);
+    if (existing && existing->IsMapping() && e.value.IsMapping()) {
+      Overlay(*existing, e.value);
+    } else {
+      into.Set(e.key, e.value);
+    }
+  }
+}
+
+// RFC 7386 JSON merge patch.
+void MergePatch(Node& into, const Node& patch) {
+  if (!patch.IsMapping()) {
+    into = patch;
+    return;
+  }
+  if (!into.IsMapping()) into = Node::Mapping();
+  for (const MapEntry& e : patch.entries()) {
+    if (e.value.IsNull()) {
+      into.Erase(e.key);
+    } else if (Node* existing = into.Find(e.key); existing && e.value.IsMapping()) {
+      MergePatch(*existing, e.value);
+    } else {
+      Node v = Node::Mapping();
+      if (e.value.IsMapping()) {
+        MergePatch(v, e.value);
+        into.Set(e.key, v);
+      } else {
+        into.Set(e.key, e.value);
+      }
+    }
+  }
+}
+
+// Everything but metadata and status: what bumps metadata.generation.
+bool SpecChanged(const Node& a, const Node& b) {
+  auto strip = [](Node n) {
+    n.Erase("metadata");
+    n.Erase("status");
+    return n;
+  };
+  return !(strip(a) == strip(b));
+}
+
+const ResourceType* TypeFor(const std::string& group, const std::string& version,
+                            const std::string& plural) {
+  std::vector<const ResourceType*> all;
+  for (const ResourceType& t : WatchedResources()) all.push_back(&t);
+  all.push_back(&LeaseResource());
+  all.push_back(&MeshClusterResource());
+  for (const ResourceType* t : all) {
+    if (t->group == group && t->version == version && t->plural == plural) return t;
+  }
+  return nullptr;
+}
+
+std::string Key(const ResourceType& t, const std::string& ns, const std::string& name) {
+  return fmt::format("{}/{}/{}/{}", t.group, t.plural, t.namespaced ? ns : "", name);
+}
+std::string TypeKey(const ResourceType& t) { return t.group + "/" + t.plural; }
+
+}  // namespace
+
+struct ApiServer::Call {
+  const ResourceType* type = nullptr;
+  std::string namespace_;
+  std::string name;
+  std::string subresource;
+  std::map<std::string, std::string> query;
+};
+
+ApiServer::ApiServer(ServerOptions options) : options_(std::move(options)) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+void ApiServer::Start() {
+  if (options_.tls) {
+    BIO* b = BIO_new_mem_buf(options_.cert_pem.data(), static_cast<int>(options_.cert_pem.size()));
+    X509* cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    b = BIO_new_mem_buf(options_.key_pem.data(), static_cast<int>(options_.key_pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    X509_STORE* client_ca = nullptr;
+    if (!options_.client_ca_pem.empty()) {
+      client_ca = X509_STORE_new();
+      b = BIO_new_mem_buf(options_.client_ca_pem.data(),
+                          static_cast<int>(options_.client_ca_pem.size()));
+      while (X509* ca = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) {
+        X509_STORE_add_cert(client_ca, ca);
+        X509_free(ca);
+      }
+      BIO_free(b);
+    }
+    server_ = std::make_unique<httplib::SSLServer>(cert, key, client_ca);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  server_->new_task_queue = [] { return new httplib::ThreadPool(96); };
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    Handle(&req, &res);
+  };
+  server_->Get(".*", handler);
+  server_->Post(".*", handler);
+  server_->Put(".*", handler);
+  server_->Patch(".*", handler);
+  server_->Delete(".*", handler);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+  }
+  if (options_.port > 0) {
+    port_ = options_.port;
+    server_->bind_to_port("127.0.0.1", port_);
+  } else {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    options_.port = port_;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::yield();
+}
+
+void ApiServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+void ApiServer::Restart() {
+  Stop();
+  Compact();
+  Start();
+}
+
+std::string ApiServer::url() const {
+  return fmt::format("{}://127.0.0.1:{}", options_.tls ? "https" : "http", port_);
+}
+
+bool ApiServer::Authorized(const void* request) const {
+  if (options_.token.empty()) return true;
+  const auto& req = *static_cast<const httplib::Request*>(request);
+  return req.get_header_value("Authorization") == "Bearer " + options_.token;
+}
+
+void ApiServer::Record(const std::string& plural, const std::string& type, const Node& object) {
+  history_.push_back(Event{rv_, plural, type, object});
+  while (history_.size() > options_.history) {
+    oldest_rv_ = history_.front().rv;
+    history_.pop_front();
+  }
+  changed_.notify_all();
+}
+
+Node& ApiServer::Insert(const std::string& key, const std::string& plural, Node object) {
+  ++rv_;
+  Node* meta = object.Find("metadata");
+  meta->Set("resourceVersion", Node::String(std::to_string(rv_)));
+  Stored& s = objects_[key];
+  s.object = std::move(object);
+  Record(plural, "ADDED", s.object);
+  return s.object;
+}
+
+void ApiServer::Modify(const std::string&, const std::string& plural, Stored& s) {
+  ++rv_;
+  s.object.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
+  Record(plural, "MODIFIED", s.object);
+}
+
+void ApiServer::Remove(const std::string& key, const std::string& plural) {
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return;
+  ++rv_;
+  Node object = std::move(it->second.object);
+  objects_.erase(it);
+  object.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
+  Record(plural, "DELETED", object);
+}
+
+std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& method,
+                                       const std::string& content_type, const std::string& body,
+                                       const std::map<std::string, std::string>& query) {
+  const ResourceType& type = *call.type;
+  std::string plural = TypeKey(type);
+  Node input;
+  if (!body.empty()) {
+    ReadResult r = ReadYamlStream(body, "request");
+    if (!r.diagnostics.empty() || r.documents.size() != 1 || !r.documents[0].IsMapping()) {
+      return {400, StatusObject(400, "BadRequest", "the body is not one JSON or YAML object")};
+    }
+    input = std::move(r.documents[0]);
+  }
+  std::string name = call.name.empty() ? Str(input.Find("metadata"), "name") : call.name;
+  if (name.empty()) return {422, StatusObject(422, "Invalid", "metadata.name: Required value")};
+  std::string key = Key(type, call.namespace_, name);
+  auto it = objects_.find(key);
+  bool status = call.subresource == "status";
+  auto normalize_new = [&](Node object) {
+    object.Set("apiVersion", Node::String(type.ApiVersion()));
+    object.Set("kind", Node::String(type.kind));
+    Node* meta = object.Find("metadata");
+    if (!meta || !meta->IsMapping()) meta = &object.Set("metadata", Node::Mapping());
+    meta->Set("name", Node::String(name));
+    if (type.namespaced) meta->Set("namespace", Node::String(call.namespace_));
+    meta->Set("uid", Node::String(fmt::format("6d1e7a10-0000-4000-8000-{:012d}", ++uid_)));
+    meta->Set("creationTimestamp", Node::String(Now()));
+    meta->Set("generation", Node::Int(1));
+    meta->Erase("deletionTimestamp");
+    object.Erase("status");
+    return object;
+  };
+
+  if (method == "POST") {
+    if (it != objects_.end()) {
+      return {409, StatusObject(409, "AlreadyExists",
+                                fmt::format("{} \"{}\" already exists", type.plural, name))};
+    }
+    Node& created = Insert(key, plural, normalize_new(std::move(input)));
+    return {201, created};
+  }
+  if (method == "DELETE") {
+    if (it == objects_.end()) {
+      return {404,
+              StatusObject(404, "NotFound", fmt::format("{} \"{}\" not found", type.plural, name))};
+    }
+    const Node* pre = input.IsMapping() ? input.Find("preconditions") : nullptr;
+    const Node* meta = it->second.object.Find("metadata");
+    if (!Str(pre, "uid").empty() && Str(pre, "uid") != Str(meta, "uid")) {
+      return {409, StatusObject(409, "Conflict",
+                                fmt::format("Precondition failed: UID in precondition: {}, UID in "
+                                            "object meta: {}",
+                                            Str(pre, "uid"), Str(meta, "uid")))};
+    }
+    if (!Str(pre, "resourceVersion").empty() &&
+        Str(pre, "resourceVersion") != Str(meta, "resourceVersion")) {
+      return {409,
+              StatusObject(409, "Conflict",
+                           fmt::format("Precondition failed: ResourceVersion in precondition: "
+                                       "{}, ResourceVersion in object meta: {}",
+                                       Str(pre, "resourceVersion"), Str(meta, "resourceVersion")))};
+    }
+    const Node* finalizers = meta->Find("finalizers");
+    if (finalizers && finalizers->IsSequence() && !finalizers->items().empty()) {
+      if (Str(meta, "deletionTimestamp").empty()) {
+        it->second.object.Find("metadata")->Set("deletionTimestamp", Node::String(Now()));
+        Modify(key, plural, it->second);
+      }
+      return {200, it->second.object};
+    }
+    Node gone = it->second.object;
+    Remove(key, plural);
+    return {200, gone};
+  }
+  if (method == "PUT") {
+    if (it == objects_.end()) {
+      return {404,
+              StatusObject(404, "NotFound", fmt::format("{} \"{}\" not found", type.plural, name))};
+    }
+    Stored& s = it->second;
+    std::string want_rv = Str(input.Find("metadata"), "resourceVersion");
+    if (!want_rv.empty() && want_rv != Str(s.object.Find("metadata"), "resourceVersion")) {
+      return {409,
+              StatusObject(409, "Conflict",
+                           fmt::format("Operation cannot be fulfilled on {} \"{}\": the object "
+                                       "has been modified; please apply your changes to the "
+                                       "latest version and try again",
+                                       type.plural, name))};
+    }
+    Node next = s.object;
+    if (status) {
+      if (const Node* st = input.Find("status")) {
+        next.Set("status", *st);
+      } else {
+        next.Erase("status");
+      }
+    } else {
+      Node keep_meta = *s.object.Find("metadata");
+      next = input;
+      next.Set("apiVersion", Node::String(type.ApiVersion()));
+      next.Set("kind", Node::String(type.kind));
+      Node* meta = next.Find("metadata");
+      if (!meta || !meta->IsMapping()) meta = &next.Set("metadata", Node::Mapping());
+      for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
+                                 "deletionTimestamp", "resourceVersion"}) {
+        if (const Node* v = keep_meta.Find(system)) {
+          meta->Set(system, *v);
+        } else {
+          meta->Erase(system);
+        }
+      }
+      if (const Node* st = s.object.Find("status")) {
+        next.Set("status", *st);
+      } else {
+        next.Erase("status");
+      }
+    }
+    return {200, Commit(key, plural, s, std::move(next))};
+  }
+  if (method == "PATCH") {
+    bool apply = content_type.find("application/apply-patch") == 0;
+    bool merge = content_type.find("application/merge-patch+json") == 0;
+    if (!apply && !merge) {
+      return {415, StatusObject(415, "UnsupportedMediaType",
+                                fmt::format("the body of the request was in an unknown format - "
+                                            "accepted media types include: "
+                                            "application/apply-patch+yaml, "
+                                            "application/merge-patch+json (got {})",
+                                            content_type))};
+    }
+    if (merge) {
+      if (it == objects_.end()) {
+        return {404, StatusObject(404, "NotFound",
+                                  fmt::format("{} \"{}\" not found", type.plural, name))};
+      }
+      Node next = it->second.object;
+      Node patch = input;
+      if (status) {
+        Node only = Node::Mapping();
+        if (const Node* st = patch.Find("status")) only.Set("status", *st);
+        patch = only;
+      } else {
+        patch.Erase("status");
+        if (Node* meta = patch.Find("metadata")) {
+          for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
+                                     "deletionTimestamp", "resourceVersion"}) {
+            meta->Erase(system);
+          }
+        }
+      }
+      MergePatch(next, patch);
+      return {200, Commit(key, plural, it->second, std::move(next))};
+    }
+    // Server-side apply.
+    std::string manager = query.count("fieldManager") ? query.at("fieldManager") : "";
+    if (manager.empty()) {
+      return {422, StatusObject(422, "Invalid",
+                                "PATCH with application/apply-patch+yaml needs fieldManager")};
+    }
+    bool force = query.count("force") && query.at("force") == "true";
+    if (Str(&input, "apiVersion") != type.ApiVersion() || Str(&input, "kind") != type.kind) {
+      return {400, StatusObject(400, "BadRequest",
+                                fmt::format("apply: apiVersion and kind must be {} {}",
+                                            type.ApiVersion(), type.kind))};
+    }
+    std::set<std::string> leaves;
+    Path prefix;
+    Leaves(input, prefix, leaves, status);
+    if (it == objects_.end()) {
+      if (status) {
+        return {404, StatusObject(404, "NotFound",
+                                  fmt::format("{} \"{}\" not found", type.plural, name))};
+      }
+      Node& created = Insert(key, plural, normalize_new(input));
+      objects_[key].owners[manager] = leaves;
+      return {201, created};
+    }
+    Stored& s = it->second;
+    std::vector<std::string> conflicts;
+    for (auto& [other, owned] : s.owners) {
+      if (other == manager) continue;
+      for (const std::string& leaf : leaves) {
+        if (!owned.count(leaf)) continue;
+        Path p = Split(leaf);
+        const Node* current = At(s.object, p);
+        const Node* wanted = At(input, p);
+        if (current && wanted && !(*current == *wanted)) {
+          std::string dotted;
+          for (const std::string& part : p) dotted += (dotted.empty() ? "" : ".") + part;
+          conflicts.push_back(fmt::format("conflict with \"{}\": .{}", other, dotted));
+        }
+      }
+    }
+    if (!conflicts.empty() && !force) {
+      return {409, StatusObject(409, "Conflict",
+                                fmt::format("Apply failed with {} conflict(s): {}",
+                                            conflicts.size(), fmt::join(conflicts, "; ")))};
+    }
+    Node next = s.object;
+    for (const std::string& old_leaf : s.owners[manager]) {
+      if (leaves.count(old_leaf)) continue;
+      bool others = false;
+      for (auto& [other, owned] : s.owners) {
+        if (other != manager && owned.count(old_leaf)) others = true;
+      }
+      if (!others) Erase(next, Split(old_leaf));
+    }
+    Node overlay = input;
+    if (status) {
+      Node only = Node::Mapping();
+      if (const Node* st = input.Find("status")) only.Set("status", *st);
+      overlay = only;
+    } else {
+      overlay.Erase("status");
+      if (Node* meta = overlay.Find("metadata")) {
+        for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
+                                   "deletionTimestamp", "resourceVersion", "managedFields"}) {
+          meta->Erase(system);
+        }
+      }
+    }
+    Overlay(next, overlay);
+    s.owners[manager] = leaves;
+    if (force) {
+      for (auto& [other, owned] : s.owners) {
+        if (other == manager) continue;
+        for (const std::string& leaf : leaves) owned.erase(leaf);
+      }
+    }
+    return {200, Commit(key, plural, s, std::move(next))};
+  }
+  return {405, StatusObject(405, "MethodNotAllowed", method + " is not supported here")};
+}
+
+Node ApiServer::Commit(const std::string& key, const std::string& plural, Stored& s, Node next) {
+  if (next == s.object) return s.object;  // a no-op write changes nothing, not even the version
+  if (SpecChanged(s.object, next)) {
+    const Node* meta = s.object.Find("metadata");
+    int64_t generation = ParseIntOr(Str(meta, "generation"), 1);
+    next.Find("metadata")->Set("generation", Node::Int(generation + 1));
+  }
+  s.object = std::move(next);
+  const Node* meta = s.object.Find("metadata");
+  const Node* finalizers = meta->Find("finalizers");
+  bool finalized = !finalizers || !finalizers->IsSequence() || finalizers->items().empty();
+  if (!Str(meta, "deletionTimestamp").empty() && finalized) {
+    Node gone = s.object;
+    Remove(key, plural);
+    return gone;
+  }
+  Modify(key, plural, s);
+  return s.object;
+}
+
+void ApiServer::Handle(const void* request, void* response) {
+  const auto& req = *static_cast<const httplib::Request*>(request);
+  auto& res = *static_cast<httplib::Response*>(response);
+  auto reply = [&](int code, const Node& body) {
+    res.status = code;
+    res.set_content(Json(body), "application/json");
+  };
+  std::chrono::milliseconds latency;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++requests_;
+    latency = latency_;
+    if (fail_count_ > 0) {
+      --fail_count_;
+      res.status = fail_status_;
+      if (fail_retry_after_ >= 0) res.set_header("Retry-After", std::to_string(fail_retry_after_));
+      std::string reason = fail_status_ == 429 ? "TooManyRequests" : "InternalError";
+      std::string message =
+          fail_status_ == 429 ? "storage is (re)initializing" : "an injected failure";
+      res.set_content(Json(StatusObject(fail_status_, reason, message)), "application/json");
+      return;
+    }
+  }
+  if (latency.count() > 0) std::this_thread::sleep_for(latency);
+  if (!Authorized(request)) {
+    reply(401, StatusObject(401, "Unauthorized", "Unauthorized"));
+    return;
+  }
+  // Parse /api/v1/... or /apis/<group>/<version>/...
+  std::vector<std::string> seg;
+  {
+    std::string_view p = req.path;
+    size_t i = 0;
+    while (i < p.size()) {
+      size_t j = p.find('/', i);
+      if (j == std::string_view::npos) j = p.size();
+      if (j > i) seg.emplace_back(p.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+  std::string group, version;
+  size_t at = 0;
+  if (seg.size() >= 2 && seg[0] == "api") {
+    version = seg[1];
+    at = 2;
+  } else if (seg.size() >= 3 && seg[0] == "apis") {
+    group = seg[1];
+    version = seg[2];
+    at = 3;
+  } else {
+    reply(404, StatusObject(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+  Call call;
+  std::vector<std::string> rest(seg.begin() + static_cast<std::ptrdiff_t>(at), seg.end());
+  std::string plural;
+  if (rest.size() >= 3 && rest[0] == "namespaces") {
+    call.namespace_ = rest[1];
+    plural = rest[2];
+    if (rest.size() >= 4) call.name = rest[3];
+    if (rest.size() >= 5) call.subresource = rest[4];
+  } else if (!rest.empty()) {
+    plural = rest[0];
+    if (rest.size() >= 2) call.name = rest[1];
+    if (rest.size() >= 3) call.subresource = rest[2];
+  }
+  call.type = TypeFor(group, version, plural);
+  if (!call.type || (!call.subresource.empty() && call.subresource != "status")) {
+    reply(404, StatusObject(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+  for (const auto& [k, v] : req.params) call.query[k] = v;
+  const ResourceType& type = *call.type;
+  if (!type.namespaced) call.namespace_.clear();
+  if (type.namespaced && call.namespace_.empty() && req.method != "GET") {
+    reply(404, StatusObject(404, "NotFound", "a namespaced resource needs a namespace"));
+    return;
+  }
+
+  if (req.method == "GET" && call.name.empty() && call.query.count("watch") &&
+      (call.query["watch"] == "true" || call.query["watch"] == "1")) {
+    HandleWatch(call, response);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (req.method == "GET" && !call.name.empty()) {
+    auto it = objects_.find(Key(type, call.namespace_, call.name));
+    if (it == objects_.end()) {
+      lock.unlock();
+      reply(404, StatusObject(404, "NotFound",
+                              fmt::format("{} \"{}\" not found", type.plural, call.name)));
+      return;
+    }
+    Node copy = it->second.object;
+    lock.unlock();
+    reply(200, copy);
+    return;
+  }
+  if (req.method == "GET") {
+    std::optional<std::vector<Requirement>> selector =
+        ParseSelector(call.query.count("labelSelector") ? call.query["labelSelector"] : "");
+    if (!selector) {
+      lock.unlock();
+      reply(400, StatusObject(400, "BadRequest", "unable to parse requirement"));
+      return;
+    }
+    size_t limit = static_cast<size_t>(
+        std::max(0, ParseIntOr(call.query.count("limit") ? call.query["limit"] : "0", 0)));
+    std::string from;
+    if (call.query.count("continue")) {
+      const std::string& token = call.query["continue"];
+      size_t colon = token.find(':');
+      uint64_t token_rv = std::stoull(token.substr(0, colon));
+      if (token_rv < oldest_rv_) {
+        lock.unlock();
+        reply(410, StatusObject(410, "Expired",
+                                "The provided continue parameter is too old to display a "
+                                "consistent list result. You can start a new list without the "
+                                "continue parameter."));
+        return;
+      }
+      from = token.substr(colon + 1);
+    }
+    std::string prefix =
+        fmt::format("{}/{}/{}", type.group, type.plural,
+                    type.namespaced && !call.namespace_.empty() ? call.namespace_ + "/" : "");
+    Node list = Node::Mapping();
+    list.Add("apiVersion", Node::String(type.ApiVersion()));
+    list.Add("kind", Node::String(type.kind + "List"));
+    Node items = Node::Sequence();
+    std::string last;
+    bool more = false;
+    for (auto it = from.empty() ? objects_.lower_bound(prefix) : objects_.upper_bound(from);
+         it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+      if (!Matches(*selector, it->second.object)) continue;
+      if (limit > 0 && items.items().size() == limit) {
+        more = true;
+        break;
+      }
+      Node item = it->second.object;
+      if (type.group.empty() || type.group == "apps") {
+        item.Erase("apiVersion");  // built-in lists leave these out of their items
+        item.Erase("kind");
+      }
+      items.Append(std::move(item));
+      last = it->first;
+    }
+    Node meta = Node::Mapping();
+    meta.Add("resourceVersion", Node::String(std::to_string(rv_)));
+    if (more) meta.Add("continue", Node::String(fmt::format("{}:{}", rv_, last)));
+    list.Add("metadata", std::move(meta));
+    list.Add("items", std::move(items));
+    lock.unlock();
+    reply(200, list);
+    return;
+  }
+  auto [code, body] =
+      Mutate(call, req.method, req.get_header_value("Content-Type"), req.body, call.query);
+  if (code < 300) ++mutating_;
+  lock.unlock();
+  reply(code, body);
+}
+
+void ApiServer::HandleWatch(const Call& call, void* response) {
+  auto& res = *static_cast<httplib::Response*>(response);
+  struct State {
+    bool started = false;
+    uint64_t last_rv = 0;
+    std::chrono::steady_clock::time_point deadline;
+    uint64_t drop_generation = 0;
+    std::vector<Requirement> selector;
+    bool bookmarks = false;
+  };
+  auto state = std::make_shared<State>();
+  auto query = call.query;
+  const ResourceType type = *call.type;
+  std::string ns = call.namespace_;
+  std::optional<std::vector<Requirement>> selector =
+      ParseSelector(query.count("labelSelector") ? query["labelSelector"] : "");
+  if (!selector) {
+    res.status = 400;
+    res.set_content(Json(StatusObject(400, "BadRequest", "unable to parse requirement")),
+                    "application/json");
+    return;
+  }
+  state->selector = *selector;
+  state->bookmarks = query.count("allowWatchBookmarks") && query["allowWatchBookmarks"] == "true";
+  int timeout = ParseIntOr(query.count("timeoutSeconds") ? query["timeoutSeconds"] : "", 1800);
+  state->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+  std::string rv_param = query.count("resourceVersion") ? query["resourceVersion"] : "";
+  std::string plural = TypeKey(type);
+  auto matches = [type, ns, state](const Node& object) {
+    if (type.namespaced && !ns.empty()) {
+      const Node* meta = object.Find("metadata");
+      if (Str(meta, "namespace") != ns) return false;
+    }
+    return Matches(state->selector, object);
+  };
+  auto line = [](const std::string& event_type, const Node& object) {
+    Node e = Node::Mapping();
+    e.Add("type", Node::String(event_type));
+    e.Add("object", object);
+    return Json(e) + "\n";
+  };
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++open_watches_;
+    state->drop_generation = drop_generation_;
+  }
+  res.status = 200;
+  res.set_chunked_content_provider(
+      "application/json",
+      [this, state, rv_param, plural, matches, line, type](size_t, httplib::DataSink& sink) {
+        std::string out;
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (!state->started) {
+          state->started = true;
+          if (rv_param.empty() || rv_param == "0") {
+            std::string prefix = fmt::format("{}/{}/", type.group, type.plural);
+            for (auto it = objects_.lower_bound(prefix);
+                 it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+              if (matches(it->second.object)) out += line("ADDED", it->second.object);
+            }
+            state->last_rv = rv_;
+          } else {
+            uint64_t from = std::strtoull(rv_param.c_str(), nullptr, 10);
+            if (from < oldest_rv_) {
+              lock.unlock();
+              std::string gone = line(
+                  "ERROR",
+                  StatusObject(410, "Expired",
+                               fmt::format("too old resource version: {} ({})", from, oldest_rv_)));
+              sink.write(gone.data(), gone.size());
+              sink.done();
+              return true;
+            }
+            state->last_rv = from;
+          }
+        }
+        while (out.empty()) {
+          if (stopping_ || drop_generation_ != state->drop_generation) {
+            return false;  // the connection drops
+          }
+          for (const Event& e : history_) {
+            if (e.rv <= state->last_rv || e.plural != plural) continue;
+            if (matches(e.object)) out += line(e.type, e.object);
+          }
+          if (!history_.empty()) state->last_rv = std::max(state->last_rv, history_.back().rv);
+          if (!out.empty()) break;
+          if (std::chrono::steady_clock::now() >= state->deadline) {
+            lock.unlock();
+            sink.done();
+            return true;
+          }
+          if (changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout &&
+              state->bookmarks) {
+            Node bookmark = Node::Mapping();
+            bookmark.Add("apiVersion", Node::String(type.ApiVersion()));
+            bookmark.Add("kind", Node::String(type.kind));
+            Node meta = Node::Mapping();
+            meta.Add("resourceVersion", Node::String(std::to_string(rv_)));
+            bookmark.Add("metadata", std::move(meta));
+            state->last_rv = std::max(state->last_rv, rv_);
+            out = line("BOOKMARK", bookmark);
+          }
+        }
+        lock.unlock();
+        return sink.write(out.data(), out.size());
+      },
+      [this](bool) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --open_watches_;
+      });
+}
+
+std::optional<Node> ApiServer::Find(const ResourceType& type, const std::string& namespace_,
+                                    const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = objects_.find(Key(type, namespace_, name));
+  if (it == objects_.end()) return std::nullopt;
+  return it->second.object;
+}
+
+std::vector<Node> ApiServer::List(const ResourceType& type) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Node> out;
+  std::string prefix = fmt::format("{}/{}/", type.group, type.plural);
+  for (auto it = objects_.lower_bound(prefix);
+       it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    out.push_back(it->second.object);
+  }
+  return out;
+}
+
+void ApiServer::Apply(const ResourceType& type, const Node& object) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Call call;
+  call.type = &type;
+  const Node* meta = object.Find("metadata");
+  call.namespace_ = type.namespaced ? Str(meta, "namespace") : "";
+  if (type.namespaced && call.namespace_.empty()) call.namespace_ = "default";
+  call.name = Str(meta, "name");
+  Node copy = object;
+  copy.Set("apiVersion", Node::String(type.ApiVersion()));
+  copy.Set("kind", Node::String(type.kind));
+  Mutate(call, "PATCH", "application/apply-patch+yaml", Json(copy),
+         {{"fieldManager", "kubectl"}, {"force", "true"}});
+}
+
+void ApiServer::Delete(const ResourceType& type, const std::string& namespace_,
+                       const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Call call;
+  call.type = &type;
+  call.namespace_ = type.namespaced ? namespace_ : "";
+  call.name = name;
+  Mutate(call, "DELETE", "", "", {});
+}
+
+void ApiServer::FailNext(int count, int status, int retry_after_seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  fail_count_ = count;
+  fail_status_ = status;
+  fail_retry_after_ = retry_after_seconds;
+}
+
+void ApiServer::SetLatency(std::chrono::milliseconds latency) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  latency_ = latency;
+}
+
+void ApiServer::DropWatches() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++drop_generation_;
+  }
+  changed_.notify_all();
+}
+
+void ApiServer::Compact() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    history_.clear();
+    oldest_rv_ = rv_;
+  }
+  changed_.notify_all();
+}
+
+uint64_t ApiServer::mutating_requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return mutating_;
+}
+uint64_t ApiServer::requests() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return requests_;
+}
+int ApiServer::open_watches() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return open_watches_;
+}
+std::string ApiServer::resource_version() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::to_string(rv_);
+}
+
+// ---- Test PKI ----
+
+namespace {
+
+EVP_PKEY* NewKey() {
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, nullptr);
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_keygen_init(ctx);
+  EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1);
+  EVP_PKEY_keygen(ctx, &key);
+  EVP_PKEY_CTX_free(ctx);
+  return key;
+}
+
+X509* NewCert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key, bool ca,
+              const std::string& san, long serial) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24 * 365);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
+  auto add = [&](int nid, const char* value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+    if (ext) {
+      X509_add_ext(cert, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+  };
+  add(NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+  if (ca) add(NID_key_usage, "critical,keyCertSign,cRLSign");
+  if (!san.empty()) add(NID_subject_alt_name, san.c_str());
+  X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256());
+  return cert;
+}
+
+std::string CertPem(X509* cert) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, cert);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(b);
+  return out;
+}
+
+std::string KeyPem(EVP_PKEY* key) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(b);
+  return out;
+}
+
+}  // namespace
+
+TestPki MakeTestPki() {
+  TestPki pki;
+  EVP_PKEY* ca_key = NewKey();
+  X509* ca = NewCert(ca_key, "meshfed-test-ca", nullptr, nullptr, true, "", 1);
+  EVP_PKEY* server_key = NewKey();
+  X509* server =
+      NewCert(server_key, "127.0.0.1", ca, ca_key, false, "IP:127.0.0.1,DNS:localhost", 2);
+  EVP_PKEY* client_key = NewKey();
+  X509* client = NewCert(client_key, "meshfed-test", ca, ca_key, false, "", 3);
+  pki.ca_pem = CertPem(ca);
+  pki.server_cert_pem = CertPem(server);
+  pki.server_key_pem = KeyPem(server_key);
+  pki.client_cert_pem = CertPem(client);
+  pki.client_key_pem = KeyPem(client_key);
+  for (X509* c : {ca, server, client}) X509_free(c);
+  for (EVP_PKEY* k : {ca_key, server_key, client_key}) EVP_PKEY_free(k);
+  return pki;
+}
+
+}  // namespace meshfed::kube::testing

@@ -1,0 +1,153 @@
+// An in-process Kubernetes API server for tests: the real wire protocol (HTTP/1.1, JSON, chunked
+// watch streams) on loopback, with the API conventions meshfed relies on, and faults on demand.
+//
+// What it implements, as kube-apiserver does (k8s.io/apiserver, API conventions):
+// - paths /api/v1/... and /apis/<group>/<version>/..., namespaced and cluster-scoped, for the
+//   kinds it is told about (as if their CRDs were installed);
+// - GET (one object or a list with limit/continue and labelSelector), POST (409 AlreadyExists),
+//   PUT (optimistic concurrency on metadata.resourceVersion: 409 Conflict), PATCH with
+//   application/apply-patch+yaml (server-side apply: field ownership per manager, 409 on a
+//   conflict unless force=true; lists are atomic) and application/merge-patch+json, DELETE with
+//   preconditions (uid, resourceVersion);
+// - metadata: uid, resourceVersion (one counter for the server), generation (bumped when
+//   anything but metadata and status changes), creationTimestamp; finalizers and
+//   deletionTimestamp (DELETE of an object with finalizers only marks it; removing the last
+//   finalizer deletes it);
+// - the /status subresource (writes to the main resource keep status; writes to /status change
+//   only status);
+// - watch=true with resourceVersion (ADDED events for everything when it is empty or "0"),
+//   allowWatchBookmarks (BOOKMARK events), timeoutSeconds, labelSelector, and a 410 Expired
+//   ERROR event when the version is older than the history kept;
+// - an optional bearer token (401 without it) and TLS (with client certificates).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/kube/resources.h"
+#include "core/model/node.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace meshfed::kube::testing {
+
+struct ServerOptions {
+  std::string token;     // required bearer token; empty: no authentication
+  bool tls = false;      // serve HTTPS with cert_pem/key_pem
+  std::string cert_pem;  // server certificate and key (PEM)
+  std::string key_pem;
+  std::string client_ca_pem;  // when set, client certificates signed by it are required
+  size_t history = 10000;     // watch events kept; older resourceVersions get 410
+  int port = 0;               // 0: any free port
+};
+
+class ApiServer {
+ public:
+  explicit ApiServer(ServerOptions options = {});
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  void Start();
+  // Closes the listener and every connection; the data stays (etcd survives a restart).
+  void Stop();
+  // Stop, then Start on the same port, with the watch history gone (as after a restart of
+  // kube-apiserver: its watch cache starts at the current version).
+  void Restart();
+  std::string url() const;
+  int port() const { return port_; }
+
+  // ---- The store, as a test sees it ----
+  std::optional<Node> Find(const ResourceType& type, const std::string& namespace_,
+                           const std::string& name) const;
+  std::vector<Node> List(const ResourceType& type) const;
+  // Writes as a user would (kubectl apply --server-side with manager "kubectl"): creates or
+  // replaces the object.
+  void Apply(const ResourceType& type, const Node& object);
+  // Deletes as a user would (honouring finalizers).
+  void Delete(const ResourceType& type, const std::string& namespace_, const std::string& name);
+
+  // ---- Faults ----
+  // The next `count` requests (watches included) fail with `status` (and Retry-After when
+  // `retry_after_seconds` >= 0) before anything happens.
+  void FailNext(int count, int status, int retry_after_seconds = -1);
+  // Every request is answered `latency` late.
+  void SetLatency(std::chrono::milliseconds latency);
+  // Ends every open watch stream abruptly (the connection drops).
+  void DropWatches();
+  // Forgets the watch history: watches from any earlier version get 410 Expired.
+  void Compact();
+
+  // ---- Observations ----
+  uint64_t mutating_requests() const;  // POST, PUT, PATCH, DELETE answered 2xx
+  uint64_t requests() const;
+  int open_watches() const;
+  std::string resource_version() const;
+
+ private:
+  struct Stored {
+    Node object;
+    std::map<std::string, std::set<std::string>> owners;  // manager -> owned field paths
+  };
+  struct Event {
+    uint64_t rv;
+    std::string plural;  // group/plural
+    std::string type;
+    Node object;
+  };
+  struct Call;
+  void Handle(const void* request, void* response);
+  void HandleWatch(const Call& call, void* response);
+  bool Authorized(const void* request) const;
+  // Mutations, with mutex_ held; they append events and notify watchers.
+  Node& Insert(const std::string& key, const std::string& plural, Node object);
+  void Modify(const std::string& key, const std::string& plural, Stored& s);
+  void Remove(const std::string& key, const std::string& plural);
+  void Record(const std::string& plural, const std::string& type, const Node& object);
+  Node Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
+  std::pair<int, Node> Mutate(const Call& call, const std::string& method,
+                              const std::string& content_type, const std::string& body,
+                              const std::map<std::string, std::string>& query);
+
+  ServerOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, Stored> objects_;  // group/plural/namespace/name
+  std::deque<Event> history_;
+  uint64_t rv_ = 100;
+  uint64_t oldest_rv_ = 100;  // watches from before this get 410
+  uint64_t uid_ = 0;
+  uint64_t mutating_ = 0;
+  uint64_t requests_ = 0;
+  int open_watches_ = 0;
+  uint64_t drop_generation_ = 0;
+  int fail_count_ = 0;
+  int fail_status_ = 0;
+  int fail_retry_after_ = -1;
+  std::chrono::milliseconds latency_{0};
+  bool stopping_ = false;
+};
+
+// Self-signed test PKI: a CA, a server certificate for 127.0.0.1/localhost, a client certificate
+// (CN meshfed-test), all PEM.
+struct TestPki {
+  std::string ca_pem, server_cert_pem, server_key_pem, client_cert_pem, client_key_pem;
+};
+TestPki MakeTestPki();
+
+}  // namespace meshfed::kube::testing

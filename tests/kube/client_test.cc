@@ -1,0 +1,388 @@
+// The Kubernetes client against the in-process API server: the wire protocol, API conventions,
+// retries and TLS, each as a user of the client would notice it.
+#include "adapters/kube/client.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "codec/yaml_reader.h"
+#include "core/model/text.h"
+#include "kube/api_server.h"
+
+namespace meshfed::kube {
+namespace {
+
+using testing::ApiServer;
+using testing::ServerOptions;
+
+const ResourceType& Services() { return *FindResource("", "Service"); }
+const ResourceType& VirtualServices() {
+  return *FindResource("networking.istio.io", "VirtualService");
+}
+const ResourceType& Seps() {
+  return *FindResource("multicluster.istio.io", "ServiceExpositionPolicy");
+}
+
+Node Yaml(const std::string& text) {
+  ReadResult r = ReadYamlStream(text, "test.yaml");
+  EXPECT_TRUE(r.diagnostics.empty());
+  return r.documents.at(0);
+}
+
+std::string Field(const Node& n, std::initializer_list<std::string_view> path) {
+  const Node* cur = &n;
+  for (std::string_view k : path) {
+    cur = cur && cur->IsMapping() ? cur->Find(k) : nullptr;
+  }
+  return cur && cur->IsScalar() ? cur->text() : std::string();
+}
+
+Node Service(const std::string& name, const std::string& app) {
+  return Yaml(fmt::format(R"(apiVersion: v1
+kind: Service
+metadata: {{name: {}, namespace: default, labels: {{app: {}}}}}
+spec: {{ports: [{{port: 9080, name: http}}]}})",
+                          name, app));
+}
+
+// Waits recorded, not slept: the client's backoff and Retry-After are observable.
+struct Sleeps {
+  std::vector<std::chrono::milliseconds> waits;
+  std::mutex mutex;
+  std::function<void(std::chrono::milliseconds)> Fn() {
+    return [this](std::chrono::milliseconds d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      waits.push_back(d);
+    };
+  }
+};
+
+std::unique_ptr<Client> Connect(const ApiServer& server, ClientOptions options = {},
+                                RestConfig config = {}) {
+  config.context = "test";
+  config.server = server.url();
+  absl::StatusOr<std::unique_ptr<Client>> c = Client::Create(config, options);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server.Start(); }
+  ApiServer server;
+  Sleeps sleeps;
+  ClientOptions Options() {
+    ClientOptions o;
+    o.sleep = sleeps.Fn();
+    return o;
+  }
+};
+
+TEST_F(ClientTest, ListFollowsContinueTokensAndSelectors) {
+  for (int i = 0; i < 7; ++i) {
+    server.Apply(Services(), Service(fmt::format("svc-{}", i), i % 2 ? "odd" : "even"));
+  }
+  auto client = Connect(server, Options());
+  absl::StatusOr<ListResult> all = client->List(Services(), "default", "", 3);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->items.size(), 7u);
+  EXPECT_EQ(Field(all->items[6], {"metadata", "name"}), "svc-6");
+  EXPECT_EQ(Field(all->items[0], {"kind"}), "Service") << "list items get their kind back";
+  EXPECT_EQ(all->resource_version, server.resource_version());
+  EXPECT_GE(server.requests(), 3u) << "three pages";
+  absl::StatusOr<ListResult> odd = client->List(Services(), "", "app=odd");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->items.size(), 3u);
+  absl::StatusOr<ListResult> in = client->List(Services(), "", "app in (odd,even),app!=even");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->items.size(), 3u);
+}
+
+TEST_F(ClientTest, ApiErrorsMapToStatusCodes) {
+  auto client = Connect(server, Options());
+  absl::StatusOr<Node> missing = client->Get(Services(), "default", "nope");
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_NE(missing.status().message().find("services \"nope\" not found"), std::string::npos);
+  ASSERT_TRUE(client->Create(Services(), Service("a", "x")).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(client->Create(Services(), Service("a", "x")).status()));
+}
+
+TEST_F(ClientTest, ServerSideApplyOwnsFieldsAndSkipsNoOps) {
+  auto client = Connect(server, Options());
+  Node vs = Yaml(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default, labels: {app.kubernetes.io/managed-by: meshfed}}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews, subset: v1}}]}])");
+  absl::StatusOr<Node> created = client->Apply(VirtualServices(), vs);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(Field(*created, {"metadata", "generation"}), "1");
+  std::string rv = Field(*created, {"metadata", "resourceVersion"});
+  // The same apply again changes nothing: no new version, no watch event.
+  absl::StatusOr<Node> again = client->Apply(VirtualServices(), vs);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Field(*again, {"metadata", "resourceVersion"}), rv);
+  // A user adds a label; meshfed's next apply keeps it (fields are owned per manager).
+  Node user = Yaml(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default, labels: {team: shop}})");
+  server.Apply(VirtualServices(), user);
+  vs.Find("spec")->Set("hosts", Yaml("[reviews, reviews.default.svc.cluster.local]"));
+  absl::StatusOr<Node> changed = client->Apply(VirtualServices(), vs);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(Field(*changed, {"metadata", "labels", "team"}), "shop");
+  EXPECT_EQ(Field(*changed, {"metadata", "generation"}), "2");
+  // A field meshfed stops applying is removed.
+  vs.Find("metadata")->Find("labels")->Erase("app.kubernetes.io/managed-by");
+  absl::StatusOr<Node> dropped = client->Apply(VirtualServices(), vs);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(Field(*dropped, {"metadata", "labels", "app.kubernetes.io/managed-by"}), "");
+}
+
+TEST_F(ClientTest, ApplyConflictsWithAnotherManagerUnlessForced) {
+  auto client = Connect(server, Options());
+  server.Apply(Services(), Service("reviews", "user-owned"));
+  Node mine = Service("reviews", "meshfed-says");
+  absl::StatusOr<Node> refused = client->Apply(Services(), mine, /*force=*/false);
+  EXPECT_TRUE(absl::IsAborted(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find("conflict with \"kubectl\": .metadata.labels.app"),
+            std::string::npos)
+      << refused.status();
+  absl::StatusOr<Node> forced = client->Apply(Services(), mine, /*force=*/true);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(Field(*forced, {"metadata", "labels", "app"}), "meshfed-says");
+}
+
+TEST_F(ClientTest, StatusSubresourceIsSeparate) {
+  auto client = Connect(server, Options());
+  Node sep = Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]}
+status: {observedGeneration: 7})");
+  server.Apply(Seps(), sep);
+  EXPECT_EQ(Field(*server.Find(Seps(), "default", "s"), {"status", "observedGeneration"}), "")
+      << "status is not written through the main resource";
+  Node status = Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default}
+status: {observedGeneration: 1, conditions: [{type: Ready, status: "True"}]})");
+  absl::StatusOr<Node> written = client->ApplyStatus(Seps(), status);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(Field(*written, {"status", "observedGeneration"}), "1");
+  EXPECT_EQ(Field(*written, {"metadata", "generation"}), "1") << "status writes keep generation";
+  EXPECT_EQ(Field(*written, {"spec", "exposed"}), "") << "(a list, not a scalar)";
+  EXPECT_TRUE(written->Find("spec")->Find("exposed")->IsSequence());
+}
+
+TEST_F(ClientTest, OptimisticConcurrencyAndDeletePreconditions) {
+  auto client = Connect(server, Options());
+  absl::StatusOr<Node> created = client->Create(Services(), Service("a", "x"));
+  ASSERT_TRUE(created.ok());
+  Node stale = *created;
+  server.Apply(Services(), Service("a", "changed"));
+  absl::StatusOr<Node> update = client->Update(Services(), stale);
+  EXPECT_TRUE(absl::IsAborted(update.status())) << update.status();
+  EXPECT_NE(update.status().message().find("the object has been modified"), std::string::npos);
+
+  absl::Status wrong_uid = client->Delete(Services(), "default", "a", {"not-the-uid", ""});
+  EXPECT_TRUE(absl::IsAborted(wrong_uid)) << wrong_uid;
+  EXPECT_TRUE(server.Find(Services(), "default", "a").has_value());
+  std::string uid = Field(*created, {"metadata", "uid"});
+  EXPECT_TRUE(client->Delete(Services(), "default", "a", {uid, ""}).ok());
+  EXPECT_FALSE(server.Find(Services(), "default", "a").has_value());
+  EXPECT_TRUE(absl::IsNotFound(client->Delete(Services(), "default", "a")));
+}
+
+TEST_F(ClientTest, FinalizersHoldDeletionUntilRemoved) {
+  auto client = Connect(server, Options());
+  Node sep = Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default, finalizers: [multicluster.istio.io/cleanup]}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]})");
+  ASSERT_TRUE(client->Apply(Seps(), sep).ok());
+  ASSERT_TRUE(client->Delete(Seps(), "default", "s").ok());
+  std::optional<Node> marked = server.Find(Seps(), "default", "s");
+  ASSERT_TRUE(marked.has_value());
+  EXPECT_NE(Field(*marked, {"metadata", "deletionTimestamp"}), "");
+  sep.Find("metadata")->Set("finalizers", Node::Sequence());
+  ASSERT_TRUE(client->Apply(Seps(), sep).ok());
+  EXPECT_FALSE(server.Find(Seps(), "default", "s").has_value()) << "the last finalizer went";
+}
+
+TEST_F(ClientTest, WatchStreamsEventsAndResumes) {
+  auto client = Connect(server, Options());
+  server.Apply(Services(), Service("before", "x"));
+  std::vector<std::string> seen;
+  std::string last_rv;
+  std::thread writer([&] {
+    // Writes happen while the watch is open; the server's stream delivers them in order.
+    while (server.open_watches() == 0) std::this_thread::yield();
+    server.Apply(Services(), Service("a", "x"));
+    server.Apply(Services(), Service("a", "y"));
+    server.Delete(Services(), "default", "a");
+  });
+  absl::Status s = client->Watch(Services(), "default", {"", "", 30, true}, [&](WatchEvent&& e) {
+    if (e.type == "BOOKMARK") return true;
+    seen.push_back(e.type + " " + Field(e.object, {"metadata", "name"}));
+    last_rv = Field(e.object, {"metadata", "resourceVersion"});
+    return seen.size() < 4;
+  });
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED before", "ADDED a", "MODIFIED a", "DELETED a"}));
+
+  // Resuming from the last version seen gets only what came after.
+  server.Apply(Services(), Service("b", "x"));
+  std::vector<std::string> resumed;
+  s = client->Watch(Services(), "default", {last_rv, "", 30, false}, [&](WatchEvent&& e) {
+    resumed.push_back(e.type + " " + Field(e.object, {"metadata", "name"}));
+    return false;
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(resumed, std::vector<std::string>{"ADDED b"});
+
+  // After compaction that version is gone: 410, and the caller must relist.
+  server.Compact();
+  s = client->Watch(Services(), "default", {last_rv, "", 30, false},
+                    [&](WatchEvent&&) { return true; });
+  EXPECT_TRUE(absl::IsOutOfRange(s)) << s;
+  EXPECT_NE(s.message().find("410"), std::string::npos);
+}
+
+TEST_F(ClientTest, DroppedWatchEndsAndStopEndsWatches) {
+  auto client = Connect(server, Options());
+  std::thread dropper([&] {
+    while (server.open_watches() == 0) std::this_thread::yield();
+    server.DropWatches();
+  });
+  absl::Status s =
+      client->Watch(Services(), "", {"", "", 60, false}, [&](WatchEvent&&) { return true; });
+  dropper.join();
+  EXPECT_TRUE(absl::IsUnavailable(s) || s.ok()) << s;  // a dropped connection: resume
+
+  std::thread stopper([&] {
+    while (server.open_watches() == 0) std::this_thread::yield();
+    client->Stop();
+  });
+  s = client->Watch(Services(), "", {"", "", 60, false}, [&](WatchEvent&&) { return true; });
+  stopper.join();
+  EXPECT_TRUE(absl::IsCancelled(s)) << s;
+  EXPECT_TRUE(absl::IsCancelled(client->Get(Services(), "default", "x").status()));
+}
+
+TEST_F(ClientTest, RetriesServerErrorsAndHonoursRetryAfter) {
+  auto client = Connect(server, Options());
+  server.Apply(Services(), Service("a", "x"));
+  server.FailNext(2, 500);
+  absl::StatusOr<Node> got = client->Get(Services(), "default", "a");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(client->stats().retries, 2u);
+  ASSERT_EQ(sleeps.waits.size(), 2u);
+  EXPECT_LE(sleeps.waits[0], std::chrono::milliseconds(100));
+  EXPECT_LE(sleeps.waits[1], std::chrono::milliseconds(200)) << "exponential, with jitter";
+
+  // "storage is (re)initializing": 429 with Retry-After, as just after a CRD is established.
+  sleeps.waits.clear();
+  server.FailNext(1, 429, 3);
+  ASSERT_TRUE(client->Get(Services(), "default", "a").ok());
+  EXPECT_EQ(sleeps.waits, std::vector<std::chrono::milliseconds>{std::chrono::seconds(3)});
+  EXPECT_EQ(client->stats().throttled, 1u);
+
+  server.FailNext(100, 503);
+  absl::StatusOr<Node> failed = client->Get(Services(), "default", "a");
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  server.FailNext(0, 0);
+}
+
+TEST_F(ClientTest, RateLimitWaitsBeyondTheBurst) {
+  ClientOptions o = Options();
+  o.qps = 10;
+  o.burst = 2;
+  auto client = Connect(server, o);
+  for (int i = 0; i < 4; ++i) (void)client->Get(Services(), "default", "x");
+  ASSERT_GE(sleeps.waits.size(), 1u) << "two requests in the burst, then waits";
+  EXPECT_GE(sleeps.waits.back(), std::chrono::milliseconds(50));
+}
+
+TEST(ClientAuth, BearerTokensFromAFileAndAnExecPlugin) {
+  ServerOptions so;
+  so.token = "s3cret";
+  ApiServer server(so);
+  server.Start();
+  RestConfig none;
+  auto anonymous = Connect(server, {}, none);
+  EXPECT_TRUE(absl::IsUnauthenticated(anonymous->Get(Services(), "default", "x").status()));
+
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "meshfed-client-auth";
+  fs::create_directories(dir);
+  std::ofstream(dir / "token") << "s3cret\n";
+  RestConfig file;
+  file.token_file = (dir / "token").string();
+  auto with_file = Connect(server, {}, file);
+  EXPECT_TRUE(absl::IsNotFound(with_file->Get(Services(), "default", "x").status()))
+      << "authenticated: the object is simply not there";
+  EXPECT_EQ(with_file->config().Describe().find("s3cret"), std::string::npos);
+
+  std::ofstream(dir / "plugin.sh")
+      << "#!/bin/sh\n"
+         "case \"$KUBERNETES_EXEC_INFO\" in *ExecCredential*) ;; *) exit 3;; esac\n"
+         "echo '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": "
+         "\"ExecCredential\", \"status\": {\"token\": \"'$TOKEN'\"}}'\n";
+  fs::permissions(dir / "plugin.sh", fs::perms::owner_all);
+  RestConfig exec;
+  exec.exec = ExecPlugin{"client.authentication.k8s.io/v1",
+                         (dir / "plugin.sh").string(),
+                         {},
+                         {{"TOKEN", "s3cret"}},
+                         false};
+  auto with_exec = Connect(server, {}, exec);
+  EXPECT_TRUE(absl::IsNotFound(with_exec->Get(Services(), "default", "x").status()));
+}
+
+TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
+  testing::TestPki pki = testing::MakeTestPki();
+  ServerOptions so;
+  so.tls = true;
+  so.cert_pem = pki.server_cert_pem;
+  so.key_pem = pki.server_key_pem;
+  so.client_ca_pem = pki.ca_pem;
+  ApiServer server(so);
+  server.Start();
+  ASSERT_EQ(server.url().rfind("https://", 0), 0u);
+
+  RestConfig trusted;
+  trusted.ca_pem = pki.ca_pem;
+  trusted.client_cert_pem = pki.client_cert_pem;
+  trusted.client_key_pem = pki.client_key_pem;
+  auto good = Connect(server, {}, trusted);
+  EXPECT_TRUE(absl::IsNotFound(good->Get(Services(), "default", "x").status()));
+
+  ClientOptions once;
+  once.max_attempts = 1;
+  RestConfig untrusted = trusted;
+  untrusted.ca_pem.clear();  // system roots do not know the test CA
+  auto bad = Connect(server, once, untrusted);
+  EXPECT_TRUE(absl::IsUnavailable(bad->Get(Services(), "default", "x").status()))
+      << "verification is on by default";
+
+  RestConfig insecure = untrusted;
+  insecure.insecure_skip_tls_verify = true;
+  auto skip = Connect(server, once, insecure);
+  EXPECT_TRUE(absl::IsNotFound(skip->Get(Services(), "default", "x").status()));
+
+  RestConfig no_cert;
+  no_cert.ca_pem = pki.ca_pem;
+  auto anonymous = Connect(server, once, no_cert);
+  EXPECT_FALSE(anonymous->Get(Services(), "default", "x").ok())
+      << "the server requires a client certificate";
+}
+
+}  // namespace
+}  // namespace meshfed::kube
