@@ -235,4 +235,80 @@ bool operator==(const Node& a, const Node& b) {
   return false;
 }
 
+bool SameValue(const Node& a, const Node& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Node::Kind::Null:
+      return true;
+    case Node::Kind::Scalar:
+      return a.text() == b.text() && a.scalar_type() == b.scalar_type();
+    case Node::Kind::Sequence:
+      if (a.items().size() != b.items().size()) return false;
+      for (size_t i = 0; i < a.items().size(); ++i) {
+        if (!SameValue(a.items()[i], b.items()[i])) return false;
+      }
+      return true;
+    case Node::Kind::Mapping:
+      if (a.entries().size() != b.entries().size()) return false;
+      for (const MapEntry& e : a.entries()) {
+        const Node* other = b.Find(e.key);
+        if (!other || !SameValue(e.value, *other)) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+namespace {
+void AppendCanonical(const Node& n, std::string& out) {
+  switch (n.kind()) {
+    case Node::Kind::Null:
+      out += "null";
+      return;
+    case Node::Kind::Scalar:
+      if (n.scalar_type() == ScalarType::String) {
+        out += '"';
+        for (char c : n.text()) {
+          if (c == '"' || c == '\\') out += '\\';
+          out += c;
+        }
+        out += '"';
+      } else {
+        out += n.text();
+      }
+      return;
+    case Node::Kind::Sequence:
+      out += '[';
+      for (size_t i = 0; i < n.items().size(); ++i) {
+        if (i) out += ',';
+        AppendCanonical(n.items()[i], out);
+      }
+      out += ']';
+      return;
+    case Node::Kind::Mapping: {
+      std::vector<const MapEntry*> sorted;
+      for (const MapEntry& e : n.entries()) sorted.push_back(&e);
+      std::sort(sorted.begin(), sorted.end(),
+                [](const MapEntry* x, const MapEntry* y) { return x->key < y->key; });
+      out += '{';
+      for (size_t i = 0; i < sorted.size(); ++i) {
+        if (i) out += ',';
+        Node key = Node::String(sorted[i]->key);
+        AppendCanonical(key, out);
+        out += ':';
+        AppendCanonical(sorted[i]->value, out);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+}  // namespace
+
+std::string CanonicalText(const Node& n) {
+  std::string out;
+  AppendCanonical(n, out);
+  return out;
+}
+
 }  // namespace meshfed

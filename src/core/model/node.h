@@ -88,4 +88,12 @@ struct MapEntry {
   Node value;
 };
 
+// Value equality where the order of mapping keys does not matter (as in JSON objects; API servers
+// may return keys in another order than they were written).
+bool SameValue(const Node& a, const Node& b);
+
+// A canonical one-line text of a value (mapping keys sorted, strings quoted), for hashing and
+// comparing.
+std::string CanonicalText(const Node& n);
+
 }  // namespace meshfed
