@@ -353,6 +353,7 @@ bool ApiServer::Authorized(const void* request) const {
 }
 
 void ApiServer::Record(const std::string& plural, const std::string& type, const Node& object) {
+  type_versions_[plural] = rv_;
   history_.push_back(Event{rv_, plural, type, object});
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
@@ -1001,6 +1002,12 @@ int ApiServer::open_watches() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return open_watches_;
 }
+uint64_t ApiServer::TypeVersion(const ResourceType& type) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = type_versions_.find(TypeKey(type));
+  return it == type_versions_.end() ? 0 : it->second;
+}
+
 std::string ApiServer::resource_version() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return std::to_string(rv_);

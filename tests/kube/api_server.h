@@ -95,6 +95,8 @@ class ApiServer {
   uint64_t requests() const;
   int open_watches() const;
   std::string resource_version() const;
+  // The version of the last change to objects of `type` (0 when none).
+  uint64_t TypeVersion(const ResourceType& type) const;
 
  private:
   struct Stored {
@@ -127,7 +129,8 @@ class ApiServer {
   int port_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::string, Stored> objects_;  // group/plural/namespace/name
+  std::map<std::string, Stored> objects_;          // group/plural/namespace/name
+  std::map<std::string, uint64_t> type_versions_;  // group/plural -> last change
   std::deque<Event> history_;
   uint64_t rv_ = 100;
   uint64_t oldest_rv_ = 100;  // watches from before this get 410

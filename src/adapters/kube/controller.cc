@@ -1,0 +1,716 @@
+#include "adapters/kube/controller.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+
+#include "codec/emitter.h"
+#include "core/model/object.h"
+#include "core/model/text.h"
+#include "core/sync/plan.h"
+#include "core/translate/names.h"
+#include "core/validate/validate.h"
+
+namespace meshfed::kube {
+namespace {
+
+std::string Str(const Node* map, std::string_view key) {
+  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
+  return v && v->IsScalar() ? v->text() : std::string();
+}
+std::string Meta(const Node& o, std::string_view key) { return Str(o.Find("metadata"), key); }
+
+std::string JsonString(const std::string& s) {
+  std::string out;
+  EmitJson(Node::String(s), out, -1);
+  return out;
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t, bool micro) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!micro) return std::string(buf) + "Z";
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() %
+            1'000'000;
+  return fmt::format("{}.{:06d}Z", buf, us);
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseTime(const std::string& s) {
+  std::tm tm{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (*rest == '.') {
+    ++rest;
+    int64_t frac = 0, scale = 1'000'000;
+    while (*rest >= '0' && *rest <= '9') {
+      if (scale > 1) {
+        scale /= 10;
+        frac += (*rest - '0') * scale;
+      }
+      ++rest;
+    }
+    t += std::chrono::microseconds(frac);
+  }
+  return t;
+}
+
+bool HasFinalizer(const Node& o) {
+  const Node* meta = o.Find("metadata");
+  const Node* f = meta ? meta->Find("finalizers") : nullptr;
+  if (!f || !f->IsSequence()) return false;
+  for (const Node& item : f->items()) {
+    if (item.IsScalar() && item.text() == kFinalizer) return true;
+  }
+  return false;
+}
+
+bool Deleting(const Node& o) { return !Meta(o, "deletionTimestamp").empty(); }
+
+// The kinds meshfed generates (what a plan compares and may delete).
+bool Generated(const ResourceType& t) {
+  return (t.group.empty() && t.kind == "Service") ||
+         (t.group == "networking.istio.io" &&
+          (t.kind == "VirtualService" || t.kind == "DestinationRule" || t.kind == "ServiceEntry" ||
+           t.kind == "Gateway")) ||
+         (t.group == "security.istio.io" && t.kind == "AuthorizationPolicy");
+}
+
+const ResourceType* TypeOf(const Node& object) {
+  std::string api_version = Str(&object, "apiVersion");
+  size_t slash = api_version.find('/');
+  std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  return FindResource(group, Str(&object, "kind"));
+}
+
+}  // namespace
+
+// ---- JSON logs ----
+
+JsonLog::JsonLog(std::function<void(const std::string&)> sink) : sink_(std::move(sink)) {
+  if (!sink_) sink_ = [](const std::string& line) { std::cerr << line << std::flush; };
+}
+void JsonLog::Info(const std::string& msg, const Fields& f) { Write("info", msg, f); }
+void JsonLog::Warn(const std::string& msg, const Fields& f) { Write("warn", msg, f); }
+void JsonLog::Error(const std::string& msg, const Fields& f) { Write("error", msg, f); }
+void JsonLog::Write(const char* level, const std::string& msg, const Fields& fields) {
+  std::string line = fmt::format("{{\"ts\":{},\"level\":\"{}\",\"msg\":{}",
+                                 JsonString(Rfc3339(std::chrono::system_clock::now(), true)), level,
+                                 JsonString(msg));
+  for (const auto& [k, v] : fields) line += fmt::format(",{}:{}", JsonString(k), JsonString(v));
+  line += "}\n";
+  std::lock_guard<std::mutex> lock(mutex_);
+  sink_(line);
+}
+
+// ---- Members ----
+
+struct Controller::Member {
+  std::string name;
+  std::string context;
+  std::unique_ptr<Client> client;
+  std::vector<std::unique_ptr<Informer>> informers;
+  std::string error;  // why it could not be connected
+
+  bool Synced() const {
+    if (!client) return false;
+    for (const auto& i : informers) {
+      if (!i->synced()) return false;
+    }
+    return true;
+  }
+  bool Healthy() const {
+    if (!client) return false;
+    for (const auto& i : informers) {
+      if (!i->healthy()) return false;
+    }
+    return true;
+  }
+  Informer* For(std::string_view group, std::string_view kind) const {
+    for (const auto& i : informers) {
+      if (i->type().group == group && i->type().kind == kind) return i.get();
+    }
+    return nullptr;
+  }
+  void Stop() {
+    if (client) client->Stop();
+    for (auto& i : informers) i->Stop();
+  }
+};
+
+Controller::Controller(ControllerOptions options)
+    : options_(std::move(options)), log_(options_.log_sink) {
+  if (options_.identity.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    options_.identity = fmt::format("{}-{}", host, getpid());
+  }
+}
+
+Controller::~Controller() { Stop(); }
+
+std::string Controller::Now() const {
+  return options_.now ? options_.now() : Rfc3339(std::chrono::system_clock::now(), false);
+}
+
+absl::Status Controller::Start() {
+  absl::StatusOr<RestConfig> config = options_.resolve(options_.fleet_context);
+  if (!config.ok()) return config.status();
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*config, options_.client_options);
+  if (!client.ok()) return client.status();
+  fleet_client_ = std::move(*client);
+  log_.Info("starting", {{"fleet", config->Describe()}, {"identity", options_.identity}});
+  mesh_clusters_ = std::make_unique<Informer>(
+      *fleet_client_, MeshClusterResource(), [this] { OnChange(); },
+      [this](const std::string& m) {
+        log_.Warn(m, {{"cluster", "fleet"}});
+      });
+  mesh_clusters_->Start();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = false;
+  }
+  reconcile_thread_ = std::thread([this] { ReconcileLoop(); });
+  if (options_.leader_election) {
+    lease_thread_ = std::thread([this] { LeaseLoop(); });
+  } else {
+    leader_ = true;
+  }
+  return absl::OkStatus();
+}
+
+void Controller::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !reconcile_thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (lease_thread_.joinable()) lease_thread_.join();
+  if (reconcile_thread_.joinable()) reconcile_thread_.join();
+  if (leader_ && options_.leader_election) ReleaseLease();
+  leader_ = false;
+  if (fleet_client_) fleet_client_->Stop();
+  if (mesh_clusters_) mesh_clusters_->Stop();
+  std::lock_guard<std::mutex> lock(members_mutex_);
+  for (auto& [name, m] : members_) m->Stop();
+  members_.clear();
+  log_.Info("stopped");
+}
+
+void Controller::OnChange() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    ++change_generation_;
+    if (!pending_) {
+      pending_ = true;
+      first_pending_ = now;
+    }
+    last_change_ = now;
+  }
+  cv_.notify_all();
+}
+
+bool Controller::WaitForIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, [this] {
+    if (pending_ || reconciled_generation_ != change_generation_ || last_reconcile_wrote_) {
+      return false;
+    }
+    return ready();
+  });
+}
+
+bool Controller::ready() const {
+  if (!mesh_clusters_ || !mesh_clusters_->synced()) return false;
+  std::lock_guard<std::mutex> lock(members_mutex_);
+  if (members_.empty()) return !mesh_clusters_->Snapshot().size();
+  for (const auto& [name, m] : members_) {
+    if (!m->Synced()) return false;
+  }
+  return true;
+}
+
+void Controller::ReconcileLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    if (!pending_) {
+      if (cv_.wait_for(lock, options_.resync) == std::cv_status::timeout && !stopping_) {
+        pending_ = true;  // periodic resync
+        first_pending_ = last_change_ = std::chrono::steady_clock::now() - options_.max_delay;
+      }
+      continue;
+    }
+    auto due = std::min(last_change_ + options_.debounce, first_pending_ + options_.max_delay);
+    if (std::chrono::steady_clock::now() < due) {
+      cv_.wait_until(lock, due);
+      continue;
+    }
+    uint64_t generation = change_generation_;
+    pending_ = false;
+    lock.unlock();
+    Reconcile();
+    lock.lock();
+    reconciled_generation_ = generation;
+    cv_.notify_all();
+  }
+}
+
+void Controller::SyncMembers(const std::vector<Node>& mesh_clusters) {
+  std::map<std::string, std::string> wanted;  // name -> context
+  for (const Node& mc : mesh_clusters) {
+    std::string name = Meta(mc, "name");
+    const Node* spec = mc.Find("spec");
+    std::string context = Str(spec ? spec->Find("kubeconfig") : nullptr, "context");
+    wanted[name] = context.empty() ? name : context;
+  }
+  std::lock_guard<std::mutex> lock(members_mutex_);
+  for (auto it = members_.begin(); it != members_.end();) {
+    auto w = wanted.find(it->first);
+    if (w == wanted.end() || w->second != it->second->context) {
+      log_.Info("member cluster removed", {{"cluster", it->first}});
+      it->second->Stop();
+      it = members_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [name, context] : wanted) {
+    if (members_.count(name) && members_[name]->client) continue;
+    auto m = std::make_unique<Member>();
+    m->name = name;
+    m->context = context;
+    absl::StatusOr<RestConfig> config = options_.resolve(context);
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        config.ok() ? Client::Create(*config, options_.client_options)
+                    : absl::StatusOr<std::unique_ptr<Client>>(config.status());
+    if (!client.ok()) {
+      m->error = std::string(client.status().message());
+      log_.Error("cannot connect to a member cluster", {{"cluster", name}, {"error", m->error}});
+      members_[name] = std::move(m);
+      continue;
+    }
+    m->client = std::move(*client);
+    for (const ResourceType& t : WatchedResources()) {
+      m->informers.push_back(std::make_unique<Informer>(
+          *m->client, t, [this] { OnChange(); },
+          [this, name](const std::string& msg) {
+            log_.Warn(msg, {{"cluster", name}});
+          }));
+    }
+    for (auto& i : m->informers) i->Start();
+    log_.Info("member cluster connected", {{"cluster", name}, {"server", config->server}});
+    members_[name] = std::move(m);
+  }
+}
+
+void Controller::Reconcile() {
+  auto started = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    ++counters_.reconciles;
+  }
+  uint64_t writes = 0;
+  auto finish = [&] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_reconcile_wrote_ = writes > 0;
+  };
+  if (!mesh_clusters_->synced()) {
+    finish();
+    return;
+  }
+  std::vector<Node> mesh = mesh_clusters_->Snapshot();
+  SyncMembers(mesh);
+
+  // A snapshot of every cache, as a fleet source. Until every member has been read once, no
+  // write is safe: a cluster whose objects are unknown would look like one without any.
+  FleetSource source;
+  uint64_t order = 0;
+  Diagnostics read;
+  AppendObjects(mesh, "fleet/meshclusters", order, source.mesh_clusters, read);
+  std::map<std::string, std::vector<Node>> live;     // cluster -> objects of generated kinds
+  std::vector<std::pair<std::string, Node>> owners;  // SEPs and RSBs (cluster, object)
+  std::vector<std::string> not_ready;
+  {
+    std::lock_guard<std::mutex> lock(members_mutex_);
+    for (const auto& [name, m] : members_) {
+      if (!m->Synced()) {
+        not_ready.push_back(name);
+        continue;
+      }
+      std::vector<Node> objects;
+      for (const auto& informer : m->informers) {
+        for (Node& o : informer->Snapshot()) {
+          bool owner_kind = informer->type().group == kMulticlusterGroup;
+          if (owner_kind) owners.emplace_back(name, o);
+          if (Generated(informer->type())) live[name].push_back(o);
+          // An SEP or RSB being deleted generates nothing any more.
+          if (owner_kind && Deleting(o)) continue;
+          objects.push_back(std::move(o));
+        }
+      }
+      AppendObjects(std::move(objects), name + " (live)", order, source.cluster_objects[name],
+                    read);
+    }
+  }
+  if (!not_ready.empty()) {
+    log_.Info("waiting for member clusters",
+              {{"clusters", fmt::format("{}", fmt::join(not_ready, ","))}});
+    finish();
+    return;
+  }
+  CheckedFleet checked = CheckFleet(std::move(source), std::move(read));
+
+  if (checked.HasErrors()) {
+    size_t n = 0;
+    for (const Diagnostic& d : checked.diagnostics) {
+      if (d.severity == Severity::Error && n++ < 20) log_.Error(d.Format());
+    }
+    log_.Error("input errors: nothing is written until they are fixed",
+               {{"errors", std::to_string(n)}});
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    ++counters_.reconcile_errors;
+    finish();
+    return;
+  }
+  if (!leader_) {
+    finish();
+    return;
+  }
+
+  std::set<std::string> still_expected;
+  std::unique_lock<std::mutex> members_lock(members_mutex_);
+  for (const ClusterOutput& out : checked.translation.clusters) {
+    auto mit = members_.find(out.cluster);
+    if (mit == members_.end()) continue;
+    Member& m = *mit->second;
+    if (!m.Healthy()) {
+      log_.Warn("cluster unreachable: not written this time", {{"cluster", m.name}});
+      continue;
+    }
+    ClusterPlan plan = PlanCluster(out.objects, live[out.cluster]);
+    for (const Change& c : plan.changes) {
+      std::string key = m.name + "|" + c.key;
+      if (c.kind == Change::Kind::Conflict) {
+        std::lock_guard<std::mutex> lock(counters_mutex_);
+        ++counters_.conflicts;
+        continue;
+      }
+      const Node& object = c.kind == Change::Kind::Delete ? c.live : c.desired;
+      const ResourceType* type = TypeOf(object);
+      if (!type) continue;
+      std::string expectation =
+          c.kind == Change::Kind::Delete
+              ? "deleted"
+              : Str(c.desired.Find("metadata")->Find("annotations"), kAppliedHashAnnotation);
+      if (expected_.count(key) && expected_[key] == expectation) {
+        still_expected.insert(key);  // written; the watch has not shown it yet
+        continue;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      absl::Status s;
+      if (c.kind == Change::Kind::Delete) {
+        s = m.client->Delete(*type, Meta(c.live, "namespace"), Meta(c.live, "name"),
+                             {Meta(c.live, "uid"), ""});
+        if (absl::IsNotFound(s)) s = absl::OkStatus();
+      } else {
+        s = m.client->Apply(*type, c.desired).status();
+      }
+      {
+        std::lock_guard<std::mutex> lock(counters_mutex_);
+        apply_seconds_[m.name] += std::chrono::steady_clock::now() - t0;
+        ++apply_count_[m.name];
+      }
+      if (!s.ok()) {
+        log_.Error("write failed",
+                   {{"cluster", m.name}, {"object", c.key}, {"error", std::string(s.message())}});
+        std::lock_guard<std::mutex> lock(counters_mutex_);
+        ++counters_.reconcile_errors;
+        continue;
+      }
+      ++writes;
+      expected_[key] = expectation;
+      still_expected.insert(key);
+      log_.Info(c.kind == Change::Kind::Delete ? "deleted" : "applied",
+                {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
+    }
+  }
+
+  // Status, on the SEP/RSB in its own cluster.
+  for (const StatusOutput& s : checked.translation.statuses) {
+    auto mit = members_.find(s.cluster);
+    if (mit == members_.end() || !mit->second->Healthy()) continue;
+    Member& m = *mit->second;
+    const Node* meta = s.object.Find("metadata");
+    const ResourceType* type = TypeOf(s.object);
+    Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
+    if (!informer) continue;
+    std::optional<Node> live_object;
+    for (Node& o : informer->Snapshot()) {
+      if (Meta(o, "name") == Str(meta, "name") && Meta(o, "namespace") == Str(meta, "namespace")) {
+        live_object = std::move(o);
+      }
+    }
+    if (!live_object || Deleting(*live_object) || !s.object.Find("status")) continue;
+    std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
+    std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind, Str(meta, "namespace"),
+                                  Str(meta, "name"));
+    if (!status) continue;
+    std::string expectation = CanonicalText(*status);
+    if (expected_.count(key) && expected_[key] == expectation) {
+      still_expected.insert(key);
+      continue;
+    }
+    Node object = Node::Mapping();
+    object.Add("apiVersion", Node::String(type->ApiVersion()));
+    object.Add("kind", Node::String(type->kind));
+    Node md = Node::Mapping();
+    md.Add("name", Node::String(Str(meta, "name")));
+    md.Add("namespace", Node::String(Str(meta, "namespace")));
+    object.Add("metadata", std::move(md));
+    object.Add("status", std::move(*status));
+    absl::Status w = m.client->ApplyStatus(*type, object).status();
+    if (!w.ok()) {
+      log_.Error("status write failed",
+                 {{"cluster", m.name}, {"object", key}, {"error", std::string(w.message())}});
+      continue;
+    }
+    ++writes;
+    expected_[key] = expectation;
+    still_expected.insert(key);
+  }
+
+  // Finalizers: added to every SEP/RSB; removed from one being deleted once nothing it
+  // generated is left in its cluster.
+  for (const auto& [cluster, o] : owners) {
+    auto mit = members_.find(cluster);
+    if (mit == members_.end() || !mit->second->Healthy()) continue;
+    Member& m = *mit->second;
+    const ResourceType* type = TypeOf(o);
+    if (!type) continue;
+    bool deleting = Deleting(o);
+    bool has = HasFinalizer(o);
+    if (deleting == has) {
+      if (deleting) {
+        std::string owner =
+            fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name"));
+        bool remaining = false;
+        for (const Node& g : live[cluster]) {
+          const Node* gm = g.Find("metadata");
+          if (Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner)
+            remaining = true;
+        }
+        if (remaining) continue;
+      }
+      Node updated = o;
+      Node* meta = updated.Find("metadata");
+      Node finalizers = Node::Sequence();
+      if (const Node* f = meta->Find("finalizers"); f && f->IsSequence()) {
+        for (const Node& item : f->items()) {
+          if (!(item.IsScalar() && item.text() == kFinalizer)) finalizers.Append(item);
+        }
+      }
+      if (!deleting) finalizers.Append(Node::String(std::string(kFinalizer)));
+      meta->Set("finalizers", std::move(finalizers));
+      updated.Erase("status");
+      std::string key = fmt::format("{}|finalizer|{}/{}/{}", cluster, type->kind,
+                                    Meta(o, "namespace"), Meta(o, "name"));
+      std::string expectation = deleting ? "removed" : "added";
+      if (expected_.count(key) && expected_[key] == expectation) {
+        still_expected.insert(key);
+        continue;
+      }
+      absl::Status w = m.client->Update(*type, updated).status();
+      if (w.ok() || absl::IsNotFound(w)) {
+        ++writes;
+        expected_[key] = expectation;
+        still_expected.insert(key);
+      } else if (!absl::IsAborted(w)) {  // a conflict: the next reconcile sees the new version
+        log_.Error("finalizer update failed",
+                   {{"cluster", cluster}, {"error", std::string(w.message())}});
+      }
+    }
+  }
+  members_lock.unlock();
+  // Expectations the caches have caught up with are done.
+  for (auto it = expected_.begin(); it != expected_.end();) {
+    it = still_expected.count(it->first) ? std::next(it) : expected_.erase(it);
+  }
+  {
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    counters_.writes += writes;
+  }
+  if (writes > 0) {
+    log_.Info(
+        "reconciled",
+        {{"writes", std::to_string(writes)},
+         {"seconds",
+          fmt::format(
+              "{:.3f}",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())}});
+  }
+  finish();
+}
+
+std::map<std::string, std::string> Controller::ObservedVersions() const {
+  std::map<std::string, std::string> out;
+  if (mesh_clusters_) {
+    const ResourceType& t = mesh_clusters_->type();
+    out["fleet/" + t.group + "/" + t.plural] = mesh_clusters_->resource_version();
+  }
+  std::lock_guard<std::mutex> lock(members_mutex_);
+  for (const auto& [name, m] : members_) {
+    for (const auto& i : m->informers) {
+      out[name + "/" + i->type().group + "/" + i->type().plural] = i->resource_version();
+    }
+  }
+  return out;
+}
+
+// ---- Leader election (coordination.k8s.io/v1 Lease, client-go's leaderelection) ----
+
+bool Controller::TryAcquireOrRenew() {
+  const ResourceType& lease = LeaseResource();
+  auto now = std::chrono::system_clock::now();
+  absl::StatusOr<Node> current =
+      fleet_client_->Get(lease, options_.lease_namespace, options_.lease_name);
+  Node spec = Node::Mapping();
+  spec.Add("holderIdentity", Node::String(options_.identity));
+  spec.Add("leaseDurationSeconds", Node::Int(options_.lease_duration.count()));
+  if (absl::IsNotFound(current.status())) {
+    spec.Add("acquireTime", Node::String(Rfc3339(now, true)));
+    spec.Add("renewTime", Node::String(Rfc3339(now, true)));
+    spec.Add("leaseTransitions", Node::Int(0));
+    Node object = Node::Mapping();
+    object.Add("apiVersion", Node::String(lease.ApiVersion()));
+    object.Add("kind", Node::String(lease.kind));
+    Node meta = Node::Mapping();
+    meta.Add("name", Node::String(options_.lease_name));
+    meta.Add("namespace", Node::String(options_.lease_namespace));
+    object.Add("metadata", std::move(meta));
+    object.Add("spec", std::move(spec));
+    return fleet_client_->Create(lease, object).ok();
+  }
+  if (!current.ok()) return false;
+  const Node* cs = current->Find("spec");
+  std::string holder = Str(cs, "holderIdentity");
+  int duration = ParseIntOr(Str(cs, "leaseDurationSeconds"), 15);
+  std::optional<std::chrono::system_clock::time_point> renewed = ParseTime(Str(cs, "renewTime"));
+  bool held_by_other = !holder.empty() && holder != options_.identity && renewed &&
+                       *renewed + std::chrono::seconds(duration) > now;
+  if (held_by_other) return false;
+  Node updated = *current;
+  Node* us = updated.Find("spec");
+  if (!us || !us->IsMapping()) us = &updated.Set("spec", Node::Mapping());
+  if (holder != options_.identity) {
+    us->Set("acquireTime", Node::String(Rfc3339(now, true)));
+    us->Set("leaseTransitions", Node::Int(ParseIntOr(Str(cs, "leaseTransitions"), 0) + 1));
+  }
+  us->Set("holderIdentity", Node::String(options_.identity));
+  us->Set("leaseDurationSeconds", Node::Int(options_.lease_duration.count()));
+  us->Set("renewTime", Node::String(Rfc3339(now, true)));
+  return fleet_client_->Update(lease, updated).ok();  // 409: someone else renewed first
+}
+
+void Controller::ReleaseLease() {
+  const ResourceType& lease = LeaseResource();
+  absl::StatusOr<Node> current =
+      fleet_client_->Get(lease, options_.lease_namespace, options_.lease_name);
+  if (!current.ok() || Str(current->Find("spec"), "holderIdentity") != options_.identity) return;
+  Node updated = *current;
+  updated.Find("spec")->Set("holderIdentity", Node::String(""));
+  updated.Find("spec")->Set("leaseDurationSeconds", Node::Int(1));
+  (void)fleet_client_->Update(lease, updated);
+  log_.Info("lease released", {{"identity", options_.identity}});
+}
+
+void Controller::LeaseLoop() {
+  auto retry = std::max<std::chrono::milliseconds>(options_.lease_duration / 5,
+                                                   std::chrono::milliseconds(200));
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    bool now_leader = TryAcquireOrRenew();
+    bool was = leader_.exchange(now_leader);
+    if (now_leader != was) {
+      log_.Info(now_leader ? "became the leader" : "lost the lease",
+                {{"identity", options_.identity}});
+      if (now_leader) OnChange();
+    }
+    lock.lock();
+    cv_.wait_for(lock, retry, [this] { return stopping_; });
+  }
+}
+
+// ---- Metrics ----
+
+Controller::Counters Controller::counters() const {
+  std::lock_guard<std::mutex> lock(counters_mutex_);
+  return counters_;
+}
+
+std::string Controller::Metrics() const {
+  Counters c = counters();
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, const std::string& body) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{}", name, help, name, type, body);
+  };
+  metric("meshfed_reconciles_total", "counter", "Reconciles run.",
+         fmt::format("meshfed_reconciles_total {}\n", c.reconciles));
+  metric("meshfed_reconcile_errors_total", "counter",
+         "Reconciles that met input errors or failed writes.",
+         fmt::format("meshfed_reconcile_errors_total {}\n", c.reconcile_errors));
+  metric("meshfed_writes_total", "counter", "Objects applied, deleted or status-written.",
+         fmt::format("meshfed_writes_total {}\n", c.writes));
+  metric("meshfed_conflicts_total", "counter",
+         "Generated objects not written because a user object has the name.",
+         fmt::format("meshfed_conflicts_total {}\n", c.conflicts));
+  uint64_t depth;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    depth = change_generation_ - reconciled_generation_;
+  }
+  metric("meshfed_queue_depth", "gauge", "Changes seen since the last reconcile started.",
+         fmt::format("meshfed_queue_depth {}\n", depth));
+  metric("meshfed_leader", "gauge", "1 when this replica holds the lease.",
+         fmt::format("meshfed_leader {}\n", leader_ ? 1 : 0));
+  std::string connected, requests, retries, seconds, count;
+  {
+    std::lock_guard<std::mutex> lock(members_mutex_);
+    for (const auto& [name, m] : members_) {
+      connected += fmt::format("meshfed_cluster_connected{{cluster=\"{}\"}} {}\n", name,
+                               m->Healthy() ? 1 : 0);
+      if (m->client) {
+        requests += fmt::format("meshfed_api_requests_total{{cluster=\"{}\"}} {}\n", name,
+                                m->client->stats().requests.load());
+        retries += fmt::format("meshfed_api_retries_total{{cluster=\"{}\"}} {}\n", name,
+                               m->client->stats().retries.load());
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    for (const auto& [name, d] : apply_seconds_) {
+      seconds +=
+          fmt::format("meshfed_apply_seconds_sum{{cluster=\"{}\"}} {:.6f}\n", name, d.count());
+      count += fmt::format("meshfed_apply_seconds_count{{cluster=\"{}\"}} {}\n", name,
+                           apply_count_.at(name));
+    }
+  }
+  metric("meshfed_cluster_connected", "gauge", "1 when the member cluster's watches work.",
+         connected);
+  metric("meshfed_api_requests_total", "counter", "API requests per member cluster.", requests);
+  metric("meshfed_api_retries_total", "counter", "API requests retried per member cluster.",
+         retries);
+  metric("meshfed_apply_seconds", "summary", "Time spent writing to each member cluster.",
+         seconds + count);
+  return out;
+}
+
+}  // namespace meshfed::kube

@@ -1,0 +1,164 @@
+#include "adapters/kube/informer.h"
+
+#include <fmt/format.h>
+
+namespace meshfed::kube {
+namespace {
+
+std::string Field(const Node& n, std::string_view a, std::string_view b) {
+  const Node* x = n.IsMapping() ? n.Find(a) : nullptr;
+  const Node* y = x && x->IsMapping() ? x->Find(b) : nullptr;
+  return y && y->IsScalar() ? y->text() : std::string();
+}
+
+std::string CacheKey(const Node& object) {
+  return Field(object, "metadata", "namespace") + "/" + Field(object, "metadata", "name");
+}
+
+}  // namespace
+
+Informer::Informer(Client& client, ResourceType type, std::function<void()> on_change,
+                   std::function<void(const std::string&)> log)
+    : client_(client),
+      type_(std::move(type)),
+      on_change_(std::move(on_change)),
+      log_(std::move(log)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::Start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  stopping_ = true;
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Informer::last_error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_error_;
+}
+
+std::string Informer::resource_version() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return resource_version_;
+}
+
+std::vector<Node> Informer::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Node> out;
+  out.reserve(cache_.size());
+  for (const auto& [key, object] : cache_) out.push_back(object);
+  return out;
+}
+
+void Informer::Wait(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  stop_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
+}
+
+bool Informer::List() {
+  absl::StatusOr<ListResult> list = client_.List(type_, "");
+  if (!list.ok()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_error_ = std::string(list.status().message());
+    healthy_ = false;
+    return false;
+  }
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::map<std::string, Node> fresh;
+    for (Node& item : list->items) fresh.emplace(CacheKey(item), std::move(item));
+    if (fresh.size() != cache_.size()) {
+      changed = true;
+    } else {
+      for (const auto& [key, object] : fresh) {
+        auto it = cache_.find(key);
+        if (it == cache_.end() || !(it->second == object)) changed = true;
+      }
+    }
+    cache_ = std::move(fresh);
+    resource_version_ = list->resource_version;
+    last_error_.clear();
+    healthy_ = true;
+  }
+  ++relists_;
+  bool first = !synced_;
+  synced_ = true;
+  if ((changed || first) && on_change_) on_change_();
+  return true;
+}
+
+void Informer::Apply(const WatchEvent& e) {
+  std::string rv = Field(e.object, "metadata", "resourceVersion");
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!rv.empty()) resource_version_ = rv;
+    if (e.type == "ADDED" || e.type == "MODIFIED") {
+      Node object = e.object;
+      if (!object.Find("kind")) {
+        object.Set("apiVersion", Node::String(type_.ApiVersion()));
+        object.Set("kind", Node::String(type_.kind));
+      }
+      Node& slot = cache_[CacheKey(object)];
+      changed = !(slot == object);
+      slot = std::move(object);
+    } else if (e.type == "DELETED") {
+      changed = cache_.erase(CacheKey(e.object)) > 0;
+    }
+    healthy_ = true;
+  }
+  if (changed && on_change_) on_change_();
+}
+
+void Informer::Run() {
+  std::chrono::milliseconds backoff{100};
+  bool need_list = true;
+  while (!stopping_) {
+    if (need_list) {
+      if (!List()) {
+        if (log_) log_(fmt::format("list {}: {}", type_.plural, last_error()));
+        Wait(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
+        continue;
+      }
+      need_list = false;
+      backoff = std::chrono::milliseconds(100);
+    }
+    WatchOptions options;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      options.resource_version = resource_version_;
+    }
+    options.timeout_seconds = 300;
+    absl::Status s = client_.Watch(type_, "", options, [this](WatchEvent&& e) {
+      if (stopping_) return false;
+      Apply(e);
+      return true;
+    });
+    if (stopping_ || absl::IsCancelled(s)) break;
+    if (absl::IsOutOfRange(s)) {
+      need_list = true;  // 410 Gone: the version is too old; relist
+      continue;
+    }
+    if (!s.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_error_ = std::string(s.message());
+      }
+      healthy_ = false;
+      if (log_) log_(fmt::format("watch {}: {}", type_.plural, std::string(s.message())));
+      Wait(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(100);  // a normal end: resume from the last version
+  }
+}
+
+}  // namespace meshfed::kube

@@ -1,0 +1,62 @@
+// An informer: one resource type of one cluster kept in memory by list + watch (client-go's
+// reflector): list, then watch from the list's resourceVersion; a watch that ends resumes from
+// the last version seen (bookmarks included); 410 Gone relists; errors back off and retry.
+// Every change to the cache calls `on_change` (the controller debounces).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/kube/client.h"
+
+namespace meshfed::kube {
+
+class Informer {
+ public:
+  Informer(Client& client, ResourceType type, std::function<void()> on_change,
+           std::function<void(const std::string&)> log = nullptr);
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  void Start();
+  void Stop();  // returns after the worker ended (the client's Stop() ends a watch in flight)
+
+  bool synced() const { return synced_; }    // the first list completed
+  bool healthy() const { return healthy_; }  // the last list or watch worked
+  std::string last_error() const;
+  std::vector<Node> Snapshot() const;  // in key order
+  const ResourceType& type() const { return type_; }
+  uint64_t relists() const { return relists_; }
+  std::string resource_version() const;  // the last version seen (list, event or bookmark)
+
+ private:
+  void Run();
+  bool List();
+  void Apply(const WatchEvent& e);
+  void Wait(std::chrono::milliseconds d);
+
+  Client& client_;
+  ResourceType type_;
+  std::function<void()> on_change_;
+  std::function<void(const std::string&)> log_;
+  mutable std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  std::map<std::string, Node> cache_;  // namespace/name
+  std::string resource_version_;
+  std::string last_error_;
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> healthy_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> relists_{0};
+  std::thread thread_;
+};
+
+}  // namespace meshfed::kube

@@ -1,0 +1,331 @@
+// End to end: the controller against emulated API servers (one fleet cluster and three member
+// clusters), driven by API writes through the design note's steps. The assertion is always the
+// state of every cluster (what `render` says it should be), never the calls made.
+#include "adapters/kube/controller.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "adapters/fleet_dir_store.h"
+#include "core/sync/plan.h"
+#include "core/validate/validate.h"
+#include "kube/api_server.h"
+
+namespace meshfed::kube {
+namespace {
+
+using testing::ApiServer;
+
+const std::string kExamples = std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo";
+constexpr std::chrono::seconds kConverge{30};
+
+std::string Meta(const Node& o, std::string_view key) {
+  const Node* m = o.Find("metadata");
+  const Node* v = m ? m->Find(key) : nullptr;
+  return v && v->IsScalar() ? v->text() : std::string();
+}
+bool Managed(const Node& o) {
+  const Node* m = o.Find("metadata");
+  const Node* labels = m ? m->Find("labels") : nullptr;
+  const Node* v = labels ? labels->Find(kManagedByLabel) : nullptr;
+  return v && v->text() == kManagedByValue;
+}
+
+const ResourceType* TypeOf(const Node& o) {
+  std::string api = o.Find("apiVersion")->text();
+  size_t slash = api.find('/');
+  return FindResource(slash == std::string::npos ? "" : api.substr(0, slash),
+                      o.Find("kind")->text());
+}
+
+class Fleet {
+ public:
+  Fleet() {
+    for (const char* name : {"fleet", "cluster-a", "cluster-b", "cluster-c"}) {
+      servers[name] = std::make_unique<ApiServer>();
+      servers[name]->Start();
+    }
+  }
+
+  ControllerOptions Options(std::vector<std::string>* log = nullptr) {
+    ControllerOptions o;
+    o.fleet_context = "fleet";
+    o.resolve = [this](const std::string& context) -> absl::StatusOr<RestConfig> {
+      auto it = servers.find(context);
+      if (it == servers.end()) return absl::NotFoundError("no context " + context);
+      RestConfig c;
+      c.context = context;
+      c.server = it->second->url();
+      return c;
+    };
+    o.debounce = std::chrono::milliseconds(20);
+    o.max_delay = std::chrono::milliseconds(200);
+    o.now = [] { return std::string("2026-11-26T12:00:00Z"); };
+    o.log_sink = [log](const std::string& line) {
+      if (log) log->push_back(line);
+    };
+    o.leader_election = false;
+    o.client_options.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
+    return o;
+  }
+
+  // Makes the clusters hold the user objects of a fleet directory (as kubectl apply and delete
+  // would), leaving meshfed's objects alone.
+  void SetUserObjects(const std::string& dir) {
+    Diagnostics d;
+    absl::StatusOr<FleetSource> source = ReadFleetDirectory(dir, d);
+    ASSERT_TRUE(source.ok()) << source.status();
+    for (const Object& mc : source->mesh_clusters) {
+      servers["fleet"]->Apply(MeshClusterResource(), mc.root);
+    }
+    for (const char* cluster : {"cluster-a", "cluster-b", "cluster-c"}) {
+      ApiServer& s = *servers[cluster];
+      std::set<std::string> wanted;
+      for (const Object& o : source->cluster_objects[cluster]) {
+        const ResourceType* t = TypeOf(o.root);
+        if (!t) continue;  // kinds the controller does not read (none in the examples)
+        s.Apply(*t, o.root);
+        wanted.insert(fmt::format("{}/{}/{}/{}", o.group, o.kind, o.namespace_, o.name));
+      }
+      for (const ResourceType& t : WatchedResources()) {
+        for (const Node& live : s.List(t)) {
+          if (!Managed(live) && !wanted.count(ObjectKey(live)) && t.kind != "Namespace") {
+            s.Delete(t, Meta(live, "namespace"), Meta(live, "name"));
+          }
+        }
+      }
+    }
+  }
+
+  // What render says each cluster should hold, and the SEP/RSB statuses.
+  CheckedFleet Render(const std::string& dir) {
+    Diagnostics d;
+    absl::StatusOr<FleetSource> source = ReadFleetDirectory(dir, d);
+    EXPECT_TRUE(source.ok());
+    return CheckFleet(std::move(*source), d);
+  }
+
+  // Every cluster holds exactly what render generates (by identity and content) and every
+  // SEP/RSB says what render's status says.
+  void ExpectConverged(const std::string& dir) {
+    CheckedFleet want = Render(dir);
+    for (const ClusterOutput& out : want.translation.clusters) {
+      ApiServer& s = *servers[out.cluster];
+      std::map<std::string, Node> live;
+      for (const ResourceType& t : WatchedResources()) {
+        for (Node& o : s.List(t)) {
+          if (Managed(o)) live[ObjectKey(o)] = std::move(o);
+        }
+      }
+      std::set<std::string> want_keys;
+      for (const Node& o : out.objects) {
+        std::string key = ObjectKey(o);
+        want_keys.insert(key);
+        auto it = live.find(key);
+        ASSERT_NE(it, live.end()) << out.cluster << " lacks " << key;
+        EXPECT_TRUE(Satisfies(it->second, o)) << out.cluster << " " << key << " differs";
+      }
+      for (const auto& [key, o] : live) {
+        EXPECT_TRUE(want_keys.count(key)) << out.cluster << " has an orphan: " << key;
+      }
+    }
+    for (const StatusOutput& st : want.translation.statuses) {
+      const Node* meta = st.object.Find("metadata");
+      const ResourceType* t = TypeOf(st.object);
+      std::optional<Node> live = servers[st.cluster]->Find(*t, meta->Find("namespace")->text(),
+                                                           meta->Find("name")->text());
+      ASSERT_TRUE(live.has_value());
+      const Node* status = live->Find("status");
+      ASSERT_NE(status, nullptr) << st.cluster << " " << Meta(*live, "name") << " has no status";
+      EXPECT_EQ(status->Find("observedGeneration")->text(), Meta(*live, "generation"));
+      // Each condition observed this generation (render, from files, has no generation).
+      Node without = *live;
+      for (Node& c : without.Find("status")->Find("conditions")->items()) {
+        EXPECT_EQ(c.Find("observedGeneration")->text(), Meta(*live, "generation"));
+        c.Erase("observedGeneration");
+      }
+      // The conditions and entries render computes, with transition times added.
+      std::optional<Node> rewrite = StatusToWrite(*st.object.Find("status"), without, "now");
+      EXPECT_FALSE(rewrite.has_value())
+          << st.cluster << " " << Meta(*live, "name") << " status is not render's:\n"
+          << (rewrite ? CanonicalText(*rewrite) : "") << "\nlive:\n"
+          << CanonicalText(*status);
+    }
+  }
+
+  // Every informer has seen the last change of its type in its cluster, and then the controller
+  // went idle: it has acted on everything written so far.
+  bool Settle(Controller& c, std::chrono::milliseconds timeout = kConverge) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::map<std::string, std::string> seen = c.ObservedVersions();
+      bool caught_up = !seen.empty();
+      for (const auto& [name, server] : servers) {
+        std::vector<const ResourceType*> types;
+        if (name == "fleet") {
+          types.push_back(&MeshClusterResource());
+        } else {
+          for (const ResourceType& t : WatchedResources()) types.push_back(&t);
+        }
+        for (const ResourceType* t : types) {
+          if (!server->port()) continue;
+          auto it = seen.find(name + "/" + t->group + "/" + t->plural);
+          uint64_t have = it == seen.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
+          if (have < server->TypeVersion(*t)) caught_up = false;
+        }
+      }
+      if (caught_up && c.WaitForIdle(std::chrono::milliseconds(0))) return true;
+      c.WaitForIdle(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  uint64_t MutatingRequests() {
+    uint64_t n = 0;
+    for (auto& [name, s] : servers) n += s->mutating_requests();
+    return n;
+  }
+
+  std::map<std::string, std::unique_ptr<ApiServer>> servers;
+};
+
+std::string Step(int n) { return kExamples + "/step" + std::to_string(n); }
+
+TEST(Controller, FollowsTheDesignNoteStepByStepThroughTheApi) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(1));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(1));
+  for (int step = 2; step <= 7; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    fleet.SetUserObjects(Step(step));
+    ASSERT_TRUE(fleet.Settle(controller));
+    fleet.ExpectConverged(Step(step));
+  }
+  // Finalizers on every SEP and RSB.
+  for (const char* cluster : {"cluster-a", "cluster-b", "cluster-c"}) {
+    for (const char* kind : {"ServiceExpositionPolicy", "RemoteServiceBinding"}) {
+      for (const Node& o : fleet.servers[cluster]->List(*FindResource(kMulticlusterGroup, kind))) {
+        const Node* f = o.Find("metadata")->Find("finalizers");
+        ASSERT_TRUE(f && f->IsSequence() && !f->items().empty()) << cluster << " " << kind;
+        EXPECT_EQ(f->items()[0].text(), kFinalizer);
+      }
+    }
+  }
+  controller.Stop();
+}
+
+TEST(Controller, ASecondStartWithNothingChangedWritesNothing) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(3));
+  {
+    Controller first(fleet.Options());
+    ASSERT_TRUE(first.Start().ok());
+    ASSERT_TRUE(fleet.Settle(first));
+    EXPECT_GT(first.counters().writes, 0u);
+    first.Stop();
+  }
+  uint64_t before = fleet.MutatingRequests();
+  Controller second(fleet.Options());
+  ASSERT_TRUE(second.Start().ok());
+  ASSERT_TRUE(fleet.Settle(second));
+  EXPECT_EQ(second.counters().writes, 0u);
+  EXPECT_EQ(fleet.MutatingRequests(), before);
+  fleet.ExpectConverged(Step(3));
+}
+
+TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(3));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  const ResourceType& rsbs = *FindResource(kMulticlusterGroup, "RemoteServiceBinding");
+  ApiServer& a = *fleet.servers["cluster-a"];
+  ASSERT_TRUE(a.Find(rsbs, "default", "reviews-rsb").has_value());
+  a.Delete(rsbs, "default", "reviews-rsb");
+  ASSERT_TRUE(fleet.Settle(controller));
+  EXPECT_FALSE(a.Find(rsbs, "default", "reviews-rsb").has_value())
+      << "the finalizer was removed once the generated objects were gone";
+  for (const ResourceType& t : WatchedResources()) {
+    for (const Node& o : a.List(t)) {
+      EXPECT_FALSE(
+          Managed(o) &&
+          o.Find("metadata")->Find("labels")->Find("multicluster.istio.io/owner-kind")->text() ==
+              "RemoteServiceBinding")
+          << ObjectKey(o);
+    }
+  }
+}
+
+TEST(Controller, NeverTouchesAUserObjectWithAGeneratedName) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(2));
+  // A user object where meshfed would put its acceptor Service: meshfed must leave it alone.
+  fleet.servers["cluster-a"]->Apply(*FindResource("", "Service"), [] {
+    Node o = Node::Mapping();
+    o.Add("apiVersion", Node::String("v1"));
+    o.Add("kind", Node::String("Service"));
+    Node m = Node::Mapping();
+    m.Add("name", Node::String("reviews"));
+    m.Add("namespace", Node::String("default"));
+    o.Add("metadata", std::move(m));
+    Node spec = Node::Mapping();
+    spec.Add("selector", Node::Mapping());
+    o.Add("spec", std::move(spec));
+    return o;
+  }());
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  std::optional<Node> user =
+      fleet.servers["cluster-a"]->Find(*FindResource("", "Service"), "default", "reviews");
+  ASSERT_TRUE(user.has_value());
+  EXPECT_FALSE(Managed(*user));
+  // The binding says why it is not ready.
+  std::optional<Node> rsb = fleet.servers["cluster-a"]->Find(
+      *FindResource(kMulticlusterGroup, "RemoteServiceBinding"), "default", "reviews-rsb");
+  ASSERT_TRUE(rsb.has_value());
+  std::string status = CanonicalText(*rsb->Find("status"));
+  EXPECT_NE(status.find("exists and is not managed by meshfed"), std::string::npos) << status;
+}
+
+TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(2));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.servers["cluster-c"]->Stop();  // partitioned
+  fleet.SetUserObjects(Step(3));       // cluster-c's own objects cannot change meanwhile
+  // cluster-a and cluster-b converge to step 3 although cluster-c is away.
+  auto converged = [&] {
+    CheckedFleet want = fleet.Render(Step(3));
+    for (const ClusterOutput& out : want.translation.clusters) {
+      if (out.cluster == "cluster-c") continue;
+      for (const Node& o : out.objects) {
+        std::optional<Node> live =
+            fleet.servers[out.cluster]->Find(*TypeOf(o), Meta(o, "namespace"), Meta(o, "name"));
+        if (!live || !Satisfies(*live, o)) return false;
+      }
+    }
+    return true;
+  };
+  for (int i = 0; i < 600 && !converged(); ++i)
+    controller.WaitForIdle(std::chrono::milliseconds(50));
+  EXPECT_TRUE(converged());
+  EXPECT_NE(controller.Metrics().find("meshfed_cluster_connected{cluster=\"cluster-c\"} 0"),
+            std::string::npos)
+      << controller.Metrics();
+  fleet.servers["cluster-c"]->Start();
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(3));
+}
+
+}  // namespace
+}  // namespace meshfed::kube
