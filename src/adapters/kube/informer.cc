@@ -44,7 +44,7 @@ std::string Informer::last_error() const {
 
 std::string Informer::resource_version() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return resource_version_;
+  return observed_version_;
 }
 
 std::vector<Node> Informer::Snapshot() const {
@@ -90,6 +90,8 @@ bool Informer::List() {
   bool first = !synced_;
   synced_ = true;
   if ((changed || first) && on_change_) on_change_();
+  std::lock_guard<std::mutex> lock(mutex_);
+  observed_version_ = resource_version_;
   return true;
 }
 
@@ -114,6 +116,8 @@ void Informer::Apply(const WatchEvent& e) {
     healthy_ = true;
   }
   if (changed && on_change_) on_change_();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!rv.empty()) observed_version_ = rv;
 }
 
 void Informer::Run() {

@@ -35,7 +35,8 @@ class Informer {
   std::vector<Node> Snapshot() const;  // in key order
   const ResourceType& type() const { return type_; }
   uint64_t relists() const { return relists_; }
-  std::string resource_version() const;  // the last version seen (list, event or bookmark)
+  // The last version seen (list, event or bookmark) whose change has been signalled.
+  std::string resource_version() const;
 
  private:
   void Run();
@@ -50,7 +51,8 @@ class Informer {
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;
   std::map<std::string, Node> cache_;  // namespace/name
-  std::string resource_version_;
+  std::string resource_version_;       // where a watch resumes
+  std::string observed_version_;       // published only after on_change_ ran for it
   std::string last_error_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> healthy_{false};
