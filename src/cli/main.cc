@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "cli/controller_command.h"
 #include "cli/demo_command.h"
+#include "cli/diff_command.h"
 #include "cli/gen_fleet_command.h"
 #include "cli/render_command.h"
 #include "cli/simulate_command.h"
@@ -24,6 +26,10 @@ int main(int argc, char** argv) {
   meshfed::AddSimulateCommand(app, simulate);
   meshfed::ValidateOptions validate;
   meshfed::AddValidateCommand(app, validate);
+  meshfed::DiffOptions diff;
+  meshfed::AddDiffCommand(app, diff);
+  meshfed::ControllerCommandOptions controller;
+  meshfed::AddControllerCommand(app, controller);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -35,5 +41,9 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("gen-fleet")) return meshfed::RunGenFleet(gen_fleet, std::cout, std::cerr);
   if (app.got_subcommand("simulate")) return meshfed::RunSimulate(simulate, std::cout, std::cerr);
   if (app.got_subcommand("validate")) return meshfed::RunValidate(validate, std::cout, std::cerr);
+  if (app.got_subcommand("diff")) return meshfed::RunDiff(diff, std::cout, std::cerr);
+  if (app.got_subcommand("controller")) {
+    return meshfed::RunController(controller, std::cout, std::cerr);
+  }
   return 2;
 }
