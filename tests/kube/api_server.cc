@@ -302,6 +302,8 @@ void ApiServer::Start() {
     server_ = std::make_unique<httplib::Server>();
   }
   server_->new_task_queue = [] { return new httplib::ThreadPool(96); };
+  // Idle keep-alive connections close soon, so that Stop() (a restart) does not wait for them.
+  server_->set_keep_alive_timeout(1);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     Handle(&req, &res);
   };

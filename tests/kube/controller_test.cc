@@ -68,6 +68,7 @@ class Fleet {
       if (log) log->push_back(line);
     };
     o.leader_election = false;
+    o.informer_max_backoff = std::chrono::milliseconds(400);
     o.client_options.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
     return o;
   }
@@ -325,6 +326,106 @@ TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
   fleet.servers["cluster-c"]->Start();
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.ExpectConverged(Step(3));
+}
+
+}  // namespace
+}  // namespace meshfed::kube
+
+namespace meshfed::kube {
+namespace {
+
+// ---- Faults ----
+
+TEST(ControllerFaults, ApiServerRestartsAndExpiredVersions) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(2));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  // The donor's API server restarts (its watch cache starts over: every watch gets 410 and
+  // relists) while the user moves on to step 3.
+  fleet.servers["cluster-b"]->Restart();
+  fleet.servers["cluster-a"]->Compact();
+  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(3));
+}
+
+TEST(ControllerFaults, ServerErrorsAndSlowResponsesDuringAReconcile) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(2));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.servers["cluster-a"]->SetLatency(std::chrono::milliseconds(30));
+  fleet.servers["cluster-b"]->FailNext(40, 500);  // writes and watches fail for a while
+  fleet.SetUserObjects(Step(4));
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(4));
+  fleet.servers["cluster-a"]->SetLatency(std::chrono::milliseconds(0));
+}
+
+TEST(ControllerFaults, StoppedMidWayThenRestartedConvergesWithoutOrphansOrDuplicates) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(4));
+  {
+    // Every write to cluster-b fails: the first controller gets cluster-a half-way only, then
+    // goes away (as a killed process would, leaving partial state behind).
+    fleet.servers["cluster-b"]->FailNext(1'000'000, 503);
+    Controller first(fleet.Options());
+    ASSERT_TRUE(first.Start().ok());
+    for (int i = 0; i < 400 && first.counters().writes == 0; ++i) {
+      first.WaitForIdle(std::chrono::milliseconds(10));
+    }
+    first.Stop();
+    fleet.servers["cluster-b"]->FailNext(0, 0);
+  }
+  // The user moves on meanwhile; a new controller converges to it.
+  fleet.SetUserObjects(Step(5));
+  Controller second(fleet.Options());
+  ASSERT_TRUE(second.Start().ok());
+  ASSERT_TRUE(fleet.Settle(second));
+  fleet.ExpectConverged(Step(5));  // also: no orphan left from step 4
+}
+
+TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
+  Fleet fleet;
+  fleet.SetUserObjects(Step(2));
+  ControllerOptions o = fleet.Options();
+  o.leader_election = true;
+  o.lease_namespace = "default";
+  o.lease_duration = std::chrono::seconds(2);
+  ControllerOptions o1 = o, o2 = o;
+  o1.identity = "replica-1";
+  o2.identity = "replica-2";
+  auto first = std::make_unique<Controller>(o1);
+  Controller second(o2);
+  ASSERT_TRUE(first->Start().ok());
+  ASSERT_TRUE(second.Start().ok());
+  ASSERT_TRUE(fleet.Settle(*first));
+  ASSERT_TRUE(fleet.Settle(second));
+  fleet.ExpectConverged(Step(2));
+  EXPECT_NE(first->leader(), second.leader()) << "exactly one holds the lease";
+  Controller& leader = first->leader() ? *first : second;
+  Controller& standby = first->leader() ? second : *first;
+  EXPECT_EQ(standby.counters().writes, 0u) << "the standby never wrote";
+  EXPECT_GT(leader.counters().writes, 0u);
+  // The leader goes away (graceful: the lease is released); the standby takes over and carries
+  // on with the next change.
+  bool first_led = first->leader();
+  if (first_led)
+    first->Stop();
+  else
+    second.Stop();
+  Controller& survivor = first_led ? second : *first;
+  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(survivor.WaitForLeader(std::chrono::seconds(10)));
+  ASSERT_TRUE(fleet.Settle(survivor));
+  fleet.ExpectConverged(Step(3));
+  std::optional<Node> lease = fleet.servers["fleet"]->Find(LeaseResource(), "default", "meshfed");
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->Find("spec")->Find("holderIdentity")->text(),
+            first_led ? "replica-2" : "replica-1");
 }
 
 }  // namespace

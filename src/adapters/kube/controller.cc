@@ -227,6 +227,11 @@ bool Controller::WaitForIdle(std::chrono::milliseconds timeout) {
   });
 }
 
+bool Controller::WaitForLeader(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, [this] { return leader_.load(); });
+}
+
 bool Controller::ready() const {
   if (!mesh_clusters_ || !mesh_clusters_->synced()) return false;
   std::lock_guard<std::mutex> lock(members_mutex_);
@@ -241,8 +246,10 @@ void Controller::ReconcileLoop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     if (!pending_) {
-      if (cv_.wait_for(lock, options_.resync) == std::cv_status::timeout && !stopping_) {
-        pending_ = true;  // periodic resync
+      auto wake = retry_scheduled_ ? retry_at_ : std::chrono::steady_clock::now() + options_.resync;
+      if (cv_.wait_until(lock, wake) == std::cv_status::timeout && !stopping_ && !pending_) {
+        pending_ = true;  // a retry, or the periodic resync
+        retry_scheduled_ = false;
         first_pending_ = last_change_ = std::chrono::steady_clock::now() - options_.max_delay;
       }
       continue;
@@ -317,9 +324,18 @@ void Controller::Reconcile() {
     ++counters_.reconciles;
   }
   uint64_t writes = 0;
+  uint64_t failures = 0;  // failed writes and clusters skipped: the reconcile must run again
   auto finish = [&] {
     std::lock_guard<std::mutex> lock(mutex_);
-    last_reconcile_wrote_ = writes > 0;
+    last_reconcile_wrote_ = writes > 0 || failures > 0;
+    if (failures > 0) {
+      retry_scheduled_ = true;
+      retry_at_ = std::chrono::steady_clock::now() + retry_backoff_;
+      retry_backoff_ = std::min(retry_backoff_ * 2, std::chrono::milliseconds(10'000));
+    } else {
+      retry_scheduled_ = false;
+      retry_backoff_ = std::chrono::milliseconds(100);
+    }
   };
   if (!mesh_clusters_->synced()) {
     finish();
@@ -392,6 +408,7 @@ void Controller::Reconcile() {
     Member& m = *mit->second;
     if (!m.Healthy()) {
       log_.Warn("cluster unreachable: not written this time", {{"cluster", m.name}});
+      ++failures;
       continue;
     }
     ClusterPlan plan = PlanCluster(out.objects, live[out.cluster]);
@@ -477,6 +494,7 @@ void Controller::Reconcile() {
     object.Add("status", std::move(*status));
     absl::Status w = m.client->ApplyStatus(*type, object).status();
     if (!w.ok()) {
+      ++failures;
       log_.Error("status write failed",
                  {{"cluster", m.name}, {"object", key}, {"error", std::string(w.message())}});
       continue;
@@ -531,9 +549,11 @@ void Controller::Reconcile() {
         ++writes;
         expected_[key] = expectation;
         still_expected.insert(key);
-      } else if (!absl::IsAborted(w)) {  // a conflict: the next reconcile sees the new version
-        log_.Error("finalizer update failed",
-                   {{"cluster", cluster}, {"error", std::string(w.message())}});
+      } else {
+        ++failures;  // a conflict (409): the next reconcile sees the new version
+        if (!absl::IsAborted(w))
+          log_.Error("finalizer update failed",
+                     {{"cluster", cluster}, {"error", std::string(w.message())}});
       }
     }
   }

@@ -57,9 +57,10 @@ struct ControllerOptions {
   // defaulting to the cluster's name) to a connection.
   std::function<absl::StatusOr<RestConfig>(const std::string& context)> resolve;
   ClientOptions client_options;
-  std::chrono::milliseconds debounce{100};    // quiet period before a reconcile
-  std::chrono::milliseconds max_delay{1000};  // a reconcile starts at most this late
-  std::chrono::milliseconds resync{300'000};  // and at least this often
+  std::chrono::milliseconds debounce{100};                 // quiet period before a reconcile
+  std::chrono::milliseconds max_delay{1000};               // a reconcile starts at most this late
+  std::chrono::milliseconds resync{300'000};               // and at least this often
+  std::chrono::milliseconds informer_max_backoff{10'000};  // between failed lists/watches
   bool leader_election = true;
   std::string lease_namespace = "meshfed-system";
   std::string lease_name = "meshfed";
@@ -92,6 +93,8 @@ class Controller {
   std::map<std::string, std::string> ObservedVersions() const;
 
   bool leader() const { return leader_; }
+  // Blocks until this replica holds the lease (false on timeout).
+  bool WaitForLeader(std::chrono::milliseconds timeout);
   bool ready() const;
   std::string Metrics() const;  // Prometheus text exposition format
 
@@ -126,6 +129,11 @@ class Controller {
   uint64_t change_generation_ = 0;
   uint64_t reconciled_generation_ = 0;
   bool last_reconcile_wrote_ = true;
+  // After a failed write or a skipped cluster: a retry, backing off (controller-runtime's
+  // rate-limited requeue).
+  bool retry_scheduled_ = false;
+  std::chrono::steady_clock::time_point retry_at_;
+  std::chrono::milliseconds retry_backoff_{100};
   bool stopping_ = false;
   std::chrono::steady_clock::time_point first_pending_;
   std::chrono::steady_clock::time_point last_change_;

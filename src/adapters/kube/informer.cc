@@ -18,11 +18,13 @@ std::string CacheKey(const Node& object) {
 }  // namespace
 
 Informer::Informer(Client& client, ResourceType type, std::function<void()> on_change,
-                   std::function<void(const std::string&)> log)
+                   std::function<void(const std::string&)> log,
+                   std::chrono::milliseconds max_backoff)
     : client_(client),
       type_(std::move(type)),
       on_change_(std::move(on_change)),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      max_backoff_(max_backoff) {}
 
 Informer::~Informer() { Stop(); }
 
@@ -128,7 +130,7 @@ void Informer::Run() {
       if (!List()) {
         if (log_) log_(fmt::format("list {}: {}", type_.plural, last_error()));
         Wait(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
+        backoff = std::min(backoff * 2, max_backoff_);
         continue;
       }
       need_list = false;
@@ -158,7 +160,7 @@ void Informer::Run() {
       healthy_ = false;
       if (log_) log_(fmt::format("watch {}: {}", type_.plural, std::string(s.message())));
       Wait(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
+      backoff = std::min(backoff * 2, max_backoff_);
       continue;
     }
     backoff = std::chrono::milliseconds(100);  // a normal end: resume from the last version

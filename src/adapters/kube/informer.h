@@ -21,7 +21,8 @@ namespace meshfed::kube {
 class Informer {
  public:
   Informer(Client& client, ResourceType type, std::function<void()> on_change,
-           std::function<void(const std::string&)> log = nullptr);
+           std::function<void(const std::string&)> log = nullptr,
+           std::chrono::milliseconds max_backoff = std::chrono::milliseconds(10'000));
   ~Informer();
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
@@ -48,6 +49,7 @@ class Informer {
   ResourceType type_;
   std::function<void()> on_change_;
   std::function<void(const std::string&)> log_;
+  std::chrono::milliseconds max_backoff_;
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;
   std::map<std::string, Node> cache_;  // namespace/name
