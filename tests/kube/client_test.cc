@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -220,9 +221,11 @@ TEST_F(ClientTest, WatchStreamsEventsAndResumes) {
   server.Apply(Services(), Service("before", "x"));
   std::vector<std::string> seen;
   std::string last_rv;
+  std::atomic<bool> streaming{false};
   std::thread writer([&] {
-    // Writes happen while the watch is open; the server's stream delivers them in order.
-    while (server.open_watches() == 0) std::this_thread::yield();
+    // Writes happen once the watch has delivered its initial state; the stream then delivers
+    // them in order.
+    while (!streaming) std::this_thread::yield();
     server.Apply(Services(), Service("a", "x"));
     server.Apply(Services(), Service("a", "y"));
     server.Delete(Services(), "default", "a");
@@ -231,6 +234,7 @@ TEST_F(ClientTest, WatchStreamsEventsAndResumes) {
     if (e.type == "BOOKMARK") return true;
     seen.push_back(e.type + " " + Field(e.object, {"metadata", "name"}));
     last_rv = Field(e.object, {"metadata", "resourceVersion"});
+    streaming = true;
     return seen.size() < 4;
   });
   writer.join();
