@@ -304,6 +304,7 @@ void ApiServer::Start() {
   server_->new_task_queue = [] { return new httplib::ThreadPool(96); };
   // Idle keep-alive connections close soon, so that Stop() (a restart) does not wait for them.
   server_->set_keep_alive_timeout(1);
+  server_->set_tcp_nodelay(true);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     Handle(&req, &res);
   };
@@ -887,9 +888,11 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
           if (stopping_ || drop_generation_ != state->drop_generation) {
             return false;  // the connection drops
           }
-          for (const Event& e : history_) {
-            if (e.rv <= state->last_rv || e.plural != plural) continue;
-            if (matches(e.object)) out += line(e.type, e.object);
+          // History is in version order: start after the last version sent.
+          auto first = std::upper_bound(history_.begin(), history_.end(), state->last_rv,
+                                        [](uint64_t rv, const Event& e) { return rv < e.rv; });
+          for (auto it = first; it != history_.end(); ++it) {
+            if (it->plural == plural && matches(it->object)) out += line(it->type, it->object);
           }
           if (!history_.empty()) state->last_rv = std::max(state->last_rv, history_.back().rv);
           if (!out.empty()) break;

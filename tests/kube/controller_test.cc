@@ -3,16 +3,25 @@
 // state of every cluster (what `render` says it should be), never the calls made.
 #include "adapters/kube/controller.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "adapters/fleet_dir_store.h"
+#include "cli/gen_fleet_command.h"
 #include "core/sync/plan.h"
 #include "core/validate/validate.h"
 #include "kube/api_server.h"
+
+extern char** environ;
 
 namespace meshfed::kube {
 namespace {
@@ -43,11 +52,28 @@ const ResourceType* TypeOf(const Node& o) {
 
 class Fleet {
  public:
-  Fleet() {
-    for (const char* name : {"fleet", "cluster-a", "cluster-b", "cluster-c"}) {
+  explicit Fleet(std::vector<std::string> members = {"cluster-a", "cluster-b", "cluster-c"}) {
+    members.push_back("fleet");
+    for (const std::string& name : members) {
       servers[name] = std::make_unique<ApiServer>();
       servers[name]->Start();
     }
+  }
+
+  // A kubeconfig file with one context per server, named after it.
+  std::string Kubeconfig() {
+    std::filesystem::path p = std::filesystem::temp_directory_path() /
+                              fmt::format("meshfed-controller-test-kubeconfig-{}", getpid());
+    std::ofstream out(p);
+    out << "apiVersion: v1\nkind: Config\nclusters:\n";
+    for (const auto& [name, s] : servers) {
+      out << fmt::format("- name: {}\n  cluster: {{server: \"{}\"}}\n", name, s->url());
+    }
+    out << "contexts:\n";
+    for (const auto& [name, s] : servers) {
+      out << fmt::format("- name: {}\n  context: {{cluster: {}}}\n", name, name);
+    }
+    return p.string();
   }
 
   ControllerOptions Options(std::vector<std::string>* log = nullptr) {
@@ -82,8 +108,9 @@ class Fleet {
     for (const Object& mc : source->mesh_clusters) {
       servers["fleet"]->Apply(MeshClusterResource(), mc.root);
     }
-    for (const char* cluster : {"cluster-a", "cluster-b", "cluster-c"}) {
-      ApiServer& s = *servers[cluster];
+    for (auto& [cluster, server] : servers) {
+      if (cluster == "fleet") continue;
+      ApiServer& s = *server;
       std::set<std::string> wanted;
       for (const Object& o : source->cluster_objects[cluster]) {
         const ResourceType* t = TypeOf(o.root);
@@ -426,6 +453,68 @@ TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
   ASSERT_TRUE(lease.has_value());
   EXPECT_EQ(lease->Find("spec")->Find("holderIdentity")->text(),
             first_led ? "replica-2" : "replica-1");
+}
+
+}  // namespace
+}  // namespace meshfed::kube
+
+namespace meshfed::kube {
+namespace {
+
+TEST(ControllerFaults, KilledMidWriteThenRestartedConvergesWithoutOrphans) {
+  // A fleet big enough that the cold start takes many writes, written slowly.
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("meshfed-killed-{}", getpid());
+  fs::remove_all(dir);
+  GenFleetOptions gen;
+  gen.out_dir = dir.string();
+  gen.shape.clusters = 3;
+  gen.shape.services = 40;
+  gen.shape.bind_clusters = 2;
+  std::ostringstream ignored;
+  ASSERT_EQ(RunGenFleet(gen, ignored, ignored), 0);
+  Fleet fleet({"cluster-00", "cluster-01", "cluster-02"});
+  fleet.SetUserObjects(dir.string());
+  for (auto& [name, s] : fleet.servers) s->SetLatency(std::chrono::milliseconds(2));
+  uint64_t before = fleet.MutatingRequests();
+
+  std::string kubeconfig = fleet.Kubeconfig();
+  std::vector<std::string> args = {std::string(MESHFED_BINARY_DIR) + "/meshfed",
+                                   "controller",
+                                   "--fleet-context",
+                                   "fleet",
+                                   "--kubeconfig",
+                                   kubeconfig,
+                                   "--metrics-addr",
+                                   "",
+                                   "--leader-elect",
+                                   "false"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // SIGKILL once it has written some, but surely not all, of the cold start.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (fleet.MutatingRequests() < before + 40 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  uint64_t written = fleet.MutatingRequests() - before;
+  EXPECT_GE(written, 40u);
+  for (auto& [name, s] : fleet.servers) s->SetLatency(std::chrono::milliseconds(0));
+
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller, std::chrono::seconds(120)));
+  fleet.ExpectConverged(dir.string());
+  EXPECT_GT(controller.counters().writes, 0u)
+      << "the first process had not finished (" << written << " writes)";
 }
 
 }  // namespace
