@@ -20,6 +20,7 @@
 #include "core/sync/plan.h"
 #include "core/validate/validate.h"
 #include "kube/api_server.h"
+#include "kube/fleet_harness.h"
 
 extern char** environ;
 
@@ -27,114 +28,18 @@ namespace meshfed::kube {
 namespace {
 
 using testing::ApiServer;
+using testing::kConverge;
+using testing::Managed;
+using testing::Meta;
+using testing::TypeOf;
 
 const std::string kExamples = std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo";
-constexpr std::chrono::seconds kConverge{30};
 
-std::string Meta(const Node& o, std::string_view key) {
-  const Node* m = o.Find("metadata");
-  const Node* v = m ? m->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
-}
-bool Managed(const Node& o) {
-  const Node* m = o.Find("metadata");
-  const Node* labels = m ? m->Find("labels") : nullptr;
-  const Node* v = labels ? labels->Find(kManagedByLabel) : nullptr;
-  return v && v->text() == kManagedByValue;
-}
 
-const ResourceType* TypeOf(const Node& o) {
-  std::string api = o.Find("apiVersion")->text();
-  size_t slash = api.find('/');
-  return FindResource(slash == std::string::npos ? "" : api.substr(0, slash),
-                      o.Find("kind")->text());
-}
 
-class Fleet {
+class Fleet : public testing::FleetHarness {
  public:
-  explicit Fleet(std::vector<std::string> members = {"cluster-a", "cluster-b", "cluster-c"}) {
-    members.push_back("fleet");
-    for (const std::string& name : members) {
-      servers[name] = std::make_unique<ApiServer>();
-      servers[name]->Start();
-    }
-  }
-
-  // A kubeconfig file with one context per server, named after it.
-  std::string Kubeconfig() {
-    std::filesystem::path p = std::filesystem::temp_directory_path() /
-                              fmt::format("meshfed-controller-test-kubeconfig-{}", getpid());
-    std::ofstream out(p);
-    out << "apiVersion: v1\nkind: Config\nclusters:\n";
-    for (const auto& [name, s] : servers) {
-      out << fmt::format("- name: {}\n  cluster: {{server: \"{}\"}}\n", name, s->url());
-    }
-    out << "contexts:\n";
-    for (const auto& [name, s] : servers) {
-      out << fmt::format("- name: {}\n  context: {{cluster: {}}}\n", name, name);
-    }
-    return p.string();
-  }
-
-  ControllerOptions Options(std::vector<std::string>* log = nullptr) {
-    ControllerOptions o;
-    o.fleet_context = "fleet";
-    o.resolve = [this](const std::string& context) -> absl::StatusOr<RestConfig> {
-      auto it = servers.find(context);
-      if (it == servers.end()) return absl::NotFoundError("no context " + context);
-      RestConfig c;
-      c.context = context;
-      c.server = it->second->url();
-      return c;
-    };
-    o.debounce = std::chrono::milliseconds(20);
-    o.max_delay = std::chrono::milliseconds(200);
-    o.now = [] { return std::string("2026-11-26T12:00:00Z"); };
-    o.log_sink = [log](const std::string& line) {
-      if (log) log->push_back(line);
-    };
-    o.leader_election = false;
-    o.informer_max_backoff = std::chrono::milliseconds(400);
-    o.client_options.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
-    return o;
-  }
-
-  // Makes the clusters hold the user objects of a fleet directory (as kubectl apply and delete
-  // would), leaving meshfed's objects alone.
-  void SetUserObjects(const std::string& dir) {
-    Diagnostics d;
-    absl::StatusOr<FleetSource> source = ReadFleetDirectory(dir, d);
-    ASSERT_TRUE(source.ok()) << source.status();
-    for (const Object& mc : source->mesh_clusters) {
-      servers["fleet"]->Apply(MeshClusterResource(), mc.root);
-    }
-    for (auto& [cluster, server] : servers) {
-      if (cluster == "fleet") continue;
-      ApiServer& s = *server;
-      std::set<std::string> wanted;
-      for (const Object& o : source->cluster_objects[cluster]) {
-        const ResourceType* t = TypeOf(o.root);
-        if (!t) continue;  // kinds the controller does not read (none in the examples)
-        s.Apply(*t, o.root);
-        wanted.insert(fmt::format("{}/{}/{}/{}", o.group, o.kind, o.namespace_, o.name));
-      }
-      for (const ResourceType& t : WatchedResources()) {
-        for (const Node& live : s.List(t)) {
-          if (!Managed(live) && !wanted.count(ObjectKey(live)) && t.kind != "Namespace") {
-            s.Delete(t, Meta(live, "namespace"), Meta(live, "name"));
-          }
-        }
-      }
-    }
-  }
-
-  // What render says each cluster should hold, and the SEP/RSB statuses.
-  CheckedFleet Render(const std::string& dir) {
-    Diagnostics d;
-    absl::StatusOr<FleetSource> source = ReadFleetDirectory(dir, d);
-    EXPECT_TRUE(source.ok());
-    return CheckFleet(std::move(*source), d);
-  }
+  using FleetHarness::FleetHarness;
 
   // Every cluster holds exactly what render generates (by identity and content) and every
   // SEP/RSB says what render's status says.
@@ -184,54 +89,20 @@ class Fleet {
     }
   }
 
-  // Every informer has seen the last change of its type in its cluster, and then the controller
-  // went idle: it has acted on everything written so far.
-  bool Settle(Controller& c, std::chrono::milliseconds timeout = kConverge) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::map<std::string, std::string> seen = c.ObservedVersions();
-      bool caught_up = !seen.empty();
-      for (const auto& [name, server] : servers) {
-        std::vector<const ResourceType*> types;
-        if (name == "fleet") {
-          types.push_back(&MeshClusterResource());
-        } else {
-          for (const ResourceType& t : WatchedResources()) types.push_back(&t);
-        }
-        for (const ResourceType* t : types) {
-          if (!server->port()) continue;
-          auto it = seen.find(name + "/" + t->group + "/" + t->plural);
-          uint64_t have = it == seen.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
-          if (have < server->TypeVersion(*t)) caught_up = false;
-        }
-      }
-      if (caught_up && c.WaitForIdle(std::chrono::milliseconds(0))) return true;
-      c.WaitForIdle(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-
-  uint64_t MutatingRequests() {
-    uint64_t n = 0;
-    for (auto& [name, s] : servers) n += s->mutating_requests();
-    return n;
-  }
-
-  std::map<std::string, std::unique_ptr<ApiServer>> servers;
 };
 
 std::string Step(int n) { return kExamples + "/step" + std::to_string(n); }
 
 TEST(Controller, FollowsTheDesignNoteStepByStepThroughTheApi) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(1));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(1)));
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.ExpectConverged(Step(1));
   for (int step = 2; step <= 7; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
-    fleet.SetUserObjects(Step(step));
+    ASSERT_TRUE(fleet.SetUserObjects(Step(step)));
     ASSERT_TRUE(fleet.Settle(controller));
     fleet.ExpectConverged(Step(step));
   }
@@ -250,7 +121,7 @@ TEST(Controller, FollowsTheDesignNoteStepByStepThroughTheApi) {
 
 TEST(Controller, ASecondStartWithNothingChangedWritesNothing) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
   {
     Controller first(fleet.Options());
     ASSERT_TRUE(first.Start().ok());
@@ -269,7 +140,7 @@ TEST(Controller, ASecondStartWithNothingChangedWritesNothing) {
 
 TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
@@ -293,7 +164,7 @@ TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
 
 TEST(Controller, NeverTouchesAUserObjectWithAGeneratedName) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(2));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   // A user object where meshfed would put its acceptor Service: meshfed must leave it alone.
   fleet.servers["cluster-a"]->Apply(*FindResource("", "Service"), [] {
     Node o = Node::Mapping();
@@ -325,12 +196,12 @@ TEST(Controller, NeverTouchesAUserObjectWithAGeneratedName) {
 
 TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(2));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.servers["cluster-c"]->Stop();  // partitioned
-  fleet.SetUserObjects(Step(3));       // cluster-c's own objects cannot change meanwhile
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));       // cluster-c's own objects cannot change meanwhile
   // cluster-a and cluster-b converge to step 3 although cluster-c is away.
   auto converged = [&] {
     CheckedFleet want = fleet.Render(Step(3));
@@ -365,7 +236,7 @@ namespace {
 
 TEST(ControllerFaults, ApiServerRestartsAndExpiredVersions) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(2));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
@@ -373,20 +244,20 @@ TEST(ControllerFaults, ApiServerRestartsAndExpiredVersions) {
   // relists) while the user moves on to step 3.
   fleet.servers["cluster-b"]->Restart();
   fleet.servers["cluster-a"]->Compact();
-  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.ExpectConverged(Step(3));
 }
 
 TEST(ControllerFaults, ServerErrorsAndSlowResponsesDuringAReconcile) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(2));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.servers["cluster-a"]->SetLatency(std::chrono::milliseconds(30));
   fleet.servers["cluster-b"]->FailNext(40, 500);  // writes and watches fail for a while
-  fleet.SetUserObjects(Step(4));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(4)));
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.ExpectConverged(Step(4));
   fleet.servers["cluster-a"]->SetLatency(std::chrono::milliseconds(0));
@@ -394,7 +265,7 @@ TEST(ControllerFaults, ServerErrorsAndSlowResponsesDuringAReconcile) {
 
 TEST(ControllerFaults, StoppedMidWayThenRestartedConvergesWithoutOrphansOrDuplicates) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(4));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(4)));
   {
     // Every write to cluster-b fails: the first controller gets cluster-a half-way only, then
     // goes away (as a killed process would, leaving partial state behind).
@@ -408,7 +279,7 @@ TEST(ControllerFaults, StoppedMidWayThenRestartedConvergesWithoutOrphansOrDuplic
     fleet.servers["cluster-b"]->FailNext(0, 0);
   }
   // The user moves on meanwhile; a new controller converges to it.
-  fleet.SetUserObjects(Step(5));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(5)));
   Controller second(fleet.Options());
   ASSERT_TRUE(second.Start().ok());
   ASSERT_TRUE(fleet.Settle(second));
@@ -417,7 +288,7 @@ TEST(ControllerFaults, StoppedMidWayThenRestartedConvergesWithoutOrphansOrDuplic
 
 TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
   Fleet fleet;
-  fleet.SetUserObjects(Step(2));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   ControllerOptions o = fleet.Options();
   o.leader_election = true;
   o.lease_namespace = "default";
@@ -445,7 +316,7 @@ TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
   else
     second.Stop();
   Controller& survivor = first_led ? second : *first;
-  fleet.SetUserObjects(Step(3));
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
   ASSERT_TRUE(survivor.WaitForLeader(std::chrono::seconds(10)));
   ASSERT_TRUE(fleet.Settle(survivor));
   fleet.ExpectConverged(Step(3));
@@ -474,7 +345,7 @@ TEST(ControllerFaults, KilledMidWriteThenRestartedConvergesWithoutOrphans) {
   std::ostringstream ignored;
   ASSERT_EQ(RunGenFleet(gen, ignored, ignored), 0);
   Fleet fleet({"cluster-00", "cluster-01", "cluster-02"});
-  fleet.SetUserObjects(dir.string());
+  ASSERT_TRUE(fleet.SetUserObjects(dir.string()));
   for (auto& [name, s] : fleet.servers) s->SetLatency(std::chrono::milliseconds(2));
   uint64_t before = fleet.MutatingRequests();
 
