@@ -46,7 +46,8 @@ inline const ResourceType* TypeOf(const Node& o) {
 
 class FleetHarness {
  public:
-  explicit FleetHarness(std::vector<std::string> members = {"cluster-a", "cluster-b", "cluster-c"}) {
+  explicit FleetHarness(std::vector<std::string> members = {"cluster-a", "cluster-b",
+                                                            "cluster-c"}) {
     members.push_back("fleet");
     for (const std::string& name : members) {
       servers[name] = std::make_unique<ApiServer>();

@@ -1,0 +1,147 @@
+// Controller convergence against emulated API servers on loopback (issue 6):
+//   build/tests/meshfed_controller_bench [--clusters N] [--services S] [--changes K]
+// - cold start: from a fleet with user objects only to every cluster converged (objects and
+//   statuses), with the number of writes;
+// - one change: a donor VirtualService edited, until the controller has acted on it (its
+//   informers saw the edit and it went idle after writing the new gateway routes), K times,
+//   percentiles;
+// - a second start with nothing changed: the writes it makes (should be 0).
+// Every API server is an in-process emulator (tests/kube/api_server.h): the figures include its
+// own cost, which a real API server does not share with the controller's process.
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli/gen_fleet_command.h"
+#include "kube/fleet_harness.h"
+
+using namespace meshfed;
+using namespace meshfed::kube;
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double PeakRssMiB() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  FleetShape shape;
+  shape.clusters = 20;
+  shape.services = 100;
+  int changes = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    int value = std::atoi(argv[i + 1]);
+    if (flag == "--clusters") shape.clusters = value;
+    if (flag == "--services") shape.services = value;
+    if (flag == "--changes") changes = value;
+  }
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("meshfed-controller-bench-{}", getpid());
+  fs::remove_all(dir);
+  GenFleetOptions gen;
+  gen.out_dir = dir.string();
+  gen.shape = shape;
+  std::ostringstream ignored;
+  if (RunGenFleet(gen, ignored, std::cerr) != 0) return 1;
+  std::vector<std::string> members;
+  for (int c = 0; c < shape.clusters; ++c) members.push_back(fmt::format("cluster-{:02d}", c));
+  testing::FleetHarness fleet(members);
+  if (!fleet.SetUserObjects(dir.string())) return 1;
+  size_t user_objects = 0;
+  for (const ResourceType& t : WatchedResources()) {
+    for (auto& [name, s] : fleet.servers) user_objects += s->List(t).size();
+  }
+
+  ControllerOptions options = fleet.Options();
+  uint64_t before = fleet.MutatingRequests();
+  auto t0 = std::chrono::steady_clock::now();
+  auto controller = std::make_unique<Controller>(options);
+  if (!controller->Start().ok() || !fleet.Settle(*controller, std::chrono::seconds(900))) {
+    std::cerr << "cold start did not converge\n";
+    return 1;
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  uint64_t cold_writes = fleet.MutatingRequests() - before;
+  std::cout << fmt::format(
+      "cold start: {} clusters x {} services, {} user objects: converged in {:.2f} s with {} "
+      "writes ({:.0f} writes/s); peak RSS {:.0f} MiB (controller and emulators)\n",
+      shape.clusters, shape.services, user_objects, Seconds(t0, t1), cold_writes,
+      cold_writes / Seconds(t0, t1), PeakRssMiB());
+
+  // One change at a time: the weights of a VirtualService cluster-00 exposes, until the
+  // controller has written the new gateway routes.
+  testing::ApiServer& donor = *fleet.servers["cluster-00"];
+  const ResourceType& vss = *FindResource("networking.istio.io", "VirtualService");
+  // The first name cluster-00 exposes (not a donation alias), and its VirtualService.
+  std::optional<Node> vs;
+  for (const Node& sep : donor.List(*FindResource(kMulticlusterGroup, "ServiceExpositionPolicy"))) {
+    for (const Node& entry : sep.Find("spec")->Find("exposed")->items()) {
+      if (vs || entry.Find("alias") || entry.Find("subset")) continue;
+      vs = donor.Find(vss, "default", entry.Find("name")->text());
+    }
+  }
+  if (!vs) {
+    std::cerr << "cluster-00 exposes no service with a VirtualService\n";
+    return 1;
+  }
+  std::vector<double> latencies;
+  for (int i = 0; i < changes; ++i) {
+    Node edited = *vs;
+    Node* http = edited.Find("spec")->Find("http");
+    Node& last = http->items().back();
+    Node* routes = last.Find("route");
+    int w = 50 + (i % 2 ? 10 : 20);  // alternate, so each change is a change
+    routes->items()[0].Set("weight", Node::Int(w));
+    routes->items()[1].Set("weight", Node::Int(100 - w));
+    uint64_t writes_before = fleet.MutatingRequests();
+    auto start = std::chrono::steady_clock::now();
+    donor.Apply(vss, edited);
+    if (!fleet.Settle(*controller, std::chrono::seconds(60))) {
+      std::cerr << "a change did not converge\n";
+      return 1;
+    }
+    auto end = std::chrono::steady_clock::now();
+    // The user's edit goes to the store directly; what is counted is the controller's writes.
+    if (fleet.MutatingRequests() == writes_before) {
+      std::cerr << "the change wrote nothing: the benchmark would measure nothing\n";
+      return 1;
+    }
+    latencies.push_back(Seconds(start, end) * 1000);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies[std::min(latencies.size() - 1,
+                              static_cast<size_t>(p * static_cast<double>(latencies.size())))];
+  };
+  std::cout << fmt::format(
+      "one change (a donor VirtualService): converged p50 {:.0f} ms, p99 {:.0f} ms, max {:.0f} ms "
+      "over {} changes (debounce {} ms)\n",
+      pct(0.5), pct(0.99), latencies.back(), latencies.size(), options.debounce.count());
+
+  controller->Stop();
+  controller.reset();
+  uint64_t before_second = fleet.MutatingRequests();
+  auto t2 = std::chrono::steady_clock::now();
+  Controller second(options);
+  if (!second.Start().ok() || !fleet.Settle(second, std::chrono::seconds(900))) {
+    std::cerr << "second start did not settle\n";
+    return 1;
+  }
+  auto t3 = std::chrono::steady_clock::now();
+  std::cout << fmt::format("second start, nothing changed: settled in {:.2f} s, {} writes\n",
+                           Seconds(t2, t3), fleet.MutatingRequests() - before_second);
+  second.Stop();
+  fs::remove_all(dir);
+  return 0;
+}
