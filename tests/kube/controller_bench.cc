@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "cli/gen_fleet_command.h"
 #include "kube/fleet_harness.h"
@@ -105,13 +106,34 @@ int main(int argc, char** argv) {
     routes->items()[0].Set("weight", Node::Int(w));
     routes->items()[1].Set("weight", Node::Int(100 - w));
     uint64_t writes_before = fleet.MutatingRequests();
+    // Converged: the donor's generated gateway VirtualService carries the new weights.
+    auto converged = [&] {
+      for (const Node& g : donor.List(vss)) {
+        if (!testing::Managed(g)) continue;
+        const Node* from =
+            g.Find("metadata")->Find("annotations")->Find("multicluster.istio.io/routes-from");
+        if (!from || from->text() != "VirtualService default/" + testing::Meta(*vs, "name")) {
+          continue;
+        }
+        const Node& rule = g.Find("spec")->Find("http")->items().back();
+        return rule.Find("route")->items()[0].Find("weight")->text() == std::to_string(w);
+      }
+      return false;
+    };
     auto start = std::chrono::steady_clock::now();
     donor.Apply(vss, edited);
-    if (!fleet.Settle(*controller, std::chrono::seconds(60))) {
-      std::cerr << "a change did not converge\n";
-      return 1;
+    while (!converged()) {
+      if (std::chrono::steady_clock::now() - start > std::chrono::seconds(60)) {
+        std::cerr << "a change did not converge\n";
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a benchmark, polling
     }
     auto end = std::chrono::steady_clock::now();
+    if (!fleet.Settle(*controller, std::chrono::seconds(60))) {
+      std::cerr << "the controller did not settle after a change\n";
+      return 1;
+    }
     // The user's edit goes to the store directly; what is counted is the controller's writes.
     if (fleet.MutatingRequests() == writes_before) {
       std::cerr << "the change wrote nothing: the benchmark would measure nothing\n";
@@ -125,8 +147,8 @@ int main(int argc, char** argv) {
                               static_cast<size_t>(p * static_cast<double>(latencies.size())))];
   };
   std::cout << fmt::format(
-      "one change (a donor VirtualService): converged p50 {:.0f} ms, p99 {:.0f} ms, max {:.0f} ms "
-      "over {} changes (debounce {} ms)\n",
+      "one change (a donor VirtualService): its generated routes written in the donor after "
+      "p50 {:.0f} ms, p99 {:.0f} ms, max {:.0f} ms over {} changes (debounce {} ms)\n",
       pct(0.5), pct(0.99), latencies.back(), latencies.size(), options.debounce.count());
 
   controller->Stop();

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -381,7 +383,9 @@ void Controller::Reconcile() {
     finish();
     return;
   }
+  auto t_snapshot = std::chrono::steady_clock::now();
   CheckedFleet checked = CheckFleet(std::move(source), std::move(read));
+  auto t_checked = std::chrono::steady_clock::now();
 
   if (checked.HasErrors()) {
     size_t n = 0;
@@ -558,6 +562,14 @@ void Controller::Reconcile() {
     }
   }
   members_lock.unlock();
+  if (std::getenv("MESHFED_TIMING")) {  // phases of a reconcile, for docs/performance.md
+    auto now = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) {
+      return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    std::fprintf(stderr, "reconcile: snapshot %.0f ms, check %.0f ms, write %.0f ms\n",
+                 ms(started, t_snapshot), ms(t_snapshot, t_checked), ms(t_checked, now));
+  }
   // Expectations the caches have caught up with are done.
   for (auto it = expected_.begin(); it != expected_.end();) {
     it = still_expected.count(it->first) ? std::next(it) : expected_.erase(it);

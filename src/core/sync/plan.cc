@@ -104,10 +104,9 @@ ClusterPlan PlanCluster(const std::vector<Node>& desired, const std::vector<Node
   std::map<std::string, const Node*> desired_by_key;
   for (const Node& o : desired) desired_by_key[ObjectKey(o)] = &o;
   for (const auto& [key, want] : desired_by_key) {
-    Node applied = WithAppliedHash(*want);
     auto it = live_by_key.find(key);
     if (it == live_by_key.end()) {
-      plan.changes.push_back({Change::Kind::Create, key, std::move(applied), Node(), "absent"});
+      plan.changes.push_back({Change::Kind::Create, key, WithAppliedHash(*want), Node(), "absent"});
       continue;
     }
     const Node& have = *it->second;
@@ -116,16 +115,17 @@ ClusterPlan PlanCluster(const std::vector<Node>& desired, const std::vector<Node
                               "exists and is not managed by meshfed; meshfed never overwrites it"});
       continue;
     }
+    // The common case, nothing to do, copies nothing: compare the hash, then the fields.
     std::string reason;
-    if (Annotation(have, kAppliedHashAnnotation) != Annotation(applied, kAppliedHashAnnotation)) {
+    if (Annotation(have, kAppliedHashAnnotation) != HashOf(*want)) {
       reason = "the generated configuration changed";
-    } else if (!Satisfies(have, applied)) {
+    } else if (!Satisfies(have, *want)) {
       reason = "the live object drifted from what meshfed applied";
     }
     if (reason.empty()) {
       ++plan.unchanged;
     } else {
-      plan.changes.push_back({Change::Kind::Update, key, std::move(applied), have, reason});
+      plan.changes.push_back({Change::Kind::Update, key, WithAppliedHash(*want), have, reason});
     }
   }
   for (const auto& [key, have] : live_by_key) {
