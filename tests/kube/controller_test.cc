@@ -35,8 +35,6 @@ using testing::TypeOf;
 
 const std::string kExamples = std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo";
 
-
-
 class Fleet : public testing::FleetHarness {
  public:
   using FleetHarness::FleetHarness;
@@ -88,7 +86,6 @@ class Fleet : public testing::FleetHarness {
           << CanonicalText(*status);
     }
   }
-
 };
 
 std::string Step(int n) { return kExamples + "/step" + std::to_string(n); }
@@ -200,8 +197,8 @@ TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
   Controller controller(fleet.Options());
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(fleet.Settle(controller));
-  fleet.servers["cluster-c"]->Stop();  // partitioned
-  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));       // cluster-c's own objects cannot change meanwhile
+  fleet.servers["cluster-c"]->Stop();          // partitioned
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));  // cluster-c's own objects cannot change meanwhile
   // cluster-a and cluster-b converge to step 3 although cluster-c is away.
   auto converged = [&] {
     CheckedFleet want = fleet.Render(Step(3));
@@ -221,9 +218,26 @@ TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
   EXPECT_NE(controller.Metrics().find("meshfed_cluster_connected{cluster=\"cluster-c\"} 0"),
             std::string::npos)
       << controller.Metrics();
+  // ... and in status: the MeshCluster says it is unreachable.
+  auto connected = [&](const std::string& cluster) {
+    std::optional<Node> mc = fleet.servers["fleet"]->Find(MeshClusterResource(), "", cluster);
+    const Node* status = mc ? mc->Find("status") : nullptr;
+    const Node* conditions = status ? status->Find("conditions") : nullptr;
+    if (!conditions || conditions->items().empty()) return std::string("none");
+    return conditions->items()[0].Find("status")->text() + " " +
+           conditions->items()[0].Find("reason")->text();
+  };
+  for (auto deadline = std::chrono::steady_clock::now() + kConverge;
+       connected("cluster-c") != "False Unreachable" &&
+       std::chrono::steady_clock::now() < deadline;) {
+    controller.WaitForIdle(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(connected("cluster-c"), "False Unreachable");
+  EXPECT_EQ(connected("cluster-a"), "True Connected");
   fleet.servers["cluster-c"]->Start();
   ASSERT_TRUE(fleet.Settle(controller));
   fleet.ExpectConverged(Step(3));
+  EXPECT_EQ(connected("cluster-c"), "True Connected");
 }
 
 }  // namespace

@@ -508,6 +508,56 @@ void Controller::Reconcile() {
     still_expected.insert(key);
   }
 
+  // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
+  for (const Node& mc : mesh) {
+    std::string name = Meta(mc, "name");
+    auto mit = members_.find(name);
+    if (mit == members_.end()) continue;
+    const Member& m = *mit->second;
+    std::string reason = "Connected", message = "every watch works";
+    bool connected = m.Healthy();
+    if (!m.client) {
+      reason = "NotConfigured";
+      message = m.error;
+    } else if (!connected) {
+      reason = "Unreachable";
+      for (const auto& i : m.informers) {
+        if (!i->healthy() && message == "every watch works") message = i->last_error();
+      }
+    }
+    Node condition = Node::Mapping();
+    condition.Add("type", Node::String("Connected"));
+    condition.Add("status", Node::String(connected ? "True" : "False"));
+    condition.Add("reason", Node::String(reason));
+    condition.Add("message", Node::String(message));
+    Node desired = Node::Mapping();
+    Node conditions = Node::Sequence();
+    conditions.Append(std::move(condition));
+    desired.Add("conditions", std::move(conditions));
+    std::optional<Node> status = StatusToWrite(desired, mc, Now());
+    std::string key = "fleet|status|MeshCluster/" + name;
+    if (!status) continue;
+    std::string expectation = CanonicalText(*status);
+    if (expected_.count(key) && expected_[key] == expectation) {
+      still_expected.insert(key);
+      continue;
+    }
+    Node object = Node::Mapping();
+    object.Add("apiVersion", Node::String(MeshClusterResource().ApiVersion()));
+    object.Add("kind", Node::String(MeshClusterResource().kind));
+    Node md = Node::Mapping();
+    md.Add("name", Node::String(name));
+    object.Add("metadata", std::move(md));
+    object.Add("status", std::move(*status));
+    if (fleet_client_->ApplyStatus(MeshClusterResource(), object).ok()) {
+      ++writes;
+      expected_[key] = expectation;
+      still_expected.insert(key);
+    } else {
+      ++failures;
+    }
+  }
+
   // Finalizers: added to every SEP/RSB; removed from one being deleted once nothing it
   // generated is left in its cluster.
   for (const auto& [cluster, o] : owners) {
