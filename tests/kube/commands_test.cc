@@ -21,6 +21,7 @@
 #include "cli/diff_command.h"
 #include "core/sync/plan.h"
 #include "kube/api_server.h"
+#include "kube/fleet_harness.h"
 
 extern char** environ;
 
@@ -30,51 +31,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ApiServer;
 
-struct Clusters {
-  std::map<std::string, std::unique_ptr<ApiServer>> servers;
-  Clusters() {
-    for (const char* name : {"fleet", "cluster-a", "cluster-b", "cluster-c"}) {
-      servers[name] = std::make_unique<ApiServer>();
-      servers[name]->Start();
-    }
-  }
-  void Load(const std::string& dir) {
-    Diagnostics d;
-    absl::StatusOr<FleetSource> source = ReadFleetDirectory(dir, d);
-    ASSERT_TRUE(source.ok());
-    for (const Object& mc : source->mesh_clusters) {
-      servers["fleet"]->Apply(MeshClusterResource(), mc.root);
-    }
-    for (const auto& [cluster, objects] : source->cluster_objects) {
-      for (const Object& o : objects) {
-        // Kinds the controller does not read (ServiceAccounts) are left out.
-        if (const ResourceType* t = FindResource(o.group, o.kind))
-          servers[cluster]->Apply(*t, o.root);
-      }
-    }
-  }
-  ResolveContext Resolver() {
-    return [this](const std::string& context) -> absl::StatusOr<RestConfig> {
-      if (!servers.count(context)) return absl::NotFoundError("no context " + context);
-      RestConfig c;
-      c.context = context;
-      c.server = servers[context]->url();
-      return c;
-    };
-  }
-  std::string Kubeconfig() {
-    fs::path p = fs::temp_directory_path() / fmt::format("meshfed-kubeconfig-{}", getpid());
-    std::ofstream out(p);
-    out << "apiVersion: v1\nkind: Config\nclusters:\n";
-    for (const auto& [name, s] : servers) {
-      out << fmt::format("- name: {}\n  cluster: {{server: \"{}\"}}\n", name, s->url());
-    }
-    out << "contexts:\n";
-    for (const auto& [name, s] : servers) {
-      out << fmt::format("- name: {}\n  context: {{cluster: {}}}\n", name, name);
-    }
-    return p.string();
-  }
+// The fleet and three members, holding `dir`'s user objects.
+struct Clusters : testing::FleetHarness {
+  void Load(const std::string& dir) { ASSERT_TRUE(SetUserObjects(dir)); }
+  ResolveContext Resolver() { return Options().resolve; }
 };
 
 const std::string kStep2 = std::string(MESHFED_SOURCE_DIR) + "/examples/bookinfo/step2";

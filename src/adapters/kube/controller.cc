@@ -463,6 +463,33 @@ void Controller::Reconcile() {
     }
   }
 
+  // Writes `status` on an object through /status, unless the same write is still in flight.
+  auto write_status = [&](Client& client, const ResourceType& type, const std::string& namespace_,
+                          const std::string& name, Node status, const std::string& key) {
+    std::string expectation = CanonicalText(status);
+    if (expected_.count(key) && expected_[key] == expectation) {
+      still_expected.insert(key);
+      return;
+    }
+    Node object = Node::Mapping();
+    object.Add("apiVersion", Node::String(type.ApiVersion()));
+    object.Add("kind", Node::String(type.kind));
+    Node md = Node::Mapping();
+    md.Add("name", Node::String(name));
+    if (!namespace_.empty()) md.Add("namespace", Node::String(namespace_));
+    object.Add("metadata", std::move(md));
+    object.Add("status", std::move(status));
+    absl::Status w = client.ApplyStatus(type, object).status();
+    if (!w.ok()) {
+      ++failures;
+      log_.Error("status write failed", {{"object", key}, {"error", std::string(w.message())}});
+      return;
+    }
+    ++writes;
+    expected_[key] = expectation;
+    still_expected.insert(key);
+  };
+
   // Status, on the SEP/RSB in its own cluster.
   for (const StatusOutput& s : checked.translation.statuses) {
     auto mit = members_.find(s.cluster);
@@ -483,29 +510,8 @@ void Controller::Reconcile() {
     std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind, Str(meta, "namespace"),
                                   Str(meta, "name"));
     if (!status) continue;
-    std::string expectation = CanonicalText(*status);
-    if (expected_.count(key) && expected_[key] == expectation) {
-      still_expected.insert(key);
-      continue;
-    }
-    Node object = Node::Mapping();
-    object.Add("apiVersion", Node::String(type->ApiVersion()));
-    object.Add("kind", Node::String(type->kind));
-    Node md = Node::Mapping();
-    md.Add("name", Node::String(Str(meta, "name")));
-    md.Add("namespace", Node::String(Str(meta, "namespace")));
-    object.Add("metadata", std::move(md));
-    object.Add("status", std::move(*status));
-    absl::Status w = m.client->ApplyStatus(*type, object).status();
-    if (!w.ok()) {
-      ++failures;
-      log_.Error("status write failed",
-                 {{"cluster", m.name}, {"object", key}, {"error", std::string(w.message())}});
-      continue;
-    }
-    ++writes;
-    expected_[key] = expectation;
-    still_expected.insert(key);
+    write_status(*m.client, *type, Str(meta, "namespace"), Str(meta, "name"), std::move(*status),
+                 key);
   }
 
   // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
@@ -537,25 +543,7 @@ void Controller::Reconcile() {
     std::optional<Node> status = StatusToWrite(desired, mc, Now());
     std::string key = "fleet|status|MeshCluster/" + name;
     if (!status) continue;
-    std::string expectation = CanonicalText(*status);
-    if (expected_.count(key) && expected_[key] == expectation) {
-      still_expected.insert(key);
-      continue;
-    }
-    Node object = Node::Mapping();
-    object.Add("apiVersion", Node::String(MeshClusterResource().ApiVersion()));
-    object.Add("kind", Node::String(MeshClusterResource().kind));
-    Node md = Node::Mapping();
-    md.Add("name", Node::String(name));
-    object.Add("metadata", std::move(md));
-    object.Add("status", std::move(*status));
-    if (fleet_client_->ApplyStatus(MeshClusterResource(), object).ok()) {
-      ++writes;
-      expected_[key] = expectation;
-      still_expected.insert(key);
-    } else {
-      ++failures;
-    }
+    write_status(*fleet_client_, MeshClusterResource(), "", name, std::move(*status), key);
   }
 
   // Finalizers: added to every SEP/RSB; removed from one being deleted once nothing it
