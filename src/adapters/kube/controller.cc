@@ -406,6 +406,22 @@ void Controller::Reconcile() {
 
   std::set<std::string> still_expected;
   std::unique_lock<std::mutex> members_lock(members_mutex_);
+  // Plan every cluster, then write to the clusters in parallel (one worker per cluster with
+  // changes, up to 16 at a time): each cluster's writes are independent of the others'.
+  struct Work {
+    Member* member = nullptr;
+    std::vector<const Change*> changes;
+    std::vector<std::string> keys, expectations;
+    const ResourceType* Type(size_t i) const {
+      const Change& c = *changes[i];
+      return TypeOf(c.kind == Change::Kind::Delete ? c.live : c.desired);
+    }
+    uint64_t writes = 0, failures = 0;
+    std::vector<size_t> done;  // indexes of the changes written
+  };
+  std::vector<ClusterPlan> plans;
+  plans.reserve(checked.translation.clusters.size());
+  std::vector<Work> work;
   for (const ClusterOutput& out : checked.translation.clusters) {
     auto mit = members_.find(out.cluster);
     if (mit == members_.end()) continue;
@@ -415,17 +431,17 @@ void Controller::Reconcile() {
       ++failures;
       continue;
     }
-    ClusterPlan plan = PlanCluster(out.objects, live[out.cluster]);
-    for (const Change& c : plan.changes) {
+    plans.push_back(PlanCluster(out.objects, live[out.cluster]));
+    Work w;
+    w.member = &m;
+    for (const Change& c : plans.back().changes) {
       std::string key = m.name + "|" + c.key;
       if (c.kind == Change::Kind::Conflict) {
         std::lock_guard<std::mutex> lock(counters_mutex_);
         ++counters_.conflicts;
         continue;
       }
-      const Node& object = c.kind == Change::Kind::Delete ? c.live : c.desired;
-      const ResourceType* type = TypeOf(object);
-      if (!type) continue;
+      if (!TypeOf(c.kind == Change::Kind::Delete ? c.live : c.desired)) continue;
       std::string expectation =
           c.kind == Change::Kind::Delete
               ? "deleted"
@@ -434,32 +450,58 @@ void Controller::Reconcile() {
         still_expected.insert(key);  // written; the watch has not shown it yet
         continue;
       }
+      w.changes.push_back(&c);
+      w.keys.push_back(std::move(key));
+      w.expectations.push_back(std::move(expectation));
+    }
+    if (!w.changes.empty()) work.push_back(std::move(w));
+  }
+  auto write_cluster = [this](Work& w) {
+    Member& m = *w.member;
+    for (size_t i = 0; i < w.changes.size(); ++i) {
+      const Change& c = *w.changes[i];
+      const ResourceType& type = *w.Type(i);
       auto t0 = std::chrono::steady_clock::now();
       absl::Status s;
       if (c.kind == Change::Kind::Delete) {
-        s = m.client->Delete(*type, Meta(c.live, "namespace"), Meta(c.live, "name"),
+        s = m.client->Delete(type, Meta(c.live, "namespace"), Meta(c.live, "name"),
                              {Meta(c.live, "uid"), ""});
         if (absl::IsNotFound(s)) s = absl::OkStatus();
       } else {
-        s = m.client->Apply(*type, c.desired).status();
+        s = m.client->Apply(type, c.desired).status();
       }
       {
         std::lock_guard<std::mutex> lock(counters_mutex_);
         apply_seconds_[m.name] += std::chrono::steady_clock::now() - t0;
         ++apply_count_[m.name];
+        if (!s.ok()) ++counters_.reconcile_errors;
       }
       if (!s.ok()) {
+        ++w.failures;
         log_.Error("write failed",
                    {{"cluster", m.name}, {"object", c.key}, {"error", std::string(s.message())}});
-        std::lock_guard<std::mutex> lock(counters_mutex_);
-        ++counters_.reconcile_errors;
         continue;
       }
-      ++writes;
-      expected_[key] = expectation;
-      still_expected.insert(key);
+      ++w.writes;
+      w.done.push_back(i);
       log_.Info(c.kind == Change::Kind::Delete ? "deleted" : "applied",
                 {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
+    }
+  };
+  constexpr size_t kWorkers = 16;
+  for (size_t first = 0; first < work.size(); first += kWorkers) {
+    std::vector<std::thread> workers;
+    for (size_t i = first; i < std::min(work.size(), first + kWorkers); ++i) {
+      workers.emplace_back([&write_cluster, &work, i] { write_cluster(work[i]); });
+    }
+    for (std::thread& t : workers) t.join();
+  }
+  for (const Work& w : work) {
+    writes += w.writes;
+    failures += w.failures;
+    for (size_t i : w.done) {
+      expected_[w.keys[i]] = w.expectations[i];
+      still_expected.insert(w.keys[i]);
     }
   }
 
