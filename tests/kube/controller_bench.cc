@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
   }
 
   ControllerOptions options = fleet.Options();
+  // Problems the controller logs (failed writes) are worth seeing in a benchmark.
+  options.log_sink = [](const std::string& line) {
+    if (line.find("\"level\":\"error\"") != std::string::npos) std::cerr << line;
+  };
   uint64_t before = fleet.MutatingRequests();
   auto t0 = std::chrono::steady_clock::now();
   auto controller = std::make_unique<Controller>(options);
@@ -89,11 +93,16 @@ int main(int argc, char** argv) {
   for (const Node& sep : donor.List(*FindResource(kMulticlusterGroup, "ServiceExpositionPolicy"))) {
     for (const Node& entry : sep.Find("spec")->Find("exposed")->items()) {
       if (vs || entry.Find("alias") || entry.Find("subset")) continue;
-      vs = donor.Find(vss, "default", entry.Find("name")->text());
+      // One whose last rule splits traffic by weight between two destinations.
+      std::optional<Node> candidate = donor.Find(vss, "default", entry.Find("name")->text());
+      const Node* http = candidate ? candidate->Find("spec")->Find("http") : nullptr;
+      const Node* route =
+          http && !http->items().empty() ? http->items().back().Find("route") : nullptr;
+      if (route && route->items().size() == 2) vs = std::move(candidate);
     }
   }
   if (!vs) {
-    std::cerr << "cluster-00 exposes no service with a VirtualService\n";
+    std::cerr << "cluster-00 exposes no service with a weighted VirtualService\n";
     return 1;
   }
   std::vector<double> latencies;
