@@ -884,9 +884,22 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
             state->last_rv = from;
           }
         }
+        bool timed_out = false;
         while (out.empty()) {
           if (stopping_ || drop_generation_ != state->drop_generation) {
             return false;  // the connection drops
+          }
+          // A watcher that fell behind the history kept (events it has not been sent were
+          // dropped) gets 410 Expired, as from kube-apiserver's watch cache: it must relist.
+          if (state->last_rv < oldest_rv_) {
+            lock.unlock();
+            std::string gone =
+                line("ERROR", StatusObject(410, "Expired",
+                                           fmt::format("too old resource version: {} ({})",
+                                                       state->last_rv, oldest_rv_)));
+            sink.write(gone.data(), gone.size());
+            sink.done();
+            return true;
           }
           // History is in version order: start after the last version sent.
           auto first = std::upper_bound(history_.begin(), history_.end(), state->last_rv,
@@ -901,17 +914,19 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
             sink.done();
             return true;
           }
-          if (changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout &&
-              state->bookmarks) {
+          // A bookmark only after a quiet second, and only for versions already scanned: every
+          // event up to its version has been sent (a bookmark must never skip an event).
+          if (timed_out && state->bookmarks) {
             Node bookmark = Node::Mapping();
             bookmark.Add("apiVersion", Node::String(type.ApiVersion()));
             bookmark.Add("kind", Node::String(type.kind));
             Node meta = Node::Mapping();
-            meta.Add("resourceVersion", Node::String(std::to_string(rv_)));
+            meta.Add("resourceVersion", Node::String(std::to_string(state->last_rv)));
             bookmark.Add("metadata", std::move(meta));
-            state->last_rv = std::max(state->last_rv, rv_);
             out = line("BOOKMARK", bookmark);
+            break;
           }
+          timed_out = changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout;
         }
         lock.unlock();
         return sink.write(out.data(), out.size());

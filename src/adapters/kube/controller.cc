@@ -629,15 +629,42 @@ void Controller::Reconcile() {
         continue;
       }
       absl::Status w = m.client->Update(*type, updated).status();
+      if (absl::IsAborted(w)) {
+        // The cache is behind: read the object and try once more on its latest version (as
+        // client-go's RetryOnConflict), rather than waiting for the watch.
+        // The update is recomputed from the latest object, never the stale one (a PUT of a
+        // stale copy would undo whatever changed meanwhile).
+        absl::StatusOr<Node> latest = m.client->Get(*type, Meta(o, "namespace"), Meta(o, "name"));
+        if (latest.ok() && HasFinalizer(*latest) == deleting) {
+          Node fresh = *latest;
+          Node* fm = fresh.Find("metadata");
+          Node kept = Node::Sequence();
+          if (const Node* f = fm->Find("finalizers"); f && f->IsSequence()) {
+            for (const Node& item : f->items()) {
+              if (!(item.IsScalar() && item.text() == kFinalizer)) kept.Append(item);
+            }
+          }
+          if (!deleting) kept.Append(Node::String(std::string(kFinalizer)));
+          fm->Set("finalizers", std::move(kept));
+          fresh.Erase("status");
+          w = m.client->Update(*type, fresh).status();
+        } else if (latest.ok()) {
+          w = absl::OkStatus();  // already as wanted; the watch has not shown it yet
+        }
+      }
       if (w.ok() || absl::IsNotFound(w)) {
         ++writes;
         expected_[key] = expectation;
         still_expected.insert(key);
       } else {
         ++failures;  // a conflict (409): the next reconcile sees the new version
-        if (!absl::IsAborted(w))
+        if (absl::IsAborted(w)) {
+          log_.Warn("finalizer update conflict; retrying",
+                    {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+        } else {
           log_.Error("finalizer update failed",
-                     {{"cluster", cluster}, {"error", std::string(w.message())}});
+                     {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+        }
       }
     }
   }
@@ -647,8 +674,12 @@ void Controller::Reconcile() {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
-    std::fprintf(stderr, "reconcile: snapshot %.0f ms, check %.0f ms, write %.0f ms\n",
-                 ms(started, t_snapshot), ms(t_snapshot, t_checked), ms(t_checked, now));
+    std::fprintf(stderr,
+                 "reconcile: snapshot %.0f ms, check %.0f ms, write %.0f ms; %llu writes, %llu "
+                 "failures\n",
+                 ms(started, t_snapshot), ms(t_snapshot, t_checked), ms(t_checked, now),
+                 static_cast<unsigned long long>(writes),
+                 static_cast<unsigned long long>(failures));
   }
   // Expectations the caches have caught up with are done.
   for (auto it = expected_.begin(); it != expected_.end();) {
