@@ -74,15 +74,6 @@ bool HasFinalizer(const Node& o) {
 
 bool Deleting(const Node& o) { return !Meta(o, "deletionTimestamp").empty(); }
 
-// The kinds meshfed generates (what a plan compares and may delete).
-bool Generated(const ResourceType& t) {
-  return (t.group.empty() && t.kind == "Service") ||
-         (t.group == "networking.istio.io" &&
-          (t.kind == "VirtualService" || t.kind == "DestinationRule" || t.kind == "ServiceEntry" ||
-           t.kind == "Gateway")) ||
-         (t.group == "security.istio.io" && t.kind == "AuthorizationPolicy");
-}
-
 const ResourceType* TypeOf(const Node& object) {
   std::string api_version = Str(&object, "apiVersion");
   size_t slash = api_version.find('/');
@@ -367,7 +358,7 @@ void Controller::Reconcile() {
         for (Node& o : informer->Snapshot()) {
           bool owner_kind = informer->type().group == kMulticlusterGroup;
           if (owner_kind) owners.emplace_back(name, o);
-          if (Generated(informer->type())) live[name].push_back(o);
+          if (GeneratedKind(informer->type())) live[name].push_back(o);
           // An SEP or RSB being deleted generates nothing any more.
           if (owner_kind && Deleting(o)) continue;
           objects.push_back(std::move(o));

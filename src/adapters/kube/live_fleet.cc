@@ -15,11 +15,6 @@ std::string Field(const Node* n, std::string_view a, std::string_view b) {
   return y && y->IsScalar() ? y->text() : std::string();
 }
 
-bool GeneratedKind(const ResourceType& t) {
-  return (t.group.empty() && t.kind == "Service") || t.group == "networking.istio.io" ||
-         t.group == "security.istio.io";
-}
-
 }  // namespace
 
 absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,

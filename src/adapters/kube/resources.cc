@@ -34,6 +34,14 @@ const std::vector<ResourceType>& WatchedResources() {
   return kTypes;
 }
 
+bool GeneratedKind(const ResourceType& t) {
+  return (t.group.empty() && t.kind == "Service") ||
+         (t.group == "networking.istio.io" &&
+          (t.kind == "VirtualService" || t.kind == "DestinationRule" || t.kind == "ServiceEntry" ||
+           t.kind == "Gateway")) ||
+         (t.group == "security.istio.io" && t.kind == "AuthorizationPolicy");
+}
+
 const ResourceType* FindResource(std::string_view group, std::string_view kind) {
   for (const ResourceType& t : WatchedResources()) {
     if (t.group == group && t.kind == kind) return &t;

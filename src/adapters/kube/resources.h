@@ -25,6 +25,9 @@ struct ResourceType {
 // Every kind meshfed watches in a member cluster (what the translator reads), in a fixed order.
 const std::vector<ResourceType>& WatchedResources();
 
+// The kinds meshfed generates: what a plan compares, and the only ones it may delete.
+bool GeneratedKind(const ResourceType& type);
+
 // Looks a kind up by group and kind ("networking.istio.io", "VirtualService"), or nullptr.
 const ResourceType* FindResource(std::string_view group, std::string_view kind);
 
