@@ -44,7 +44,8 @@ TEST_F(FleetDir, ReadsClusterDirectoriesRecursivelyInPathOrder) {
   EXPECT_EQ(d[0].code, "MF1020");
   EXPECT_EQ(d[0].file, (root_ / "c1/b/2.yaml").string()) << "a.json is read before b/2.yaml";
   ASSERT_EQ(f->clusters.size(), 1u);
-  EXPECT_EQ(f->clusters[0].services.at(0).ports.at(0).port, 2);
+  ASSERT_EQ(f->clusters[0].services.size(), 1u);
+  EXPECT_EQ(f->clusters[0].services.front().ports.at(0).port, 2);
 }
 
 TEST_F(FleetDir, MissingFleetFileAndStrayDirectoriesAreReported) {

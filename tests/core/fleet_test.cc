@@ -42,9 +42,9 @@ spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v
   EXPECT_EQ(w->position.line, 12u);
   const Cluster* b = f.Find("cluster-b");
   ASSERT_EQ(b->virtual_services.size(), 2u) << "v1alpha3, v1beta1 and v1 are one kind";
-  EXPECT_EQ(b->virtual_services[0].object->name, "reviews")
+  EXPECT_EQ(b->virtual_services.front().object->name, "reviews")
       << "the replacement keeps the original's age";
-  EXPECT_EQ(b->virtual_services[0].object->api_version, "networking.istio.io/v1beta1");
+  EXPECT_EQ(b->virtual_services.front().object->api_version, "networking.istio.io/v1beta1");
 }
 
 TEST(Fleet, RegistryProblems) {

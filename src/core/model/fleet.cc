@@ -37,8 +37,12 @@ const std::vector<const DestinationRule*>& Cluster::DestinationRulesForHost(
 
 const Object* Cluster::FindObject(std::string_view group, std::string_view kind,
                                   std::string_view namespace_, std::string_view object_name) const {
-  auto it = object_index.find(fmt::format("{}/{}/{}/{}", group, kind, namespace_, object_name));
-  return it == object_index.end() ? nullptr : &objects[it->second];
+  return FindObject(fmt::format("{}/{}/{}/{}", group, kind, namespace_, object_name));
+}
+
+const Object* Cluster::FindObject(const std::string& key) const {
+  auto it = object_index.find(key);
+  return it == object_index.end() ? nullptr : it->second;
 }
 
 const Cluster* Fleet::Find(std::string_view name) const {
@@ -76,121 +80,318 @@ std::vector<Object> Deduplicate(std::vector<Object> objects, const std::string& 
   return out;
 }
 
+// The order of each kind's views (and of the index lists pointing to them): Istio's creation
+// order for the kinds whose order decides something (SEP, RSB, VirtualService, DestinationRule),
+// load order for the others.
+bool LoadedBefore(const Object& a, const Object& b) { return a.order < b.order; }
 template <typename T>
-void SortByCreation(std::vector<T>& views) {
-  std::stable_sort(views.begin(), views.end(),
-                   [](const T& a, const T& b) { return CreatedBefore(*a.object, *b.object); });
+bool ViewBefore(const T& a, const T& b) {
+  return LoadedBefore(*a.object, *b.object);
+}
+template <>
+bool ViewBefore(const ServiceExpositionPolicy& a, const ServiceExpositionPolicy& b) {
+  return CreatedBefore(*a.object, *b.object);
+}
+template <>
+bool ViewBefore(const RemoteServiceBinding& a, const RemoteServiceBinding& b) {
+  return CreatedBefore(*a.object, *b.object);
+}
+template <>
+bool ViewBefore(const VirtualService& a, const VirtualService& b) {
+  return CreatedBefore(*a.object, *b.object);
+}
+template <>
+bool ViewBefore(const DestinationRule& a, const DestinationRule& b) {
+  return CreatedBefore(*a.object, *b.object);
+}
+
+// Inserts `v` after every element not after it. Building in order, that is a push_back.
+template <typename T, typename Less>
+void InsertOrdered(std::vector<T>& list, T v, Less less) {
+  if (list.empty() || !less(v, list.back())) {
+    list.push_back(std::move(v));
+    return;
+  }
+  list.insert(std::upper_bound(list.begin(), list.end(), v, less), std::move(v));
+}
+
+template <typename V>
+void InsertView(std::vector<const V*>& list, const V* v) {
+  InsertOrdered(list, v, [](const V* a, const V* b) { return ViewBefore(*a, *b); });
+}
+
+template <typename K, typename V>
+void EraseView(std::unordered_map<K, std::vector<const V*>>& index, const K& key, const V* v) {
+  auto it = index.find(key);
+  if (it == index.end()) return;
+  std::erase(it->second, v);
+  if (it->second.empty()) index.erase(it);
+}
+
+template <typename V>
+V& InsertInList(std::list<V>& list, V view) {
+  auto it = list.end();
+  while (it != list.begin() && ViewBefore(view, *std::prev(it))) --it;
+  return *list.insert(it, std::move(view));
+}
+
+template <typename V>
+typename std::list<V>::iterator FindInList(std::list<V>& list, const Object* o) {
+  return std::find_if(list.begin(), list.end(), [o](const V& v) { return v.object == o; });
+}
+
+std::string VirtualServiceHost(const VirtualService& vs, const std::string& h) {
+  return ToLower(ResolveShortName(h, vs.object->namespace_));
+}
+std::string DestinationRuleHost(const DestinationRule& dr) {
+  return ToLower(ResolveShortName(dr.host, dr.object->namespace_));
+}
+bool HasWildcardHost(const VirtualService& vs) {
+  return std::any_of(vs.hosts.begin(), vs.hosts.end(),
+                     [](const std::string& h) { return !h.empty() && h[0] == '*'; });
+}
+std::vector<std::string> GatewayRefs(const VirtualService& vs) {
+  std::vector<std::string> refs;
+  for (const std::string& g : vs.gateways) {
+    refs.push_back(ResolveGatewayReference(g, vs.object->namespace_));
+  }
+  if (refs.empty()) refs.push_back("mesh");
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  return refs;
+}
+std::vector<std::string> VirtualServiceHosts(const VirtualService& vs) {
+  std::vector<std::string> hosts;
+  for (const std::string& h : vs.hosts) {
+    std::string host = VirtualServiceHost(vs, h);
+    if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(host);
+  }
+  return hosts;
+}
+
+std::vector<Cluster::GatewayServer> ServersOf(const Gateway& g) {
+  std::vector<Cluster::GatewayServer> out;
+  const Node* spec = g.object->spec();
+  const Node* servers = spec && spec->IsMapping() ? spec->Find("servers") : nullptr;
+  if (!servers || !servers->IsSequence()) return out;
+  for (const Node& server : servers->items()) {
+    const Node* port = server.IsMapping() ? server.Find("port") : nullptr;
+    const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
+    const Node* hosts = server.IsMapping() ? server.Find("hosts") : nullptr;
+    if (!number || number->scalar_type() != ScalarType::Int || !hosts || !hosts->IsSequence())
+      continue;
+    int port_number = ParseIntOr(number->text(), 0);
+    for (const Node& h : hosts->items()) {
+      if (!h.IsScalar()) continue;
+      size_t slash = h.text().find('/');
+      std::string dns = ToLower(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
+      out.push_back(Cluster::GatewayServer{&g, &server, port_number, dns});
+    }
+  }
+  return out;
+}
+
+bool ServerBefore(const Cluster::GatewayServer& a, const Cluster::GatewayServer& b) {
+  return LoadedBefore(*a.gateway->object, *b.gateway->object);
+}
+
+// ---- the indexes of each kind: Index (in view order) and Unindex ----
+
+void Index(Cluster& c, const Service& svc) {
+  c.service_by_host.emplace(ServiceFqdn(svc.object->name, svc.object->namespace_), &svc);
+}
+void Unindex(Cluster& c, const Service& svc) {
+  auto it = c.service_by_host.find(ServiceFqdn(svc.object->name, svc.object->namespace_));
+  if (it != c.service_by_host.end() && it->second == &svc) c.service_by_host.erase(it);
+}
+
+void Index(Cluster& c, const VirtualService& vs) {
+  for (const std::string& host : VirtualServiceHosts(vs)) {
+    InsertView(c.virtual_services_by_host[host], &vs);
+  }
+  if (HasWildcardHost(vs)) InsertView(c.wildcard_virtual_services, &vs);
+  for (const std::string& r : GatewayRefs(vs)) InsertView(c.virtual_services_by_gateway[r], &vs);
+}
+void Unindex(Cluster& c, const VirtualService& vs) {
+  for (const std::string& host : VirtualServiceHosts(vs)) {
+    EraseView(c.virtual_services_by_host, host, &vs);
+  }
+  std::erase(c.wildcard_virtual_services, &vs);
+  for (const std::string& r : GatewayRefs(vs)) EraseView(c.virtual_services_by_gateway, r, &vs);
+}
+
+void Index(Cluster& c, const DestinationRule& dr) {
+  std::string host = DestinationRuleHost(dr);
+  if (!host.empty() && host[0] == '*') InsertView(c.wildcard_destination_rules, &dr);
+  InsertView(c.destination_rules_by_host[host], &dr);
+}
+void Unindex(Cluster& c, const DestinationRule& dr) {
+  std::erase(c.wildcard_destination_rules, &dr);
+  EraseView(c.destination_rules_by_host, DestinationRuleHost(dr), &dr);
+}
+
+void Index(Cluster& c, const ServiceEntry& se) {
+  for (const std::string& h : se.hosts) {
+    std::string host = ToLower(h);
+    if (!host.empty() && host[0] == '*') {
+      InsertView(c.wildcard_service_entries, &se);
+    } else {
+      InsertView(c.service_entries_by_host[host], &se);
+    }
+  }
+}
+void Unindex(Cluster& c, const ServiceEntry& se) {
+  std::erase(c.wildcard_service_entries, &se);
+  for (const std::string& h : se.hosts) EraseView(c.service_entries_by_host, ToLower(h), &se);
+}
+
+void Index(Cluster& c, const Deployment& dep) {
+  InsertView(c.deployments_by_namespace[dep.object->namespace_], &dep);
+  c.deployment_by_name.emplace(dep.object->namespace_ + "/" + dep.object->name, &dep);
+}
+void Unindex(Cluster& c, const Deployment& dep) {
+  EraseView(c.deployments_by_namespace, dep.object->namespace_, &dep);
+  auto it = c.deployment_by_name.find(dep.object->namespace_ + "/" + dep.object->name);
+  if (it != c.deployment_by_name.end() && it->second == &dep) c.deployment_by_name.erase(it);
+}
+
+void Index(Cluster& c, const Gateway& g) {
+  for (Cluster::GatewayServer& entry : ServersOf(g)) {
+    std::vector<Cluster::GatewayServer>& list = !entry.host.empty() && entry.host[0] == '*'
+                                                    ? c.wildcard_gateway_servers
+                                                    : c.gateway_servers_by_host[entry.host];
+    InsertOrdered(list, std::move(entry), ServerBefore);
+  }
+}
+void Unindex(Cluster& c, const Gateway& g) {
+  auto of_g = [&g](const Cluster::GatewayServer& s) { return s.gateway == &g; };
+  std::erase_if(c.wildcard_gateway_servers, of_g);
+  for (const Cluster::GatewayServer& entry : ServersOf(g)) {
+    auto it = c.gateway_servers_by_host.find(entry.host);
+    if (it == c.gateway_servers_by_host.end()) continue;
+    std::erase_if(it->second, of_g);
+    if (it->second.empty()) c.gateway_servers_by_host.erase(it);
+  }
+}
+
+// Kinds without indexes of their own.
+void Index(Cluster&, const ServiceExpositionPolicy&) {}
+void Unindex(Cluster&, const ServiceExpositionPolicy&) {}
+void Index(Cluster&, const RemoteServiceBinding&) {}
+void Unindex(Cluster&, const RemoteServiceBinding&) {}
+void Index(Cluster&, const AuthorizationPolicy&) {}
+void Unindex(Cluster&, const AuthorizationPolicy&) {}
+
+void AddNamespace(Cluster& c, const std::string& ns) {
+  if (!ns.empty()) ++c.known_namespaces[ns];
+}
+void DropNamespace(Cluster& c, const std::string& ns) {
+  auto it = c.known_namespaces.find(ns);
+  if (it != c.known_namespaces.end() && --it->second == 0) c.known_namespaces.erase(it);
+}
+
+// Calls f(list, read) with the typed-view list of `o`'s kind and its reader; false when meshfed
+// has no typed view of the kind.
+template <typename F>
+bool WithViewList(Cluster& c, const Object& o, F&& f) {
+  const std::string& g = o.group;
+  const std::string& k = o.kind;
+  if (g == kMulticlusterGroup) {
+    if (k == "ServiceExpositionPolicy") return f(c.expositions, ReadServiceExpositionPolicy), true;
+    if (k == "RemoteServiceBinding") return f(c.bindings, ReadRemoteServiceBinding), true;
+  } else if (g.empty() && k == "Service") {
+    return f(c.services, ReadService), true;
+  } else if (g == "apps" && k == "Deployment") {
+    return f(c.deployments, ReadDeployment), true;
+  } else if (g == kNetworkingGroup) {
+    if (k == "VirtualService") return f(c.virtual_services, ReadVirtualService), true;
+    if (k == "DestinationRule") return f(c.destination_rules, ReadDestinationRule), true;
+    if (k == "ServiceEntry") return f(c.service_entries, ReadServiceEntry), true;
+    if (k == "Gateway") return f(c.gateways, ReadGateway), true;
+  } else if (g == kSecurityGroup && k == "AuthorizationPolicy") {
+    return f(c.authorization_policies, ReadAuthorizationPolicy), true;
+  }
+  return false;
+}
+
+bool IsNamespaceObject(const Object& o) { return o.group.empty() && o.kind == "Namespace"; }
+
+// What reading `o` as a user object adds to the cluster besides its typed view.
+void ReadUnviewed(Cluster& c, const Object& o, Diagnostics& d) {
+  if (o.group == kMulticlusterGroup && o.kind == "MeshCluster") {
+    d.push_back(Diagnostic{Severity::Error, code::kFleetLayout, o.file, o.position, o.Ref(c.name),
+                           "",
+                           "MeshCluster objects belong in the fleet's fleet.yaml, not in a "
+                           "cluster's directory"});
+  }
+}
+
+bool Indexed(const Object& o, bool index_generated) {
+  // Objects meshfed generated (read back from a live cluster or a saved render) are outputs,
+  // never inputs: a generated VirtualService must not count as the user's routing.
+  return index_generated || !o.ManagedByMeshfed();
+}
+
+// Removes the typed view of `o` (if it has one) and its index entries.
+void DropViews(Cluster& c, const Object& o) {
+  WithViewList(c, o, [&](auto& list, auto) {
+    auto it = FindInList(list, &o);
+    if (it == list.end()) return;
+    Unindex(c, *it);
+    list.erase(it);
+  });
+  if (IsNamespaceObject(o)) {
+    auto it = std::find(c.namespaces.begin(), c.namespaces.end(), o.name);
+    if (it != c.namespaces.end()) {
+      c.namespaces.erase(it);
+      DropNamespace(c, o.name);
+    }
+  }
+  DropNamespace(c, o.namespace_);
+}
+
+// Reads the typed view of `o` and indexes it in place (the incremental path).
+void AddViews(Cluster& c, const Object& o, Diagnostics& d, bool index_generated) {
+  AddNamespace(c, o.namespace_);
+  if (!Indexed(o, index_generated)) return;
+  ReadUnviewed(c, o, d);
+  if (IsNamespaceObject(o)) {
+    c.namespaces.insert(std::upper_bound(c.namespaces.begin(), c.namespaces.end(), o.name), o.name);
+    AddNamespace(c, o.name);
+  }
+  WithViewList(c, o,
+               [&](auto& list, auto read) { Index(c, InsertInList(list, read(o, c.name, d))); });
 }
 
 void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
-  for (const Object& o : c.objects) {
-    // Objects meshfed generated (read back from a live cluster or a saved render) are outputs,
-    // never inputs: a generated VirtualService must not count as the user's routing.
-    if (o.ManagedByMeshfed() && !index_generated) continue;
-    const std::string& g = o.group;
-    const std::string& k = o.kind;
-    if (g == kMulticlusterGroup) {
-      if (k == "ServiceExpositionPolicy") {
-        c.expositions.push_back(ReadServiceExpositionPolicy(o, c.name, d));
-      } else if (k == "RemoteServiceBinding") {
-        c.bindings.push_back(ReadRemoteServiceBinding(o, c.name, d));
-      } else if (k == "MeshCluster") {
-        d.push_back(Diagnostic{Severity::Error, code::kFleetLayout, o.file, o.position,
-                               o.Ref(c.name), "",
-                               "MeshCluster objects belong in the fleet's fleet.yaml, not in a "
-                               "cluster's directory"});
-      }
-    } else if (g.empty() && k == "Service") {
-      c.services.push_back(ReadService(o, c.name, d));
-    } else if (g.empty() && k == "Namespace") {
+  // Views first, in load order; the creation-ordered kinds sorted once (std::list::sort is
+  // stable); then every index in view order, where each insertion is a push_back.
+  for (Object& o : c.objects) {
+    c.object_index.emplace(o.Key(), &o);
+    AddNamespace(c, o.namespace_);
+    if (!Indexed(o, index_generated)) continue;
+    ReadUnviewed(c, o, d);
+    if (IsNamespaceObject(o)) {
       c.namespaces.push_back(o.name);
-    } else if (g == "apps" && k == "Deployment") {
-      c.deployments.push_back(ReadDeployment(o, c.name, d));
-    } else if (g == kNetworkingGroup) {
-      if (k == "VirtualService") c.virtual_services.push_back(ReadVirtualService(o, c.name, d));
-      if (k == "DestinationRule") c.destination_rules.push_back(ReadDestinationRule(o, c.name, d));
-      if (k == "ServiceEntry") c.service_entries.push_back(ReadServiceEntry(o, c.name, d));
-      if (k == "Gateway") c.gateways.push_back(ReadGateway(o, c.name, d));
-    } else if (g == kSecurityGroup && k == "AuthorizationPolicy") {
-      c.authorization_policies.push_back(ReadAuthorizationPolicy(o, c.name, d));
+      AddNamespace(c, o.name);
     }
+    WithViewList(c, o, [&](auto& list, auto read) { list.push_back(read(o, c.name, d)); });
   }
   std::sort(c.namespaces.begin(), c.namespaces.end());
-  for (size_t i = 0; i < c.objects.size(); ++i) c.object_index.emplace(c.objects[i].Key(), i);
-  for (const Service& svc : c.services) {
-    c.service_by_host.emplace(ServiceFqdn(svc.object->name, svc.object->namespace_), &svc);
-  }
-  SortByCreation(c.expositions);
-  SortByCreation(c.bindings);
-  SortByCreation(c.virtual_services);
-  SortByCreation(c.destination_rules);
-  for (const VirtualService& vs : c.virtual_services) {
-    for (const std::string& h : vs.hosts) {
-      auto& list = c.virtual_services_by_host[ToLower(ResolveShortName(h, vs.object->namespace_))];
-      if (list.empty() || list.back() != &vs) list.push_back(&vs);
-    }
-  }
-  for (const DestinationRule& dr : c.destination_rules) {
-    std::string host = ToLower(ResolveShortName(dr.host, dr.object->namespace_));
-    if (!host.empty() && host[0] == '*') c.wildcard_destination_rules.push_back(&dr);
-    c.destination_rules_by_host[host].push_back(&dr);
-  }
-  for (const VirtualService& vs : c.virtual_services) {
-    bool wildcard = std::any_of(vs.hosts.begin(), vs.hosts.end(),
-                                [](const std::string& h) { return !h.empty() && h[0] == '*'; });
-    if (wildcard) c.wildcard_virtual_services.push_back(&vs);
-    std::vector<std::string> refs;
-    for (const std::string& g : vs.gateways) {
-      refs.push_back(ResolveGatewayReference(g, vs.object->namespace_));
-    }
-    if (refs.empty()) refs.push_back("mesh");
-    std::sort(refs.begin(), refs.end());
-    refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
-    for (const std::string& r : refs) c.virtual_services_by_gateway[r].push_back(&vs);
-  }
-  for (const ServiceEntry& se : c.service_entries) {
-    for (const std::string& h : se.hosts) {
-      std::string host = ToLower(h);
-      if (!host.empty() && host[0] == '*') {
-        c.wildcard_service_entries.push_back(&se);
-      } else {
-        c.service_entries_by_host[host].push_back(&se);
-      }
-    }
-  }
-  for (const Deployment& dep : c.deployments) {
-    c.deployments_by_namespace[dep.object->namespace_].push_back(&dep);
-    c.deployment_by_name.emplace(dep.object->namespace_ + "/" + dep.object->name, &dep);
-  }
-  for (const Object& o : c.objects) {
-    if (!o.namespace_.empty()) c.known_namespaces.insert(o.namespace_);
-  }
-  for (const std::string& n : c.namespaces) c.known_namespaces.insert(n);
-  for (const Gateway& g : c.gateways) {
-    const Node* spec = g.object->spec();
-    const Node* servers = spec && spec->IsMapping() ? spec->Find("servers") : nullptr;
-    if (!servers || !servers->IsSequence()) continue;
-    for (const Node& server : servers->items()) {
-      const Node* port = server.IsMapping() ? server.Find("port") : nullptr;
-      const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
-      const Node* hosts = server.IsMapping() ? server.Find("hosts") : nullptr;
-      if (!number || number->scalar_type() != ScalarType::Int || !hosts || !hosts->IsSequence())
-        continue;
-      int port_number = ParseIntOr(number->text(), 0);
-      for (const Node& h : hosts->items()) {
-        if (!h.IsScalar()) continue;
-        size_t slash = h.text().find('/');
-        std::string dns =
-            ToLower(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
-        Cluster::GatewayServer entry{&g, &server, port_number, dns};
-        if (!dns.empty() && dns[0] == '*') {
-          c.wildcard_gateway_servers.push_back(entry);
-        } else {
-          c.gateway_servers_by_host[dns].push_back(entry);
-        }
-      }
-    }
-  }
+  auto sort_and_index = [&c](auto& list) {
+    using V = typename std::decay_t<decltype(list)>::value_type;
+    list.sort([](const V& a, const V& b) { return ViewBefore(a, b); });
+    for (const V& v : list) Index(c, v);
+  };
+  sort_and_index(c.expositions);
+  sort_and_index(c.bindings);
+  sort_and_index(c.services);
+  sort_and_index(c.deployments);
+  sort_and_index(c.virtual_services);
+  sort_and_index(c.destination_rules);
+  sort_and_index(c.service_entries);
+  sort_and_index(c.gateways);
+  sort_and_index(c.authorization_policies);
 }
 
 }  // namespace
@@ -219,7 +420,9 @@ Fleet BuildFleet(FleetSource source, Diagnostics& d, bool index_generated) {
     c.mesh = ReadMeshCluster(o, d);
     auto it = source.cluster_objects.find(o.name);
     if (it != source.cluster_objects.end()) {
-      c.objects = Deduplicate(std::move(it->second), o.name, d);
+      for (Object& object : Deduplicate(std::move(it->second), o.name, d)) {
+        c.objects.push_back(std::move(object));
+      }
       source.cluster_objects.erase(it);
     }
     fleet.clusters.push_back(std::move(c));
@@ -255,6 +458,55 @@ Fleet BuildFleet(FleetSource source, Diagnostics& d, bool index_generated) {
     }
   }
   return fleet;
+}
+
+const Object& UpsertObject(Cluster& c, Object object, Diagnostics& d, bool index_generated) {
+  std::string key = object.Key();
+  Object* in_place = nullptr;
+  if (auto it = c.object_index.find(key); it != c.object_index.end()) {
+    in_place = it->second;
+    DropViews(c, *in_place);
+    object.order = in_place->order;  // as a later document with the same identity (Deduplicate)
+    if (object.creation_timestamp.empty()) object.creation_timestamp = in_place->creation_timestamp;
+    *in_place = std::move(object);
+  } else {
+    auto pos = c.objects.end();
+    while (pos != c.objects.begin() && LoadedBefore(object, *std::prev(pos))) --pos;
+    in_place = &*c.objects.insert(pos, std::move(object));
+    c.object_index.emplace(std::move(key), in_place);
+  }
+  AddViews(c, *in_place, d, index_generated);
+  return *in_place;
+}
+
+bool RemoveObject(Cluster& c, const std::string& key) {
+  auto it = c.object_index.find(key);
+  if (it == c.object_index.end()) return false;
+  Object* o = it->second;
+  DropViews(c, *o);
+  c.object_index.erase(it);
+  c.objects.remove_if([o](const Object& x) { return &x == o; });
+  return true;
+}
+
+std::vector<std::string> IndexedHosts(const Cluster& c, const Object& o) {
+  auto find = [&o](const auto& list) {
+    return std::find_if(list.begin(), list.end(), [&o](const auto& v) { return v.object == &o; });
+  };
+  if (o.group.empty() && o.kind == "Service") {
+    if (auto it = find(c.services); it != c.services.end()) {
+      return {ServiceFqdn(it->object->name, it->object->namespace_)};
+    }
+  } else if (o.group == kNetworkingGroup && o.kind == "VirtualService") {
+    if (auto it = find(c.virtual_services); it != c.virtual_services.end()) {
+      return VirtualServiceHosts(*it);
+    }
+  } else if (o.group == kNetworkingGroup && o.kind == "DestinationRule") {
+    if (auto it = find(c.destination_rules); it != c.destination_rules.end()) {
+      return {DestinationRuleHost(*it)};
+    }
+  }
+  return {};
 }
 
 }  // namespace meshfed

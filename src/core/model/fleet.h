@@ -1,7 +1,11 @@
 // The fleet snapshot: every member cluster's registry entry and objects, with typed indexes.
-// Immutable once built; the translator and (later) the simulator read it and nothing else.
+// Built at once (BuildFleet), then read by the translator and the simulator; UpsertObject and
+// RemoveObject change one object in place (the incremental translator), leaving the snapshot as
+// BuildFleet would have built it. Objects and typed views live in lists, so a pointer to one
+// stays valid while others are added or removed.
 #pragma once
 
+#include <list>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -24,21 +28,22 @@ struct Cluster {
 
   std::string name;
   MeshCluster mesh;
-  std::vector<Object> objects;  // one per identity, in load order
+  std::list<Object> objects;  // one per identity, in load order (Object::order)
 
-  std::vector<ServiceExpositionPolicy> expositions;  // in creation order
-  std::vector<RemoteServiceBinding> bindings;        // in creation order
-  std::vector<Service> services;
-  std::vector<Deployment> deployments;
-  std::vector<VirtualService> virtual_services;  // in creation order
-  std::vector<DestinationRule> destination_rules;
-  std::vector<ServiceEntry> service_entries;
-  std::vector<Gateway> gateways;
-  std::vector<AuthorizationPolicy> authorization_policies;
+  std::list<ServiceExpositionPolicy> expositions;  // in creation order
+  std::list<RemoteServiceBinding> bindings;        // in creation order
+  std::list<Service> services;                     // the others in load order
+  std::list<Deployment> deployments;
+  std::list<VirtualService> virtual_services;    // in creation order
+  std::list<DestinationRule> destination_rules;  // in creation order
+  std::list<ServiceEntry> service_entries;
+  std::list<Gateway> gateways;
+  std::list<AuthorizationPolicy> authorization_policies;
   std::vector<std::string> namespaces;  // Namespace objects, sorted
 
-  // Indexes, built with the typed views (lookups are hash lookups, not scans).
-  std::unordered_map<std::string, size_t> object_index;             // Object::Key() -> objects[i]
+  // Indexes, built with the typed views (lookups are hash lookups, not scans). Lists in them keep
+  // the order of the views they point to; keys whose list became empty are erased.
+  std::unordered_map<std::string, Object*> object_index;            // Object::Key()
   std::unordered_map<std::string, const Service*> service_by_host;  // FQDN
   // Resolved, lower-cased host -> the VirtualServices / DestinationRules naming it exactly, in
   // creation order.
@@ -52,7 +57,8 @@ struct Cluster {
   std::unordered_map<std::string, std::vector<const VirtualService*>> virtual_services_by_gateway;
   std::unordered_map<std::string, std::vector<const Deployment*>> deployments_by_namespace;
   std::unordered_map<std::string, const Deployment*> deployment_by_name;  // namespace/name
-  std::unordered_set<std::string> known_namespaces;  // of any object, and Namespace objects
+  // Namespaces of any object, and Namespace objects: how many objects name each.
+  std::unordered_map<std::string, size_t> known_namespaces;
   struct GatewayServer {
     const Gateway* gateway = nullptr;
     const Node* server = nullptr;
@@ -69,6 +75,10 @@ struct Cluster {
   const std::vector<const DestinationRule*>& DestinationRulesForHost(const std::string& host) const;
   const Object* FindObject(std::string_view group, std::string_view kind,
                            std::string_view namespace_, std::string_view object_name) const;
+  const Object* FindObject(const std::string& key) const;  // by Object::Key()
+  bool KnowsNamespace(const std::string& namespace_) const {
+    return known_namespaces.count(namespace_) > 0;
+  }
 };
 
 struct Fleet {
@@ -90,5 +100,18 @@ struct FleetSource {
 // generated are not user configuration and get no typed view, unless `index_generated` (the
 // simulator's view of clusters after meshfed applied its objects).
 Fleet BuildFleet(FleetSource source, Diagnostics& diagnostics, bool index_generated = false);
+
+// One object of a cluster added, or replaced by a new version with the same identity (which keeps
+// the old one's place in load order), as if BuildFleet had read it there; what reading it found
+// goes to `diagnostics`. Not for MeshClusters (they are the fleet's registry: build it again).
+// Returns the object in place.
+const Object& UpsertObject(Cluster& cluster, Object object, Diagnostics& diagnostics,
+                           bool index_generated = false);
+// Removes the object with this identity (Object::Key()); false if there is none.
+bool RemoveObject(Cluster& cluster, const std::string& key);
+
+// The keys under which `o`'s typed view is in the host indexes (service_by_host,
+// virtual_services_by_host, destination_rules_by_host); none when it has no such view.
+std::vector<std::string> IndexedHosts(const Cluster& cluster, const Object& o);
 
 }  // namespace meshfed

@@ -84,7 +84,7 @@ bool LooksInCluster(const Cluster& cluster, std::string_view host) {
   if (ends_with(".svc") || ends_with(fmt::format(".{}", kDefaultDomainSuffix))) return true;
   std::string_view second = host.substr(dot + 1);
   if (second.find('.') != std::string_view::npos) return false;
-  return cluster.known_namespaces.count(std::string(second)) > 0;
+  return cluster.KnowsNamespace(std::string(second));
 }
 
 struct Proxy {
@@ -1299,7 +1299,7 @@ Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation) {
   for (const Object& o : fleet.mesh_cluster_objects) order = std::max(order, o.order + 1);
   for (const Cluster& c : fleet.clusters) {
     std::vector<Object>& objects = source.cluster_objects[c.name];
-    objects = c.objects;
+    objects.assign(c.objects.begin(), c.objects.end());
     for (const Object& o : objects) order = std::max(order, o.order + 1);
   }
   Diagnostics ignored;

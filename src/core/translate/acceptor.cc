@@ -25,13 +25,10 @@ void Fail(Binding& b, std::string reason, std::string message) {
 
 void Warn(Context& ctx, const Binding& b, const char* code, const std::string& field,
           const std::string& message) {
-  const Object& o = *b.policy->object;
-  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file,
-                                           o.PositionOfField(field), o.Ref(b.acceptor->name), field,
-                                           message});
+  ctx.Warn(Severity::Warning, code, *b.policy->object, b.acceptor->name, field, message);
 }
 
-bool ResolveBinding(Context& ctx, Binding& b) {
+bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
   const RemoteEntry& remote = *b.remote;
   const BoundService& svc = *b.service;
   const Cluster* donor = ctx.fleet.Find(remote.cluster);
@@ -41,7 +38,13 @@ bool ResolveBinding(Context& ctx, Binding& b) {
     Warn(ctx, b, code::kUnknownCluster, remote.field + ".cluster", b.message);
     return false;
   }
-  Exposure* e = ctx.FindExposure(donor->name, b.donor_namespace, svc.name);
+  // The exposure in effect: the winning claim on the name, unless it conflicts with a user object.
+  b.exposure_key = Key(donor->name, b.donor_namespace, svc.name);
+  ctx.Depend(ExposureDependency(b.exposure_key));
+  const ExposureUnit* unit = find(b.exposure_key);
+  const Exposure* e = unit && !unit->exposures.empty() && !unit->exposures.front().conflict
+                          ? &unit->exposures.front()
+                          : nullptr;
   if (!e) {
     Fail(b, "NotExposed",
          fmt::format("cluster {} exposes no `{}` in namespace {}", donor->name, svc.name,
@@ -240,106 +243,95 @@ bool SamePorts(const Binding& a, const Binding& b) {
 
 }  // namespace
 
-void TranslateAcceptors(Context& ctx) {
-  size_t total = 0;
-  for (const Cluster& c : ctx.fleet.clusters) {
-    for (const RemoteServiceBinding& rsb : c.bindings) {
-      for (const RemoteEntry& r : rsb.remote) total += r.services.size();
+void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
+                 const ExposureFinder& find, BindingUnit& unit) {
+  Context ctx{fleet, unit};
+  unit.bindings.reserve(members.size());  // the group points into it
+  // The oldest binding that resolves wins the local name; the same exposed name from another
+  // donor joins it (HA); anything else conflicts.
+  std::vector<Binding*> group;
+  for (const Member& m : members) {
+    Binding b;
+    b.acceptor = &acceptor;
+    b.policy = m.policy;
+    b.remote = m.remote;
+    b.service = m.service;
+    b.local_name = m.service->local_name();
+    b.donor_namespace = m.remote->namespace_;
+    unit.bindings.push_back(std::move(b));
+    Binding& bound = unit.bindings.back();
+    std::string status = StatusKey(acceptor.name, *m.policy->object);
+    if (std::find(unit.status_keys.begin(), unit.status_keys.end(), status) ==
+        unit.status_keys.end()) {
+      unit.status_keys.push_back(std::move(status));
+    }
+    if (!ResolveBinding(ctx, bound, find)) continue;
+    if (group.empty()) {
+      group.push_back(&bound);
+      continue;
+    }
+    const Binding& winner = *group.front();
+    if (winner.exposure->host == bound.exposure->host && SamePorts(winner, bound) &&
+        std::none_of(group.begin(), group.end(), [&](const Binding* other) {
+          return other->exposure->donor == bound.exposure->donor;
+        })) {
+      group.push_back(&bound);  // the same exposed name from another donor: HA
+      continue;
+    }
+    bound.conflict = true;
+    Fail(bound, "AliasConflict",
+         fmt::format("local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
+                     "in cluster {}",
+                     bound.local_name, winner.policy->object->namespace_,
+                     winner.policy->object->name, winner.service->field, winner.exposure->host,
+                     winner.exposure->donor->name));
+    Warn(ctx, bound, code::kBindingProblem, m.service->field, bound.message);
+  }
+  if (group.empty()) return;
+
+  std::vector<Node> objects = BuildObjects(group);
+  std::string who;
+  if (ctx.CollidesWithUserObject(acceptor, objects, who)) {
+    for (Binding* b : group) {
+      b->conflict = true;
+      Fail(
+          *b, "AliasConflict",
+          fmt::format("{} exists and is not managed by meshfed; meshfed never overwrites it", who));
+      Warn(ctx, *b, code::kOwnershipConflict, b->service->field, b->message);
+    }
+    return;
+  }
+  for (Node& o : objects) unit.objects.push_back(std::move(o));
+  // A user's mesh VirtualService for the local name: on sidecars the oldest VS for a host
+  // wins and meshfed's is the newest, so the user's shadows it (Istio §3.3, IST0109).
+  const Binding& first = *group.front();
+  std::string shadowed_by;
+  for (const VirtualService* vs : ctx.VirtualServicesForHost(
+           acceptor, ServiceFqdn(first.local_name, first.policy->object->namespace_))) {
+    if (vs->BindsMesh()) {
+      shadowed_by =
+          fmt::format("VirtualService {}/{} ({}:{}:{})", vs->object->namespace_, vs->object->name,
+                      vs->object->file, vs->object->position.line, vs->object->position.column);
+      break;
     }
   }
-  ctx.bindings.reserve(total);
-  for (const Cluster& acceptor : ctx.fleet.clusters) {
-    // Bindings grouped by local name (namespace/name), oldest first.
-    std::vector<std::pair<std::string, std::vector<Binding*>>> groups;
-    std::unordered_map<std::string, size_t> group_index;
-    for (const RemoteServiceBinding& rsb : acceptor.bindings) {
-      for (const RemoteEntry& remote : rsb.remote) {
-        for (const BoundService& svc : remote.services) {
-          Binding b;
-          b.acceptor = &acceptor;
-          b.policy = &rsb;
-          b.remote = &remote;
-          b.service = &svc;
-          b.local_name = svc.local_name();
-          b.donor_namespace = remote.namespace_;
-          ctx.bindings.push_back(std::move(b));
-          Binding& bound = ctx.bindings.back();
-          if (!ResolveBinding(ctx, bound)) continue;
-          std::string key = rsb.object->namespace_ + "/" + bound.local_name;
-          auto [slot, fresh] = group_index.emplace(key, groups.size());
-          if (fresh) {
-            groups.push_back({key, {&bound}});
-            continue;
-          }
-          auto it = groups.begin() + static_cast<std::ptrdiff_t>(slot->second);
-          const Binding& winner = *it->second.front();
-          if (winner.exposure->host == bound.exposure->host && SamePorts(winner, bound) &&
-              std::none_of(it->second.begin(), it->second.end(), [&](const Binding* other) {
-                return other->exposure->donor == bound.exposure->donor;
-              })) {
-            it->second.push_back(&bound);  // the same exposed name from another donor: HA
-            continue;
-          }
-          bound.conflict = true;
-          Fail(bound, "AliasConflict",
-               fmt::format(
-                   "local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
-                   "in cluster {}",
-                   bound.local_name, winner.policy->object->namespace_, winner.policy->object->name,
-                   winner.service->field, winner.exposure->host, winner.exposure->donor->name));
-          Warn(ctx, bound, code::kBindingProblem, svc.field, bound.message);
-        }
-      }
+  for (Binding* b : group) {
+    unit.bound.emplace_back(b->exposure_key, BoundBy{acceptor.name, b->policy->object->namespace_,
+                                                     b->policy->object->name, b->local_name});
+    if (!shadowed_by.empty()) {
+      Fail(*b, "Shadowed",
+           fmt::format("{} also routes {}.{}; on sidecars the oldest VirtualService for a "
+                       "host wins, so it takes this name's traffic instead of the donor "
+                       "(IST0109)",
+                       shadowed_by, b->local_name, b->policy->object->namespace_));
+      Warn(ctx, *b, code::kLocalNameShadowed, b->service->field, b->message);
+      continue;
     }
-    for (auto& [key, group] : groups) {
-      std::vector<Node> objects = BuildObjects(group);
-      std::string who;
-      if (ctx.CollidesWithUserObject(acceptor, objects, who)) {
-        for (Binding* b : group) {
-          b->conflict = true;
-          Fail(*b, "AliasConflict",
-               fmt::format("{} exists and is not managed by meshfed; meshfed never overwrites it",
-                           who));
-          Warn(ctx, *b, code::kOwnershipConflict, b->service->field, b->message);
-        }
-        continue;
-      }
-      auto& out = ctx.generated[acceptor.name];
-      for (Node& o : objects) out.push_back(std::move(o));
-      // A user's mesh VirtualService for the local name: on sidecars the oldest VS for a host
-      // wins and meshfed's is the newest, so the user's shadows it (Istio §3.3, IST0109).
-      const Binding& first = *group.front();
-      std::string shadowed_by;
-      for (const VirtualService* vs : acceptor.VirtualServicesForHost(
-               ServiceFqdn(first.local_name, first.policy->object->namespace_))) {
-        if (vs->BindsMesh()) {
-          shadowed_by = fmt::format("VirtualService {}/{} ({}:{}:{})", vs->object->namespace_,
-                                    vs->object->name, vs->object->file, vs->object->position.line,
-                                    vs->object->position.column);
-          break;
-        }
-      }
-      for (Binding* b : group) {
-        if (!shadowed_by.empty()) {
-          Fail(*b, "Shadowed",
-               fmt::format("{} also routes {}.{}; on sidecars the oldest VirtualService for a "
-                           "host wins, so it takes this name's traffic instead of the donor "
-                           "(IST0109)",
-                           shadowed_by, b->local_name, b->policy->object->namespace_));
-          Warn(ctx, *b, code::kLocalNameShadowed, b->service->field, b->message);
-          b->exposure->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
-                                                  b->policy->object->name, b->local_name});
-          continue;
-        }
-        b->ready = true;
-        b->reason = "Bound";
-        b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
-                                 b->policy->object->namespace_, b->exposure->host,
-                                 b->exposure->donor->name, Addresses(*b));
-        b->exposure->bound_by.push_back(BoundBy{acceptor.name, b->policy->object->namespace_,
-                                                b->policy->object->name, b->local_name});
-      }
-    }
+    b->ready = true;
+    b->reason = "Bound";
+    b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
+                             b->policy->object->namespace_, b->exposure->host,
+                             b->exposure->donor->name, Addresses(*b));
   }
 }
 

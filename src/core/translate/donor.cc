@@ -20,11 +20,11 @@ namespace {
 // (Istio §3.2, SelectVirtualServices): VSs of the viewer's namespace exported privately to it,
 // then other namespaces' VSs exported to it by name, then VSs exported to "*"; each group in
 // creation order. On sidecars the first one wins and later ones are dropped (§3.3).
-std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster,
-                                                          std::string_view fqdn,
+std::vector<const VirtualService*> MeshVirtualServicesFor(Context& ctx, const Cluster& cluster,
+                                                          const std::string& fqdn,
                                                           std::string_view viewer_namespace) {
   std::array<std::vector<const VirtualService*>, 3> groups;
-  for (const VirtualService* vsp : cluster.VirtualServicesForHost(std::string(fqdn))) {
+  for (const VirtualService* vsp : ctx.VirtualServicesForHost(cluster, fqdn)) {
     const VirtualService& vs = *vsp;
     if (!vs.BindsMesh()) continue;
     const std::string& ns = vs.object->namespace_;
@@ -47,14 +47,15 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(const Cluster& cluster
 // Subsets of `fqdn` that a proxy in `viewer_namespace` can use (Istio §4, PushContext
 // destinationRule): DRs of the viewer's namespace first, then the service's namespace, then the
 // root namespace, each only if exported to the viewer; DRs of one namespace merge their subsets.
-std::optional<std::set<std::string>> VisibleSubsets(const Cluster& cluster, std::string_view fqdn,
+std::optional<std::set<std::string>> VisibleSubsets(Context& ctx, const Cluster& cluster,
+                                                    const std::string& fqdn,
                                                     std::string_view service_namespace,
                                                     std::string_view viewer_namespace) {
   const std::array<std::string_view, 3> order = {viewer_namespace, service_namespace,
                                                  "istio-system"};
   for (std::string_view ns : order) {
     std::optional<std::set<std::string>> found;
-    for (const DestinationRule* drp : cluster.DestinationRulesForHost(std::string(fqdn))) {
+    for (const DestinationRule* drp : ctx.DestinationRulesForHost(cluster, fqdn)) {
       const DestinationRule& dr = *drp;
       if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
       if (!ExportedTo(dr.export_to, ns, viewer_namespace)) continue;
@@ -74,8 +75,12 @@ struct Compiled {
 
 class RouteCompiler {
  public:
-  RouteCompiler(const Cluster& donor, std::string gateway_namespace, std::vector<int> ports)
-      : donor_(donor), gateway_namespace_(std::move(gateway_namespace)), ports_(std::move(ports)) {}
+  RouteCompiler(Context& ctx, const Cluster& donor, std::string gateway_namespace,
+                std::vector<int> ports)
+      : ctx_(ctx),
+        donor_(donor),
+        gateway_namespace_(std::move(gateway_namespace)),
+        ports_(std::move(ports)) {}
 
   // The donor VS's http rules as the federation gateway must run them for a caller of `port`:
   // only what a sidecar in the donor would apply (mesh-bound match blocks; `port` matches
@@ -192,9 +197,9 @@ class RouteCompiler {
 
   void CheckSubset(const std::string& host, const std::string& subset, Compiled& out) {
     if (subset.empty()) return;
-    const Service* svc = donor_.ServiceForHost(host);
+    const Service* svc = ctx_.ServiceForHost(donor_, host);
     std::string service_ns = svc ? svc->object->namespace_ : std::string();
-    auto subsets = VisibleSubsets(donor_, host, service_ns, gateway_namespace_);
+    auto subsets = VisibleSubsets(ctx_, donor_, host, service_ns, gateway_namespace_);
     if (!subsets || !subsets->count(subset)) {
       std::string key = host + "+" + subset;
       if (std::find(out.missing_subsets.begin(), out.missing_subsets.end(), key) ==
@@ -210,7 +215,7 @@ class RouteCompiler {
     std::string fqdn = ResolveShortName(host->text(), ns);
     *host = Node::String(fqdn);
     if (!dest.Find("port")) {
-      const Service* svc = donor_.ServiceForHost(fqdn);
+      const Service* svc = ctx_.ServiceForHost(donor_, fqdn);
       int chosen = svc && svc->ports.size() == 1 ? svc->ports[0].port : port;
       dest.Set("port", PortNode(chosen));
     }
@@ -239,6 +244,7 @@ class RouteCompiler {
     }
   }
 
+  Context& ctx_;
   const Cluster& donor_;
   std::string gateway_namespace_;
   std::vector<int> ports_;
@@ -246,7 +252,7 @@ class RouteCompiler {
 
 // Ports a donation alias (a VS with no Service of its own) serves: those its routes name, or the
 // only port of each service it routes to.
-std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
+std::vector<int> PortsOfRoutes(Context& ctx, const Cluster& donor, const VirtualService& vs) {
   std::set<int> ports;
   if (!vs.http) return {};
   for (const Node& rule : vs.http->items()) {
@@ -264,7 +270,7 @@ std::vector<int> PortsOfRoutes(const Cluster& donor, const VirtualService& vs) {
       const Node* host = dest->Find("host");
       if (!host || !host->IsScalar()) continue;
       const Service* svc =
-          donor.ServiceForHost(ResolveShortName(host->text(), vs.object->namespace_));
+          ctx.ServiceForHost(donor, ResolveShortName(host->text(), vs.object->namespace_));
       if (svc && svc->ports.size() == 1) ports.insert(svc->ports[0].port);
     }
   }
@@ -279,22 +285,19 @@ void Fail(Exposure& e, std::string reason, std::string message) {
 
 void Warn(Context& ctx, const Exposure& e, const char* code, const std::string& field,
           std::string message) {
-  const Object& o = *e.policy->object;
-  ctx.out.diagnostics.push_back(Diagnostic{Severity::Warning, code, o.file,
-                                           o.PositionOfField(field), o.Ref(e.donor->name), field,
-                                           std::move(message)});
+  ctx.Warn(Severity::Warning, code, *e.policy->object, e.donor->name, field, std::move(message));
 }
 
 // Why the gateway cannot see a subset, when a DestinationRule defines it but its exportTo hides
 // it from the gateway's namespace: "; DestinationRule default/reviews (file:line:col) defines
 // it, but its exportTo [.] hides it from namespace istio-system ...". Empty otherwise.
-std::string HiddenSubsetHint(const Cluster& donor, const std::string& host_and_subset,
+std::string HiddenSubsetHint(Context& ctx, const Cluster& donor, const std::string& host_and_subset,
                              const std::string& gateway_namespace) {
   size_t plus = host_and_subset.rfind('+');
   if (plus == std::string::npos) return "";
   std::string host = host_and_subset.substr(0, plus);
   std::string subset = host_and_subset.substr(plus + 1);
-  for (const DestinationRule* dr : donor.DestinationRulesForHost(host)) {
+  for (const DestinationRule* dr : ctx.DestinationRulesForHost(donor, host)) {
     bool defines = std::any_of(dr->subsets.begin(), dr->subsets.end(),
                                [&](const Subset& s) { return s.name == subset; });
     if (!defines || ExportedTo(dr->export_to, dr->object->namespace_, gateway_namespace)) continue;
@@ -308,7 +311,8 @@ std::string HiddenSubsetHint(const Cluster& donor, const std::string& host_and_s
   return "";
 }
 
-void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure*>& claimed) {
+// `winner` is the claim on the same exposed name before this one, if any.
+void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   const Cluster& donor = *e.donor;
   const ExposedEntry& entry = *e.entry;
   const Object& sep = *e.policy->object;
@@ -339,14 +343,12 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
                            e.allowed_clusters.end());
 
   // Oldest claim on an exposed name wins (SEPs in creation order, entries in order).
-  auto [it, first] = claimed.emplace(e.exposed_name, &e);
-  if (!first) {
-    const Exposure& winner = *it->second;
+  if (winner) {
     e.conflict = true;
     Fail(e, "Conflict",
          fmt::format("exposed name `{}` is already published by ServiceExpositionPolicy {}/{} {}",
-                     e.exposed_name, winner.policy->object->namespace_, winner.policy->object->name,
-                     winner.entry->field));
+                     e.exposed_name, winner->policy->object->namespace_,
+                     winner->policy->object->name, winner->entry->field));
     Warn(ctx, e, code::kExposureConflict, entry.field, e.message);
     return;
   }
@@ -358,13 +360,13 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
 
   // What the exposed name routes with.
   const std::string service_host = ServiceFqdn(entry.name, e.namespace_);
-  const Service* service = donor.FindService(e.namespace_, entry.name);
+  const Service* service = ctx.FindService(donor, e.namespace_, entry.name);
   std::vector<const VirtualService*> vss;
-  if (entry.subset.empty()) vss = MeshVirtualServicesFor(donor, service_host, e.namespace_);
+  if (entry.subset.empty()) vss = MeshVirtualServicesFor(ctx, donor, service_host, e.namespace_);
   const VirtualService* vs = vss.empty() ? nullptr : vss.front();
   if (!entry.subset.empty() && !service) {
     std::vector<const VirtualService*> alias_vss =
-        MeshVirtualServicesFor(donor, service_host, e.namespace_);
+        MeshVirtualServicesFor(ctx, donor, service_host, e.namespace_);
     Fail(e, "NotFound",
          alias_vss.empty()
              ? fmt::format("`subset` pins a subset of the Service `{}`, but namespace {} of "
@@ -380,7 +382,7 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   if (!vs && !service) {
     // A VirtualService for the name that does not apply to sidecars says more than "nothing".
     const VirtualService* gateway_only = nullptr;
-    for (const VirtualService* v : donor.VirtualServicesForHost(service_host)) {
+    for (const VirtualService* v : ctx.VirtualServicesForHost(donor, service_host)) {
       if (!v->BindsMesh() && v->object->namespace_ == e.namespace_) gateway_only = v;
     }
     Fail(e, "NotFound",
@@ -419,7 +421,7 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   } else if (entry.port) {
     e.ports.push_back(*entry.port);
   } else {
-    e.ports = PortsOfRoutes(donor, *vs);
+    e.ports = PortsOfRoutes(ctx, donor, *vs);
   }
   std::sort(e.ports.begin(), e.ports.end());
   if (e.ports.empty()) {
@@ -432,7 +434,7 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
 
   // Routes.
   Compiled compiled;
-  RouteCompiler compiler(donor, gw.namespace_, e.ports);
+  RouteCompiler compiler(ctx, donor, gw.namespace_, e.ports);
   if (vs) {
     e.target = vs->object->Describe();
     compiler.AddVirtualService(*vs, compiled);
@@ -468,10 +470,11 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
   }
   if (!entry.subset.empty() && !compiled.missing_subsets.empty()) {
     Fail(e, "SubsetNotFound",
-         fmt::format("subset `{}` of {} is not defined in any DestinationRule the federation "
-                     "gateway (namespace {}) can see{}",
-                     entry.subset, service_host, gw.namespace_,
-                     HiddenSubsetHint(donor, service_host + "+" + entry.subset, gw.namespace_)));
+         fmt::format(
+             "subset `{}` of {} is not defined in any DestinationRule the federation "
+             "gateway (namespace {}) can see{}",
+             entry.subset, service_host, gw.namespace_,
+             HiddenSubsetHint(ctx, donor, service_host + "+" + entry.subset, gw.namespace_)));
     Warn(ctx, e, code::kSubsetNotFound, entry.field + ".subset", e.message);
     return;
   }
@@ -558,14 +561,13 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
     Warn(ctx, e, code::kOwnershipConflict, entry.field, e.message);
     return;
   }
-  auto& out = ctx.generated[donor.name];
-  for (Node& o : objects) out.push_back(std::move(o));
+  for (Node& o : objects) ctx.out.objects.push_back(std::move(o));
   e.generated = true;
   if (!compiled.missing_subsets.empty()) {
     std::string list, hints;
     for (const std::string& s : compiled.missing_subsets) {
       list += (list.empty() ? "" : ", ") + s;
-      if (hints.empty()) hints = HiddenSubsetHint(donor, s, gw.namespace_);
+      if (hints.empty()) hints = HiddenSubsetHint(ctx, donor, s, gw.namespace_);
     }
     Fail(e, "SubsetNotFound",
          fmt::format("routes of {} name subsets the federation gateway (namespace {}) cannot see: "
@@ -582,26 +584,24 @@ void ExposeEntry(Context& ctx, Exposure& e, std::map<std::string, const Exposure
 
 }  // namespace
 
-void TranslateDonors(Context& ctx) {
-  size_t total = 0;
-  for (const Cluster& c : ctx.fleet.clusters) {
-    for (const ServiceExpositionPolicy& sep : c.expositions) total += sep.exposed.size();
-  }
-  ctx.exposures.reserve(total);  // bindings keep pointers to exposures
-  for (const Cluster& donor : ctx.fleet.clusters) {
-    std::map<std::string, std::map<std::string, const Exposure*>> claimed;  // by namespace
-    for (const ServiceExpositionPolicy& sep : donor.expositions) {
-      for (const ExposedEntry& entry : sep.exposed) {
-        Exposure e;
-        e.donor = &donor;
-        e.policy = &sep;
-        e.entry = &entry;
-        e.namespace_ = sep.object->namespace_;
-        e.exposed_name = entry.exposed_name();
-        e.host = ServiceFqdn(e.exposed_name, e.namespace_);
-        ctx.exposures.push_back(std::move(e));
-        ExposeEntry(ctx, ctx.exposures.back(), claimed[sep.object->namespace_]);
-      }
+void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
+                  ExposureUnit& unit) {
+  Context ctx{fleet, unit};
+  unit.exposures.reserve(claims.size());  // later claims point to the first
+  for (const Claim& claim : claims) {
+    Exposure e;
+    e.donor = &donor;
+    e.policy = claim.policy;
+    e.entry = claim.entry;
+    e.namespace_ = claim.policy->object->namespace_;
+    e.exposed_name = claim.entry->exposed_name();
+    e.host = ServiceFqdn(e.exposed_name, e.namespace_);
+    unit.exposures.push_back(std::move(e));
+    ExposeEntry(ctx, unit.exposures.back(),
+                unit.exposures.size() > 1 ? &unit.exposures.front() : nullptr);
+    std::string status = StatusKey(donor.name, *claim.policy->object);
+    if (unit.status_keys.empty() || unit.status_keys.back() != status) {
+      unit.status_keys.push_back(std::move(status));
     }
   }
 }

@@ -1,16 +1,37 @@
 // Shared between the translator's passes; not part of the public interface.
+//
+// The translation is split into units that depend on little of the fleet, so that a change
+// recomputes only the units that read what changed (IncrementalTranslator):
+//   - an exposure unit: every SEP entry of one donor claiming one exposed name in one namespace
+//     (the oldest claim wins, the others conflict), and the donor objects of the winner;
+//   - a binding unit: every RSB entry of one acceptor binding one local name in one namespace
+//     (the oldest wins; the same exposed name from other donors joins it), and its objects;
+//   - a status: one SEP's or RSB's, assembled from the units of its entries.
+// A unit records what it read (its dependencies) through Context's lookups.
 #pragma once
 
-#include <map>
-#include <optional>
+#include <cstdint>
+#include <functional>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/model/fleet.h"
 #include "core/translate/translator.h"
 
 namespace meshfed::internal {
+
+// Keys of units: parts joined by '\x1f' (no name contains it).
+std::string Key(std::string_view a, std::string_view b, std::string_view c);
+// Dependencies, as 64-bit hashes (a collision only recomputes a unit that did not need it): a
+// host looked up in a cluster's indexes (Services, VirtualServices and DestinationRules by host),
+// an object identity looked up in a cluster, an exposure unit.
+using Dependency = uint64_t;
+Dependency HostDependency(std::string_view cluster, std::string_view host);
+Dependency ObjectDependency(std::string_view cluster, std::string_view object_key);
+Dependency ExposureDependency(std::string_view exposure_key);
+// A status's key: the cluster and the identity (Object::Key()) of its SEP or RSB.
+std::string StatusKey(std::string_view cluster, const Object& owner);
 
 struct BoundBy {
   std::string cluster;
@@ -35,7 +56,6 @@ struct Exposure {
   bool conflict = false;
   std::string reason;
   std::string message;
-  std::vector<BoundBy> bound_by;
 };
 
 struct PortMapping {
@@ -51,7 +71,8 @@ struct Binding {
   const BoundService* service = nullptr;
   std::string local_name;
   std::string donor_namespace;
-  Exposure* exposure = nullptr;
+  const Exposure* exposure = nullptr;
+  std::string exposure_key;  // of the exposure unit it resolved to
   std::vector<PortMapping> ports;
   bool ready = false;
   bool conflict = false;
@@ -59,25 +80,70 @@ struct Binding {
   std::string message;
 };
 
+// A claim on an exposed name, and a binding entry: pointers into the fleet's typed views.
+struct Claim {
+  const ServiceExpositionPolicy* policy = nullptr;
+  const ExposedEntry* entry = nullptr;
+};
+struct Member {
+  const RemoteServiceBinding* policy = nullptr;
+  const RemoteEntry* remote = nullptr;
+  const BoundService* service = nullptr;
+};
+
+// What one unit produced: objects for its cluster, warnings, and what it read.
+struct UnitOutput {
+  std::vector<Node> objects;
+  Diagnostics diagnostics;
+  std::vector<Dependency> dependencies;  // sorted, unique once the unit is stored
+};
+
+struct ExposureUnit : UnitOutput {
+  std::vector<Exposure> exposures;       // one per claim, in claim order
+  std::vector<std::string> status_keys;  // of the SEPs that claim it
+};
+
+struct BindingUnit : UnitOutput {
+  std::vector<Binding> bindings;  // one per member, in member order
+  // Who bound which exposure (by exposure unit key), for the donors' status.
+  std::vector<std::pair<std::string, BoundBy>> bound;
+  std::vector<std::string> status_keys;  // of the RSBs of its members
+};
+
+// Finds the exposure unit with this key (null when there is none).
+using ExposureFinder = std::function<const ExposureUnit*(const std::string&)>;
+
+// A unit's view of the fleet: lookups that record what they read, and where results go.
 struct Context {
   const Fleet& fleet;
-  Translation& out;
-  std::map<std::string, std::vector<Node>> generated;  // by cluster
-  std::vector<Exposure> exposures;
-  std::unordered_map<std::string, Exposure*> exposure_index;  // donor/namespace/name, in effect
-  std::vector<Binding> bindings;
+  UnitOutput& out;
 
-  Exposure* FindExposure(std::string_view donor, std::string_view namespace_,
-                         std::string_view exposed_name) const;
+  const Service* ServiceForHost(const Cluster& c, const std::string& fqdn);
+  const Service* FindService(const Cluster& c, std::string_view namespace_, std::string_view name);
+  const std::vector<const VirtualService*>& VirtualServicesForHost(const Cluster& c,
+                                                                   const std::string& host);
+  const std::vector<const DestinationRule*>& DestinationRulesForHost(const Cluster& c,
+                                                                     const std::string& host);
   // True (and nothing is added) when a user object, not managed by meshfed, already holds one of
   // these objects' identities in `cluster`; `who` then names it.
   bool CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
-                              std::string& who) const;
+                              std::string& who);
+  void Depend(Dependency d) { out.dependencies.push_back(d); }
+  void Warn(Severity severity, const char* code, const Object& o, const std::string& cluster,
+            const std::string& field, std::string message);
 };
 
-void TranslateDonors(Context& ctx);
-void TranslateAcceptors(Context& ctx);
-void BuildStatuses(Context& ctx);
+// The units. `claims` and `members` are in creation order (SEPs/RSBs, then entries).
+void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
+                  ExposureUnit& unit);
+void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
+                 const ExposureFinder& find, BindingUnit& unit);
+// The status object of one SEP / RSB, from the units of its entries.
+Node ExpositionStatus(const Cluster& cluster, const ServiceExpositionPolicy& sep,
+                      const std::vector<const Exposure*>& exposures,
+                      const std::vector<std::vector<BoundBy>>& bound_by);
+Node BindingStatus(const Cluster& cluster, const RemoteServiceBinding& rsb,
+                   const std::vector<const Binding*>& bindings);
 
 // Helpers shared by the passes.
 Node StringList(const std::vector<std::string>& values);

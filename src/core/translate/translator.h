@@ -2,6 +2,7 @@
 // of every member cluster plus the two-sided status of every SEP and RSB (docs/data-plane.md).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,50 @@ struct Translation {
 };
 
 Translation Translate(const Fleet& fleet);
+
+namespace internal {
+class TranslationState;
+}
+
+// What one change to the fleet changed in the translation.
+struct TranslationDelta {
+  std::vector<std::pair<std::string, Node>> applied;  // (cluster, generated object) new or changed
+  std::vector<std::pair<std::string, Node>> removed;  // (cluster, generated object) no longer
+  std::vector<StatusOutput> statuses;                 // changed statuses (of existing SEPs/RSBs)
+  size_t units = 0;                                   // exposure and binding units recomputed
+  bool empty() const { return applied.empty() && removed.empty() && statuses.empty(); }
+};
+
+// One change to an object of a member cluster: a new version (added or replaced), or its removal
+// (only the identity of `object` counts then).
+struct ObjectChange {
+  std::string cluster;
+  Object object;
+  bool removed = false;
+};
+
+// The translator kept up to date with a changing fleet: it owns the fleet, and a change
+// re-translates only what read the changed objects (the units in translate_internal.h), so one
+// change costs what depends on it, not the fleet. Current() always equals Translate(fleet()).
+// MeshCluster changes are not incremental (they decide who is in the fleet): build a new one.
+class IncrementalTranslator {
+ public:
+  explicit IncrementalTranslator(Fleet fleet);
+  ~IncrementalTranslator();
+  IncrementalTranslator(IncrementalTranslator&&) noexcept;
+  IncrementalTranslator& operator=(IncrementalTranslator&&) noexcept;
+
+  // Applies the changes to the fleet (reader diagnostics of the new versions go to
+  // `diagnostics`) and returns what they changed in the translation. Changes to clusters that
+  // are not members are ignored.
+  TranslationDelta Apply(std::vector<ObjectChange> changes, Diagnostics& diagnostics);
+
+  const Fleet& fleet() const { return fleet_; }
+  Translation Current() const;
+
+ private:
+  Fleet fleet_;
+  std::unique_ptr<internal::TranslationState> state_;
+};
 
 }  // namespace meshfed
