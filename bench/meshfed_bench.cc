@@ -4,6 +4,8 @@
 //   meshfed_bench parse FLEET                    reader throughput over the fleet's files
 //   meshfed_bench simulate FLEET [--repeat N]    requests per second over the fleet's bound names
 //   meshfed_bench translate FLEET [--repeat N]   the translator alone, best and median
+//   meshfed_bench incremental FLEET [--repeat N] one changed SEP, RSB or donor VirtualService at a
+//                                                time: re-render and diff, latency percentiles
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -14,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +25,8 @@
 #include "adapters/fleet_dir_store.h"
 #include "codec/emitter.h"
 #include "codec/yaml_reader.h"
+#include "core/model/hosts.h"
+#include "core/model/text.h"
 #include "core/simulate/report.h"
 #include "core/simulate/simulator.h"
 #include "core/translate/translator.h"
@@ -152,6 +158,139 @@ int SimulateBench(const std::string& fleet_dir, int requests) {
   return 0;
 }
 
+// The first weighted route list of a VirtualService with its first two weights swapped; false if
+// it has none.
+bool SwapWeights(Node& root) {
+  Node* http = root.Find("spec") ? root.Find("spec")->Find("http") : nullptr;
+  if (!http || !http->IsSequence()) return false;
+  for (Node& rule : http->items()) {
+    Node* route = rule.IsMapping() ? rule.Find("route") : nullptr;
+    if (!route || !route->IsSequence() || route->items().size() < 2) continue;
+    Node* a = route->items()[0].Find("weight");
+    Node* b = route->items()[1].Find("weight");
+    if (!a || !b || a->text() == b->text()) continue;
+    std::swap(*a, *b);
+    return true;
+  }
+  return false;
+}
+
+// A variant of an SEP (its first entry exposed to one cluster fewer) or an RSB (its first
+// service bound under another local name).
+bool Vary(Object& o) {
+  Node* spec = o.root.Find("spec");
+  if (!spec) return false;
+  if (o.kind == "ServiceExpositionPolicy") {
+    Node* exposed = spec->Find("exposed");
+    if (!exposed || exposed->items().empty()) return false;
+    Node* clusters = exposed->items()[0].Find("clusters");
+    if (!clusters || clusters->items().size() < 2) return false;
+    clusters->items().pop_back();
+    return true;
+  }
+  if (o.kind == "RemoteServiceBinding") {
+    Node* remote = spec->Find("remote");
+    if (!remote || remote->items().empty()) return false;
+    Node* services = remote->items()[0].Find("services");
+    if (!services || services->items().empty()) return false;
+    Node& svc = services->items()[0];
+    svc.Set("alias", Node::String(ScalarText(svc.Find("name")) + "-moved"));
+    return true;
+  }
+  return SwapWeights(o.root);
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// One change at a time, as the controller receives them from a watch (already parsed): an SEP,
+// an RSB or a donor VirtualService in turn, each switched to a variant and back. Timed: the
+// object's validation, the incremental re-translation, and the YAML of what changed.
+int IncrementalBench(const std::string& fleet_dir, int changes) {
+  Diagnostics d;
+  absl::StatusOr<Fleet> fleet = LoadFleet(fleet_dir, d);
+  if (!fleet.ok()) return 1;
+  // Candidates: every SEP and RSB, and the VirtualServices of exposed hosts that split by weight.
+  std::array<std::vector<std::pair<std::string, Object>>, 3> candidates;
+  for (const Cluster& c : fleet->clusters) {
+    for (const ServiceExpositionPolicy& sep : c.expositions) {
+      Object variant = *sep.object;
+      if (Vary(variant)) candidates[0].emplace_back(c.name, *sep.object);
+      for (const ExposedEntry& e : sep.exposed) {
+        for (const VirtualService* vs :
+             c.VirtualServicesForHost(ServiceFqdn(e.name, sep.object->namespace_))) {
+          Object v = *vs->object;
+          if (SwapWeights(v.root)) candidates[2].emplace_back(c.name, *vs->object);
+        }
+      }
+    }
+    for (const RemoteServiceBinding& rsb : c.bindings) {
+      Object variant = *rsb.object;
+      if (Vary(variant)) candidates[1].emplace_back(c.name, *rsb.object);
+    }
+  }
+  if (candidates[0].empty() || candidates[1].empty() || candidates[2].empty()) {
+    std::cerr << "the fleet needs SEPs, RSBs and exposed VirtualServices that split by weight\n";
+    return 1;
+  }
+  auto t0 = Clock::now();
+  IncrementalTranslator engine(std::move(*fleet));
+  double build = Seconds(t0, Clock::now());
+  const char* kinds[] = {"ServiceExpositionPolicy", "RemoteServiceBinding", "VirtualService"};
+  std::array<std::vector<double>, 3> times;
+  std::vector<double> apply_ms;        // without the YAML
+  std::map<std::string, bool> varied;  // object -> currently the variant
+  std::mt19937 rng(1);
+  size_t applied = 0, removed = 0, statuses = 0, units = 0, bytes = 0;
+  for (int i = 0; i < changes; ++i) {
+    auto& list = candidates[static_cast<size_t>(i) % 3];
+    auto& [cluster, original] =
+        list[std::uniform_int_distribution<size_t>(0, list.size() - 1)(rng)];
+    bool& is_variant = varied[cluster + "/" + original.Key()];
+    Object next = original;
+    if (!is_variant) Vary(next);
+    is_variant = !is_variant;
+    std::vector<ObjectChange> change;
+    change.push_back({cluster, std::move(next), false});
+    auto start = Clock::now();
+    Diagnostics found;
+    ValidateObject(change.front().object, cluster, found);
+    TranslationDelta delta = engine.Apply(std::move(change), found);
+    apply_ms.push_back(Seconds(start, Clock::now()) * 1000);
+    std::vector<Node> out;
+    for (const auto& [c, o] : delta.applied) out.push_back(o);
+    for (const StatusOutput* s : delta.statuses) out.push_back(s->object);
+    bytes += EmitYamlStream(out).size();
+    times[static_cast<size_t>(i) % 3].push_back(Seconds(start, Clock::now()) * 1000);
+    applied += delta.applied.size();
+    removed += delta.removed.size();
+    statuses += delta.statuses.size();
+    units += delta.units;
+  }
+  std::cout << fmt::format(
+      "incremental {}: first translation {:.3f} s; {} changes: {:.1f} units recomputed, {:.1f} "
+      "objects applied, {:.1f} removed, {:.1f} statuses and {:.0f} bytes of YAML per change\n",
+      fleet_dir, build, changes, static_cast<double>(units) / changes,
+      static_cast<double>(applied) / changes, static_cast<double>(removed) / changes,
+      static_cast<double>(statuses) / changes, static_cast<double>(bytes) / changes);
+  std::vector<double> all;
+  for (size_t k = 0; k < 3; ++k) {
+    if (times[k].empty()) continue;
+    all.insert(all.end(), times[k].begin(), times[k].end());
+    std::cout << fmt::format("  {:<24} p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms\n", kinds[k],
+                             Percentile(times[k], 0.5), Percentile(times[k], 0.99),
+                             Percentile(times[k], 1.0));
+  }
+  std::cout << fmt::format("  {:<24} p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms\n", "all",
+                           Percentile(all, 0.5), Percentile(all, 0.99), Percentile(all, 1.0));
+  std::cout << fmt::format("  {:<24} p50 {:.3f} ms, p99 {:.3f} ms, max {:.3f} ms\n",
+                           "all, without the YAML", Percentile(apply_ms, 0.5),
+                           Percentile(apply_ms, 0.99), Percentile(apply_ms, 1.0));
+  return 0;
+}
+
 int Parse(const std::string& fleet_dir) {
   size_t bytes = 0, documents = 0;
   std::vector<std::string> contents;
@@ -184,7 +323,8 @@ int Parse(const std::string& fleet_dir) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: meshfed_bench render|parse FLEET [--repeat N]\n";
+    std::cerr << "usage: meshfed_bench render|parse|translate|simulate|incremental FLEET "
+                 "[--repeat N]\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -196,6 +336,7 @@ int main(int argc, char** argv) {
   if (mode == "render") return meshfed::Render(fleet, repeat);
   if (mode == "parse") return meshfed::Parse(fleet);
   if (mode == "translate") return meshfed::TranslateOnly(fleet, repeat);
+  if (mode == "incremental") return meshfed::IncrementalBench(fleet, repeat > 1 ? repeat : 3000);
   if (mode == "simulate") return meshfed::SimulateBench(fleet, repeat > 1 ? repeat : 20000);
   std::cerr << "unknown mode " << mode << '\n';
   return 2;

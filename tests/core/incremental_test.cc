@@ -12,6 +12,7 @@
 #include <set>
 
 #include "adapters/fleet_dir_store.h"
+#include "codec/emitter.h"
 #include "core/generate/fleet_generator.h"
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -114,7 +115,8 @@ class Checker {
       EXPECT_EQ(rendered_.erase({cluster, Name(o)}), 1u)
           << "delta removes what was not there: " << cluster << " " << Name(o);
     }
-    for (const StatusOutput& s : delta.statuses) {
+    for (const StatusOutput* status : delta.statuses) {
+      const StatusOutput& s = *status;
       auto it = statuses_.find({s.cluster, Name(s.object)});
       EXPECT_TRUE(it == statuses_.end() || !(it->second == s.object))
           << "delta repeats an unchanged status " << s.cluster << " " << Name(s.object);
@@ -154,7 +156,9 @@ class Checker {
     for (size_t i = 0; i < want.statuses.size(); ++i) {
       ASSERT_EQ(got.statuses[i].cluster, want.statuses[i].cluster);
       ASSERT_TRUE(got.statuses[i].object == want.statuses[i].object)
-          << Name(want.statuses[i].object);
+          << Name(want.statuses[i].object) << "\n--- incremental:\n"
+          << EmitYamlStream({got.statuses[i].object}) << "--- whole:\n"
+          << EmitYamlStream({want.statuses[i].object});
       auto it = statuses_.find({want.statuses[i].cluster, Name(want.statuses[i].object)});
       ASSERT_TRUE(it != statuses_.end() && it->second == want.statuses[i].object)
           << "the deltas miss the status of " << Name(want.statuses[i].object);

@@ -332,13 +332,15 @@ bool Indexed(const Object& o, bool index_generated) {
   return index_generated || !o.ManagedByMeshfed();
 }
 
-// Removes the typed view of `o` (if it has one) and its index entries.
-void DropViews(Cluster& c, const Object& o) {
+// Removes the index entries of `o`'s typed view (if it has one), and the view itself unless
+// `keep_node`: a replacement then reuses the list node (AddViews), so that the view keeps its
+// address while its place in the order is unchanged.
+void DropViews(Cluster& c, const Object& o, bool keep_node) {
   WithViewList(c, o, [&](auto& list, auto) {
     auto it = FindInList(list, &o);
     if (it == list.end()) return;
     Unindex(c, *it);
-    list.erase(it);
+    if (!keep_node) list.erase(it);
   });
   if (IsNamespaceObject(o)) {
     auto it = std::find(c.namespaces.begin(), c.namespaces.end(), o.name);
@@ -350,17 +352,38 @@ void DropViews(Cluster& c, const Object& o) {
   DropNamespace(c, o.namespace_);
 }
 
-// Reads the typed view of `o` and indexes it in place (the incremental path).
+// Reads the typed view of `o` and indexes it in place (the incremental path). A view node that
+// DropViews kept for `o` is reused when the new view belongs at its place, and removed otherwise.
 void AddViews(Cluster& c, const Object& o, Diagnostics& d, bool index_generated) {
   AddNamespace(c, o.namespace_);
-  if (!Indexed(o, index_generated)) return;
-  ReadUnviewed(c, o, d);
-  if (IsNamespaceObject(o)) {
-    c.namespaces.insert(std::upper_bound(c.namespaces.begin(), c.namespaces.end(), o.name), o.name);
-    AddNamespace(c, o.name);
+  bool indexed = Indexed(o, index_generated);
+  if (indexed) {
+    ReadUnviewed(c, o, d);
+    if (IsNamespaceObject(o)) {
+      c.namespaces.insert(std::upper_bound(c.namespaces.begin(), c.namespaces.end(), o.name),
+                          o.name);
+      AddNamespace(c, o.name);
+    }
   }
-  WithViewList(c, o,
-               [&](auto& list, auto read) { Index(c, InsertInList(list, read(o, c.name, d))); });
+  WithViewList(c, o, [&](auto& list, auto read) {
+    auto kept = FindInList(list, &o);
+    if (!indexed) {
+      if (kept != list.end()) list.erase(kept);
+      return;
+    }
+    auto view = read(o, c.name, d);
+    if (kept != list.end()) {
+      bool fits = (kept == list.begin() || !ViewBefore(view, *std::prev(kept))) &&
+                  (std::next(kept) == list.end() || ViewBefore(view, *std::next(kept)));
+      if (fits) {
+        *kept = std::move(view);
+        Index(c, *kept);
+        return;
+      }
+      list.erase(kept);
+    }
+    Index(c, InsertInList(list, std::move(view)));
+  });
 }
 
 void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
@@ -465,7 +488,7 @@ const Object& UpsertObject(Cluster& c, Object object, Diagnostics& d, bool index
   Object* in_place = nullptr;
   if (auto it = c.object_index.find(key); it != c.object_index.end()) {
     in_place = it->second;
-    DropViews(c, *in_place);
+    DropViews(c, *in_place, /*keep_node=*/true);
     object.order = in_place->order;  // as a later document with the same identity (Deduplicate)
     if (object.creation_timestamp.empty()) object.creation_timestamp = in_place->creation_timestamp;
     *in_place = std::move(object);
@@ -483,7 +506,7 @@ bool RemoveObject(Cluster& c, const std::string& key) {
   auto it = c.object_index.find(key);
   if (it == c.object_index.end()) return false;
   Object* o = it->second;
-  DropViews(c, *o);
+  DropViews(c, *o, /*keep_node=*/false);
   c.object_index.erase(it);
   c.objects.remove_if([o](const Object& x) { return &x == o; });
   return true;

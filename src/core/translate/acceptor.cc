@@ -243,9 +243,21 @@ bool SamePorts(const Binding& a, const Binding& b) {
 
 }  // namespace
 
+namespace {
+void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>& members,
+               const ExposureFinder& find, BindingUnit& unit);
+}  // namespace
+
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
                  const ExposureFinder& find, BindingUnit& unit) {
   Context ctx{fleet, unit};
+  BindGroup(ctx, acceptor, members, find, unit);
+  for (Binding& b : unit.bindings) b.status_entry = BindingStatusEntry(b);
+}
+
+namespace {
+void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>& members,
+               const ExposureFinder& find, BindingUnit& unit) {
   unit.bindings.reserve(members.size());  // the group points into it
   // The oldest binding that resolves wins the local name; the same exposed name from another
   // donor joins it (HA); anything else conflicts.
@@ -256,6 +268,8 @@ void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<
     b.policy = m.policy;
     b.remote = m.remote;
     b.service = m.service;
+    b.remote_index = static_cast<size_t>(m.remote - m.policy->remote.data());
+    b.service_index = static_cast<size_t>(m.service - m.remote->services.data());
     b.local_name = m.service->local_name();
     b.donor_namespace = m.remote->namespace_;
     unit.bindings.push_back(std::move(b));
@@ -334,5 +348,7 @@ void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<
                              b->exposure->donor->name, Addresses(*b));
   }
 }
+
+}  // namespace
 
 }  // namespace meshfed::internal

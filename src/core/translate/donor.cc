@@ -593,12 +593,14 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
     e.donor = &donor;
     e.policy = claim.policy;
     e.entry = claim.entry;
+    e.entry_index = static_cast<size_t>(claim.entry - claim.policy->exposed.data());
     e.namespace_ = claim.policy->object->namespace_;
     e.exposed_name = claim.entry->exposed_name();
     e.host = ServiceFqdn(e.exposed_name, e.namespace_);
     unit.exposures.push_back(std::move(e));
     ExposeEntry(ctx, unit.exposures.back(),
                 unit.exposures.size() > 1 ? &unit.exposures.front() : nullptr);
+    unit.exposures.back().status_entry = ExposureStatusEntry(unit.exposures.back());
     std::string status = StatusKey(donor.name, *claim.policy->object);
     if (unit.status_keys.empty() || unit.status_keys.back() != status) {
       unit.status_keys.push_back(std::move(status));

@@ -74,112 +74,98 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
 
 }  // namespace
 
-Node ExpositionStatus(const Cluster& cluster, const ServiceExpositionPolicy& sep,
-                      const std::vector<const Exposure*>& exposures,
-                      const std::vector<std::vector<BoundBy>>& bound_by) {
-  const Object& owner = *sep.object;
-  Node entries = Node::Sequence();
-  size_t total = 0, ready = 0, conflicts = 0;
-  std::string first_problem;
-  for (size_t i = 0; i < exposures.size(); ++i) {
-    const Exposure& e = *exposures[i];
-    ++total;
-    ready += e.ready ? 1 : 0;
-    conflicts += e.conflict ? 1 : 0;
-    if (!e.ready && first_problem.empty()) {
-      first_problem = fmt::format("{}: {}", e.exposed_name, e.reason);
-    }
-    Node n = Node::Mapping();
-    n.Add("name", Node::String(e.entry->name));
-    n.Add("exposedName", Node::String(e.exposed_name));
-    n.Add("host", Node::String(e.host));
-    if (!e.target.empty()) n.Add("target", Node::String(e.target));
-    if (!e.ports.empty()) {
-      Node ports = Node::Sequence();
-      for (int p : e.ports) ports.Append(Node::Int(p));
-      n.Add("ports", std::move(ports));
-    }
-    n.Add("allowedClusters", StringList(e.allowed_clusters));
-    n.Add("ready", Node::Bool(e.ready));
-    n.Add("reason", Node::String(e.reason));
-    n.Add("message", Node::String(e.message));
-    Node bound = Node::Sequence();
-    std::vector<BoundBy> sorted = bound_by[i];
-    std::sort(sorted.begin(), sorted.end(), [](const BoundBy& a, const BoundBy& b) {
-      return std::tie(a.cluster, a.namespace_, a.binding, a.local_name) <
-             std::tie(b.cluster, b.namespace_, b.binding, b.local_name);
-    });
-    for (const BoundBy& b : sorted) {
-      Node item = Node::Mapping();
-      item.Add("cluster", Node::String(b.cluster));
-      item.Add("namespace", Node::String(b.namespace_));
-      item.Add("binding", Node::String(b.binding));
-      item.Add("localName", Node::String(b.local_name));
-      bound.Append(std::move(item));
-    }
-    n.Add("boundBy", std::move(bound));
-    entries.Append(std::move(n));
+Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by) {
+  Node n = e.status_entry;
+  Node bound = Node::Sequence();
+  std::sort(bound_by.begin(), bound_by.end(), [](const BoundBy& a, const BoundBy& b) {
+    return std::tie(a.cluster, a.namespace_, a.binding, a.local_name) <
+           std::tie(b.cluster, b.namespace_, b.binding, b.local_name);
+  });
+  for (const BoundBy& b : bound_by) {
+    Node item = Node::Mapping();
+    item.Add("cluster", Node::String(b.cluster));
+    item.Add("namespace", Node::String(b.namespace_));
+    item.Add("binding", Node::String(b.binding));
+    item.Add("localName", Node::String(b.local_name));
+    bound.Append(std::move(item));
   }
+  n.Add("boundBy", std::move(bound));
+  return n;
+}
+
+Node NewStatus(const Object& owner, const std::string& cluster, const StatusSummary& summary,
+               Node entries) {
+  bool sep = owner.kind == "ServiceExpositionPolicy";
   Node status = Node::Mapping();
   SetObservedGeneration(status, owner);
-  status.Add("conditions", Conditions(owner, total, ready, conflicts, "exposed name", "AllExposed",
-                                      first_problem));
-  status.Add("exposed", std::move(entries));
-  Node obj = StatusObject(owner, cluster.name);
+  status.Add("conditions", StatusConditions(owner, summary));
+  status.Add(sep ? "exposed" : "services", std::move(entries));
+  Node obj = StatusObject(owner, cluster);
   obj.Add("status", std::move(status));
   return obj;
 }
 
-Node BindingStatus(const Cluster& cluster, const RemoteServiceBinding& rsb,
-                   const std::vector<const Binding*>& bindings) {
-  const Object& owner = *rsb.object;
-  Node entries = Node::Sequence();
-  size_t total = 0, ready = 0, conflicts = 0;
-  std::string first_problem;
-  for (const Binding* bp : bindings) {
-    const Binding& b = *bp;
-    ++total;
-    ready += b.ready ? 1 : 0;
-    conflicts += b.conflict ? 1 : 0;
-    if (!b.ready && first_problem.empty()) {
-      first_problem = fmt::format("{}: {}", b.local_name, b.reason);
-    }
-    Node n = Node::Mapping();
-    n.Add("cluster", Node::String(b.remote->cluster));
-    n.Add("namespace", Node::String(b.donor_namespace));
-    n.Add("name", Node::String(b.service->name));
-    n.Add("localName", Node::String(b.local_name));
-    if (b.exposure) n.Add("host", Node::String(b.exposure->host));
-    if (!b.ports.empty()) {
-      Node ports = Node::Sequence();
-      for (const PortMapping& p : b.ports) {
-        Node pm = Node::Mapping();
-        pm.Add("local", Node::Int(p.local_port));
-        pm.Add("exposed", Node::Int(p.exposed_port));
-        ports.Append(std::move(pm));
-      }
-      n.Add("ports", std::move(ports));
-    }
-    if (b.ready) {
-      const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
-      Node gws = Node::Sequence();
-      for (const std::string& a : gw.addresses)
-        gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
-      n.Add("gateways", std::move(gws));
-    }
-    n.Add("ready", Node::Bool(b.ready));
-    n.Add("reason", Node::String(b.reason));
-    n.Add("message", Node::String(b.message));
-    entries.Append(std::move(n));
+Node StatusConditions(const Object& owner, const StatusSummary& summary) {
+  bool sep = owner.kind == "ServiceExpositionPolicy";
+  return Conditions(owner, summary.total, summary.ready, summary.conflicts,
+                    sep ? "exposed name" : "bound service", sep ? "AllExposed" : "AllBound",
+                    summary.first_problem);
+}
+
+void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name,
+                          std::string_view reason) {
+  ++total;
+  ready += is_ready ? 1 : 0;
+  conflicts += is_conflict ? 1 : 0;
+  if (!is_ready && first_problem.empty()) first_problem = fmt::format("{}: {}", name, reason);
+}
+
+Node ExposureStatusEntry(const Exposure& e) {
+  Node n = Node::Mapping();
+  n.Add("name", Node::String(e.entry->name));
+  n.Add("exposedName", Node::String(e.exposed_name));
+  n.Add("host", Node::String(e.host));
+  if (!e.target.empty()) n.Add("target", Node::String(e.target));
+  if (!e.ports.empty()) {
+    Node ports = Node::Sequence();
+    for (int p : e.ports) ports.Append(Node::Int(p));
+    n.Add("ports", std::move(ports));
   }
-  Node status = Node::Mapping();
-  SetObservedGeneration(status, owner);
-  status.Add("conditions", Conditions(owner, total, ready, conflicts, "bound service", "AllBound",
-                                      first_problem));
-  status.Add("services", std::move(entries));
-  Node obj = StatusObject(owner, cluster.name);
-  obj.Add("status", std::move(status));
-  return obj;
+  n.Add("allowedClusters", StringList(e.allowed_clusters));
+  n.Add("ready", Node::Bool(e.ready));
+  n.Add("reason", Node::String(e.reason));
+  n.Add("message", Node::String(e.message));
+  return n;
+}
+
+Node BindingStatusEntry(const Binding& b) {
+  Node n = Node::Mapping();
+  n.Add("cluster", Node::String(b.remote->cluster));
+  n.Add("namespace", Node::String(b.donor_namespace));
+  n.Add("name", Node::String(b.service->name));
+  n.Add("localName", Node::String(b.local_name));
+  if (b.exposure) n.Add("host", Node::String(b.exposure->host));
+  if (!b.ports.empty()) {
+    Node ports = Node::Sequence();
+    for (const PortMapping& p : b.ports) {
+      Node pm = Node::Mapping();
+      pm.Add("local", Node::Int(p.local_port));
+      pm.Add("exposed", Node::Int(p.exposed_port));
+      ports.Append(std::move(pm));
+    }
+    n.Add("ports", std::move(ports));
+  }
+  if (b.ready) {
+    const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
+    Node gws = Node::Sequence();
+    for (const std::string& a : gw.addresses)
+      gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
+    n.Add("gateways", std::move(gws));
+  }
+  n.Add("ready", Node::Bool(b.ready));
+  n.Add("reason", Node::String(b.reason));
+  n.Add("message", Node::String(b.message));
+  return n;
 }
 
 }  // namespace meshfed::internal

@@ -45,6 +45,7 @@ struct Exposure {
   const Cluster* donor = nullptr;
   const ServiceExpositionPolicy* policy = nullptr;
   const ExposedEntry* entry = nullptr;
+  size_t entry_index = 0;  // of `entry` in policy->exposed
   std::string namespace_;
   std::string exposed_name;
   std::string host;    // the exposed FQDN
@@ -56,6 +57,7 @@ struct Exposure {
   bool conflict = false;
   std::string reason;
   std::string message;
+  Node status_entry;  // its entry in the SEP's status, without boundBy (ExposureStatusEntry)
 };
 
 struct PortMapping {
@@ -69,6 +71,8 @@ struct Binding {
   const RemoteServiceBinding* policy = nullptr;
   const RemoteEntry* remote = nullptr;
   const BoundService* service = nullptr;
+  size_t remote_index = 0;   // of `remote` in policy->remote
+  size_t service_index = 0;  // of `service` in remote->services
   std::string local_name;
   std::string donor_namespace;
   const Exposure* exposure = nullptr;
@@ -78,6 +82,7 @@ struct Binding {
   bool conflict = false;
   std::string reason;
   std::string message;
+  Node status_entry;  // its entry in the RSB's status (BindingStatusEntry)
 };
 
 // A claim on an exposed name, and a binding entry: pointers into the fleet's typed views.
@@ -96,11 +101,13 @@ struct UnitOutput {
   std::vector<Node> objects;
   Diagnostics diagnostics;
   std::vector<Dependency> dependencies;  // sorted, unique once the unit is stored
+  uint64_t generation = 0;  // unique to each computation of a unit (statuses compare them)
 };
 
 struct ExposureUnit : UnitOutput {
   std::vector<Exposure> exposures;       // one per claim, in claim order
   std::vector<std::string> status_keys;  // of the SEPs that claim it
+  uint64_t bound_generation = 0;         // changed when a binding of it was recomputed
 };
 
 struct BindingUnit : UnitOutput {
@@ -138,12 +145,24 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
                   ExposureUnit& unit);
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
                  const ExposureFinder& find, BindingUnit& unit);
-// The status object of one SEP / RSB, from the units of its entries.
-Node ExpositionStatus(const Cluster& cluster, const ServiceExpositionPolicy& sep,
-                      const std::vector<const Exposure*>& exposures,
-                      const std::vector<std::vector<BoundBy>>& bound_by);
-Node BindingStatus(const Cluster& cluster, const RemoteServiceBinding& rsb,
-                   const std::vector<const Binding*>& bindings);
+// An entry's part of its SEP's / RSB's status, kept with the entry's unit (a change rebuilds only
+// the entries it recomputed).
+Node ExposureStatusEntry(const Exposure& e);
+Node BindingStatusEntry(const Binding& b);
+// The entry of an exposure in its SEP's status: its status_entry and who bound it.
+Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by);
+
+// What a status's conditions say about its entries.
+struct StatusSummary {
+  size_t total = 0, ready = 0, conflicts = 0;
+  std::string first_problem;
+  void Count(bool is_ready, bool is_conflict, std::string_view name, std::string_view reason);
+};
+// The status object of an SEP or RSB: apiVersion, kind, metadata, and status with
+// observedGeneration, the conditions and the entries ("exposed" / "services").
+Node NewStatus(const Object& owner, const std::string& cluster, const StatusSummary& summary,
+               Node entries);
+Node StatusConditions(const Object& owner, const StatusSummary& summary);
 
 // Helpers shared by the passes.
 Node StringList(const std::vector<std::string>& values);

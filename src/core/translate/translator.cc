@@ -160,13 +160,104 @@ void Diff(const std::string& cluster, std::vector<Node>& before, std::vector<Nod
   for (auto& [key, o] : old) delta.removed.emplace_back(cluster, std::move(*o));
 }
 
+bool SamePosition(Position a, Position b) { return a.line == b.line && a.column == b.column; }
+
+// Equal values at equal positions (diagnostics quote positions, so an entry that moved in its
+// file gives other output).
+bool Identical(const Node* a, const Node* b) {
+  if (!a || !b) return a == b;
+  if (!SamePosition(a->position(), b->position()) || !(*a == *b)) return false;
+  for (size_t i = 0; i < a->items().size(); ++i) {
+    if (!Identical(&a->items()[i], &b->items()[i])) return false;
+  }
+  for (size_t i = 0; i < a->entries().size(); ++i) {
+    if (!SamePosition(a->entries()[i].key_position, b->entries()[i].key_position) ||
+        !Identical(&a->entries()[i].value, &b->entries()[i].value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The entries of an SEP or RSB as its units read them: field ("spec.exposed[2]",
+// "spec.remote[0].services[3]") -> the nodes the entry's unit reads.
+std::map<std::string, std::vector<const Node*>> EntryNodes(const Object& o) {
+  std::map<std::string, std::vector<const Node*>> out;
+  const Node* spec = o.spec();
+  if (!spec || !spec->IsMapping()) return out;
+  if (o.kind == "ServiceExpositionPolicy") {
+    const Node* exposed = spec->Find("exposed");
+    if (!exposed || !exposed->IsSequence()) return out;
+    for (size_t i = 0; i < exposed->items().size(); ++i) {
+      out[fmt::format("spec.exposed[{}]", i)] = {&exposed->items()[i]};
+    }
+    return out;
+  }
+  const Node* remote = spec->Find("remote");
+  if (!remote || !remote->IsSequence()) return out;
+  for (size_t i = 0; i < remote->items().size(); ++i) {
+    const Node& r = remote->items()[i];
+    const Node* services = r.IsMapping() ? r.Find("services") : nullptr;
+    if (!services || !services->IsSequence()) continue;
+    for (size_t k = 0; k < services->items().size(); ++k) {
+      // The remote entry's own position stands in for a missing `cluster` in messages.
+      out[fmt::format("spec.remote[{}].services[{}]", i, k)] = {
+          &r, r.Find("cluster"), r.Find("namespace"), &services->items()[k]};
+    }
+  }
+  return out;
+}
+
+// Fields of the entries that differ between two versions of an SEP or RSB.
+std::set<std::string> ChangedEntries(const Object& before, const Object& after) {
+  auto a = EntryNodes(before);
+  auto b = EntryNodes(after);
+  std::set<std::string> changed;
+  for (const auto& [field, nodes] : a) {
+    auto it = b.find(field);
+    bool same = it != b.end();
+    for (size_t i = 0; same && i < nodes.size(); ++i) {
+      // The remote entry itself (index 0 of an RSB's nodes) counts by position only.
+      bool position_only = before.kind == "RemoteServiceBinding" && i == 0;
+      same = position_only ? SamePosition(nodes[i]->position(), it->second[i]->position())
+                           : Identical(nodes[i], it->second[i]);
+    }
+    if (!same) changed.insert(field);
+  }
+  for (const auto& [field, nodes] : b) {
+    if (!a.count(field)) changed.insert(field);
+  }
+  return changed;
+}
+
 }  // namespace
 
 // Every unit of the translation, their dependencies, and the statuses.
 class TranslationState {
+  static constexpr uint8_t kReady = 1, kConflict = 2;
+  // A status and, per entry (in status order), where it comes from.
+  struct StatusSlot {
+    StatusOutput output;
+    std::vector<std::pair<uint64_t, uint64_t>> seen;  // the generations (EntryNow::stamp)
+    std::vector<std::pair<size_t, size_t>> at;  // index in the view: SEP (entry, 0), RSB (remote,
+                                                // service)
+    std::vector<uint8_t> flags;                 // kReady, kConflict
+    std::unordered_map<std::string, std::vector<size_t>> positions;  // unit key -> entries
+  };
+
  public:
   struct Dirty {
-    std::set<std::string> exposures, bindings, statuses;
+    std::set<std::string> exposures, bindings;
+    // Status key -> the units whose entries to refresh; none: all of them (the owner changed).
+    std::map<std::string, std::optional<std::set<std::string>>> statuses;
+    void Status(const std::string& status, const std::string* unit) {
+      auto [it, fresh] = statuses.try_emplace(status, std::set<std::string>{});
+      if (!unit) {
+        it->second.reset();
+      } else if (it->second) {
+        it->second->insert(*unit);
+      }
+    }
   };
 
   void Build(const Fleet& fleet) {
@@ -194,10 +285,10 @@ class TranslationState {
     }
     for (const Cluster& c : fleet.clusters) {
       for (const ServiceExpositionPolicy& sep : c.expositions) {
-        statuses_[StatusKey(c.name, *sep.object)] = {c.name, StatusOf(c, sep)};
+        Refresh(c, *sep.object, EntriesOf(c, sep), statuses_[StatusKey(c.name, *sep.object)], true);
       }
       for (const RemoteServiceBinding& rsb : c.bindings) {
-        statuses_[StatusKey(c.name, *rsb.object)] = {c.name, StatusOf(c, rsb)};
+        Refresh(c, *rsb.object, EntriesOf(c, rsb), statuses_[StatusKey(c.name, *rsb.object)], true);
       }
     }
   }
@@ -208,6 +299,38 @@ class TranslationState {
     if (it == dependents_.end()) return;
     for (const UnitRef& unit : it->second) {
       (unit.exposure ? dirty.exposures : dirty.bindings).insert(*unit.key);
+    }
+  }
+
+  // After an SEP was replaced by a version whose view kept its address: the claims of unit `key`
+  // that came from it point at its new entries. `index_of_old` maps an entry index of the old
+  // view to the new one, for the entries that did not change (the others' units are dirty).
+  void Rebase(const std::string& key, const ServiceExpositionPolicy& view,
+              const std::vector<std::optional<size_t>>& index_of_old) {
+    auto it = exposures_.find(key);
+    if (it == exposures_.end()) return;
+    for (Exposure& e : it->second.exposures) {
+      if (e.policy != &view || e.entry_index >= index_of_old.size() ||
+          !index_of_old[e.entry_index]) {
+        continue;
+      }
+      e.entry_index = *index_of_old[e.entry_index];
+      e.entry = &view.exposed[e.entry_index];
+    }
+  }
+
+  // The same for an RSB's bindings; indexes are (remote, service).
+  void Rebase(const std::string& key, const RemoteServiceBinding& view,
+              const std::map<std::pair<size_t, size_t>, std::pair<size_t, size_t>>& index_of_old) {
+    auto it = bindings_.find(key);
+    if (it == bindings_.end()) return;
+    for (Binding& b : it->second.bindings) {
+      if (b.policy != &view) continue;
+      auto moved = index_of_old.find({b.remote_index, b.service_index});
+      if (moved == index_of_old.end()) continue;
+      std::tie(b.remote_index, b.service_index) = moved->second;
+      b.remote = &view.remote[b.remote_index];
+      b.service = &b.remote->services[b.service_index];
     }
   }
 
@@ -229,11 +352,11 @@ class TranslationState {
       }
       std::vector<Node> no_objects;
       std::vector<Node>* after = &no_objects;
-      dirty.statuses.insert(before.status_keys.begin(), before.status_keys.end());
+      for (const std::string& status : before.status_keys) dirty.Status(status, &key);
       if (!claims.empty()) {
         ExposureUnit& now = PutExposure(fleet, *c, key, claims);
         after = &now.objects;
-        dirty.statuses.insert(now.status_keys.begin(), now.status_keys.end());
+        for (const std::string& status : now.status_keys) dirty.Status(status, &key);
       }
       Diff(std::string(parts[0]), before.objects, *after, delta);
       AddDependents(ExposureDependency(key), dirty);  // bindings that read it
@@ -257,11 +380,14 @@ class TranslationState {
       std::vector<Node> no_objects;
       std::vector<Node>* after = &no_objects;
       auto mark_donors = [&](const BindingUnit& unit) {
-        dirty.statuses.insert(unit.status_keys.begin(), unit.status_keys.end());
+        for (const std::string& status : unit.status_keys) dirty.Status(status, &key);
         for (const auto& [exposure, by] : unit.bound) {
           auto it = exposures_.find(exposure);
           if (it == exposures_.end()) continue;
-          dirty.statuses.insert(it->second.status_keys.begin(), it->second.status_keys.end());
+          it->second.bound_generation = next_generation_++;  // who bound it may have changed
+          for (const std::string& status : it->second.status_keys) {
+            dirty.Status(status, &it->first);
+          }
         }
       };
       mark_donors(before);
@@ -272,23 +398,28 @@ class TranslationState {
       }
       Diff(std::string(parts[0]), before.objects, *after, delta);
     }
-    for (const std::string& key : dirty.statuses) {
+    for (const auto& [key, units] : dirty.statuses) {
       size_t sep = key.find(kSep);
       const Cluster* c = fleet.Find(std::string_view(key).substr(0, sep));
       const Object* owner = c ? c->FindObject(key.substr(sep + 1)) : nullptr;
-      std::optional<Node> status;
-      if (owner) {
-        if (const auto* v = ViewOf(c->expositions, owner)) status = StatusOf(*c, *v);
-        if (const auto* v = ViewOf(c->bindings, owner)) status = StatusOf(*c, *v);
-      }
-      if (!status) {
+      const ServiceExpositionPolicy* sep_view = owner ? ViewOf(c->expositions, owner) : nullptr;
+      const RemoteServiceBinding* rsb_view = owner ? ViewOf(c->bindings, owner) : nullptr;
+      if (!sep_view && !rsb_view) {
         statuses_.erase(key);
         continue;
       }
-      StatusOutput& slot = statuses_[key];
-      if (slot.cluster == c->name && slot.object == *status) continue;
-      slot = StatusOutput{c->name, std::move(*status)};
-      delta.statuses.push_back(slot);
+      auto [slot, fresh] = statuses_.try_emplace(key);
+      std::optional<bool> changed;
+      if (!fresh && units) {
+        changed = sep_view ? RefreshEntries(*c, *owner, sep_view, *units, slot->second)
+                           : RefreshEntries(*c, *owner, rsb_view, *units, slot->second);
+      }
+      if (!changed) {
+        changed =
+            Refresh(*c, *owner, sep_view ? EntriesOf(*c, *sep_view) : EntriesOf(*c, *rsb_view),
+                    slot->second, fresh);
+      }
+      if (*changed) delta.statuses.push_back(&slot->second.output);
     }
   }
 
@@ -321,7 +452,9 @@ class TranslationState {
       for (const auto& [key, o] : order) co.objects.push_back(take ? std::move(*o) : *o);
       out.clusters.push_back(std::move(co));
     }
-    for (auto& [key, status] : statuses_) out.statuses.push_back(take ? std::move(status) : status);
+    for (auto& [key, slot] : statuses_) {
+      out.statuses.push_back(take ? std::move(slot.output) : slot.output);
+    }
     std::stable_sort(out.statuses.begin(), out.statuses.end(),
                      [](const StatusOutput& a, const StatusOutput& b) {
                        return std::make_tuple(a.cluster, SortKeyOf(a.object)) <
@@ -379,6 +512,7 @@ class TranslationState {
                             const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
     ExposeClaims(fleet, c, claims, entry.second);
+    entry.second.generation = next_generation_++;
     Remember(entry, true);
     return entry.second;
   }
@@ -394,6 +528,7 @@ class TranslationState {
           return it == exposures_.end() ? nullptr : &it->second;
         },
         unit);
+    unit.generation = next_generation_++;
     Remember(entry, false);
     return unit;
   }
@@ -414,39 +549,246 @@ class TranslationState {
     return out;
   }
 
-  Node StatusOf(const Cluster& c, const ServiceExpositionPolicy& sep) const {
-    std::vector<const Exposure*> exposures;
-    std::vector<std::vector<BoundBy>> bound_by;
+  // One entry of a status as its unit has it now, and the generations it comes from.
+  struct EntryNow {
+    std::pair<uint64_t, uint64_t> stamp;
+    const Exposure* exposure = nullptr;  // of an SEP's entry
+    const std::string* unit = nullptr;   // its unit's key
+    bool in_effect = false;              // the winning claim: it lists who bound it
+    const Binding* binding = nullptr;    // of an RSB's entry
+    std::pair<size_t, size_t> At() const {
+      return binding ? std::make_pair(binding->remote_index, binding->service_index)
+                     : std::make_pair(exposure->entry_index, size_t{0});
+    }
+    uint8_t Flags() const {
+      bool ready = binding ? binding->ready : exposure->ready;
+      bool conflict = binding ? binding->conflict : exposure->conflict;
+      return (ready ? kReady : 0) | (conflict ? kConflict : 0);
+    }
+  };
+
+  std::vector<EntryNow> EntriesOf(const Cluster& c, const ServiceExpositionPolicy& sep) const {
+    std::vector<EntryNow> out;
     for (const ExposedEntry& entry : sep.exposed) {
-      std::string key = Key(c.name, sep.object->namespace_, entry.exposed_name());
-      const ExposureUnit& unit = exposures_.at(key);
+      auto it = exposures_.find(Key(c.name, sep.object->namespace_, entry.exposed_name()));
+      const ExposureUnit& unit = it->second;
       for (size_t i = 0; i < unit.exposures.size(); ++i) {
         if (unit.exposures[i].entry != &entry) continue;
-        exposures.push_back(&unit.exposures[i]);
-        bound_by.push_back(i == 0 ? BoundTo(key) : std::vector<BoundBy>{});
+        out.push_back(EntryNow{{unit.generation, i == 0 ? unit.bound_generation : 0},
+                               &unit.exposures[i],
+                               &it->first,
+                               i == 0,
+                               nullptr});
       }
     }
-    return ExpositionStatus(c, sep, exposures, bound_by);
+    return out;
   }
 
-  Node StatusOf(const Cluster& c, const RemoteServiceBinding& rsb) const {
-    std::vector<const Binding*> bindings;
+  std::vector<EntryNow> EntriesOf(const Cluster& c, const RemoteServiceBinding& rsb) const {
+    std::vector<EntryNow> out;
     for (const RemoteEntry& remote : rsb.remote) {
       for (const BoundService& svc : remote.services) {
-        const BindingUnit& unit =
-            bindings_.at(Key(c.name, rsb.object->namespace_, svc.local_name()));
-        for (const Binding& b : unit.bindings) {
-          if (b.service == &svc) bindings.push_back(&b);
+        auto it = bindings_.find(Key(c.name, rsb.object->namespace_, svc.local_name()));
+        for (const Binding& b : it->second.bindings) {
+          if (b.service == &svc) {
+            out.push_back(EntryNow{{it->second.generation, 0}, nullptr, &it->first, false, &b});
+          }
         }
       }
     }
-    return BindingStatus(c, rsb, bindings);
+    return out;
+  }
+
+  Node EntryNode(const EntryNow& e) const {
+    if (e.binding) return e.binding->status_entry;
+    return ExposureEntry(*e.exposure, e.in_effect ? BoundTo(*e.unit) : std::vector<BoundBy>{});
+  }
+
+  // Builds the status of `owner` from all its entries, reusing the entries whose units were not
+  // recomputed since. True if it changed.
+  bool Refresh(const Cluster& c, const Object& owner, const std::vector<EntryNow>& now,
+               StatusSlot& slot, bool fresh) const {
+    Node* status = fresh ? nullptr : slot.output.object.Find("status");
+    Node* list = status ? status->Find(ListKey(owner)) : nullptr;
+    bool rebuild =
+        !list || list->items().size() != now.size() || slot.at.size() != now.size() ||
+        (Generation(owner) != nullptr) != (status->Find("observedGeneration") != nullptr);
+    if (rebuild) slot.seen.assign(now.size(), {0, 0});
+    Node entries = Node::Sequence();
+    std::vector<std::pair<size_t, size_t>> old_at = std::move(slot.at);
+    slot.at.clear();
+    slot.flags.clear();
+    slot.positions.clear();
+    bool changed = false;
+    for (size_t i = 0; i < now.size(); ++i) {
+      const EntryNow& e = now[i];
+      slot.at.push_back(e.At());
+      slot.flags.push_back(e.Flags());
+      slot.positions[*e.unit].push_back(i);
+      if (rebuild) {
+        entries.Append(EntryNode(e));
+        slot.seen[i] = e.stamp;
+      } else {
+        if (old_at[i] != e.At()) slot.seen[i] = {0, 0};  // another entry at this place: rebuild
+        changed = Patch(list->items()[i], slot.seen[i], e) || changed;
+      }
+    }
+    if (rebuild) {
+      StatusSummary summary = Summary(owner, entries, slot);
+      Node object = NewStatus(owner, c.name, summary, std::move(entries));
+      changed = fresh || !(object == slot.output.object);
+      slot.output = StatusOutput{c.name, std::move(object)};
+      return changed;
+    }
+    return Header(owner, slot) || changed;
+  }
+
+  // Refreshes only the entries of `units`; nothing when that cannot be done in place (the
+  // caller then rebuilds the whole status).
+  template <typename View>
+  std::optional<bool> RefreshEntries(const Cluster& c, const Object& owner, const View* view,
+                                     const std::set<std::string>& units, StatusSlot& slot) const {
+    Node* status = slot.output.object.Find("status");
+    Node* list = status ? status->Find(ListKey(owner)) : nullptr;
+    if (!list || list->items().size() != slot.at.size() || EntryCount(*view) != slot.at.size() ||
+        (Generation(owner) != nullptr) != (status->Find("observedGeneration") != nullptr)) {
+      return std::nullopt;
+    }
+    // Every entry first: one that moved to another unit means the places changed, and nothing
+    // may have been patched then.
+    std::vector<std::pair<size_t, EntryNow>> entries;
+    std::vector<std::pair<size_t, std::string>> moved;  // (place, from unit): to another unit
+    for (const std::string& key : units) {
+      auto positions = slot.positions.find(key);
+      if (positions == slot.positions.end()) continue;
+      for (size_t p : positions->second) {
+        std::optional<EntryNow> e = EntryAt(view, key, slot.at[p]);
+        if (!e) {
+          // Renamed in place (another exposed or local name): its entry is now another unit's.
+          std::string now = UnitOf(c.name, owner, *view, slot.at[p]);
+          if (now != key) e = EntryAt(view, now, slot.at[p]);
+          if (!e) return std::nullopt;
+          moved.emplace_back(p, key);
+        }
+        entries.emplace_back(p, *e);
+      }
+    }
+    bool changed = false;
+    for (const auto& [p, e] : entries) {
+      slot.flags[p] = e.Flags();
+      changed = Patch(list->items()[p], slot.seen[p], e) || changed;
+    }
+    for (const auto& [p, from] : moved) std::erase(slot.positions[from], p);
+    for (const auto& [p, e] : entries) {
+      std::vector<size_t>& places = slot.positions[*e.unit];
+      auto it = std::lower_bound(places.begin(), places.end(), p);
+      if (it == places.end() || *it != p) places.insert(it, p);
+    }
+    return Header(owner, slot) || changed;
+  }
+
+  // The entry of an SEP (at: entry index) or RSB (at: remote, service) in unit `key`.
+  std::optional<EntryNow> EntryAt(const ServiceExpositionPolicy* view, const std::string& key,
+                                  std::pair<size_t, size_t> at) const {
+    auto it = exposures_.find(key);
+    if (it == exposures_.end()) return std::nullopt;
+    const auto& exposures = it->second.exposures;
+    for (size_t i = 0; i < exposures.size(); ++i) {
+      if (exposures[i].policy != view || exposures[i].entry_index != at.first) continue;
+      return EntryNow{{it->second.generation, i == 0 ? it->second.bound_generation : 0},
+                      &exposures[i],
+                      &it->first,
+                      i == 0,
+                      nullptr};
+    }
+    return std::nullopt;
+  }
+  std::optional<EntryNow> EntryAt(const RemoteServiceBinding* view, const std::string& key,
+                                  std::pair<size_t, size_t> at) const {
+    auto it = bindings_.find(key);
+    if (it == bindings_.end()) return std::nullopt;
+    for (const Binding& b : it->second.bindings) {
+      if (b.policy != view || b.remote_index != at.first || b.service_index != at.second) continue;
+      return EntryNow{{it->second.generation, 0}, nullptr, &it->first, false, &b};
+    }
+    return std::nullopt;
+  }
+
+  // Rebuilds one entry if its units changed since; true if its tree changed.
+  bool Patch(Node& entry, std::pair<uint64_t, uint64_t>& seen, const EntryNow& e) const {
+    if (seen == e.stamp) return false;
+    seen = e.stamp;
+    Node fresh = EntryNode(e);
+    if (fresh == entry) return false;
+    entry = std::move(fresh);
+    return true;
+  }
+
+  // The key of the unit of an SEP's (at: entry) or RSB's (at: remote, service) entry.
+  static std::string UnitOf(const std::string& cluster, const Object& owner,
+                            const ServiceExpositionPolicy& sep, std::pair<size_t, size_t> at) {
+    if (at.first >= sep.exposed.size()) return "";
+    return Key(cluster, owner.namespace_, sep.exposed[at.first].exposed_name());
+  }
+  static std::string UnitOf(const std::string& cluster, const Object& owner,
+                            const RemoteServiceBinding& rsb, std::pair<size_t, size_t> at) {
+    if (at.first >= rsb.remote.size() || at.second >= rsb.remote[at.first].services.size()) {
+      return "";
+    }
+    return Key(cluster, owner.namespace_, rsb.remote[at.first].services[at.second].local_name());
+  }
+
+  static size_t EntryCount(const ServiceExpositionPolicy& sep) { return sep.exposed.size(); }
+  static size_t EntryCount(const RemoteServiceBinding& rsb) {
+    size_t n = 0;
+    for (const RemoteEntry& r : rsb.remote) n += r.services.size();
+    return n;
+  }
+
+  static const char* ListKey(const Object& owner) {
+    return owner.kind == "ServiceExpositionPolicy" ? "exposed" : "services";
+  }
+  static const Node* Generation(const Object& owner) {
+    const Node* meta = owner.metadata();
+    const Node* generation = meta ? meta->Find("generation") : nullptr;
+    return generation && generation->IsScalar() ? generation : nullptr;
+  }
+
+  // The conditions' counts, from the slot's flags and the entries' names and reasons.
+  static StatusSummary Summary(const Object& owner, const Node& entries, const StatusSlot& slot) {
+    bool sep = owner.kind == "ServiceExpositionPolicy";
+    StatusSummary summary;
+    for (size_t i = 0; i < slot.flags.size(); ++i) {
+      const Node& e = entries.items()[i];
+      summary.Count((slot.flags[i] & kReady) != 0, (slot.flags[i] & kConflict) != 0,
+                    ScalarText(e.Find(sep ? "exposedName" : "localName")),
+                    ScalarText(e.Find("reason")));
+    }
+    return summary;
+  }
+
+  // The conditions and observedGeneration of a status whose entries are up to date.
+  bool Header(const Object& owner, StatusSlot& slot) const {
+    Node& status = *slot.output.object.Find("status");
+    bool changed = false;
+    Node conditions = StatusConditions(owner, Summary(owner, *status.Find(ListKey(owner)), slot));
+    if (!(conditions == *status.Find("conditions"))) {
+      status.Set("conditions", std::move(conditions));
+      changed = true;
+    }
+    if (const Node* generation = Generation(owner);
+        generation && status.Find("observedGeneration")->text() != generation->text()) {
+      status.Set("observedGeneration", Node::Plain(generation->text()));
+      changed = true;
+    }
+    return changed;
   }
 
   // Units by key; unordered_map keeps element addresses stable (bindings point to exposures).
   std::unordered_map<std::string, ExposureUnit> exposures_;
   std::unordered_map<std::string, BindingUnit> bindings_;
-  std::map<std::string, StatusOutput> statuses_;  // by StatusKey
+  std::map<std::string, StatusSlot> statuses_;  // by StatusKey
+  uint64_t next_generation_ = 1;
   // Dependency -> the units that read it (keys point into exposures_ and bindings_).
   struct UnitRef {
     const std::string* key;
@@ -474,30 +816,54 @@ IncrementalTranslator& IncrementalTranslator::operator=(IncrementalTranslator&&)
 
 Translation IncrementalTranslator::Current() const { return state_->Assemble(fleet_); }
 
+namespace {
+
+// The units of an SEP's or RSB's entries, by the entries' fields.
+std::map<std::string, std::string> EntryUnits(const Cluster& c, const Object& o) {
+  std::map<std::string, std::string> out;
+  if (const auto* sep = internal::ViewOf(c.expositions, &o)) {
+    for (const ExposedEntry& entry : sep->exposed) {
+      out[entry.field] = internal::Key(c.name, o.namespace_, entry.exposed_name());
+    }
+  }
+  if (const auto* rsb = internal::ViewOf(c.bindings, &o)) {
+    for (const RemoteEntry& remote : rsb->remote) {
+      for (const BoundService& svc : remote.services) {
+        out[svc.field] = internal::Key(c.name, o.namespace_, svc.local_name());
+      }
+    }
+  }
+  return out;
+}
+
+bool IsOwnerKind(const Object& o) {
+  return o.group == kMulticlusterGroup &&
+         (o.kind == "ServiceExpositionPolicy" || o.kind == "RemoteServiceBinding");
+}
+
+}  // namespace
+
 TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
                                               Diagnostics& diagnostics) {
-  using internal::Key;
   internal::TranslationState::Dirty dirty;
-  // What an object's current version is read by: units that looked up its identity or one of its
-  // hosts, and the units of its own entries (SEP, RSB).
-  auto mark = [&](const Cluster& c, const Object& o) {
+  // The units that read an object's current version: those that looked up its identity or one
+  // of its hosts, and for an SEP or RSB the units of its entries (`only`: of these fields).
+  auto mark = [&](const Cluster& c, const Object& o, const std::set<std::string>* only) {
     state_->AddDependents(internal::ObjectDependency(c.name, o.Key()), dirty);
     for (const std::string& host : IndexedHosts(c, o)) {
       state_->AddDependents(internal::HostDependency(c.name, host), dirty);
     }
-    if (const auto* sep = internal::ViewOf(c.expositions, &o)) {
-      for (const ExposedEntry& entry : sep->exposed) {
-        dirty.exposures.insert(Key(c.name, o.namespace_, entry.exposed_name()));
-      }
-      dirty.statuses.insert(internal::StatusKey(c.name, o));
+    if (!IsOwnerKind(o)) return;
+    // With `only`, the entries keep their places: the units of the changed ones refresh theirs.
+    std::string status = internal::StatusKey(c.name, o);
+    if (only) {
+      dirty.statuses.try_emplace(status, std::set<std::string>{});
+    } else {
+      dirty.Status(status, nullptr);
     }
-    if (const auto* rsb = internal::ViewOf(c.bindings, &o)) {
-      for (const RemoteEntry& remote : rsb->remote) {
-        for (const BoundService& svc : remote.services) {
-          dirty.bindings.insert(Key(c.name, o.namespace_, svc.local_name()));
-        }
-      }
-      dirty.statuses.insert(internal::StatusKey(c.name, o));
+    auto& units = o.kind == "ServiceExpositionPolicy" ? dirty.exposures : dirty.bindings;
+    for (auto& [field, unit] : EntryUnits(c, o)) {
+      if (!only || only->count(field)) units.insert(std::move(unit));
     }
   };
   for (ObjectChange& change : changes) {
@@ -506,11 +872,87 @@ TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
     if (it == fleet_.clusters.end()) continue;
     Cluster& c = *it;
     std::string key = change.object.Key();
-    if (const Object* old = c.FindObject(key)) mark(c, *old);
-    if (change.removed) {
-      RemoveObject(c, key);
+    const Object* old = c.FindObject(key);
+    // A new version of an SEP or RSB recomputes only the units of the entries that changed, when
+    // the others can keep theirs: same file, same place in creation order, still the user's.
+    bool by_entry = old && !change.removed && IsOwnerKind(*old) &&
+                    old->file == change.object.file && !old->ManagedByMeshfed() &&
+                    !change.object.ManagedByMeshfed() &&
+                    (change.object.creation_timestamp.empty() ||
+                     change.object.creation_timestamp == old->creation_timestamp);
+    if (!by_entry) {
+      if (old) mark(c, *old, nullptr);
+      if (change.removed) {
+        RemoveObject(c, key);
+      } else {
+        mark(c, UpsertObject(c, std::move(change.object), diagnostics), nullptr);
+      }
+      continue;
+    }
+    std::set<std::string> changed = internal::ChangedEntries(*old, change.object);
+    mark(c, *old, &changed);
+    bool is_sep = old->kind == "ServiceExpositionPolicy";
+    const void* view_before = is_sep
+                                  ? static_cast<const void*>(internal::ViewOf(c.expositions, old))
+                                  : static_cast<const void*>(internal::ViewOf(c.bindings, old));
+    // Entry indexes of the old view, by field.
+    std::map<std::string, size_t> sep_index;
+    std::map<std::string, std::pair<size_t, size_t>> rsb_index;
+    if (is_sep) {
+      const auto& entries = internal::ViewOf(c.expositions, old)->exposed;
+      for (size_t i = 0; i < entries.size(); ++i) sep_index[entries[i].field] = i;
     } else {
-      mark(c, UpsertObject(c, std::move(change.object), diagnostics));
+      const auto& remote = internal::ViewOf(c.bindings, old)->remote;
+      for (size_t i = 0; i < remote.size(); ++i) {
+        for (size_t k = 0; k < remote[i].services.size(); ++k) {
+          rsb_index[remote[i].services[k].field] = {i, k};
+        }
+      }
+    }
+    const Object& now = UpsertObject(c, std::move(change.object), diagnostics);
+    const void* view_after = is_sep
+                                 ? static_cast<const void*>(internal::ViewOf(c.expositions, &now))
+                                 : static_cast<const void*>(internal::ViewOf(c.bindings, &now));
+    if (!view_after || view_after != view_before) {
+      // The view moved: every entry's unit points to the old one. (An unchanged entry's unit
+      // has the same key in both versions, so marking the new version's units is enough.)
+      mark(c, now, nullptr);
+      continue;
+    }
+    mark(c, now, &changed);
+    // The units of the unchanged entries keep their results: point them at the new entries.
+    if (is_sep) {
+      const ServiceExpositionPolicy& view = *internal::ViewOf(c.expositions, &now);
+      std::vector<std::optional<size_t>> index_of_old(sep_index.size());
+      for (size_t j = 0; j < view.exposed.size(); ++j) {
+        auto before = sep_index.find(view.exposed[j].field);
+        if (before != sep_index.end() && !changed.count(before->first)) {
+          index_of_old[before->second] = j;
+        }
+      }
+      for (const ExposedEntry& entry : view.exposed) {
+        if (changed.count(entry.field)) continue;
+        state_->Rebase(internal::Key(c.name, now.namespace_, entry.exposed_name()), view,
+                       index_of_old);
+      }
+    } else {
+      const RemoteServiceBinding& view = *internal::ViewOf(c.bindings, &now);
+      std::map<std::pair<size_t, size_t>, std::pair<size_t, size_t>> index_of_old;
+      for (size_t i = 0; i < view.remote.size(); ++i) {
+        for (size_t k = 0; k < view.remote[i].services.size(); ++k) {
+          auto before = rsb_index.find(view.remote[i].services[k].field);
+          if (before != rsb_index.end() && !changed.count(before->first)) {
+            index_of_old[before->second] = {i, k};
+          }
+        }
+      }
+      for (const RemoteEntry& remote : view.remote) {
+        for (const BoundService& svc : remote.services) {
+          if (changed.count(svc.field)) continue;
+          state_->Rebase(internal::Key(c.name, now.namespace_, svc.local_name()), view,
+                         index_of_old);
+        }
+      }
     }
   }
   TranslationDelta delta;

@@ -38,8 +38,10 @@ class TranslationState;
 struct TranslationDelta {
   std::vector<std::pair<std::string, Node>> applied;  // (cluster, generated object) new or changed
   std::vector<std::pair<std::string, Node>> removed;  // (cluster, generated object) no longer
-  std::vector<StatusOutput> statuses;                 // changed statuses (of existing SEPs/RSBs)
-  size_t units = 0;                                   // exposure and binding units recomputed
+  // Changed statuses (of existing SEPs/RSBs); they point into the translator's state and stay
+  // valid until its next Apply.
+  std::vector<const StatusOutput*> statuses;
+  size_t units = 0;  // exposure and binding units recomputed
   bool empty() const { return applied.empty() && removed.empty() && statuses.empty(); }
 };
 

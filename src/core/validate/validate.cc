@@ -17,16 +17,18 @@
 
 namespace meshfed {
 
+void ValidateObject(const Object& o, const std::string& cluster, Diagnostics& diagnostics) {
+  if (o.ManagedByMeshfed() || !HasIstioSchema(o)) return;
+  // Unlike the API server (which stops at the schema), the webhook rules run even when the
+  // schema layer found errors, so that one run lists every problem; they skip values of the
+  // wrong type.
+  CheckIstioSchema(o, cluster, diagnostics);
+  CheckIstioRules(o, cluster, diagnostics);
+}
+
 void ValidateObjects(const Fleet& fleet, Diagnostics& diagnostics) {
   for (const Cluster& c : fleet.clusters) {
-    for (const Object& o : c.objects) {
-      if (o.ManagedByMeshfed() || !HasIstioSchema(o)) continue;
-      // Unlike the API server (which stops at the schema), the webhook rules run even when the
-      // schema layer found errors, so that one run lists every problem; they skip values of the
-      // wrong type.
-      CheckIstioSchema(o, c.name, diagnostics);
-      CheckIstioRules(o, c.name, diagnostics);
-    }
+    for (const Object& o : c.objects) ValidateObject(o, c.name, diagnostics);
   }
 }
 

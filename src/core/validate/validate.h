@@ -25,6 +25,8 @@ namespace meshfed {
 // Schema and webhook checks for every user object of every cluster (generated objects are skipped:
 // meshfed checks its own output in its tests).
 void ValidateObjects(const Fleet& fleet, Diagnostics& diagnostics);
+// The same for one object of `cluster` (a changed object, in the incremental path).
+void ValidateObject(const Object& object, const std::string& cluster, Diagnostics& diagnostics);
 
 // Cross-object analysis over the fleet and what meshfed generates for it.
 void AnalyzeFleet(const Fleet& fleet, const Translation& translation, Diagnostics& diagnostics);
