@@ -13,6 +13,7 @@
 #include "core/model/text.h"
 #include "core/sync/plan.h"
 #include "core/translate/names.h"
+#include "core/translate/translator.h"
 #include "core/validate/validate.h"
 
 namespace meshfed::kube {
@@ -73,6 +74,8 @@ bool HasFinalizer(const Node& o) {
 }
 
 bool Deleting(const Node& o) { return !Meta(o, "deletionTimestamp").empty(); }
+
+std::string OwnerCacheKey(const Node& o) { return Meta(o, "namespace") + "/" + Meta(o, "name"); }
 
 const ResourceType* TypeOf(const Node& object) {
   std::string api_version = Str(&object, "apiVersion");
@@ -310,18 +313,26 @@ void Controller::SyncMembers(const std::vector<Node>& mesh_clusters) {
   }
 }
 
+// What one reconcile did: writes and failures, and the write expectations it looked at.
+struct Controller::Pass {
+  uint64_t writes = 0;
+  uint64_t failures = 0;  // failed writes and clusters skipped: the reconcile must run again
+  std::set<std::string> still_expected;  // written; the watch has not shown it yet
+  std::set<std::string> considered;      // expectations this pass decided about
+};
+
 void Controller::Reconcile() {
   auto started = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(counters_mutex_);
     ++counters_.reconciles;
   }
-  uint64_t writes = 0;
-  uint64_t failures = 0;  // failed writes and clusters skipped: the reconcile must run again
+  Pass pass;
   auto finish = [&] {
+    if (pass.failures > 0) need_full_ = true;
     std::lock_guard<std::mutex> lock(mutex_);
-    last_reconcile_wrote_ = writes > 0 || failures > 0;
-    if (failures > 0) {
+    last_reconcile_wrote_ = pass.writes > 0 || pass.failures > 0;
+    if (pass.failures > 0) {
       retry_scheduled_ = true;
       retry_at_ = std::chrono::steady_clock::now() + retry_backoff_;
       retry_backoff_ = std::min(retry_backoff_ * 2, std::chrono::milliseconds(10'000));
@@ -335,70 +346,83 @@ void Controller::Reconcile() {
     return;
   }
   std::vector<Node> mesh = mesh_clusters_->Snapshot();
+  std::string mesh_text;
+  for (const Node& mc : mesh) mesh_text += CanonicalText(mc);
+  if (mesh_text != mesh_text_) need_full_ = true;
   SyncMembers(mesh);
-
-  // A snapshot of every cache, as a fleet source. Until every member has been read once, no
-  // write is safe: a cluster whose objects are unknown would look like one without any.
-  FleetSource source;
-  uint64_t order = 0;
-  Diagnostics read;
-  AppendObjects(mesh, "fleet/meshclusters", order, source.mesh_clusters, read);
-  std::map<std::string, std::vector<Node>> live;     // cluster -> objects of generated kinds
-  std::vector<std::pair<std::string, Node>> owners;  // SEPs and RSBs (cluster, object)
-  std::vector<std::string> not_ready;
+  bool full =
+      need_full_ || !engine_ || std::chrono::steady_clock::now() - last_full_ >= options_.resync;
   {
     std::lock_guard<std::mutex> lock(members_mutex_);
     for (const auto& [name, m] : members_) {
-      if (!m->Synced()) {
-        not_ready.push_back(name);
-        continue;
-      }
-      std::vector<Node> objects;
-      for (const auto& informer : m->informers) {
-        for (Node& o : informer->Snapshot()) {
-          bool owner_kind = informer->type().group == kMulticlusterGroup;
-          if (owner_kind) owners.emplace_back(name, o);
-          if (GeneratedKind(informer->type())) live[name].push_back(o);
-          // An SEP or RSB being deleted generates nothing any more.
-          if (owner_kind && Deleting(o)) continue;
-          objects.push_back(std::move(o));
-        }
-      }
-      AppendObjects(std::move(objects), name + " (live)", order, source.cluster_objects[name],
-                    read);
+      if (!m->Synced() || !m->Healthy()) full = true;
     }
   }
-  if (!not_ready.empty()) {
-    log_.Info("waiting for member clusters",
-              {{"clusters", fmt::format("{}", fmt::join(not_ready, ","))}});
-    finish();
-    return;
+  const char* mode = full ? "full" : "incremental";
+  Timing timing;
+  if (full) {
+    mesh_text_ = std::move(mesh_text);
+    need_full_ = false;
+    FullReconcile(mesh, pass, timing);
+  } else {
+    IncrementalReconcile(mesh, pass, timing);
   }
-  auto t_snapshot = std::chrono::steady_clock::now();
-  CheckedFleet checked = CheckFleet(std::move(source), std::move(read));
-  auto t_checked = std::chrono::steady_clock::now();
-
-  if (checked.HasErrors()) {
-    size_t n = 0;
-    for (const Diagnostic& d : checked.diagnostics) {
-      if (d.severity == Severity::Error && n++ < 20) log_.Error(d.Format());
-    }
-    log_.Error("input errors: nothing is written until they are fixed",
-               {{"errors", std::to_string(n)}});
+  if (std::getenv("MESHFED_TIMING")) {  // phases of a reconcile, for docs/performance.md
+    auto now = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) {
+      return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    if (timing.snapshot == std::chrono::steady_clock::time_point{}) timing.snapshot = started;
+    if (timing.checked == std::chrono::steady_clock::time_point{}) timing.checked = timing.snapshot;
+    std::fprintf(stderr,
+                 "reconcile (%s): snapshot %.0f ms, check %.0f ms, write %.0f ms; %llu writes, "
+                 "%llu failures\n",
+                 mode, ms(started, timing.snapshot), ms(timing.snapshot, timing.checked),
+                 ms(timing.checked, now), static_cast<unsigned long long>(pass.writes),
+                 static_cast<unsigned long long>(pass.failures));
+  }
+  {
     std::lock_guard<std::mutex> lock(counters_mutex_);
-    ++counters_.reconcile_errors;
-    finish();
-    return;
+    counters_.writes += pass.writes;
   }
-  if (!leader_) {
-    finish();
-    return;
+  if (pass.writes > 0) {
+    log_.Info(
+        "reconciled",
+        {{"mode", mode},
+         {"writes", std::to_string(pass.writes)},
+         {"seconds",
+          fmt::format(
+              "{:.3f}",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())}});
   }
+  finish();
+}
 
-  std::set<std::string> still_expected;
-  std::unique_lock<std::mutex> members_lock(members_mutex_);
-  // Plan every cluster, then write to the clusters in parallel (one worker per cluster with
-  // changes, up to 16 at a time): each cluster's writes are independent of the others'.
+void Controller::ForgetExpectations(const Pass& pass, bool all) {
+  // Expectations the caches have caught up with are done.
+  for (auto it = expected_.begin(); it != expected_.end();) {
+    bool decided = all || pass.considered.count(it->first);
+    it = decided && !pass.still_expected.count(it->first) ? expected_.erase(it) : std::next(it);
+  }
+}
+
+bool Controller::Expected(const std::string& key, const std::string& expectation, Pass& pass) {
+  pass.considered.insert(key);
+  auto it = expected_.find(key);
+  if (it == expected_.end() || it->second != expectation) return false;
+  pass.still_expected.insert(key);
+  return true;
+}
+
+void Controller::Written(const std::string& key, std::string expectation, Pass& pass) {
+  pass.considered.insert(key);
+  expected_[key] = std::move(expectation);
+  pass.still_expected.insert(key);
+}
+
+// Carries out the plans: one worker per cluster with changes (up to 16 at a time), each
+// cluster's writes in order; the clusters' writes are independent of each other.
+void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans, Pass& pass) {
   struct Work {
     Member* member = nullptr;
     std::vector<const Change*> changes;
@@ -410,22 +434,12 @@ void Controller::Reconcile() {
     uint64_t writes = 0, failures = 0;
     std::vector<size_t> done;  // indexes of the changes written
   };
-  std::vector<ClusterPlan> plans;
-  plans.reserve(checked.translation.clusters.size());
   std::vector<Work> work;
-  for (const ClusterOutput& out : checked.translation.clusters) {
-    auto mit = members_.find(out.cluster);
-    if (mit == members_.end()) continue;
-    Member& m = *mit->second;
-    if (!m.Healthy()) {
-      log_.Warn("cluster unreachable: not written this time", {{"cluster", m.name}});
-      ++failures;
-      continue;
-    }
-    plans.push_back(PlanCluster(out.objects, live[out.cluster]));
+  for (auto& [member, plan] : plans) {
+    Member& m = *member;
     Work w;
     w.member = &m;
-    for (const Change& c : plans.back().changes) {
+    for (const Change& c : plan.changes) {
       std::string key = m.name + "|" + c.key;
       if (c.kind == Change::Kind::Conflict) {
         std::lock_guard<std::mutex> lock(counters_mutex_);
@@ -437,10 +451,7 @@ void Controller::Reconcile() {
           c.kind == Change::Kind::Delete
               ? "deleted"
               : Str(c.desired.Find("metadata")->Find("annotations"), kAppliedHashAnnotation);
-      if (expected_.count(key) && expected_[key] == expectation) {
-        still_expected.insert(key);  // written; the watch has not shown it yet
-        continue;
-      }
+      if (Expected(key, expectation, pass)) continue;
       w.changes.push_back(&c);
       w.keys.push_back(std::move(key));
       w.expectations.push_back(std::move(expectation));
@@ -488,66 +499,57 @@ void Controller::Reconcile() {
     for (std::thread& t : workers) t.join();
   }
   for (const Work& w : work) {
-    writes += w.writes;
-    failures += w.failures;
-    for (size_t i : w.done) {
-      expected_[w.keys[i]] = w.expectations[i];
-      still_expected.insert(w.keys[i]);
-    }
+    pass.writes += w.writes;
+    pass.failures += w.failures;
+    for (size_t i : w.done) Written(w.keys[i], w.expectations[i], pass);
   }
+}
 
-  // Writes `status` on an object through /status, unless the same write is still in flight.
-  auto write_status = [&](Client& client, const ResourceType& type, const std::string& namespace_,
-                          const std::string& name, Node status, const std::string& key) {
-    std::string expectation = CanonicalText(status);
-    if (expected_.count(key) && expected_[key] == expectation) {
-      still_expected.insert(key);
-      return;
-    }
-    Node object = Node::Mapping();
-    object.Add("apiVersion", Node::String(type.ApiVersion()));
-    object.Add("kind", Node::String(type.kind));
-    Node md = Node::Mapping();
-    md.Add("name", Node::String(name));
-    if (!namespace_.empty()) md.Add("namespace", Node::String(namespace_));
-    object.Add("metadata", std::move(md));
-    object.Add("status", std::move(status));
-    absl::Status w = client.ApplyStatus(type, object).status();
-    if (!w.ok()) {
-      ++failures;
-      log_.Error("status write failed", {{"object", key}, {"error", std::string(w.message())}});
-      return;
-    }
-    ++writes;
-    expected_[key] = expectation;
-    still_expected.insert(key);
-  };
-
-  // Status, on the SEP/RSB in its own cluster.
-  for (const StatusOutput& s : checked.translation.statuses) {
-    auto mit = members_.find(s.cluster);
-    if (mit == members_.end() || !mit->second->Healthy()) continue;
-    Member& m = *mit->second;
-    const Node* meta = s.object.Find("metadata");
-    const ResourceType* type = TypeOf(s.object);
-    Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
-    if (!informer) continue;
-    std::optional<Node> live_object;
-    for (Node& o : informer->Snapshot()) {
-      if (Meta(o, "name") == Str(meta, "name") && Meta(o, "namespace") == Str(meta, "namespace")) {
-        live_object = std::move(o);
-      }
-    }
-    if (!live_object || Deleting(*live_object) || !s.object.Find("status")) continue;
-    std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
-    std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind, Str(meta, "namespace"),
-                                  Str(meta, "name"));
-    if (!status) continue;
-    write_status(*m.client, *type, Str(meta, "namespace"), Str(meta, "name"), std::move(*status),
-                 key);
+// Writes `status` on an object through /status, unless the same write is still in flight.
+void Controller::WriteStatus(Client& client, const ResourceType& type,
+                             const std::string& namespace_, const std::string& name, Node status,
+                             const std::string& key, Pass& pass) {
+  std::string expectation = CanonicalText(status);
+  if (Expected(key, expectation, pass)) return;
+  Node object = Node::Mapping();
+  object.Add("apiVersion", Node::String(type.ApiVersion()));
+  object.Add("kind", Node::String(type.kind));
+  Node md = Node::Mapping();
+  md.Add("name", Node::String(name));
+  if (!namespace_.empty()) md.Add("namespace", Node::String(namespace_));
+  object.Add("metadata", std::move(md));
+  object.Add("status", std::move(status));
+  absl::Status w = client.ApplyStatus(type, object).status();
+  if (!w.ok()) {
+    ++pass.failures;
+    log_.Error("status write failed", {{"object", key}, {"error", std::string(w.message())}});
+    return;
   }
+  ++pass.writes;
+  Written(key, std::move(expectation), pass);
+}
 
-  // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
+// The status the translation wants on an SEP/RSB, on the object in its own cluster.
+void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) {
+  const Node* meta = s.object.Find("metadata");
+  const ResourceType* type = TypeOf(s.object);
+  Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
+  if (!informer || !s.object.Find("status")) return;
+  std::optional<Node> live_object = informer->Get(Str(meta, "namespace") + "/" + Str(meta, "name"));
+  if (!live_object || Deleting(*live_object)) return;
+  std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
+  std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind, Str(meta, "namespace"),
+                                Str(meta, "name"));
+  if (!status) {
+    pass.considered.insert(key);
+    return;
+  }
+  WriteStatus(*m.client, *type, Str(meta, "namespace"), Str(meta, "name"), std::move(*status), key,
+              pass);
+}
+
+// Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
+void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass) {
   for (const Node& mc : mesh) {
     std::string name = Meta(mc, "name");
     auto mit = members_.find(name);
@@ -575,121 +577,371 @@ void Controller::Reconcile() {
     desired.Add("conditions", std::move(conditions));
     std::optional<Node> status = StatusToWrite(desired, mc, Now());
     std::string key = "fleet|status|MeshCluster/" + name;
-    if (!status) continue;
-    write_status(*fleet_client_, MeshClusterResource(), "", name, std::move(*status), key);
+    if (!status) {
+      pass.considered.insert(key);
+      continue;
+    }
+    WriteStatus(*fleet_client_, MeshClusterResource(), "", name, std::move(*status), key, pass);
+  }
+}
+
+// The finalizer of an SEP/RSB: added to every one; removed from one being deleted once nothing
+// it generated is left in its cluster (`remaining` says whether something is).
+void Controller::SyncFinalizer(Member& m, const Node& o,
+                               const std::function<bool(const std::string& owner)>& remaining,
+                               Pass& pass) {
+  const std::string& cluster = m.name;
+  const ResourceType* type = TypeOf(o);
+  if (!type) return;
+  bool deleting = Deleting(o);
+  bool has = HasFinalizer(o);
+  std::string key = fmt::format("{}|finalizer|{}/{}/{}", cluster, type->kind, Meta(o, "namespace"),
+                                Meta(o, "name"));
+  if (deleting != has) {
+    pass.considered.insert(key);
+    return;
+  }
+  if (deleting &&
+      remaining(fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name")))) {
+    pass.considered.insert(key);
+    return;
+  }
+  auto without_ours = [&](Node object) {
+    Node* meta = object.Find("metadata");
+    Node finalizers = Node::Sequence();
+    if (const Node* f = meta->Find("finalizers"); f && f->IsSequence()) {
+      for (const Node& item : f->items()) {
+        if (!(item.IsScalar() && item.text() == kFinalizer)) finalizers.Append(item);
+      }
+    }
+    if (!deleting) finalizers.Append(Node::String(std::string(kFinalizer)));
+    meta->Set("finalizers", std::move(finalizers));
+    object.Erase("status");
+    return object;
+  };
+  std::string expectation = deleting ? "removed" : "added";
+  if (Expected(key, expectation, pass)) return;
+  absl::Status w = m.client->Update(*type, without_ours(o)).status();
+  if (absl::IsAborted(w)) {
+    // The cache is behind: read the object and try once more on its latest version (as
+    // client-go's RetryOnConflict), rather than waiting for the watch. The update is recomputed
+    // from the latest object, never the stale one (a PUT of a stale copy would undo whatever
+    // changed meanwhile).
+    absl::StatusOr<Node> latest = m.client->Get(*type, Meta(o, "namespace"), Meta(o, "name"));
+    if (latest.ok() && HasFinalizer(*latest) == deleting) {
+      w = m.client->Update(*type, without_ours(*latest)).status();
+    } else if (latest.ok()) {
+      w = absl::OkStatus();  // already as wanted; the watch has not shown it yet
+    }
+  }
+  if (w.ok() || absl::IsNotFound(w)) {
+    ++pass.writes;
+    Written(key, expectation, pass);
+  } else {
+    ++pass.failures;  // a conflict (409): the next reconcile sees the new version
+    if (absl::IsAborted(w)) {
+      log_.Warn("finalizer update conflict; retrying",
+                {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+    } else {
+      log_.Error("finalizer update failed",
+                 {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+    }
+  }
+}
+
+// The error diagnostics of `diagnostics`, by object ("cluster|Kind|namespace|name").
+static std::map<std::string, std::vector<std::string>> ErrorsByObject(
+    const Diagnostics& diagnostics) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Severity::Error) continue;
+    out[fmt::format("{}|{}|{}|{}", d.object.cluster, d.object.kind, d.object.namespace_,
+                    d.object.name)]
+        .push_back(d.Format());
+  }
+  return out;
+}
+
+// Every cache, through the translator from scratch; the translator is kept for the incremental
+// reconciles that follow. Plans every cluster in full.
+void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing) {
+  engine_.reset();
+  desired_.clear();
+  input_errors_.clear();
+  // A snapshot of every cache, as a fleet source. Until every member has been read once, no
+  // write is safe: a cluster whose objects are unknown would look like one without any.
+  FleetSource source;
+  Diagnostics read;
+  next_order_ = 0;
+  AppendObjects(mesh, "fleet/meshclusters", next_order_, source.mesh_clusters, read);
+  std::map<std::string, std::vector<Node>> live;     // cluster -> objects of generated kinds
+  std::vector<std::pair<std::string, Node>> owners;  // SEPs and RSBs (cluster, object)
+  std::vector<std::string> not_ready;
+  {
+    std::lock_guard<std::mutex> lock(members_mutex_);
+    for (const auto& [name, m] : members_) {
+      if (!m->Synced()) {
+        not_ready.push_back(name);
+        continue;
+      }
+      std::vector<Node> objects;
+      for (const auto& informer : m->informers) {
+        informer->DrainChanges();  // all of it is read now
+        for (Node& o : informer->Snapshot()) {
+          bool owner_kind = informer->type().group == kMulticlusterGroup;
+          if (owner_kind) owners.emplace_back(name, o);
+          if (GeneratedKind(informer->type())) live[name].push_back(o);
+          // An SEP or RSB being deleted generates nothing any more.
+          if (owner_kind && Deleting(o)) continue;
+          objects.push_back(std::move(o));
+        }
+      }
+      AppendObjects(std::move(objects), name + " (live)", next_order_, source.cluster_objects[name],
+                    read);
+    }
+  }
+  if (!not_ready.empty()) {
+    log_.Info("waiting for member clusters",
+              {{"clusters", fmt::format("{}", fmt::join(not_ready, ","))}});
+    need_full_ = true;
+    return;
+  }
+  timing.snapshot = std::chrono::steady_clock::now();
+  // The checks of every command (CheckFleet) but the fleet analyzers, whose findings are
+  // warnings the controller has no use for: reading, the Istio schema and webhook rules.
+  Fleet fleet = BuildFleet(std::move(source), read);
+  ValidateObjects(fleet, read);
+  if (HasErrors(read)) {
+    SortDiagnostics(read);
+    size_t n = 0;
+    for (const Diagnostic& d : read) {
+      if (d.severity == Severity::Error && n++ < 20) log_.Error(d.Format());
+    }
+    log_.Error("input errors: nothing is written until they are fixed",
+               {{"errors", std::to_string(n)}});
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    ++counters_.reconcile_errors;
+    need_full_ = true;
+    return;
+  }
+  engine_ = std::make_unique<IncrementalTranslator>(std::move(fleet));
+  Translation translation = engine_->Current();
+  timing.checked = std::chrono::steady_clock::now();
+  last_full_ = timing.checked;
+  if (!leader_) {
+    need_full_ = true;  // a new leader starts with a full reconcile
+    engine_.reset();
+    return;
   }
 
-  // Finalizers: added to every SEP/RSB; removed from one being deleted once nothing it
-  // generated is left in its cluster.
+  std::unique_lock<std::mutex> members_lock(members_mutex_);
+  std::vector<std::pair<Member*, ClusterPlan>> plans;
+  for (ClusterOutput& out : translation.clusters) {
+    auto mit = members_.find(out.cluster);
+    if (mit == members_.end()) continue;
+    Member& m = *mit->second;
+    if (!m.Healthy()) {
+      log_.Warn("cluster unreachable: not written this time", {{"cluster", m.name}});
+      ++pass.failures;
+      continue;
+    }
+    plans.emplace_back(&m, PlanCluster(out.objects, live[out.cluster]));
+    auto& desired = desired_[out.cluster];
+    for (Node& o : out.objects) {
+      std::string key = ObjectKey(o);
+      desired.emplace(std::move(key), std::move(o));
+    }
+  }
+  WritePlans(plans, pass);
+  for (const StatusOutput& s : translation.statuses) {
+    auto mit = members_.find(s.cluster);
+    if (mit == members_.end() || !mit->second->Healthy()) continue;
+    WriteOwnerStatus(*mit->second, s, pass);
+  }
+  WriteMemberConditions(mesh, pass);
   for (const auto& [cluster, o] : owners) {
     auto mit = members_.find(cluster);
     if (mit == members_.end() || !mit->second->Healthy()) continue;
-    Member& m = *mit->second;
-    const ResourceType* type = TypeOf(o);
-    if (!type) continue;
-    bool deleting = Deleting(o);
-    bool has = HasFinalizer(o);
-    if (deleting == has) {
-      if (deleting) {
-        std::string owner =
-            fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name"));
-        bool remaining = false;
-        for (const Node& g : live[cluster]) {
-          const Node* gm = g.Find("metadata");
-          if (Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner)
-            remaining = true;
+    if (Deleting(o)) deleting_owners_.insert({cluster, OwnerCacheKey(o)});
+    SyncFinalizer(
+        *mit->second, o,
+        [&](const std::string& owner) {
+          return std::any_of(live[cluster].begin(), live[cluster].end(), [&](const Node& g) {
+            const Node* gm = g.Find("metadata");
+            return Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner;
+          });
+        },
+        pass);
+  }
+  members_lock.unlock();
+  ForgetExpectations(pass, /*all=*/true);
+}
+
+// What changed since the last reconcile, through the kept translator: only the objects that
+// changed are read, only what depends on them is translated again, and only the generated
+// objects that changed (or whose live copies changed) are planned.
+void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing) {
+  std::vector<ObjectChange> changes;
+  std::map<std::string, std::set<std::string>> live_changed;  // cluster -> ObjectKey
+  struct Owner {
+    Member* member;
+    Informer* informer;
+    std::string key;  // namespace/name
+  };
+  std::vector<Owner> owners;  // SEPs/RSBs whose live copy changed
+  Diagnostics found;
+  std::unique_lock<std::mutex> members_lock(members_mutex_);
+  for (const auto& [name, m] : members_) {
+    for (const auto& informer : m->informers) {
+      const ResourceType& type = informer->type();
+      bool owner_kind = type.group == kMulticlusterGroup;
+      for (const std::string& key : informer->DrainChanges()) {
+        size_t slash = key.find('/');
+        std::string ns = key.substr(0, slash), object_name = key.substr(slash + 1);
+        if (GeneratedKind(type)) {
+          live_changed[name].insert(
+              fmt::format("{}/{}/{}/{}", type.group, type.kind, ns, object_name));
         }
-        if (remaining) continue;
-      }
-      Node updated = o;
-      Node* meta = updated.Find("metadata");
-      Node finalizers = Node::Sequence();
-      if (const Node* f = meta->Find("finalizers"); f && f->IsSequence()) {
-        for (const Node& item : f->items()) {
-          if (!(item.IsScalar() && item.text() == kFinalizer)) finalizers.Append(item);
-        }
-      }
-      if (!deleting) finalizers.Append(Node::String(std::string(kFinalizer)));
-      meta->Set("finalizers", std::move(finalizers));
-      updated.Erase("status");
-      std::string key = fmt::format("{}|finalizer|{}/{}/{}", cluster, type->kind,
-                                    Meta(o, "namespace"), Meta(o, "name"));
-      std::string expectation = deleting ? "removed" : "added";
-      if (expected_.count(key) && expected_[key] == expectation) {
-        still_expected.insert(key);
-        continue;
-      }
-      absl::Status w = m.client->Update(*type, updated).status();
-      if (absl::IsAborted(w)) {
-        // The cache is behind: read the object and try once more on its latest version (as
-        // client-go's RetryOnConflict), rather than waiting for the watch.
-        // The update is recomputed from the latest object, never the stale one (a PUT of a
-        // stale copy would undo whatever changed meanwhile).
-        absl::StatusOr<Node> latest = m.client->Get(*type, Meta(o, "namespace"), Meta(o, "name"));
-        if (latest.ok() && HasFinalizer(*latest) == deleting) {
-          Node fresh = *latest;
-          Node* fm = fresh.Find("metadata");
-          Node kept = Node::Sequence();
-          if (const Node* f = fm->Find("finalizers"); f && f->IsSequence()) {
-            for (const Node& item : f->items()) {
-              if (!(item.IsScalar() && item.text() == kFinalizer)) kept.Append(item);
-            }
-          }
-          if (!deleting) kept.Append(Node::String(std::string(kFinalizer)));
-          fm->Set("finalizers", std::move(kept));
-          fresh.Erase("status");
-          w = m.client->Update(*type, fresh).status();
-        } else if (latest.ok()) {
-          w = absl::OkStatus();  // already as wanted; the watch has not shown it yet
-        }
-      }
-      if (w.ok() || absl::IsNotFound(w)) {
-        ++writes;
-        expected_[key] = expectation;
-        still_expected.insert(key);
-      } else {
-        ++failures;  // a conflict (409): the next reconcile sees the new version
-        if (absl::IsAborted(w)) {
-          log_.Warn("finalizer update conflict; retrying",
-                    {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+        if (owner_kind) owners.push_back({m.get(), informer.get(), key});
+        std::optional<Node> now = informer->Get(key);
+        // An SEP or RSB being deleted generates nothing any more.
+        if (now && owner_kind && Deleting(*now)) now.reset();
+        ObjectChange change;
+        change.cluster = name;
+        if (now) {
+          std::vector<Object> read;
+          AppendObjects({std::move(*now)}, name + " (live)", next_order_, read, found);
+          if (read.empty()) continue;
+          change.object = std::move(read.front());
         } else {
-          log_.Error("finalizer update failed",
-                     {{"cluster", cluster}, {"object", key}, {"error", std::string(w.message())}});
+          change.removed = true;
+          change.object.group = type.group;
+          change.object.kind = type.kind;
+          change.object.namespace_ = ns;
+          change.object.name = object_name;
         }
+        changes.push_back(std::move(change));
       }
     }
   }
-  members_lock.unlock();
-  if (std::getenv("MESHFED_TIMING")) {  // phases of a reconcile, for docs/performance.md
-    auto now = std::chrono::steady_clock::now();
-    auto ms = [](auto a, auto b) {
-      return std::chrono::duration<double, std::milli>(b - a).count();
-    };
-    std::fprintf(stderr,
-                 "reconcile: snapshot %.0f ms, check %.0f ms, write %.0f ms; %llu writes, %llu "
-                 "failures\n",
-                 ms(started, t_snapshot), ms(t_snapshot, t_checked), ms(t_checked, now),
-                 static_cast<unsigned long long>(writes),
-                 static_cast<unsigned long long>(failures));
+  timing.snapshot = std::chrono::steady_clock::now();
+  // Input errors by object: those of the changed objects replace what they had.
+  for (const ObjectChange& c : changes) {
+    input_errors_.erase(
+        fmt::format("{}|{}|{}|{}", c.cluster, c.object.kind, c.object.namespace_, c.object.name));
+    if (!c.removed) ValidateObject(c.object, c.cluster, found);
   }
-  // Expectations the caches have caught up with are done.
-  for (auto it = expected_.begin(); it != expected_.end();) {
-    it = still_expected.count(it->first) ? std::next(it) : expected_.erase(it);
-  }
-  {
+  TranslationDelta delta = engine_->Apply(std::move(changes), found);
+  for (auto& [object, errors] : ErrorsByObject(found)) input_errors_[object] = std::move(errors);
+  timing.checked = std::chrono::steady_clock::now();
+  if (!input_errors_.empty()) {
+    size_t n = 0;
+    for (const auto& [object, errors] : input_errors_) {
+      for (const std::string& e : errors) {
+        if (n++ < 20) log_.Error(e);
+      }
+    }
+    log_.Error("input errors: nothing is written until they are fixed",
+               {{"errors", std::to_string(n)}});
     std::lock_guard<std::mutex> lock(counters_mutex_);
-    counters_.writes += writes;
+    ++counters_.reconcile_errors;
+    need_full_ = true;  // once fixed, everything held back is written
+    return;
   }
-  if (writes > 0) {
-    log_.Info(
-        "reconciled",
-        {{"writes", std::to_string(writes)},
-         {"seconds",
-          fmt::format(
-              "{:.3f}",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())}});
+  if (!leader_) {
+    need_full_ = true;
+    return;
   }
-  finish();
+
+  // The generated objects to plan: those the translation changed, and those whose live copy
+  // changed (a write of ours coming back, or someone else's edit).
+  std::map<std::string, std::set<std::string>> keys = std::move(live_changed);
+  for (auto& [cluster, o] : delta.applied) {
+    std::string key = ObjectKey(o);
+    keys[cluster].insert(key);
+    desired_[cluster][key] = std::move(o);
+  }
+  for (const auto& [cluster, o] : delta.removed) {
+    std::string key = ObjectKey(o);
+    keys[cluster].insert(key);
+    desired_[cluster].erase(key);
+  }
+  std::vector<std::pair<Member*, ClusterPlan>> plans;
+  for (const auto& [cluster, cluster_keys] : keys) {
+    auto mit = members_.find(cluster);
+    if (mit == members_.end()) continue;
+    Member& m = *mit->second;
+    std::vector<Node> desired, live;
+    const auto& wanted = desired_[cluster];
+    for (const std::string& key : cluster_keys) {
+      if (auto it = wanted.find(key); it != wanted.end()) desired.push_back(it->second);
+      // group/kind/namespace/name; the cache's key is namespace/name.
+      size_t a = key.find('/'), b = key.find('/', a + 1);
+      Informer* informer = m.For(key.substr(0, a), key.substr(a + 1, b - a - 1));
+      if (!informer) continue;
+      if (std::optional<Node> o = informer->Get(key.substr(b + 1))) live.push_back(std::move(*o));
+    }
+    plans.emplace_back(&m, PlanCluster(desired, live));
+  }
+  WritePlans(plans, pass);
+
+  // Statuses: those the translation changed, and those of SEPs/RSBs whose live copy changed.
+  for (const StatusOutput* s : delta.statuses) {
+    auto mit = members_.find(s->cluster);
+    if (mit != members_.end()) WriteOwnerStatus(*mit->second, *s, pass);
+  }
+  for (const Owner& owner : owners) {
+    std::optional<Node> o = owner.informer->Get(owner.key);
+    if (!o) continue;
+    Member& m = *owner.member;
+    const ResourceType& type = owner.informer->type();
+    if (const StatusOutput* status =
+            engine_->Status(m.name, fmt::format("{}/{}/{}/{}", type.group, type.kind,
+                                                Meta(*o, "namespace"), Meta(*o, "name")))) {
+      WriteOwnerStatus(m, *status, pass);
+    }
+    if (Deleting(*o)) deleting_owners_.insert({m.name, owner.key});
+    SyncFinalizer(
+        m, *o, [&](const std::string& name) { return Remaining(m, name); }, pass);
+  }
+  // SEPs/RSBs being deleted: their finalizer goes once the last generated object is gone.
+  for (auto it = deleting_owners_.begin(); it != deleting_owners_.end();) {
+    auto mit = members_.find(it->first);
+    std::optional<Node> o;
+    if (mit != members_.end()) {
+      for (const auto& informer : mit->second->informers) {
+        if (informer->type().group != kMulticlusterGroup) continue;
+        if (auto found_here = informer->Get(it->second); found_here && Deleting(*found_here)) {
+          o = std::move(found_here);
+        }
+      }
+    }
+    if (!o) {
+      it = deleting_owners_.erase(it);
+      continue;
+    }
+    Member& m = *mit->second;
+    SyncFinalizer(
+        m, *o, [&](const std::string& owner) { return Remaining(m, owner); }, pass);
+    ++it;
+  }
+  WriteMemberConditions(mesh, pass);
+  members_lock.unlock();
+  ForgetExpectations(pass, /*all=*/false);
+}
+
+// True if a generated object of `owner` ("Kind/namespace/name") is left in the member's caches.
+bool Controller::Remaining(const Member& m, const std::string& owner) const {
+  for (const auto& informer : m.informers) {
+    if (!GeneratedKind(informer->type())) continue;
+    if (informer->Any([&](const Node& g) {
+          const Node* gm = g.Find("metadata");
+          return Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner;
+        })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::map<std::string, std::string> Controller::ObservedVersions() const {

@@ -31,6 +31,8 @@
 #include "absl/status/statusor.h"
 #include "adapters/kube/client.h"
 #include "adapters/kube/informer.h"
+#include "core/sync/plan.h"
+#include "core/translate/translator.h"
 
 namespace meshfed::kube {
 
@@ -113,7 +115,24 @@ class Controller {
   void LeaseLoop();
   bool TryAcquireOrRenew();
   void ReleaseLease();
+  struct Pass;
+  struct Timing {
+    std::chrono::steady_clock::time_point snapshot, checked;
+  };
   void Reconcile();
+  void FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing);
+  void IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing);
+  bool Expected(const std::string& key, const std::string& expectation, Pass& pass);
+  void Written(const std::string& key, std::string expectation, Pass& pass);
+  void ForgetExpectations(const Pass& pass, bool all);
+  void WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans, Pass& pass);
+  void WriteStatus(Client& client, const ResourceType& type, const std::string& namespace_,
+                   const std::string& name, Node status, const std::string& key, Pass& pass);
+  void WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass);
+  void WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass);
+  void SyncFinalizer(Member& m, const Node& owner,
+                     const std::function<bool(const std::string& owner)>& remaining, Pass& pass);
+  bool Remaining(const Member& m, const std::string& owner) const;
   void SyncMembers(const std::vector<Node>& mesh_clusters);
   std::string Now() const;
 
@@ -146,6 +165,20 @@ class Controller {
 
   // Writes in flight: what was last applied per object, until the caches show it.
   std::map<std::string, std::string> expected_;
+
+  // Kept between reconciles (reconcile thread only): the translator over the fleet as last
+  // read, what it generates per cluster (by ObjectKey), input errors by object, SEPs/RSBs
+  // being deleted (cluster, namespace/name). A full reconcile rebuilds them; one is due at the
+  // start, after MeshClusters change, after a failure or input errors, while a member is not
+  // synced or healthy, and every `resync`.
+  std::unique_ptr<IncrementalTranslator> engine_;
+  std::map<std::string, std::map<std::string, Node>> desired_;
+  std::map<std::string, std::vector<std::string>> input_errors_;
+  std::set<std::pair<std::string, std::string>> deleting_owners_;
+  std::string mesh_text_;
+  bool need_full_ = true;
+  std::chrono::steady_clock::time_point last_full_;
+  uint64_t next_order_ = 0;
 
   mutable std::mutex counters_mutex_;
   Counters counters_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace meshfed::kube {
 namespace {
 
@@ -57,6 +59,26 @@ std::vector<Node> Informer::Snapshot() const {
   return out;
 }
 
+std::optional<Node> Informer::Get(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Informer::Any(const std::function<bool(const Node&)>& pred) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [key, object] : cache_) {
+    if (pred(object)) return true;
+  }
+  return false;
+}
+
+std::set<std::string> Informer::DrainChanges() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(changed_, {});
+}
+
 void Informer::Wait(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mutex_);
   stop_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
@@ -75,12 +97,17 @@ bool Informer::List() {
     std::lock_guard<std::mutex> lock(mutex_);
     std::map<std::string, Node> fresh;
     for (Node& item : list->items) fresh.emplace(CacheKey(item), std::move(item));
-    if (fresh.size() != cache_.size()) {
-      changed = true;
-    } else {
-      for (const auto& [key, object] : fresh) {
-        auto it = cache_.find(key);
-        if (it == cache_.end() || !(it->second == object)) changed = true;
+    for (const auto& [key, object] : fresh) {
+      auto it = cache_.find(key);
+      if (it == cache_.end() || !(it->second == object)) {
+        changed = true;
+        changed_.insert(key);
+      }
+    }
+    for (const auto& [key, object] : cache_) {
+      if (!fresh.count(key)) {
+        changed = true;
+        changed_.insert(key);
       }
     }
     cache_ = std::move(fresh);
@@ -109,11 +136,15 @@ void Informer::Apply(const WatchEvent& e) {
         object.Set("apiVersion", Node::String(type_.ApiVersion()));
         object.Set("kind", Node::String(type_.kind));
       }
-      Node& slot = cache_[CacheKey(object)];
+      std::string key = CacheKey(object);
+      Node& slot = cache_[key];
       changed = !(slot == object);
       slot = std::move(object);
+      if (changed) changed_.insert(std::move(key));
     } else if (e.type == "DELETED") {
-      changed = cache_.erase(CacheKey(e.object)) > 0;
+      std::string key = CacheKey(e.object);
+      changed = cache_.erase(key) > 0;
+      if (changed) changed_.insert(std::move(key));
     }
     healthy_ = true;
   }

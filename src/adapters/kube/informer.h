@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +36,13 @@ class Informer {
   bool healthy() const { return healthy_; }  // the last list or watch worked
   std::string last_error() const;
   std::vector<Node> Snapshot() const;  // in key order
+  // The object with this cache key ("namespace/name"), if it is in the cache.
+  std::optional<Node> Get(const std::string& key) const;
+  // True if some cached object satisfies `pred` (read in place, under the cache's lock).
+  bool Any(const std::function<bool(const Node&)>& pred) const;
+  // The cache keys changed (added, modified or deleted) since the last call: the controller's
+  // incremental reconcile reads what changed instead of the whole cache.
+  std::set<std::string> DrainChanges();
   const ResourceType& type() const { return type_; }
   uint64_t relists() const { return relists_; }
   // The last version seen (list, event or bookmark) whose change has been signalled.
@@ -53,6 +62,7 @@ class Informer {
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;
   std::map<std::string, Node> cache_;  // namespace/name
+  std::set<std::string> changed_;      // keys changed since DrainChanges
   std::string resource_version_;       // where a watch resumes
   std::string observed_version_;       // published only after on_change_ ran for it
   std::string last_error_;

@@ -293,6 +293,11 @@ class TranslationState {
     }
   }
 
+  const StatusOutput* Status(const std::string& key) const {
+    auto it = statuses_.find(key);
+    return it == statuses_.end() ? nullptr : &it->second.output;
+  }
+
   // Marks the units that read `dependency`.
   void AddDependents(Dependency dependency, Dirty& dirty) const {
     auto it = dependents_.find(dependency);
@@ -815,6 +820,11 @@ IncrementalTranslator::IncrementalTranslator(IncrementalTranslator&&) noexcept =
 IncrementalTranslator& IncrementalTranslator::operator=(IncrementalTranslator&&) noexcept = default;
 
 Translation IncrementalTranslator::Current() const { return state_->Assemble(fleet_); }
+
+const StatusOutput* IncrementalTranslator::Status(const std::string& cluster,
+                                                  const std::string& owner_key) const {
+  return state_->Status(cluster + internal::kSep + owner_key);
+}
 
 namespace {
 

@@ -71,6 +71,8 @@ class IncrementalTranslator {
 
   const Fleet& fleet() const { return fleet_; }
   Translation Current() const;
+  // The status of one SEP or RSB (by Object::Key()) of `cluster`; null if there is none.
+  const StatusOutput* Status(const std::string& cluster, const std::string& owner_key) const;
 
  private:
   Fleet fleet_;
