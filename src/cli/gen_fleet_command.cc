@@ -30,6 +30,9 @@ void AddGenFleetCommand(CLI::App& app, GenFleetOptions& options) {
                   "Fraction of exposed services with a donation alias")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", options.shape.seed, "Random seed");
+  cmd->add_flag("--policy-per-service", options.shape.policy_per_service,
+                "One SEP per exposed service and one RSB per bound service (default: one of each "
+                "per cluster, holding every entry)");
   cmd->add_option("--output", options.format, "File format")
       ->check(CLI::IsMember({"yaml", "json"}));
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "codec/emitter.h"
 #include "core/translate/translator.h"
 
@@ -22,8 +24,9 @@ TEST(FleetGenerator, IsDeterministicFromTheSeed) {
   EXPECT_NE(Bytes(GenerateFleet(shape)), Bytes(GenerateFleet(other)));
 }
 
-TEST(FleetGenerator, RendersWithoutProblemsAndBindsWhatItExposes) {
-  FleetShape shape{4, 40, 3, 0.5, 2, 0.5, 3};
+// The bindings' statuses of a generated fleet, after checking that it reads without problems:
+// (bound services, ready ones, RSB objects).
+std::tuple<size_t, size_t, size_t> Bindings(const FleetShape& shape) {
   GeneratedFleet generated = GenerateFleet(shape);
   FleetSource source;
   Diagnostics d;
@@ -36,22 +39,36 @@ TEST(FleetGenerator, RendersWithoutProblemsAndBindsWhatItExposes) {
     }
   }
   Fleet fleet = BuildFleet(std::move(source), d);
-  ASSERT_TRUE(d.empty()) << d[0].Format();
-  ASSERT_EQ(fleet.clusters.size(), 4u);
+  EXPECT_TRUE(d.empty()) << d[0].Format();
+  EXPECT_EQ(fleet.clusters.size(), 4u);
   EXPECT_EQ(fleet.clusters[0].services.size(), 40u);
   EXPECT_EQ(fleet.clusters[0].deployments.size(), 120u);
   Translation t = Translate(fleet);
   EXPECT_TRUE(t.diagnostics.empty()) << t.diagnostics[0].Format();
-  size_t bound = 0, ready = 0;
+  size_t bound = 0, ready = 0, objects = 0;
   for (const StatusOutput& s : t.statuses) {
     if (s.object.Find("kind")->text() != "RemoteServiceBinding") continue;
+    ++objects;
     for (const Node& svc : s.object.Find("status")->Find("services")->items()) {
       ++bound;
       ready += svc.Find("ready")->text() == "true";
     }
   }
+  return {bound, ready, objects};
+}
+
+TEST(FleetGenerator, RendersWithoutProblemsAndBindsWhatItExposes) {
+  FleetShape shape{4, 40, 3, 0.5, 2, 0.5, 3};
+  auto [bound, ready, objects] = Bindings(shape);
   EXPECT_GT(bound, 20u);
   EXPECT_EQ(ready, bound) << "every generated binding resolves";
+  EXPECT_EQ(objects, 4u) << "one RSB per acceptor";
+  // One policy per service: the same bindings, each in an RSB of its own.
+  shape.policy_per_service = true;
+  auto [bound_each, ready_each, objects_each] = Bindings(shape);
+  EXPECT_EQ(bound_each, bound);
+  EXPECT_EQ(ready_each, bound);
+  EXPECT_EQ(objects_each, bound);
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
       }
       std::sort(chosen.begin(), chosen.end());
       for (int other : chosen) clusters.Append(S(ClusterName(other)));
+      size_t first_entry = exposed.items().size();
       exposed.Append(Map({{"name", S(name)}, {"clusters", clusters}}));
       bool alias = rng.Unit() < shape.alias_fraction;
       if (alias) {
@@ -137,12 +138,20 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
         docs.push_back(std::move(avs));
         exposed.Append(Map({{"name", S(alias_name)}, {"clusters", clusters}}));
       }
+      if (shape.policy_per_service) {
+        Node own = Node::Sequence();
+        for (size_t i = first_entry; i < exposed.items().size(); ++i)
+          own.Append(exposed.items()[i]);
+        Node sep = Object("multicluster.istio.io/v1alpha1", "ServiceExpositionPolicy", name);
+        sep.Add("spec", Map({{"exposed", own}}));
+        out[fmt::format("{}/exposition.yaml", ClusterName(c))].push_back(std::move(sep));
+      }
       for (int other : chosen) {
         // Acceptors bind the alias under the service's own name when there is one (rollback).
         bindings[static_cast<size_t>(other)][c].push_back(alias ? name + "-stable:" + name : name);
       }
     }
-    if (!exposed.items().empty()) {
+    if (!exposed.items().empty() && !shape.policy_per_service) {
       Node sep = Object("multicluster.istio.io/v1alpha1", "ServiceExpositionPolicy", "exposed");
       sep.Add("spec", Map({{"exposed", exposed}}));
       out[fmt::format("{}/exposition.yaml", ClusterName(c))].push_back(std::move(sep));
@@ -151,22 +160,33 @@ GeneratedFleet GenerateFleet(const FleetShape& shape) {
   for (int a = 0; a < shape.clusters; ++a) {
     if (bindings[static_cast<size_t>(a)].empty()) continue;
     Node remote = Node::Sequence();
+    std::vector<Node>& docs = out[fmt::format("{}/binding.yaml", ClusterName(a))];
     for (const auto& [donor, names] : bindings[static_cast<size_t>(a)]) {
       Node services = Node::Sequence();
       for (const std::string& n : names) {
         size_t colon = n.find(':');
-        if (colon == std::string::npos) {
-          services.Append(Map({{"name", S(n)}, {"alias", S(ClusterName(donor) + "-" + n)}}));
+        std::string local = ClusterName(donor) + "-" + n.substr(colon + 1);
+        Node service = colon == std::string::npos
+                           ? Map({{"name", S(n)}, {"alias", S(local)}})
+                           : Map({{"name", S(n.substr(0, colon))}, {"alias", S(local)}});
+        if (shape.policy_per_service) {
+          Node rsb = Object("multicluster.istio.io/v1alpha1", "RemoteServiceBinding", local);
+          rsb.Add("spec", Map({{"remote", List({Map({{"cluster", S(ClusterName(donor))},
+                                                     {"services", List({service})}})})}}));
+          docs.push_back(std::move(rsb));
         } else {
-          services.Append(Map({{"name", S(n.substr(0, colon))},
-                               {"alias", S(ClusterName(donor) + "-" + n.substr(colon + 1))}}));
+          services.Append(std::move(service));
         }
       }
-      remote.Append(Map({{"cluster", S(ClusterName(donor))}, {"services", services}}));
+      if (!shape.policy_per_service) {
+        remote.Append(Map({{"cluster", S(ClusterName(donor))}, {"services", services}}));
+      }
     }
-    Node rsb = Object("multicluster.istio.io/v1alpha1", "RemoteServiceBinding", "bound");
-    rsb.Add("spec", Map({{"remote", remote}}));
-    out[fmt::format("{}/binding.yaml", ClusterName(a))].push_back(std::move(rsb));
+    if (!shape.policy_per_service) {
+      Node rsb = Object("multicluster.istio.io/v1alpha1", "RemoteServiceBinding", "bound");
+      rsb.Add("spec", Map({{"remote", remote}}));
+      docs.push_back(std::move(rsb));
+    }
   }
   return out;
 }

@@ -21,6 +21,10 @@ struct FleetShape {
   int bind_clusters = 5;        // each exposed service is exposed to and bound by this many
   double alias_fraction = 0.2;  // of exposed services, also exposed through a donation alias
   uint64_t seed = 1;
+  // One ServiceExpositionPolicy per donor cluster and one RemoteServiceBinding per acceptor
+  // (every entry in one object: the largest statuses), or one per exposed service and per bound
+  // service.
+  bool policy_per_service = false;
 };
 
 // File path (relative to the fleet directory) -> documents, in the order to write them.
