@@ -261,6 +261,16 @@ class TranslationState {
   };
 
   void Build(const Fleet& fleet) {
+    size_t entries = 0, services = 0;
+    for (const Cluster& c : fleet.clusters) {
+      for (const ServiceExpositionPolicy& sep : c.expositions) entries += sep.exposed.size();
+      for (const RemoteServiceBinding& rsb : c.bindings) {
+        for (const RemoteEntry& r : rsb.remote) services += r.services.size();
+      }
+    }
+    exposures_.reserve(entries);
+    bindings_.reserve(services);
+    dependents_.reserve(4 * (entries + services));
     for (const Cluster& c : fleet.clusters) {
       std::map<std::string, std::vector<Claim>> claims;
       for (const ServiceExpositionPolicy& sep : c.expositions) {
