@@ -76,11 +76,32 @@ void Fleet(const uint8_t* data, size_t size) {
     AppendObjects(std::move(r.documents), "fuzz.yaml", order, source.cluster_objects[cluster],
                   diagnostics);
   }
+  FleetSource registry_only;
+  registry_only.mesh_clusters = source.mesh_clusters;
   meshfed::Fleet snapshot = BuildFleet(std::move(source), diagnostics);
   // Every check `validate` runs; the translator runs even when they find errors (the commands
   // stop there, but the translator must not depend on that for its safety).
   ValidateObjects(snapshot, diagnostics);
   Translation t = Translate(snapshot);
+  // The incremental translator, fed the same objects one at a time from an empty fleet, ends
+  // where the whole translation is.
+  {
+    Diagnostics ignored;
+    IncrementalTranslator engine(BuildFleet(std::move(registry_only), ignored));
+    for (const Cluster& c : snapshot.clusters) {
+      for (const Object& o : c.objects) engine.Apply({{c.name, o, false}}, ignored);
+    }
+    Translation got = engine.Current();
+    bool same =
+        got.clusters.size() == t.clusters.size() && got.statuses.size() == t.statuses.size();
+    for (size_t i = 0; same && i < t.clusters.size(); ++i) {
+      same = got.clusters[i].objects == t.clusters[i].objects;
+    }
+    for (size_t i = 0; same && i < t.statuses.size(); ++i) {
+      same = got.statuses[i].object == t.statuses[i].object;
+    }
+    if (!same) Die("the incremental translation differs from the whole one", std::string(text));
+  }
   AnalyzeFleet(snapshot, t, diagnostics);
   SortDiagnostics(diagnostics);
   for (const Diagnostic& d : diagnostics) (void)d.Format();
