@@ -774,10 +774,13 @@ class TranslationState {
     bool sep = owner.kind == "ServiceExpositionPolicy";
     StatusSummary summary;
     for (size_t i = 0; i < slot.flags.size(); ++i) {
+      bool ready = (slot.flags[i] & kReady) != 0;
+      // Only the first problem is named: the others need not be read.
+      bool named = !ready && summary.first_problem.empty();
       const Node& e = entries.items()[i];
-      summary.Count((slot.flags[i] & kReady) != 0, (slot.flags[i] & kConflict) != 0,
-                    ScalarText(e.Find(sep ? "exposedName" : "localName")),
-                    ScalarText(e.Find("reason")));
+      summary.Count(ready, (slot.flags[i] & kConflict) != 0,
+                    named ? ScalarText(e.Find(sep ? "exposedName" : "localName")) : "",
+                    named ? ScalarText(e.Find("reason")) : "");
     }
     return summary;
   }
