@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 #include "core/model/hosts.h"
@@ -440,36 +441,44 @@ class TranslationState {
 
   // The whole translation, sorted as Translate documents; copied, or moved out when `take`
   // (the state is then spent).
-  Translation Assemble(const Fleet& fleet) const {
-    return const_cast<TranslationState*>(this)->AssembleImpl(fleet, false);
-  }
-  Translation Take(const Fleet& fleet) { return AssembleImpl(fleet, true); }
+  Translation Assemble(const Fleet& fleet) const { return AssembleImpl(*this, fleet); }
+  Translation Take(const Fleet& fleet) { return AssembleImpl(*this, fleet); }
 
  private:
-  Translation AssembleImpl(const Fleet& fleet, bool take) {
+  // Copies the results out of a const state, moves them out of a state about to go.
+  template <typename Self>
+  static Translation AssembleImpl(Self& self, const Fleet& fleet) {
+    constexpr bool kTake = !std::is_const_v<Self>;
+    using NodePtr = std::conditional_t<kTake, Node*, const Node*>;
+    using UnitPtr = std::conditional_t<kTake, UnitOutput*, const UnitOutput*>;
+    auto give = [](auto& value) {
+      if constexpr (kTake) {
+        return std::move(value);
+      } else {
+        return value;
+      }
+    };
     Translation out;
-    std::unordered_map<std::string_view, std::vector<Node*>> by_cluster;
-    std::vector<std::pair<std::string_view, UnitOutput*>> units;
-    units.reserve(exposures_.size() + bindings_.size());
-    for (auto& [key, unit] : exposures_) units.emplace_back(key, &unit);
-    for (auto& [key, unit] : bindings_) units.emplace_back(key, &unit);
+    std::unordered_map<std::string_view, std::vector<NodePtr>> by_cluster;
+    std::vector<std::pair<std::string_view, UnitPtr>> units;
+    units.reserve(self.exposures_.size() + self.bindings_.size());
+    for (auto& [key, unit] : self.exposures_) units.emplace_back(key, &unit);
+    for (auto& [key, unit] : self.bindings_) units.emplace_back(key, &unit);
     for (const auto& [key, unit] : units) {
       auto& list = by_cluster[SplitKey(key)[0]];
-      for (Node& o : unit->objects) list.push_back(&o);
+      for (auto& o : unit->objects) list.push_back(&o);
     }
     for (const Cluster& c : fleet.clusters) {
       ClusterOutput co{c.name, {}};
-      std::vector<std::pair<SortKey, Node*>> order;
-      for (Node* o : by_cluster[c.name]) order.emplace_back(SortKeyOf(*o), o);
+      std::vector<std::pair<SortKey, NodePtr>> order;
+      for (NodePtr o : by_cluster[c.name]) order.emplace_back(SortKeyOf(*o), o);
       std::sort(order.begin(), order.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
       co.objects.reserve(order.size());
-      for (const auto& [key, o] : order) co.objects.push_back(take ? std::move(*o) : *o);
+      for (const auto& [key, o] : order) co.objects.push_back(give(*o));
       out.clusters.push_back(std::move(co));
     }
-    for (auto& [key, slot] : statuses_) {
-      out.statuses.push_back(take ? std::move(slot.output) : slot.output);
-    }
+    for (auto& [key, slot] : self.statuses_) out.statuses.push_back(give(slot.output));
     std::stable_sort(out.statuses.begin(), out.statuses.end(),
                      [](const StatusOutput& a, const StatusOutput& b) {
                        return std::make_tuple(a.cluster, SortKeyOf(a.object)) <
@@ -477,18 +486,12 @@ class TranslationState {
                      });
     // Warnings unit by unit in key order, exposures first: deterministic (SortDiagnostics orders
     // them by position later).
-    auto middle = units.begin() + static_cast<std::ptrdiff_t>(exposures_.size());
+    auto middle = units.begin() + static_cast<std::ptrdiff_t>(self.exposures_.size());
     auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
     std::sort(units.begin(), middle, by_key);
     std::sort(middle, units.end(), by_key);
     for (const auto& [key, unit] : units) {
-      if (take) {
-        std::move(unit->diagnostics.begin(), unit->diagnostics.end(),
-                  std::back_inserter(out.diagnostics));
-      } else {
-        out.diagnostics.insert(out.diagnostics.end(), unit->diagnostics.begin(),
-                               unit->diagnostics.end());
-      }
+      for (auto& d : unit->diagnostics) out.diagnostics.push_back(give(d));
     }
     return out;
   }
