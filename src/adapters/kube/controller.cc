@@ -691,8 +691,7 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
           bool owner_kind = informer->type().group == kMulticlusterGroup;
           if (owner_kind) owners.emplace_back(name, o);
           if (GeneratedKind(informer->type())) live[name].push_back(o);
-          // An SEP or RSB being deleted generates nothing any more.
-          if (owner_kind && Deleting(o)) continue;
+          if (OwnerBeingDeleted(informer->type(), o)) continue;
           objects.push_back(std::move(o));
         }
       }
@@ -804,8 +803,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
         }
         if (owner_kind) owners.push_back({m.get(), informer.get(), key});
         std::optional<Node> now = informer->Get(key);
-        // An SEP or RSB being deleted generates nothing any more.
-        if (now && owner_kind && Deleting(*now)) now.reset();
+        if (now && OwnerBeingDeleted(type, *now)) now.reset();
         ObjectChange change;
         change.cluster = name;
         if (now) {

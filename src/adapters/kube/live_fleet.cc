@@ -54,11 +54,7 @@ absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,
       }
       for (Node& item : list->items) {
         if (GeneratedKind(t)) out.live[name].push_back(item);
-        // An SEP or RSB being deleted generates nothing any more (as in the controller).
-        if (t.group == "multicluster.istio.io" &&
-            !Field(&item, "metadata", "deletionTimestamp").empty()) {
-          continue;
-        }
+        if (OwnerBeingDeleted(t, item)) continue;
         objects.push_back(std::move(item));
       }
     }

@@ -42,6 +42,13 @@ bool GeneratedKind(const ResourceType& t) {
          (t.group == "security.istio.io" && t.kind == "AuthorizationPolicy");
 }
 
+bool OwnerBeingDeleted(const ResourceType& type, const Node& object) {
+  if (type.group != "multicluster.istio.io") return false;
+  const Node* meta = object.IsMapping() ? object.Find("metadata") : nullptr;
+  const Node* deleted = meta && meta->IsMapping() ? meta->Find("deletionTimestamp") : nullptr;
+  return deleted && deleted->IsScalar() && !deleted->text().empty();
+}
+
 const ResourceType* FindResource(std::string_view group, std::string_view kind) {
   for (const ResourceType& t : WatchedResources()) {
     if (t.group == group && t.kind == kind) return &t;

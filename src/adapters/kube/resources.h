@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/model/node.h"
+
 namespace meshfed::kube {
 
 struct ResourceType {
@@ -27,6 +29,10 @@ const std::vector<ResourceType>& WatchedResources();
 
 // The kinds meshfed generates: what a plan compares, and the only ones it may delete.
 bool GeneratedKind(const ResourceType& type);
+
+// A SEP or RSB being deleted (deletionTimestamp set; its finalizer holds it): it generates
+// nothing any more, so the translator must not see it.
+bool OwnerBeingDeleted(const ResourceType& type, const Node& object);
 
 // Looks a kind up by group and kind ("networking.istio.io", "VirtualService"), or nullptr.
 const ResourceType* FindResource(std::string_view group, std::string_view kind);
