@@ -8,7 +8,7 @@ packages=(
   libyaml-dev          # YAML/JSON reader (libyaml event API, keeps line/column)
   libcli11-dev         # command-line parsing
   libfmt-dev           # string formatting
-  libabsl-dev          # absl::Status / StatusOr at adapter boundaries
+  libabsl-dev          # absl::Status / StatusOr at adapter boundaries; flat_hash_map
   libre2-dev           # RE2: Istio's regex matches (full match), in the simulator
   libcpp-httplib-dev   # HTTP/1.1 client (Kubernetes API) and the test API server emulator
   libssl-dev openssl   # TLS to API servers, client certificates; test certificates
