@@ -501,18 +501,19 @@ absl::StatusOr<Node> Client::Get(const ResourceType& type, const std::string& na
 }
 
 absl::StatusOr<Node> Client::Apply(const ResourceType& type, const Node& object, bool force) {
-  const Node* meta = object.Find("metadata");
-  std::string path = fmt::format("{}?fieldManager={}{}",
-                                 type.ObjectPath(Field(meta, "namespace"), Field(meta, "name")),
-                                 kFieldManager, force ? "&force=true" : "");
-  return DoObject("PATCH", path, EmitJsonText(object), "application/apply-patch+yaml");
+  return ApplyAt(type, object, "", force);
 }
 
 absl::StatusOr<Node> Client::ApplyStatus(const ResourceType& type, const Node& object, bool force) {
+  return ApplyAt(type, object, "/status", force);
+}
+
+absl::StatusOr<Node> Client::ApplyAt(const ResourceType& type, const Node& object,
+                                     std::string_view subresource, bool force) {
   const Node* meta = object.Find("metadata");
-  std::string path = fmt::format("{}/status?fieldManager={}{}",
+  std::string path = fmt::format("{}{}?fieldManager={}{}",
                                  type.ObjectPath(Field(meta, "namespace"), Field(meta, "name")),
-                                 kFieldManager, force ? "&force=true" : "");
+                                 subresource, kFieldManager, force ? "&force=true" : "");
   return DoObject("PATCH", path, EmitJsonText(object), "application/apply-patch+yaml");
 }
 

@@ -128,6 +128,9 @@ class Client {
                               const std::string& body, const std::string& content_type);
   absl::StatusOr<Node> DoObject(const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& content_type);
+  // Server-side apply of `object` ("" or "/status").
+  absl::StatusOr<Node> ApplyAt(const ResourceType& type, const Node& object,
+                               std::string_view subresource, bool force);
 
   RestConfig config_;
   ClientOptions options_;

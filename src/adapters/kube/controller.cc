@@ -586,10 +586,8 @@ void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass
 }
 
 // The finalizer of an SEP/RSB: added to every one; removed from one being deleted once nothing
-// it generated is left in its cluster (`remaining` says whether something is).
-void Controller::SyncFinalizer(Member& m, const Node& o,
-                               const std::function<bool(const std::string& owner)>& remaining,
-                               Pass& pass) {
+// it generated is left in its cluster's caches.
+void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
   const std::string& cluster = m.name;
   const ResourceType* type = TypeOf(o);
   if (!type) return;
@@ -602,7 +600,7 @@ void Controller::SyncFinalizer(Member& m, const Node& o,
     return;
   }
   if (deleting &&
-      remaining(fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name")))) {
+      Remaining(m, fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name")))) {
     pass.considered.insert(key);
     return;
   }
@@ -762,15 +760,7 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
     auto mit = members_.find(cluster);
     if (mit == members_.end() || !mit->second->Healthy()) continue;
     if (Deleting(o)) deleting_owners_.insert({cluster, OwnerCacheKey(o)});
-    SyncFinalizer(
-        *mit->second, o,
-        [&](const std::string& owner) {
-          return std::any_of(live[cluster].begin(), live[cluster].end(), [&](const Node& g) {
-            const Node* gm = g.Find("metadata");
-            return Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner;
-          });
-        },
-        pass);
+    SyncFinalizer(*mit->second, o, pass);
   }
   members_lock.unlock();
   ForgetExpectations(pass, /*all=*/true);
@@ -872,6 +862,9 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     std::vector<Node> desired, live;
     const auto& wanted = desired_[cluster];
     for (const std::string& key : cluster_keys) {
+      // Decided here, whether or not it needs a write: an expectation left from an earlier write
+      // is done once the cache shows it (or it would hide a later drift back to the old value).
+      pass.considered.insert(m.name + "|" + key);
       if (auto it = wanted.find(key); it != wanted.end()) desired.push_back(it->second);
       // group/kind/namespace/name; the cache's key is namespace/name.
       size_t a = key.find('/'), b = key.find('/', a + 1);
@@ -899,8 +892,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
       WriteOwnerStatus(m, *status, pass);
     }
     if (Deleting(*o)) deleting_owners_.insert({m.name, owner.key});
-    SyncFinalizer(
-        m, *o, [&](const std::string& name) { return Remaining(m, name); }, pass);
+    SyncFinalizer(m, *o, pass);
   }
   // SEPs/RSBs being deleted: their finalizer goes once the last generated object is gone.
   for (auto it = deleting_owners_.begin(); it != deleting_owners_.end();) {
@@ -919,8 +911,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
       continue;
     }
     Member& m = *mit->second;
-    SyncFinalizer(
-        m, *o, [&](const std::string& owner) { return Remaining(m, owner); }, pass);
+    SyncFinalizer(m, *o, pass);
     ++it;
   }
   WriteMemberConditions(mesh, pass);

@@ -130,8 +130,7 @@ class Controller {
                    const std::string& name, Node status, const std::string& key, Pass& pass);
   void WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass);
   void WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass);
-  void SyncFinalizer(Member& m, const Node& owner,
-                     const std::function<bool(const std::string& owner)>& remaining, Pass& pass);
+  void SyncFinalizer(Member& m, const Node& owner, Pass& pass);
   bool Remaining(const Member& m, const std::string& owner) const;
   void SyncMembers(const std::vector<Node>& mesh_clusters);
   std::string Now() const;

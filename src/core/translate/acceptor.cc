@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_map>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -241,21 +240,6 @@ bool SamePorts(const Binding& a, const Binding& b) {
   return true;
 }
 
-}  // namespace
-
-namespace {
-void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>& members,
-               const ExposureFinder& find, BindingUnit& unit);
-}  // namespace
-
-void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
-                 const ExposureFinder& find, BindingUnit& unit) {
-  Context ctx{fleet, unit};
-  BindGroup(ctx, acceptor, members, find, unit);
-  for (Binding& b : unit.bindings) b.status_entry = BindingStatusEntry(b);
-}
-
-namespace {
 void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>& members,
                const ExposureFinder& find, BindingUnit& unit) {
   unit.bindings.reserve(members.size());  // the group points into it
@@ -350,5 +334,12 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
 }
 
 }  // namespace
+
+void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
+                 const ExposureFinder& find, BindingUnit& unit) {
+  Context ctx{fleet, unit};
+  BindGroup(ctx, acceptor, members, find, unit);
+  for (Binding& b : unit.bindings) b.status_entry = BindingStatusEntry(b);
+}
 
 }  // namespace meshfed::internal
