@@ -240,9 +240,9 @@ class TranslationState {
   struct StatusSlot {
     StatusOutput output;
     std::vector<std::pair<uint64_t, uint64_t>> seen;  // the generations (EntryNow::stamp)
-    std::vector<std::pair<size_t, size_t>> at;  // index in the view: SEP (entry, 0), RSB (remote,
-                                                // service)
-    std::vector<uint8_t> flags;                 // kReady, kConflict
+    // Index in the view: an SEP's (entry, 0), an RSB's (remote, service).
+    std::vector<std::pair<size_t, size_t>> at;
+    std::vector<uint8_t> flags;                                      // kReady, kConflict
     std::unordered_map<std::string, std::vector<size_t>> positions;  // unit key -> entries
   };
 
@@ -252,7 +252,7 @@ class TranslationState {
     // Status key -> the units whose entries to refresh; none: all of them (the owner changed).
     std::map<std::string, std::optional<std::set<std::string>>> statuses;
     void Status(const std::string& status, const std::string* unit) {
-      auto [it, fresh] = statuses.try_emplace(status, std::set<std::string>{});
+      auto it = statuses.try_emplace(status, std::set<std::string>{}).first;
       if (!unit) {
         it->second.reset();
       } else if (it->second) {
