@@ -144,10 +144,11 @@ int SimulateBench(const std::string& fleet_dir, int requests) {
   }
   size_t ok = 0;
   auto t0 = Clock::now();
+  RouteSimulator simulator(effective);
   for (int i = 0; i < requests; ++i) {
     Simulation sim;
     std::string error;
-    Simulate(effective, inputs[static_cast<size_t>(i) % inputs.size()], sim, error);
+    simulator.Simulate(inputs[static_cast<size_t>(i) % inputs.size()], sim, error);
     ok += MainOutcome(sim).status == 200 ? 1 : 0;
   }
   double s = Seconds(t0, Clock::now());

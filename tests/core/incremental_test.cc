@@ -72,6 +72,8 @@ std::vector<std::string> Indexes(const Cluster& c) {
   };
   for (const auto& [k, l] : c.gateway_servers_by_host) out.push_back("gws " + k + " " + servers(l));
   out.push_back("wildcard gws " + servers(c.wildcard_gateway_servers));
+  for (const auto& [k, l] : c.allow_policies_by_host) out.push_back("ap " + k + " " + list(l));
+  out.push_back("any-host ap " + list(c.allow_policies_any_host));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -63,9 +63,8 @@ std::string Text(const Node* n, std::string fallback = "") {
 
 class SimulateTable : public ::testing::TestWithParam<CaseRef> {};
 
-TEST_P(SimulateTable, Case) {
-  const CaseRef& ref = GetParam();
-  Node doc = ReadDoc(kDir / "cases" / (ref.file + ".yaml"));
+// The case file's fleet, as the clusters would hold it after meshfed applied its objects.
+Fleet CaseFleet(const Node& doc) {
   std::map<std::string, std::string> clusters;
   if (Text(doc.Find("base")) == "bookinfo")
     clusters["cluster-a"] = ReadFile(kDir / "bookinfo.yaml");
@@ -76,12 +75,13 @@ TEST_P(SimulateTable, Case) {
   }
   Diagnostics diagnostics;
   Fleet fleet = testing::FleetFromText(testing::kThreeClusters, clusters, diagnostics);
-  ASSERT_FALSE(HasErrors(diagnostics)) << diagnostics[0].Format();
+  if (HasErrors(diagnostics)) ADD_FAILURE() << diagnostics[0].Format();
   Translation translation = Translate(fleet);
-  Fleet effective = EffectiveFleet(fleet, translation);
+  return EffectiveFleet(fleet, translation);
+}
 
-  const Node& c = doc.Find("cases")->items()[ref.index];
-  SimulateInput input;
+// A case's request; false (with `error`) when its URL does not parse.
+bool CaseInput(const Node& c, SimulateInput& input, std::string& error) {
   std::string from = Text(c.Find("from"), "cluster-a/default/productpage-v1");
   input.cluster = from.substr(0, from.find('/'));
   input.namespace_ = from.substr(from.find('/') + 1, from.rfind('/') - from.find('/') - 1);
@@ -90,11 +90,22 @@ TEST_P(SimulateTable, Case) {
   if (const Node* h = c.Find("headers")) {
     for (const Node& item : h->items()) headers.push_back(item.text());
   }
-  std::string error;
   auto request = ParseRequest(Text(c.Find("url"), "http://reviews:9080/reviews/0"),
                               Text(c.Find("method"), "GET"), headers, error);
-  ASSERT_TRUE(request) << error;
+  if (!request) return false;
   input.request = *request;
+  return true;
+}
+
+TEST_P(SimulateTable, Case) {
+  const CaseRef& ref = GetParam();
+  Node doc = ReadDoc(kDir / "cases" / (ref.file + ".yaml"));
+  Fleet effective = CaseFleet(doc);
+
+  const Node& c = doc.Find("cases")->items()[ref.index];
+  SimulateInput input;
+  std::string error;
+  ASSERT_TRUE(CaseInput(c, input, error)) << error;
   Simulation sim;
   ASSERT_TRUE(Simulate(effective, input, sim, error)) << error;
   std::string trace = SimulationToTable(input, sim);
@@ -170,6 +181,41 @@ INSTANTIATE_TEST_SUITE_P(Cases, SimulateTable, ::testing::ValuesIn(AllCases()),
                            }
                            return name;
                          });
+
+// A RouteSimulator keeps what it derives from the fleet between requests: every case of a file,
+// run through one simulator forwards and then backwards, gives the trace a one-off simulation
+// gives.
+TEST(RouteSimulator, ManyRequestsGiveWhatOneOffSimulationsGive) {
+  size_t compared = 0;
+  for (const auto& e : fs::directory_iterator(kDir / "cases")) {
+    Node doc = ReadDoc(e.path());
+    const Node* cases = doc.Find("cases");
+    if (!cases) continue;
+    Fleet effective = CaseFleet(doc);
+    std::vector<SimulateInput> inputs;
+    for (const Node& c : cases->items()) {
+      SimulateInput input;
+      std::string error;
+      if (CaseInput(c, input, error)) inputs.push_back(input);
+    }
+    RouteSimulator simulator(effective);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        const SimulateInput& input = inputs[pass == 0 ? k : inputs.size() - 1 - k];
+        Simulation reused, fresh;
+        std::string error_reused, error_fresh;
+        bool ok_reused = simulator.Simulate(input, reused, error_reused);
+        bool ok_fresh = Simulate(effective, input, fresh, error_fresh);
+        ASSERT_EQ(ok_reused, ok_fresh) << e.path();
+        EXPECT_EQ(error_reused, error_fresh);
+        EXPECT_EQ(SimulationToTable(input, reused), SimulationToTable(input, fresh))
+            << e.path() << " request " << input.request.authority << input.request.path;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 100u);
+}
 
 }  // namespace
 }  // namespace meshfed

@@ -279,8 +279,30 @@ void Index(Cluster&, const ServiceExpositionPolicy&) {}
 void Unindex(Cluster&, const ServiceExpositionPolicy&) {}
 void Index(Cluster&, const RemoteServiceBinding&) {}
 void Unindex(Cluster&, const RemoteServiceBinding&) {}
-void Index(Cluster&, const AuthorizationPolicy&) {}
-void Unindex(Cluster&, const AuthorizationPolicy&) {}
+
+// The keys of allow_policies_by_host for `ap`; none when it may match hosts it does not name.
+std::vector<std::string> AllowPolicyKeys(const AuthorizationPolicy& ap) {
+  std::vector<std::string> keys;
+  if (ap.any_host) return keys;
+  for (const std::string& p : ap.host_prefixes) {
+    if (p.find(':') == std::string::npos) return keys;
+    keys.emplace_back(AuthorizationHostKey(p));
+  }
+  for (const std::string& h : ap.exact_hosts) keys.emplace_back(AuthorizationHostKey(h));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+void Index(Cluster& c, const AuthorizationPolicy& ap) {
+  if (ap.action != "ALLOW") return;
+  std::vector<std::string> keys = AllowPolicyKeys(ap);
+  if (keys.empty()) InsertView(c.allow_policies_any_host, &ap);
+  for (const std::string& key : keys) InsertView(c.allow_policies_by_host[key], &ap);
+}
+void Unindex(Cluster& c, const AuthorizationPolicy& ap) {
+  std::erase(c.allow_policies_any_host, &ap);
+  for (const std::string& key : AllowPolicyKeys(ap)) EraseView(c.allow_policies_by_host, key, &ap);
+}
 
 void AddNamespace(Cluster& c, const std::string& ns) {
   if (!ns.empty()) ++c.known_namespaces[ns];

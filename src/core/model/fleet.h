@@ -68,6 +68,11 @@ struct Cluster {
   // Gateway servers by lower-cased exact host, and those whose host is a wildcard.
   std::unordered_map<std::string, std::vector<GatewayServer>> gateway_servers_by_host;
   std::vector<GatewayServer> wildcard_gateway_servers;
+  // ALLOW AuthorizationPolicies that can only match hosts their rules name (exact, or `host:*`),
+  // by AuthorizationHostKey of each; and those that may match other hosts too (a rule without
+  // hosts, or another pattern). Both in view order.
+  std::unordered_map<std::string, std::vector<const AuthorizationPolicy*>> allow_policies_by_host;
+  std::vector<const AuthorizationPolicy*> allow_policies_any_host;
 
   const Service* FindService(std::string_view namespace_, std::string_view service_name) const;
   const Service* ServiceForHost(const std::string& fqdn) const;

@@ -152,6 +152,12 @@ struct AuthorizationPolicy {
   bool MayMatchHost(std::string_view lower_host) const;
 };
 
+// What an authorization host is indexed by: its text up to the first ':' (so `h` and `h:*` share
+// a key with every `h:<port>` they match).
+inline std::string_view AuthorizationHostKey(std::string_view lower_host) {
+  return lower_host.substr(0, lower_host.find(':'));
+}
+
 // Readers. `cluster` only labels diagnostics. A reader that finds errors still returns what it
 // could read; callers check the diagnostics.
 ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::string& cluster,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -195,9 +196,36 @@ struct RouteEntry {
   }
 };
 
+}  // namespace
+
+struct RouteSimulator::Derived {
+  // The Deployments with pods (replicas > 0) that a Service's selector selects, in the order of
+  // its namespace's Deployments.
+  std::unordered_map<const Service*, std::vector<const Deployment*>> selected;
+  std::unordered_map<const Object*, std::string> descriptions;  // Object::Describe()
+  std::unordered_map<const Object*, std::string> hop_objects;   // Simulator::HopObject
+  // Per cluster and namespace, its Deployments with pods by each pod label "key=value", in the
+  // namespace's order.
+  std::unordered_map<
+      const Cluster*,
+      std::unordered_map<std::string,
+                         std::unordered_map<std::string, std::vector<const Deployment*>>>>
+      deployments_by_label;
+  // Per gateway proxy (cluster, name): the DENY policies that apply to it, and whether any ALLOW
+  // policy does.
+  struct GatewayPolicies {
+    std::vector<const AuthorizationPolicy*> deny;
+    bool any_allow = false;
+  };
+  std::unordered_map<const Cluster*, std::unordered_map<std::string, GatewayPolicies>> policies;
+};
+
+namespace {
+
 class Simulator {
  public:
-  Simulator(const Fleet& fleet, Simulation& out) : fleet_(fleet), out_(out) {}
+  Simulator(const Fleet& fleet, RouteSimulator::Derived& derived, Simulation& out)
+      : fleet_(fleet), derived_(derived), out_(out) {}
 
   void Run(const Proxy& client, std::string principal, Branch branch);
   // The request arrives from outside the mesh at a gateway workload (an ingress gateway).
@@ -208,21 +236,35 @@ class Simulator {
   }
 
  private:
+  const std::string& Describe(const Object& o) {
+    auto [it, added] = derived_.descriptions.try_emplace(&o);
+    if (added) it->second = o.Describe();
+    return it->second;
+  }
+  const std::vector<const Deployment*>& Selected(const Cluster& cluster, const Service& s);
+  // How a hop names the object that decided it: for objects meshfed generated, what the user
+  // wrote that they came from, not meshfed's own output (and no file).
+  const std::string& HopObject(const Object& o) {
+    auto [it, added] = derived_.hop_objects.try_emplace(&o);
+    if (added) {
+      it->second = o.Describe();
+      if (o.ManagedByMeshfed()) {
+        const Node* notes = o.metadata() ? o.metadata()->Find("annotations") : nullptr;
+        it->second +=
+            fmt::format(", generated for {}",
+                        ScalarText(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
+      }
+    }
+    return it->second;
+  }
   Hop MakeHop(const Proxy& proxy, std::string step, std::string detail,
               const Object* object = nullptr) {
     Hop h{proxy.cluster->name, proxy.name, std::move(step), std::move(detail), "", "", {}};
     if (object) {
-      h.object = object->Describe();
-      h.file = object->file;
-      h.position = object->position;
-      if (object->ManagedByMeshfed()) {
-        // Name what the user wrote that it came from, not meshfed's own output.
-        const Node* notes = object->metadata() ? object->metadata()->Find("annotations") : nullptr;
-        h.object +=
-            fmt::format(", generated for {}",
-                        ScalarText(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
-        h.file.clear();
-        h.position = {};
+      h.object = HopObject(*object);
+      if (!object->ManagedByMeshfed()) {
+        h.file = object->file;
+        h.position = object->position;
       }
     }
     return h;
@@ -247,7 +289,7 @@ class Simulator {
                                           from.substr(space + 1, slash - space - 1),
                                           from.substr(slash + 1));
       if (source && !source->ManagedByMeshfed()) {
-        h.object = fmt::format("{} (compiled into {})", from, vs.Describe());
+        h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
         h.file = source->file;
         h.position = at->position();
       }
@@ -280,6 +322,7 @@ class Simulator {
   bool Authorize(const Proxy& gateway, const Cluster& donor, Branch& branch);
 
   const Fleet& fleet_;
+  RouteSimulator::Derived& derived_;
   Simulation& out_;
   Matcher matcher_;
   std::string principal_;  // the client workload's SPIFFE principal, kept across hops (mTLS)
@@ -477,10 +520,7 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
   }
   const Service* target = nullptr;
   for (const std::string& name : candidates) {
-    for (const Service& s : cluster.services) {
-      if (ServiceFqdn(s.object->name, s.object->namespace_) == name) target = &s;
-    }
-    if (target) break;
+    if ((target = cluster.ServiceForHost(name))) break;
   }
   if (!target && !IsIpAddress(req.host) && LooksInCluster(cluster, req.host)) {
     branch.hops.push_back(
@@ -642,14 +682,14 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
   }
   if (vs && routes.empty()) {
     note += fmt::format("; no route of {} applies to this proxy, so Istio ignores it",
-                        vs->object->Describe());
+                        Describe(*vs->object));
     vs = nullptr;
   }
   branch.hops.push_back(MakeHop(
       proxy, "virtual-host",
       fmt::format("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port,
                   best->hostname, port, best->domain, host,
-                  vs ? fmt::format(", routes of {}", vs->object->Describe()) : ", default route",
+                  vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route",
                   note),
       vs ? vs->object : (best->service ? &best->service->object() : nullptr)));
   if (!vs) {
@@ -675,7 +715,7 @@ void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>
     }
     branch.hops.push_back(RouteHop(
         proxy,
-        fmt::format("first matching route: {} of {}{}", route.Name(), route.vs->object->Describe(),
+        fmt::format("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
                     misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
         route));
     ApplyRoute(proxy, route, std::move(branch), port);
@@ -811,8 +851,9 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     Finish(branch, 503, "NC", "every destination has weight 0");
     return;
   }
-  for (const auto& [d, weight] : weighted) {
-    Branch b = branch;
+  for (size_t i = 0; i < weighted.size(); ++i) {
+    const auto& [d, weight] = weighted[i];
+    Branch b = i + 1 == weighted.size() ? std::move(branch) : branch;
     b.probability *= weight / total;
     const Node* dest = d->Find("destination");
     std::string host =
@@ -856,7 +897,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
         fmt::format("no service {} is visible from namespace {}", host, proxy.namespace_));
   std::vector<int> ports = svc->Ports();
   if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
-    return no_cluster(fmt::format("{} has no port {}", svc->object().Describe(), port));
+    return no_cluster(fmt::format("{} has no port {}", Describe(svc->object()), port));
   }
   DestinationRuleView drs = DestinationRulesFor(proxy, *svc);
   Labels subset_labels;
@@ -867,7 +908,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
                             ? fmt::format("no DestinationRule for {} is visible from namespace {}",
                                           host, proxy.namespace_)
                             : fmt::format("subset `{}` is not defined in {}", subset,
-                                          drs.rules.front()->object->Describe()));
+                                          Describe(*drs.rules.front()->object)));
     }
     subset_labels = StringMap(s->Find("labels"));
   }
@@ -879,7 +920,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       fmt::format("cluster {}{}", envoy_cluster,
                   drs.rules.empty()
                       ? ""
-                      : fmt::format(" (subsets from {})", drs.rules.front()->object->Describe())),
+                      : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
       drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
 
   if (svc->service) {
@@ -887,23 +928,14 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     // subset's labels (a Service without selector has none of its own).
     std::vector<std::string> workloads;
     const Service& s = *svc->service;
-    if (!s.selector.empty()) {
-      auto in_ns = proxy.cluster->deployments_by_namespace.find(s.object->namespace_);
-      if (in_ns != proxy.cluster->deployments_by_namespace.end()) {
-        for (const Deployment* d : in_ns->second) {
-          if (d->replicas <= 0) continue;
-          if (LabelsSubset(s.selector, d->pod_labels) &&
-              LabelsSubset(subset_labels, d->pod_labels)) {
-            workloads.push_back(d->object->name);
-          }
-        }
-      }
+    for (const Deployment* d : Selected(*proxy.cluster, s)) {
+      if (LabelsSubset(subset_labels, d->pod_labels)) workloads.push_back(d->object->name);
     }
     std::sort(workloads.begin(), workloads.end());
     if (workloads.empty()) {
       branch.hops.push_back(
           MakeHop(proxy, "endpoints",
-                  fmt::format("no pod of {} {}: no healthy upstream", s.object->Describe(),
+                  fmt::format("no pod of {} {}: no healthy upstream", Describe(*s.object),
                               subset.empty() ? std::string()
                                              : fmt::format("has the labels of subset {}", subset)),
                   s.object));
@@ -946,14 +978,15 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   }
   if (endpoints.empty()) {
     branch.hops.push_back(MakeHop(proxy, "endpoints",
-                                  fmt::format("{} has no endpoint{}", svc->object().Describe(),
+                                  fmt::format("{} has no endpoint{}", Describe(svc->object()),
                                               subset.empty() ? "" : " with the subset's labels"),
                                   &svc->object()));
     Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
     return;
   }
-  for (const EntryEndpoint& ep : endpoints) {
-    Branch b = branch;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const EntryEndpoint& ep = endpoints[i];
+    Branch b = i + 1 == endpoints.size() ? std::move(branch) : branch;
     b.probability *= 1.0 / static_cast<double>(endpoints.size());
     // Is it a member cluster's federation gateway?
     const Cluster* donor = nullptr;
@@ -997,6 +1030,31 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
              Destination{"", host, subset, port, {}, envoy_cluster});
     }
   }
+}
+
+const std::vector<const Deployment*>& Simulator::Selected(const Cluster& cluster,
+                                                          const Service& s) {
+  auto [it, added] = derived_.selected.try_emplace(&s);
+  if (!added || s.selector.empty()) return it->second;  // no selector: no endpoints of its own
+  const std::string& ns = s.object->namespace_;
+  auto [by_label, indexed] = derived_.deployments_by_label[&cluster].try_emplace(ns);
+  if (indexed) {
+    auto in_ns = cluster.deployments_by_namespace.find(ns);
+    if (in_ns != cluster.deployments_by_namespace.end()) {
+      for (const Deployment* d : in_ns->second) {
+        if (d->replicas <= 0) continue;
+        for (const auto& [k, v] : d->pod_labels) by_label->second[k + "=" + v].push_back(d);
+      }
+    }
+  }
+  // Every selected Deployment has the selector's first label.
+  const auto& [key, value] = *s.selector.begin();
+  auto with_label = by_label->second.find(key + "=" + value);
+  if (with_label == by_label->second.end()) return it->second;
+  for (const Deployment* d : with_label->second) {
+    if (LabelsSubset(s.selector, d->pod_labels)) it->second.push_back(d);
+  }
+  return it->second;
 }
 
 // Istio authorization (security.istio.io): DENY policies first, then ALLOW; with any ALLOW
@@ -1066,36 +1124,52 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     source_ns =
         principal_.substr(ns + 4, end == std::string::npos ? std::string::npos : end - ns - 4);
   }
-  std::vector<const AuthorizationPolicy*> applicable;
-  for (const AuthorizationPolicy& ap : donor.authorization_policies) {
-    const Object& o = *ap.object;
-    if (o.namespace_ != gateway.namespace_ && o.namespace_ != kRootNamespace) continue;
-    if (ap.has_selector && !LabelsSubset(ap.selector, gateway.labels)) continue;
-    applicable.push_back(&ap);
-  }
-  const std::string lower_host = ToLower(branch.request.authority);
+  auto applies = [&](const AuthorizationPolicy& ap) {
+    const std::string& ns = ap.object->namespace_;
+    if (ns != gateway.namespace_ && ns != kRootNamespace) return false;
+    return !ap.has_selector || LabelsSubset(ap.selector, gateway.labels);
+  };
   auto rules_of = [](const AuthorizationPolicy& ap) {
     const Node* rules = ap.object->spec() ? ap.object->spec()->Find("rules") : nullptr;
     return rules && rules->IsSequence() ? rules : nullptr;
   };
-  for (const AuthorizationPolicy* ap : applicable) {
-    if (ap->action != "DENY") continue;
+  auto [found, added] = derived_.policies[&donor].try_emplace(gateway.name);
+  RouteSimulator::Derived::GatewayPolicies& mine = found->second;
+  if (added) {
+    for (const AuthorizationPolicy& ap : donor.authorization_policies) {
+      if (!applies(ap)) continue;
+      if (ap.action == "DENY") mine.deny.push_back(&ap);
+      if (ap.action == "ALLOW") mine.any_allow = true;
+    }
+  }
+  for (const AuthorizationPolicy* ap : mine.deny) {
     const Node* rules = rules_of(*ap);
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, true);
         })) {
       branch.hops.push_back(MakeHop(
           gateway, "authorization",
-          fmt::format("denied: {} matches {}", principal_, ap->object->Describe()), ap->object));
+          fmt::format("denied: {} matches {}", principal_, Describe(*ap->object)), ap->object));
       Finish(branch, 403, "RBAC", "RBAC: access denied");
       return false;
     }
   }
-  bool any_allow = false;
-  for (const AuthorizationPolicy* ap : applicable) {
-    if (ap->action != "ALLOW") continue;
-    any_allow = true;
-    if (!ap->MayMatchHost(lower_host)) continue;
+  // ALLOW: with any ALLOW policy on the workload, a request must match one. Only the policies
+  // that may match the Host are evaluated (an index by host; the others cannot match), in the
+  // order of the cluster's policies, so the first that admits is named.
+  bool any_allow = mine.any_allow;
+  const std::string lower_host = ToLower(branch.request.authority);
+  std::vector<const AuthorizationPolicy*> candidates = donor.allow_policies_any_host;
+  if (auto it = donor.allow_policies_by_host.find(std::string(AuthorizationHostKey(lower_host)));
+      it != donor.allow_policies_by_host.end()) {
+    candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    std::sort(candidates.begin(), candidates.end(),
+              [](const AuthorizationPolicy* a, const AuthorizationPolicy* b) {
+                return a->object->order < b->object->order;
+              });
+  }
+  for (const AuthorizationPolicy* ap : candidates) {
+    if (!applies(*ap) || !ap->MayMatchHost(lower_host)) continue;
     const Node* rules = rules_of(*ap);
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, false);
@@ -1103,7 +1177,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
       branch.hops.push_back(
           MakeHop(gateway, "authorization",
                   fmt::format("allowed: principal {} to host {} by {}", principal_,
-                              branch.request.authority, ap->object->Describe()),
+                              branch.request.authority, Describe(*ap->object)),
                   ap->object));
       return true;
     }
@@ -1215,9 +1289,9 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
       MakeHop(gw, server_mode.empty() ? "listener" : "tls",
               server_mode.empty()
                   ? fmt::format("server {}:{} of {} takes the plaintext request", protocol,
-                                gateway_port, chosen->object->Describe())
+                                gateway_port, Describe(*chosen->object))
                   : fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol,
-                                gateway_port, chosen->object->Describe(), sni, server_mode,
+                                gateway_port, Describe(*chosen->object), sni, server_mode,
                                 principal_.empty() ? "unauthenticated" : principal_),
               chosen->object));
   if (!mtls) principal_.clear();
@@ -1285,7 +1359,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   branch.hops.push_back(
       MakeHop(gw, "virtual-host",
               fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
-                          best_domain, ordered.front()->object->Describe()),
+                          best_domain, Describe(*ordered.front()->object)),
               ordered.front()->object));
   EvaluateRoutes(gw, routes, std::move(branch), gateway_port);
 }
@@ -1310,7 +1384,17 @@ Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation) {
   return BuildFleet(std::move(source), ignored, /*index_generated=*/true);
 }
 
+RouteSimulator::RouteSimulator(const Fleet& fleet)
+    : fleet_(fleet), derived_(std::make_unique<Derived>()) {}
+RouteSimulator::~RouteSimulator() = default;
+
 bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, std::string& error) {
+  return RouteSimulator(fleet).Simulate(input, out, error);
+}
+
+bool RouteSimulator::Simulate(const SimulateInput& input, Simulation& out, std::string& error) {
+  out = Simulation{};
+  const Fleet& fleet = fleet_;
   const Cluster* cluster = fleet.Find(input.cluster);
   if (!cluster) {
     error = fmt::format("no cluster `{}` in the fleet", input.cluster);
@@ -1330,9 +1414,10 @@ bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, s
   client.name = fmt::format("sidecar {}/{}", input.namespace_, input.workload);
   std::string principal = fmt::format("{}/ns/{}/sa/{}", cluster->mesh.trust_domain,
                                       input.namespace_, workload->service_account);
-  Simulator sim(fleet, out);
+  Simulator sim(fleet, *derived_, out);
   Branch branch;
   branch.request = input.request;
+  branch.hops.reserve(16);  // a call through a federation gateway takes about a dozen
   // A workload that a Gateway selects is a gateway: the request arrives at it from outside.
   bool is_gateway =
       std::any_of(cluster->gateways.begin(), cluster->gateways.end(), [&](const Gateway& g) {

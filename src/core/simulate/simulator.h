@@ -3,6 +3,7 @@
 // those of istio-semantics.md (sections 2-6); each step cites the Istio code it reproduces.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,8 +59,29 @@ struct Simulation {
   std::vector<Outcome> outcomes;
 };
 
-// Simulates `input` over `fleet` (an EffectiveFleet). Returns false with `error` set when the
-// input names no such cluster or workload.
+// Simulates requests over one fleet (an EffectiveFleet), keeping what it derives from the fleet
+// between requests (which Deployments a Service selects, how objects are named in hops), so
+// that many requests cost less than many one-off simulations. The fleet must outlive it and
+// must not change while it is used.
+class RouteSimulator {
+ public:
+  explicit RouteSimulator(const Fleet& fleet);
+  ~RouteSimulator();
+  RouteSimulator(const RouteSimulator&) = delete;
+  RouteSimulator& operator=(const RouteSimulator&) = delete;
+
+  // Simulates `input`, replacing `out`. Returns false with `error` set when the input names no
+  // such cluster or workload.
+  bool Simulate(const SimulateInput& input, Simulation& out, std::string& error);
+
+  struct Derived;  // what it keeps between requests (simulator.cc)
+
+ private:
+  const Fleet& fleet_;
+  std::unique_ptr<Derived> derived_;
+};
+
+// One request: RouteSimulator(fleet).Simulate(input, out, error).
 bool Simulate(const Fleet& fleet, const SimulateInput& input, Simulation& out, std::string& error);
 
 }  // namespace meshfed
