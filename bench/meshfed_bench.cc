@@ -47,11 +47,12 @@ double PeakRssMiB() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-size_t EmitAll(const Translation& t) {
+// As `meshfed render` writes: every cluster's objects, then the statuses (moved out of `t`).
+size_t EmitAll(Translation& t) {
   size_t bytes = 0;
   for (const ClusterOutput& c : t.clusters) bytes += EmitYamlStream(c.objects).size();
   std::vector<Node> statuses;
-  for (const StatusOutput& s : t.statuses) statuses.push_back(s.object);
+  for (StatusOutput& s : t.statuses) statuses.push_back(std::move(s.object));
   bytes += EmitYamlStream(statuses).size();
   return bytes;
 }
@@ -66,6 +67,7 @@ int Render(const std::string& fleet_dir, int repeat) {
       return 1;
     }
     auto t1 = Clock::now();
+    double rss_read = PeakRssMiB();
     Fleet fleet = BuildFleet(std::move(*source), d);
     auto t2 = Clock::now();
     // The checks every command runs (CheckFleet): the Istio schema and webhook rules per object,
@@ -74,6 +76,7 @@ int Render(const std::string& fleet_dir, int repeat) {
     auto tv = Clock::now();
     Translation t = Translate(fleet);
     auto t3 = Clock::now();
+    double rss_translate = PeakRssMiB();
     AnalyzeFleet(fleet, t, d);
     auto ta = Clock::now();
     size_t bytes = EmitAll(t);
@@ -85,10 +88,12 @@ int Render(const std::string& fleet_dir, int repeat) {
     std::cout << fmt::format(
         "render {}: {} objects in, {} generated, {:.1f} MiB out | read+parse {:.3f} s, build "
         "{:.3f} s, validate {:.3f} s, translate {:.3f} s, analyze {:.3f} s, emit {:.3f} s, total "
-        "{:.3f} s | translate {:.1f}% of total | peak RSS {:.0f} MiB | {} diagnostics\n",
+        "{:.3f} s | translate {:.1f}% of total | peak RSS {:.0f} MiB (after read {:.0f}, after "
+        "translate {:.0f}) | {} diagnostics\n",
         fleet_dir, objects, generated, static_cast<double>(bytes) / (1 << 20), Seconds(t0, t1),
         Seconds(t1, t2), Seconds(t2, tv), Seconds(tv, t3), Seconds(t3, ta), Seconds(ta, t4),
-        Seconds(t0, t4), 100 * Seconds(tv, t3) / Seconds(t0, t4), PeakRssMiB(), d.size());
+        Seconds(t0, t4), 100 * Seconds(tv, t3) / Seconds(t0, t4), PeakRssMiB(), rss_read,
+        rss_translate, d.size());
   }
   return 0;
 }

@@ -13,20 +13,24 @@
 namespace meshfed {
 namespace {
 
-std::string Serialize(const std::vector<Node>& objects, const std::string& format) {
+// Serializes and releases `objects` (a fleet's output is written one file at a time, so that the
+// trees of a written file are not kept while the next is built).
+std::string Serialize(std::vector<Node>&& objects, const std::string& format) {
+  std::string out;
   if (format == "json") {
     Node list = Node::Mapping();
     list.Set("apiVersion", Node::String("v1"));
     list.Set("kind", Node::String("List"));
     Node items = Node::Sequence();
-    for (const Node& o : objects) items.Append(o);
+    items.items() = std::move(objects);
     list.Set("items", std::move(items));
-    std::string out;
     EmitJson(list, out);
     out += '\n';
-    return out;
+  } else {
+    out = EmitYamlStream(objects);
   }
-  return EmitYamlStream(objects);
+  std::vector<Node>().swap(objects);
+  return out;
 }
 
 }  // namespace
@@ -50,7 +54,7 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   std::optional<LoadedFleet> loaded = LoadAndTranslate(options.fleet, "render", err);
   if (!loaded) return 1;
   const Fleet* fleet = &loaded->fleet;
-  const Translation& translation = loaded->translation;
+  Translation& translation = loaded->translation;  // written out, then released
   if (!options.cluster.empty() && fleet->Find(options.cluster) == nullptr) {
     std::vector<std::string> names;
     for (const Cluster& c : fleet->clusters) names.push_back(c.name);
@@ -61,26 +65,28 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
 
   const std::string ext = options.format == "json" ? "json" : "yaml";
   std::vector<Node> statuses;
-  for (const StatusOutput& s : translation.statuses) {
-    if (options.cluster.empty() || s.cluster == options.cluster) statuses.push_back(s.object);
+  for (StatusOutput& s : translation.statuses) {
+    if (options.cluster.empty() || s.cluster == options.cluster) {
+      statuses.push_back(std::move(s.object));
+    }
   }
   if (options.out_dir.empty()) {
-    for (const ClusterOutput& c : translation.clusters) {
+    for (ClusterOutput& c : translation.clusters) {
       if (!options.cluster.empty() && c.cluster != options.cluster) continue;
       if (options.cluster.empty() && options.format == "yaml")
         out << "# cluster: " << c.cluster << '\n';
-      out << Serialize(c.objects, options.format);
+      out << Serialize(std::move(c.objects), options.format);
     }
     return 0;
   }
   std::vector<std::pair<std::filesystem::path, std::string>> files;
   std::filesystem::path dir(options.out_dir);
-  for (const ClusterOutput& c : translation.clusters) {
+  for (ClusterOutput& c : translation.clusters) {
     if (!options.cluster.empty() && c.cluster != options.cluster) continue;
     files.emplace_back(dir / c.cluster / ("generated." + ext),
-                       Serialize(c.objects, options.format));
+                       Serialize(std::move(c.objects), options.format));
   }
-  files.emplace_back(dir / ("status." + ext), Serialize(statuses, options.format));
+  files.emplace_back(dir / ("status." + ext), Serialize(std::move(statuses), options.format));
   if (absl::Status s = WriteFilesAtomically(files); !s.ok()) {
     err << "meshfed render: " << s.message() << '\n';
     return 1;

@@ -299,6 +299,9 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
     case YAML_MAPPING_END_EVENT: {
       Frame frame = std::move(stack_.back());
       stack_.pop_back();
+      // The fleet is kept in memory whole: no list keeps the spare room its growth left.
+      if (frame.node.IsSequence()) frame.node.items().shrink_to_fit();
+      if (frame.node.IsMapping()) frame.node.entries().shrink_to_fit();
       if (!frame.anchor.empty()) anchors_[frame.anchor] = frame.node;
       Position start = frame.node.position();
       return Deliver(std::move(frame.node), start);

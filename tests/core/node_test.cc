@@ -40,5 +40,82 @@ TEST(Node, SetReplacesInPlaceAndKeepsOrder) {
   EXPECT_EQ(m.Find("b")->text(), "2");
 }
 
+// A node holds one of a text, a list or a mapping; copies, moves and assignments between kinds
+// keep values and positions.
+Node Sample() {
+  Node root = Node::Mapping({1, 1});
+  root.Add("name", Node::String("reviews", {1, 7}));
+  Node ports = Node::Sequence({2, 1});
+  ports.Append(Node::Int(9080, {2, 3}));
+  ports.Append(Node::Null());
+  root.Add("ports", std::move(ports));
+  return root;
+}
+
+TEST(Node, CopiesMovesAndAssignsAcrossKinds) {
+  Node a = Sample();
+  Node copy = a;
+  EXPECT_EQ(copy, a);
+  EXPECT_EQ(copy.Find("ports")->items()[0].position().column, 3u);
+  Node moved = std::move(copy);
+  EXPECT_EQ(moved, a);
+  Node scalar = Node::Plain("x");
+  scalar = a;  // a scalar becomes a mapping
+  EXPECT_EQ(scalar, a);
+  scalar = Node::String("y");  // and a string again
+  EXPECT_TRUE(scalar.IsScalar());
+  EXPECT_EQ(scalar.text(), "y");
+  EXPECT_TRUE(scalar.items().empty());
+  EXPECT_TRUE(scalar.entries().empty());
+  Node list = Node::Sequence();
+  list = moved;  // copy-assign a mapping over a list
+  EXPECT_EQ(list, a);
+}
+
+TEST(Node, AssigningAPartOfItselfKeepsThePart) {
+  Node root = Sample();
+  root = std::move(*root.Find("ports"));
+  ASSERT_TRUE(root.IsSequence());
+  ASSERT_EQ(root.items().size(), 2u);
+  EXPECT_EQ(root.items()[0].text(), "9080");
+  root = root.items()[0];  // copy-assign an item of itself
+  EXPECT_EQ(root.text(), "9080");
+}
+
+TEST(Node, AddingToANullMakesACollectionAndOtherKindsHaveNoChildren) {
+  Node n;
+  n.Add("a", Node::Int(1));
+  EXPECT_TRUE(n.IsMapping());
+  EXPECT_EQ(n.Find("a")->text(), "1");
+  Node l;
+  l.Append(Node::Int(1));
+  EXPECT_TRUE(l.IsSequence());
+  EXPECT_EQ(l.items().size(), 1u);
+  // A scalar keeps its text; what is added to it as a collection goes nowhere.
+  Node s = Node::String("keep");
+  s.Append(Node::Int(1));
+  s.Add("k", Node::Int(1));
+  EXPECT_TRUE(s.IsScalar());
+  EXPECT_EQ(s.text(), "keep");
+  EXPECT_EQ(s.Find("k"), nullptr);
+  EXPECT_FALSE(s.Erase("k"));
+  // Collections have no text.
+  EXPECT_EQ(Sample().text(), "");
+}
+
+TEST(Node, CompactKeepsTheValue) {
+  Node root = Node::Mapping();
+  for (int i = 0; i < 5; ++i) {
+    Node list = Node::Sequence();
+    for (int j = 0; j <= i; ++j) list.Append(Node::Int(j));
+    root.Add("k" + std::to_string(i), std::move(list));
+  }
+  Node before = root;
+  Compact(root);
+  EXPECT_EQ(root, before);
+  EXPECT_EQ(root.entries().capacity(), root.entries().size());
+  EXPECT_EQ(root.Find("k2")->items().capacity(), 3u);
+}
+
 }  // namespace
 }  // namespace meshfed

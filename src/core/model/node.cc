@@ -128,14 +128,14 @@ Node Node::Bool(bool value, Position pos) { return Plain(value ? "true" : "false
 
 Node Node::Sequence(Position pos) {
   Node n;
-  n.kind_ = Kind::Sequence;
+  n.Become(Kind::Sequence);
   n.position_ = pos;
   return n;
 }
 
 Node Node::Mapping(Position pos) {
   Node n;
-  n.kind_ = Kind::Mapping;
+  n.Become(Kind::Mapping);
   n.position_ = pos;
   return n;
 }
@@ -147,12 +147,122 @@ ScalarType Node::scalar_type() const {
   return ResolvePlainScalar(text_);
 }
 
+Node::Node(const Node& other) { Construct(other); }
+
+Node& Node::operator=(const Node& other) {
+  if (this != &other) *this = Node(other);
+  return *this;
+}
+
+Node& Node::operator=(Node&& other) noexcept {
+  if (this == &other) return *this;
+  // `other` may live inside this node's own value (n = std::move(n.items()[0])): take it out
+  // before that value goes.
+  Node taken(std::move(other));
+  Destroy();
+  Construct(std::move(taken));
+  return *this;
+}
+
+void Node::Construct(Node&& other) noexcept {
+  kind_ = other.kind_;
+  style_ = other.style_;
+  position_ = other.position_;
+  switch (kind_) {
+    case Kind::Sequence:
+      new (&items_) std::vector<Node>(std::move(other.items_));
+      break;
+    case Kind::Mapping:
+      new (&entries_) std::vector<MapEntry>(std::move(other.entries_));
+      break;
+    default:
+      new (&text_) std::string(std::move(other.text_));
+  }
+}
+
+void Node::Construct(const Node& other) {
+  kind_ = other.kind_;
+  style_ = other.style_;
+  position_ = other.position_;
+  switch (kind_) {
+    case Kind::Sequence:
+      new (&items_) std::vector<Node>(other.items_);
+      break;
+    case Kind::Mapping:
+      new (&entries_) std::vector<MapEntry>(other.entries_);
+      break;
+    default:
+      new (&text_) std::string(other.text_);
+  }
+}
+
+void Node::Destroy() noexcept {
+  switch (kind_) {
+    case Kind::Sequence:
+      items_.~vector();
+      break;
+    case Kind::Mapping:
+      entries_.~vector();
+      break;
+    default:
+      text_.~basic_string();
+  }
+}
+
+void Node::Become(Kind kind) {
+  Destroy();
+  kind_ = kind;
+  style_ = Style::Plain;
+  switch (kind) {
+    case Kind::Sequence:
+      new (&items_) std::vector<Node>();
+      break;
+    case Kind::Mapping:
+      new (&entries_) std::vector<MapEntry>();
+      break;
+    default:
+      new (&text_) std::string();
+  }
+}
+
+const std::string& Node::EmptyText() {
+  static const std::string kEmpty;
+  return kEmpty;
+}
+const std::vector<Node>& Node::NoItems() {
+  static const std::vector<Node> kNone;
+  return kNone;
+}
+const std::vector<MapEntry>& Node::NoEntries() {
+  static const std::vector<MapEntry> kNone;
+  return kNone;
+}
+
+std::vector<Node>& Node::items() {
+  if (kind_ == Kind::Null) Become(Kind::Sequence);
+  if (IsSequence()) return items_;
+  // Another kind has no items: what is added here is dropped.
+  static thread_local std::vector<Node> dropped;
+  dropped.clear();
+  return dropped;
+}
+
+std::vector<MapEntry>& Node::entries() {
+  if (kind_ == Kind::Null) Become(Kind::Mapping);
+  if (IsMapping()) return entries_;
+  static thread_local std::vector<MapEntry> dropped;
+  dropped.clear();
+  return dropped;
+}
+
 Node& Node::Append(Node item) {
-  items_.push_back(std::move(item));
-  return items_.back();
+  std::vector<Node>& list = items();
+  list.push_back(std::move(item));
+  return list.back();
 }
 
 const Node* Node::Find(std::string_view key) const {
+  if (!IsMapping()) return nullptr;
   for (const MapEntry& e : entries_) {
     if (e.key == key) return &e.value;
   }
@@ -160,6 +270,7 @@ const Node* Node::Find(std::string_view key) const {
 }
 
 Node* Node::Find(std::string_view key) {
+  if (!IsMapping()) return nullptr;
   for (MapEntry& e : entries_) {
     if (e.key == key) return &e.value;
   }
@@ -171,15 +282,15 @@ Node& Node::Set(std::string_view key, Node value) {
     *existing = std::move(value);
     return *existing;
   }
-  entries_.push_back(MapEntry{std::string(key), {}, std::move(value)});
-  return entries_.back().value;
+  return Add(key, std::move(value));
 }
 
 Node& Node::Add(std::string_view key, Node value) {
-  return entries_.emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
+  return entries().emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
 }
 
 bool Node::Erase(std::string_view key) {
+  if (!IsMapping()) return false;
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const MapEntry& e) { return e.key == key; });
   if (it == entries_.end()) return false;
@@ -233,6 +344,16 @@ bool operator==(const Node& a, const Node& b) {
       return true;
   }
   return false;
+}
+
+void Compact(Node& n) {
+  if (n.IsSequence()) {
+    n.items().shrink_to_fit();
+    for (Node& item : n.items()) Compact(item);
+  } else if (n.IsMapping()) {
+    n.entries().shrink_to_fit();
+    for (MapEntry& e : n.entries()) Compact(e.value);
+  }
 }
 
 bool SameValue(const Node& a, const Node& b) {

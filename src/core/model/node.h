@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,13 @@ class Node {
   enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping };
   enum class Style : uint8_t { Plain, Quoted };
 
-  Node() = default;
+  Node() noexcept { new (&text_) std::string(); }
+  Node(const Node& other);
+  Node(Node&& other) noexcept { Construct(std::move(other)); }
+  Node& operator=(const Node& other);
+  Node& operator=(Node&& other) noexcept;
+  ~Node() { Destroy(); }
+
   static Node Null(Position pos = {});
   static Node String(std::string value, Position pos = {});  // always a string, quoted if needed
   static Node Plain(std::string text, Position pos = {});    // resolves like unquoted YAML
@@ -46,20 +53,22 @@ class Node {
   bool IsSequence() const { return kind_ == Kind::Sequence; }
   bool IsMapping() const { return kind_ == Kind::Mapping; }
 
-  // Scalars.
-  const std::string& text() const { return text_; }
+  // Scalars (empty for the other kinds).
+  const std::string& text() const { return HasText() ? text_ : EmptyText(); }
   Style style() const { return style_; }
   ScalarType scalar_type() const;  // Null for null nodes; String for quoted scalars
   bool IsString() const { return IsScalar() && scalar_type() == ScalarType::String; }
 
-  // Sequences.
-  const std::vector<Node>& items() const { return items_; }
-  std::vector<Node>& items() { return items_; }
+  // Sequences. The items of any other kind are an empty list; adding to a null node makes it a
+  // sequence.
+  const std::vector<Node>& items() const { return IsSequence() ? items_ : NoItems(); }
+  std::vector<Node>& items();
   Node& Append(Node item);
 
-  // Mappings keep insertion order (emitters write keys in this order).
-  const std::vector<MapEntry>& entries() const { return entries_; }
-  std::vector<MapEntry>& entries() { return entries_; }
+  // Mappings keep insertion order (emitters write keys in this order). The entries of any other
+  // kind are an empty list; adding to a null node makes it a mapping.
+  const std::vector<MapEntry>& entries() const { return IsMapping() ? entries_ : NoEntries(); }
+  std::vector<MapEntry>& entries();
   const Node* Find(std::string_view key) const;
   Node* Find(std::string_view key);
   // Sets key to value, replacing an existing entry in place or appending a new one.
@@ -74,12 +83,25 @@ class Node {
   friend bool operator==(const Node& a, const Node& b);  // value equality, positions ignored
 
  private:
+  // One of text_ (null and scalar nodes), items_ or entries_ is alive, as kind_ says: a node is
+  // 48 bytes instead of 96, and the fleet is millions of them.
+  bool HasText() const { return kind_ == Kind::Null || kind_ == Kind::Scalar; }
+  void Construct(Node&& other) noexcept;
+  void Construct(const Node& other);
+  void Destroy() noexcept;
+  void Become(Kind kind);  // destroys the value and starts an empty one of `kind`
+  static const std::string& EmptyText();
+  static const std::vector<Node>& NoItems();
+  static const std::vector<MapEntry>& NoEntries();
+
   Kind kind_ = Kind::Null;
   Style style_ = Style::Plain;
   Position position_;
-  std::string text_;
-  std::vector<Node> items_;
-  std::vector<MapEntry> entries_;
+  union {
+    std::string text_;
+    std::vector<Node> items_;
+    std::vector<MapEntry> entries_;
+  };
 };
 
 struct MapEntry {
@@ -91,6 +113,10 @@ struct MapEntry {
 // Value equality where the order of mapping keys does not matter (as in JSON objects; API servers
 // may return keys in another order than they were written).
 bool SameValue(const Node& a, const Node& b);
+
+// Drops the spare room list growth left in `n` and everything under it: for trees kept a long time
+// (a fleet's objects, what the translator generates), built one Add or Append at a time.
+void Compact(Node& n);
 
 // A canonical one-line text of a value (mapping keys sorted, strings quoted), for hashing and
 // comparing.

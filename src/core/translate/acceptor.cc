@@ -339,7 +339,6 @@ void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<
                  const ExposureFinder& find, BindingUnit& unit) {
   Context ctx{fleet, unit};
   BindGroup(ctx, acceptor, members, find, unit);
-  for (Binding& b : unit.bindings) b.status_entry = BindingStatusEntry(b);
 }
 
 }  // namespace meshfed::internal

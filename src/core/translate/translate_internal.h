@@ -82,7 +82,6 @@ struct Binding {
   bool conflict = false;
   std::string reason;
   std::string message;
-  Node status_entry;  // its entry in the RSB's status (BindingStatusEntry)
 };
 
 // A claim on an exposed name, and a binding entry: pointers into the fleet's typed views.

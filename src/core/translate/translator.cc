@@ -130,12 +130,13 @@ std::array<std::string_view, 3> SplitKey(std::string_view key) {
   return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
 }
 
-using SortKey = std::tuple<std::string, std::string, std::string>;
+// Views into the object: valid while it is neither changed nor moved.
+using SortKey = std::tuple<std::string_view, std::string_view, std::string_view>;
 
 SortKey SortKeyOf(const Node& o) {
+  auto text = [](const Node* n) { return n ? std::string_view(n->text()) : std::string_view(); };
   const Node* meta = o.Find("metadata");
-  return {ScalarText(o.Find("kind")), ScalarText(meta->Find("namespace")),
-          ScalarText(meta->Find("name"))};
+  return {text(o.Find("kind")), text(meta->Find("namespace")), text(meta->Find("name"))};
 }
 
 template <typename V>
@@ -481,8 +482,8 @@ class TranslationState {
     for (auto& [key, slot] : self.statuses_) out.statuses.push_back(give(slot.output));
     std::stable_sort(out.statuses.begin(), out.statuses.end(),
                      [](const StatusOutput& a, const StatusOutput& b) {
-                       return std::make_tuple(a.cluster, SortKeyOf(a.object)) <
-                              std::make_tuple(b.cluster, SortKeyOf(b.object));
+                       return std::make_tuple(std::string_view(a.cluster), SortKeyOf(a.object)) <
+                              std::make_tuple(std::string_view(b.cluster), SortKeyOf(b.object));
                      });
     // Warnings unit by unit in key order, exposures first: deterministic (SortDiagnostics orders
     // them by position later).
@@ -530,6 +531,7 @@ class TranslationState {
                             const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
     ExposeClaims(fleet, c, claims, entry.second);
+    for (Node& o : entry.second.objects) Compact(o);
     entry.second.generation = next_generation_++;
     Remember(entry, true);
     return entry.second;
@@ -546,6 +548,7 @@ class TranslationState {
           return it == exposures_.end() ? nullptr : &it->second;
         },
         unit);
+    for (Node& o : unit.objects) Compact(o);
     unit.generation = next_generation_++;
     Remember(entry, false);
     return unit;
@@ -618,7 +621,7 @@ class TranslationState {
   }
 
   Node EntryNode(const EntryNow& e) const {
-    if (e.binding) return e.binding->status_entry;
+    if (e.binding) return BindingStatusEntry(*e.binding);
     return ExposureEntry(*e.exposure, e.in_effect ? BoundTo(*e.unit) : std::vector<BoundBy>{});
   }
 
