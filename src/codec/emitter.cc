@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace meshfed {
 namespace {
 
@@ -242,8 +244,21 @@ void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
 
 }  // namespace
 
+// Letters no YAML 1.1 null, boolean or number starts with (ResolvePlainScalar).
+bool PlainLetter(char c) {
+  return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
+         std::string_view("nNtTfFyYoO").find(c) == std::string_view::npos;
+}
+
 bool NeedsQuotes(std::string_view text) {
   if (text.empty()) return true;
+  // Fast path for names, keys and hosts: a plain letter, then letters, digits and -_./ only.
+  if (PlainLetter(text.front()) && std::all_of(text.begin() + 1, text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.' || c == '/';
+      })) {
+    return false;
+  }
   if (ResolvePlainScalar(text) != ScalarType::String) return true;
   if (IsIndicatorStart(text.front())) return true;
   if (text.back() == ' ' || text.back() == ':' || text.back() == '\t') return true;
@@ -253,7 +268,7 @@ bool NeedsQuotes(std::string_view text) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) return true;
     uint32_t cp = 0;
-    if (SpecialCodepointAt(text, i, cp) > 0) return true;
+    if (c >= 0xC2 && SpecialCodepointAt(text, i, cp) > 0) return true;
     if (c == ':' && i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t')) return true;
     if (c == '#' && i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')) return true;
   }

@@ -31,12 +31,40 @@ TEST(Emitter, WritesKubectlStyleBlockYaml) {
 }
 
 TEST(Emitter, QuotesStringsThatWouldReadBackAsSomethingElse) {
-  for (const char* s : {"9080", "true", "yes", "off", "null", "~", "", "1.5", "*", "- x", "a: b",
-                        "x #y", "trailing:", "@at", "`tick", "0x1F", "---", "{x}", "multi\nline"}) {
+  for (const char* s : {"9080",
+                        "true",
+                        "yes",
+                        "off",
+                        "null",
+                        "~",
+                        "",
+                        "1.5",
+                        "*",
+                        "- x",
+                        "a: b",
+                        "x #y",
+                        "trailing:",
+                        "@at",
+                        "`tick",
+                        "0x1F",
+                        "---",
+                        "{x}",
+                        "multi\nline",
+                        "no",
+                        "N",
+                        "y",
+                        "True",
+                        "On",
+                        "OFF",
+                        ".NaN",
+                        "a b:",
+                        "name\x7f",
+                        "line\xe2\x80\xa8sep"}) {
     EXPECT_TRUE(NeedsQuotes(s)) << s;
   }
   for (const char* s : {"reviews", "v1", "cluster-a.local/*", "istio-system/reviews.default.svc",
-                        "a:b", "x#y", "1.2.3", "."}) {
+                        "a:b", "x#y", "1.2.3", ".", "nope", "yes-no", "Tuesday", "offset",
+                        "x.y/z-w_1", "NaN", "e5", "caf\xc3\xa9"}) {
     EXPECT_FALSE(NeedsQuotes(s)) << s;
   }
 }
