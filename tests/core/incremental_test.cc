@@ -270,7 +270,11 @@ class Mutator {
     std::vector<Node*> nodes;
     Nodes(spec, nodes);
     Node& n = *nodes[Pick(nodes.size())];
-    if (n.IsScalar()) {
+    if (!n.IsScalar() && Pick(5) == 0) {
+      // A list item or value that is no longer a mapping or list: readers skip such entries, so
+      // the entries after it are at other places in the view than in the object.
+      n = Node::String(pool_[Pick(pool_.size())]);
+    } else if (n.IsScalar()) {
       const std::string& v = pool_[Pick(pool_.size())];
       bool number = !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit) && v.size() < 6;
       n = number && Pick(2) ? Node::Int(std::stoi(v)) : Node::String(v);
@@ -370,6 +374,53 @@ TEST(IncrementalTranslator, OneChangeRecomputesOnlyWhatReadsIt) {
   EXPECT_TRUE(delta.empty());
   EXPECT_GE(delta.units, 1u);
   EXPECT_LE(delta.units, 1u + 2u * 2u) << "its exposure and at most the bindings of it";
+}
+
+// An entry that is not a mapping is skipped by the reader: the entries after it are at other
+// places in the view than in the object, and an edit to one of them must still recompute it
+// (and only re-point the others).
+TEST(IncrementalTranslator, EditsAfterASkippedEntryStaySameAsTranslate) {
+  IncrementalTranslator engine(GeneratedSmallFleet(5));
+  Checker checker(engine);
+  const RemoteServiceBinding* rsb = nullptr;
+  const ServiceExpositionPolicy* sep = nullptr;
+  std::string rsb_cluster, sep_cluster;
+  for (const Cluster& c : engine.fleet().clusters) {
+    for (const RemoteServiceBinding& b : c.bindings) {
+      if (!rsb && b.remote.size() >= 2 && b.remote[1].services.size() >= 2) {
+        rsb = &b;
+        rsb_cluster = c.name;
+      }
+    }
+    for (const ServiceExpositionPolicy& e : c.expositions) {
+      if (!sep && e.exposed.size() >= 3) {
+        sep = &e;
+        sep_cluster = c.name;
+      }
+    }
+  }
+  ASSERT_TRUE(rsb && sep);
+  Object binding = *rsb->object;
+  Object exposition = *sep->object;
+  auto apply = [&](const std::string& cluster, const Object& o, const std::string& what) {
+    Diagnostics d;
+    checker.Take(engine.Apply({{cluster, o, false}}, d));
+    checker.Check(what);
+  };
+  std::vector<Node>& remote = binding.root.Find("spec")->Find("remote")->items();
+  remote[0] = Node::String("not an entry");
+  apply(rsb_cluster, binding, "RSB remote[0] a string");
+  remote[1].Find("services")->items()[0].Set("alias", Node::String("renamed-first"));
+  apply(rsb_cluster, binding, "RSB remote[1].services[0] renamed");
+  remote[1].Find("services")->items()[1].Set("alias", Node::String("renamed-second"));
+  apply(rsb_cluster, binding, "RSB remote[1].services[1] renamed");
+  Node& exposed = *exposition.root.Find("spec")->Find("exposed");
+  exposed.items()[0] = Node::Int(7);
+  apply(sep_cluster, exposition, "SEP exposed[0] a number");
+  exposed.items()[1].Set("alias", Node::String("renamed-exposed"));
+  apply(sep_cluster, exposition, "SEP exposed[1] renamed");
+  exposed.items()[2].Set("alias", Node::String("renamed-exposed-2"));
+  apply(sep_cluster, exposition, "SEP exposed[2] renamed");
 }
 
 TEST(IncrementalTranslator, RandomChangesToBookinfoStaySameAsTranslate) {

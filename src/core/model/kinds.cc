@@ -219,6 +219,7 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
     r.OnlyKnown(&item, field, {"name", "alias", "subset", "port", "clusters"});
     ExposedEntry e;
     e.field = field;
+    e.index = i;
     e.position = item.position();
     e.name = r.String(item.Find("name"), field + ".name").value_or("");
     if (e.name.empty()) {
@@ -290,6 +291,7 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
         r.OnlyKnown(&s, sf, {"name", "alias", "port"});
         BoundService b;
         b.field = sf;
+        b.index = {i, j};
         b.position = s.position();
         b.name = r.String(s.Find("name"), sf + ".name").value_or("");
         if (b.name.empty()) {

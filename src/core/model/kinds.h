@@ -28,6 +28,7 @@ struct ExposedEntry {
   std::optional<int> port;
   std::vector<std::string> clusters;  // "*" = every member cluster
   std::string field;                  // spec.exposed[i], for messages
+  size_t index = 0;                   // i: its place in spec.exposed (skipped items count)
   Position position;
   const std::string& exposed_name() const { return alias.empty() ? name : alias; }
 };
@@ -41,7 +42,9 @@ struct BoundService {
   std::string name;   // the exposed name on the donor
   std::string alias;  // local name; default = name
   std::optional<int> port;
-  std::string field;
+  std::string field;  // spec.remote[i].services[k], for messages
+  // (i, k): its place in spec.remote and in that entry's services (skipped items count).
+  std::pair<size_t, size_t> index;
   Position position;
   const std::string& local_name() const { return alias.empty() ? name : alias; }
 };

@@ -181,17 +181,18 @@ bool Identical(const Node* a, const Node* b) {
   return true;
 }
 
-// The entries of an SEP or RSB as its units read them: field ("spec.exposed[2]",
-// "spec.remote[0].services[3]") -> the nodes the entry's unit reads.
-std::map<std::string, std::vector<const Node*>> EntryNodes(const Object& o) {
-  std::map<std::string, std::vector<const Node*>> out;
+// The entries of an SEP or RSB as its units read them: place ((i, 0) for spec.exposed[i],
+// (i, k) for spec.remote[i].services[k]) -> the nodes the entry's unit reads, in place order.
+using EntryPlace = std::pair<size_t, size_t>;
+std::vector<std::pair<EntryPlace, std::vector<const Node*>>> EntryNodes(const Object& o) {
+  std::vector<std::pair<EntryPlace, std::vector<const Node*>>> out;
   const Node* spec = o.spec();
   if (!spec || !spec->IsMapping()) return out;
   if (o.kind == "ServiceExpositionPolicy") {
     const Node* exposed = spec->Find("exposed");
     if (!exposed || !exposed->IsSequence()) return out;
     for (size_t i = 0; i < exposed->items().size(); ++i) {
-      out[fmt::format("spec.exposed[{}]", i)] = {&exposed->items()[i]};
+      out.push_back({{i, 0}, {&exposed->items()[i]}});
     }
     return out;
   }
@@ -203,32 +204,32 @@ std::map<std::string, std::vector<const Node*>> EntryNodes(const Object& o) {
     if (!services || !services->IsSequence()) continue;
     for (size_t k = 0; k < services->items().size(); ++k) {
       // The remote entry's own position stands in for a missing `cluster` in messages.
-      out[fmt::format("spec.remote[{}].services[{}]", i, k)] = {
-          &r, r.Find("cluster"), r.Find("namespace"), &services->items()[k]};
+      out.push_back({{i, k}, {&r, r.Find("cluster"), r.Find("namespace"), &services->items()[k]}});
     }
   }
   return out;
 }
 
-// Fields of the entries that differ between two versions of an SEP or RSB.
-std::set<std::string> ChangedEntries(const Object& before, const Object& after) {
+// The places of the entries that differ between two versions of an SEP or RSB.
+std::set<EntryPlace> ChangedEntries(const Object& before, const Object& after) {
   auto a = EntryNodes(before);
   auto b = EntryNodes(after);
-  std::set<std::string> changed;
-  for (const auto& [field, nodes] : a) {
-    auto it = b.find(field);
-    bool same = it != b.end();
+  std::set<EntryPlace> changed;
+  // Both lists are in place order: walk them together.
+  size_t j = 0;
+  for (const auto& [place, nodes] : a) {
+    while (j < b.size() && b[j].first < place) changed.insert(b[j++].first);
+    bool same = j < b.size() && b[j].first == place;
     for (size_t i = 0; same && i < nodes.size(); ++i) {
       // The remote entry itself (index 0 of an RSB's nodes) counts by position only.
       bool position_only = before.kind == "RemoteServiceBinding" && i == 0;
-      same = position_only ? SamePosition(nodes[i]->position(), it->second[i]->position())
-                           : Identical(nodes[i], it->second[i]);
+      same = position_only ? SamePosition(nodes[i]->position(), b[j].second[i]->position())
+                           : Identical(nodes[i], b[j].second[i]);
     }
-    if (!same) changed.insert(field);
+    if (!same) changed.insert(place);
+    if (j < b.size() && b[j].first == place) ++j;
   }
-  for (const auto& [field, nodes] : b) {
-    if (!a.count(field)) changed.insert(field);
-  }
+  for (; j < b.size(); ++j) changed.insert(b[j].first);
   return changed;
 }
 
@@ -338,7 +339,8 @@ class TranslationState {
 
   // The same for an RSB's bindings; indexes are (remote, service).
   void Rebase(const std::string& key, const RemoteServiceBinding& view,
-              const std::map<std::pair<size_t, size_t>, std::pair<size_t, size_t>>& index_of_old) {
+              const absl::flat_hash_map<std::pair<size_t, size_t>, std::pair<size_t, size_t>>&
+                  index_of_old) {
     auto it = bindings_.find(key);
     if (it == bindings_.end()) return;
     for (Binding& b : it->second.bindings) {
@@ -848,17 +850,21 @@ const StatusOutput* IncrementalTranslator::Status(const std::string& cluster,
 namespace {
 
 // The units of an SEP's or RSB's entries, by the entries' fields.
-std::map<std::string, std::string> EntryUnits(const Cluster& c, const Object& o) {
-  std::map<std::string, std::string> out;
+// The units of an SEP's or RSB's entries; with `only`, of the entries at those places.
+std::set<std::string> EntryUnits(const Cluster& c, const Object& o,
+                                 const std::set<internal::EntryPlace>* only) {
+  std::set<std::string> out;
   if (const auto* sep = internal::ViewOf(c.expositions, &o)) {
     for (const ExposedEntry& entry : sep->exposed) {
-      out[entry.field] = internal::Key(c.name, o.namespace_, entry.exposed_name());
+      if (only && !only->count({entry.index, 0})) continue;
+      out.insert(internal::Key(c.name, o.namespace_, entry.exposed_name()));
     }
   }
   if (const auto* rsb = internal::ViewOf(c.bindings, &o)) {
     for (const RemoteEntry& remote : rsb->remote) {
       for (const BoundService& svc : remote.services) {
-        out[svc.field] = internal::Key(c.name, o.namespace_, svc.local_name());
+        if (only && !only->count(svc.index)) continue;
+        out.insert(internal::Key(c.name, o.namespace_, svc.local_name()));
       }
     }
   }
@@ -877,7 +883,7 @@ TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
   internal::TranslationState::Dirty dirty;
   // The units that read an object's current version: those that looked up its identity or one
   // of its hosts, and for an SEP or RSB the units of its entries (`only`: of these fields).
-  auto mark = [&](const Cluster& c, const Object& o, const std::set<std::string>* only) {
+  auto mark = [&](const Cluster& c, const Object& o, const std::set<internal::EntryPlace>* only) {
     state_->AddDependents(internal::ObjectDependency(c.name, o.Key()), dirty);
     for (const std::string& host : IndexedHosts(c, o)) {
       state_->AddDependents(internal::HostDependency(c.name, host), dirty);
@@ -891,9 +897,7 @@ TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
       dirty.Status(status, nullptr);
     }
     auto& units = o.kind == "ServiceExpositionPolicy" ? dirty.exposures : dirty.bindings;
-    for (auto& [field, unit] : EntryUnits(c, o)) {
-      if (!only || only->count(field)) units.insert(std::move(unit));
-    }
+    units.merge(EntryUnits(c, o, only));
   };
   for (ObjectChange& change : changes) {
     auto it = std::find_if(fleet_.clusters.begin(), fleet_.clusters.end(),
@@ -918,23 +922,22 @@ TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
       }
       continue;
     }
-    std::set<std::string> changed = internal::ChangedEntries(*old, change.object);
+    std::set<internal::EntryPlace> changed = internal::ChangedEntries(*old, change.object);
     mark(c, *old, &changed);
     bool is_sep = old->kind == "ServiceExpositionPolicy";
     const void* view_before = is_sep
                                   ? static_cast<const void*>(internal::ViewOf(c.expositions, old))
                                   : static_cast<const void*>(internal::ViewOf(c.bindings, old));
-    // Entry indexes of the old view, by field.
-    std::map<std::string, size_t> sep_index;
-    std::map<std::string, std::pair<size_t, size_t>> rsb_index;
+    // Indexes in the old view, by place in the object.
+    absl::flat_hash_map<internal::EntryPlace, std::pair<size_t, size_t>> old_index;
     if (is_sep) {
       const auto& entries = internal::ViewOf(c.expositions, old)->exposed;
-      for (size_t i = 0; i < entries.size(); ++i) sep_index[entries[i].field] = i;
+      for (size_t i = 0; i < entries.size(); ++i) old_index[{entries[i].index, 0}] = {i, 0};
     } else {
       const auto& remote = internal::ViewOf(c.bindings, old)->remote;
       for (size_t i = 0; i < remote.size(); ++i) {
         for (size_t k = 0; k < remote[i].services.size(); ++k) {
-          rsb_index[remote[i].services[k].field] = {i, k};
+          old_index[remote[i].services[k].index] = {i, k};
         }
       }
     }
@@ -952,32 +955,34 @@ TranslationDelta IncrementalTranslator::Apply(std::vector<ObjectChange> changes,
     // The units of the unchanged entries keep their results: point them at the new entries.
     if (is_sep) {
       const ServiceExpositionPolicy& view = *internal::ViewOf(c.expositions, &now);
-      std::vector<std::optional<size_t>> index_of_old(sep_index.size());
+      std::vector<std::optional<size_t>> index_of_old(old_index.size());
       for (size_t j = 0; j < view.exposed.size(); ++j) {
-        auto before = sep_index.find(view.exposed[j].field);
-        if (before != sep_index.end() && !changed.count(before->first)) {
-          index_of_old[before->second] = j;
+        internal::EntryPlace place{view.exposed[j].index, 0};
+        auto before = old_index.find(place);
+        if (before != old_index.end() && !changed.count(place)) {
+          index_of_old[before->second.first] = j;
         }
       }
       for (const ExposedEntry& entry : view.exposed) {
-        if (changed.count(entry.field)) continue;
+        if (changed.count({entry.index, 0})) continue;
         state_->Rebase(internal::Key(c.name, now.namespace_, entry.exposed_name()), view,
                        index_of_old);
       }
     } else {
       const RemoteServiceBinding& view = *internal::ViewOf(c.bindings, &now);
-      std::map<std::pair<size_t, size_t>, std::pair<size_t, size_t>> index_of_old;
+      absl::flat_hash_map<std::pair<size_t, size_t>, std::pair<size_t, size_t>> index_of_old;
       for (size_t i = 0; i < view.remote.size(); ++i) {
         for (size_t k = 0; k < view.remote[i].services.size(); ++k) {
-          auto before = rsb_index.find(view.remote[i].services[k].field);
-          if (before != rsb_index.end() && !changed.count(before->first)) {
+          const internal::EntryPlace& place = view.remote[i].services[k].index;
+          auto before = old_index.find(place);
+          if (before != old_index.end() && !changed.count(place)) {
             index_of_old[before->second] = {i, k};
           }
         }
       }
       for (const RemoteEntry& remote : view.remote) {
         for (const BoundService& svc : remote.services) {
-          if (changed.count(svc.field)) continue;
+          if (changed.count(svc.index)) continue;
           state_->Rebase(internal::Key(c.name, now.namespace_, svc.local_name()), view,
                          index_of_old);
         }
