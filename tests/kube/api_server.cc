@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "codec/emitter.h"
+#include "codec/json_reader.h"
 #include "codec/yaml_reader.h"
 #include "core/model/text.h"
 
@@ -398,11 +399,18 @@ std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& meth
   std::string plural = TypeKey(type);
   Node input;
   if (!body.empty()) {
-    ReadResult r = ReadYamlStream(body, "request");
-    if (!r.diagnostics.empty() || r.documents.size() != 1 || !r.documents[0].IsMapping()) {
-      return {400, StatusObject(400, "BadRequest", "the body is not one JSON or YAML object")};
+    // JSON (what clients send) through the JSON reader; anything else as YAML.
+    size_t first = body.find_first_not_of(" \t\r\n");
+    std::string error;
+    bool json = first != std::string::npos && body[first] == '{' && ReadJson(body, input, error) &&
+                input.IsMapping();
+    if (!json) {
+      ReadResult r = ReadYamlStream(body, "request");
+      if (!r.diagnostics.empty() || r.documents.size() != 1 || !r.documents[0].IsMapping()) {
+        return {400, StatusObject(400, "BadRequest", "the body is not one JSON or YAML object")};
+      }
+      input = std::move(r.documents[0]);
     }
-    input = std::move(r.documents[0]);
   }
   std::string name = call.name.empty() ? Str(input.Find("metadata"), "name") : call.name;
   if (name.empty()) return {422, StatusObject(422, "Invalid", "metadata.name: Required value")};

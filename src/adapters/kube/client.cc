@@ -20,6 +20,7 @@
 
 #include "absl/strings/escaping.h"
 #include "codec/emitter.h"
+#include "codec/json_reader.h"
 #include "codec/yaml_reader.h"
 #include "core/model/text.h"
 
@@ -207,14 +208,13 @@ absl::Status StatusFromHttp(int http_status, const std::string& body, const std:
 }
 
 absl::StatusOr<Node> ParseJson(const std::string& body, const std::string& what) {
-  ReadLimits limits;
-  limits.max_bytes = 512u << 20;
-  ReadResult r = ReadYamlStream(body, "response.json", limits);
-  if (!r.diagnostics.empty() || r.documents.size() != 1) {
+  Node out;
+  std::string error;
+  if (!ReadJson(body, out, error)) {
     return absl::DataLossError(
-        fmt::format("{}: the API server's answer is not one JSON object", what));
+        fmt::format("{}: the API server's answer is not one JSON object ({})", what, error));
   }
-  return std::move(r.documents[0]);
+  return out;
 }
 
 Client::Client(RestConfig config, ClientOptions options)
@@ -395,7 +395,6 @@ absl::StatusOr<Client::Response> Client::Do(const std::string& method, const std
   std::chrono::milliseconds backoff = options_.initial_backoff;
   bool refreshed = false;
   absl::Status last = absl::UnavailableError(what + ": no attempt made");
-  std::mt19937 jitter(std::random_device{}());
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (stopped_) return absl::CancelledError(what + ": the client is stopped");
     Throttle();
@@ -439,6 +438,8 @@ absl::StatusOr<Client::Response> Client::Do(const std::string& method, const std
     ++stats_.retries;
     // Full jitter on the exponential part; Retry-After is honoured as given.
     if (wait == backoff) {
+      // Seeded once per thread: most requests are never retried, and seeding is not free.
+      thread_local std::mt19937 jitter(std::random_device{}());
       wait = std::chrono::milliseconds(
           std::uniform_int_distribution<int64_t>(backoff.count() / 2, backoff.count())(jitter));
       backoff = std::min(backoff * 2, options_.max_backoff);
