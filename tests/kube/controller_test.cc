@@ -150,8 +150,22 @@ TEST(Controller, AChangeWritesOnlyWhatItChanges) {
   std::optional<Node> reviews = donor.Find(vs_type, "default", "reviews");
   ASSERT_TRUE(reviews);
 
-  // A label on the donor's VirtualService: its routes are the same, so nothing is written.
+  // From here on every change is reconciled from what changed: the first full reconcile wrote
+  // the MeshClusters' Connected conditions, and a MeshCluster's status or labels are not inputs.
+  uint64_t full = controller.counters().full_reconciles;
+  EXPECT_GE(full, 1u);
+  std::optional<Node> registry =
+      fleet.servers["fleet"]->Find(MeshClusterResource(), "", "cluster-b");
+  ASSERT_TRUE(registry);
+  registry->Find("metadata")->Set("labels", Node::Mapping());
+  registry->Find("metadata")->Find("labels")->Set("region", Node::String("eu"));
   uint64_t before = fleet.MutatingRequests();
+  fleet.servers["fleet"]->Apply(MeshClusterResource(), *registry);
+  ASSERT_TRUE(fleet.Settle(controller));
+  EXPECT_EQ(controller.counters().full_reconciles, full);
+  EXPECT_EQ(fleet.MutatingRequests(), before) << "a label on a MeshCluster changes nothing";
+
+  // A label on the donor's VirtualService: its routes are the same, so nothing is written.
   Node labelled = *reviews;
   labelled.Find("metadata")->Set("labels", Node::Mapping());
   labelled.Find("metadata")->Find("labels")->Set("team", Node::String("ratings"));
@@ -191,6 +205,7 @@ TEST(Controller, AChangeWritesOnlyWhatItChanges) {
     EXPECT_NE(EmitYamlStream({*restored}).find("subset: v3"), std::string::npos)
         << "the hand edit is undone";
   }
+  EXPECT_EQ(controller.counters().full_reconciles, full);
   controller.Stop();
 }
 

@@ -346,8 +346,15 @@ void Controller::Reconcile() {
     return;
   }
   std::vector<Node> mesh = mesh_clusters_->Snapshot();
+  // What the translation and the members read of the MeshClusters: names and specs. Their
+  // status (the Connected condition this controller writes) and versions are not inputs.
   std::string mesh_text;
-  for (const Node& mc : mesh) mesh_text += CanonicalText(mc);
+  for (const Node& mc : mesh) {
+    mesh_text += Meta(mc, "name");
+    mesh_text += '\n';
+    if (const Node* spec = mc.Find("spec")) mesh_text += CanonicalText(*spec);
+    mesh_text += '\n';
+  }
   if (mesh_text != mesh_text_) need_full_ = true;
   SyncMembers(mesh);
   bool full =
@@ -363,6 +370,10 @@ void Controller::Reconcile() {
   if (full) {
     mesh_text_ = std::move(mesh_text);
     need_full_ = false;
+    std::lock_guard<std::mutex> lock(counters_mutex_);
+    ++counters_.full_reconciles;
+  }
+  if (full) {
     FullReconcile(mesh, pass, timing);
   } else {
     IncrementalReconcile(mesh, pass, timing);
@@ -1038,6 +1049,9 @@ std::string Controller::Metrics() const {
   };
   metric("meshfed_reconciles_total", "counter", "Reconciles run.",
          fmt::format("meshfed_reconciles_total {}\n", c.reconciles));
+  metric("meshfed_full_reconciles_total", "counter",
+         "Reconciles that read and planned the whole fleet (the others: only what changed).",
+         fmt::format("meshfed_full_reconciles_total {}\n", c.full_reconciles));
   metric("meshfed_reconcile_errors_total", "counter",
          "Reconciles that met input errors or failed writes.",
          fmt::format("meshfed_reconcile_errors_total {}\n", c.reconcile_errors));

@@ -102,6 +102,7 @@ class Controller {
 
   struct Counters {
     uint64_t reconciles = 0;
+    uint64_t full_reconciles = 0;  // of `reconciles`: those that read the whole fleet
     uint64_t reconcile_errors = 0;
     uint64_t writes = 0;  // applies, status writes, deletes, finalizer updates
     uint64_t conflicts = 0;
