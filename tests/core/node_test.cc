@@ -117,5 +117,26 @@ TEST(Node, CompactKeepsTheValue) {
   EXPECT_EQ(root.Find("k2")->items().capacity(), 3u);
 }
 
+TEST(Node, CanonicalHashIsTheHashOfTheCanonicalText) {
+  // FNV-1a of the text, as the applied-hash annotations on live objects were computed: a
+  // different hash would make every live object look changed.
+  auto fnv = [](const std::string& s) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    return h;
+  };
+  Node n = Sample();
+  n.Add("quoted \"key\"", Node::String("a\\b"));
+  n.Add("flag", Node::Bool(true));
+  n.Add("none", Node::Null());
+  EXPECT_EQ(CanonicalHash(n), fnv(CanonicalText(n)));
+  EXPECT_EQ(CanonicalText(n),
+            "{\"flag\":true,\"name\":\"reviews\",\"none\":null,\"ports\":[9080,null],"
+            "\"quoted \\\"key\\\"\":\"a\\\\b\"}");
+}
+
 }  // namespace
 }  // namespace meshfed

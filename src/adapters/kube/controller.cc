@@ -780,6 +780,23 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
 // What changed since the last reconcile, through the kept translator: only the objects that
 // changed are read, only what depends on them is translated again, and only the generated
 // objects that changed (or whose live copies changed) are planned.
+namespace {
+bool ManagedNode(const Node& o) {
+  const Node* meta = o.Find("metadata");
+  const Node* labels = meta ? meta->Find("labels") : nullptr;
+  const Node* by = labels ? labels->Find(kManagedByLabel) : nullptr;
+  return by && by->IsScalar() && by->text() == kManagedByValue;
+}
+}  // namespace
+
+// True when the translator's fleet holds a user's object (not meshfed's) with this identity.
+bool Controller::UserObjectAt(const std::string& cluster, const ResourceType& type,
+                              const std::string& namespace_, const std::string& name) const {
+  const Cluster* c = engine_->fleet().Find(cluster);
+  const Object* o = c ? c->FindObject(type.group, type.kind, namespace_, name) : nullptr;
+  return o && !o->ManagedByMeshfed();
+}
+
 void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing) {
   std::vector<ObjectChange> changes;
   std::map<std::string, std::set<std::string>> live_changed;  // cluster -> ObjectKey
@@ -805,6 +822,13 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
         if (owner_kind) owners.push_back({m.get(), informer.get(), key});
         std::optional<Node> now = informer->Get(key);
         if (now && OwnerBeingDeleted(type, *now)) now.reset();
+        // What meshfed generated is output, not input: while neither this version nor the one
+        // the translator holds is a user's object, the translation cannot change (typically
+        // our own writes coming back). Such changes are only planned.
+        if (GeneratedKind(type) && (!now || ManagedNode(*now)) &&
+            !UserObjectAt(name, type, ns, object_name)) {
+          continue;
+        }
         ObjectChange change;
         change.cluster = name;
         if (now) {
@@ -870,20 +894,23 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     auto mit = members_.find(cluster);
     if (mit == members_.end()) continue;
     Member& m = *mit->second;
-    std::vector<Node> desired, live;
+    std::vector<const Node*> desired, live_objects;
+    std::vector<Node> live;
+    live.reserve(cluster_keys.size());
     const auto& wanted = desired_[cluster];
     for (const std::string& key : cluster_keys) {
       // Decided here, whether or not it needs a write: an expectation left from an earlier write
       // is done once the cache shows it (or it would hide a later drift back to the old value).
       pass.considered.insert(m.name + "|" + key);
-      if (auto it = wanted.find(key); it != wanted.end()) desired.push_back(it->second);
+      if (auto it = wanted.find(key); it != wanted.end()) desired.push_back(&it->second);
       // group/kind/namespace/name; the cache's key is namespace/name.
       size_t a = key.find('/'), b = key.find('/', a + 1);
       Informer* informer = m.For(key.substr(0, a), key.substr(a + 1, b - a - 1));
       if (!informer) continue;
       if (std::optional<Node> o = informer->Get(key.substr(b + 1))) live.push_back(std::move(*o));
     }
-    plans.emplace_back(&m, PlanCluster(desired, live));
+    for (const Node& o : live) live_objects.push_back(&o);
+    plans.emplace_back(&m, PlanCluster(desired, live_objects));
   }
   WritePlans(plans, pass);
 

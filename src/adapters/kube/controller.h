@@ -113,6 +113,8 @@ class Controller {
   struct Member;
   void OnChange();
   void ReconcileLoop();
+  bool UserObjectAt(const std::string& cluster, const ResourceType& type,
+                    const std::string& namespace_, const std::string& name) const;
   void LeaseLoop();
   bool TryAcquireOrRenew();
   void ReleaseLease();

@@ -381,21 +381,29 @@ bool SameValue(const Node& a, const Node& b) {
 }
 
 namespace {
-void AppendCanonical(const Node& n, std::string& out) {
+// A string in double quotes, `"` and `\\` escaped.
+template <typename Out>
+void AppendQuoted(std::string_view text, Out& out) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+// Writes the canonical text of `n` to `out`: anything with `+= char` and `+= std::string_view`.
+template <typename Out>
+void AppendCanonical(const Node& n, Out& out) {
   switch (n.kind()) {
     case Node::Kind::Null:
-      out += "null";
+      out += std::string_view("null");
       return;
     case Node::Kind::Scalar:
       if (n.scalar_type() == ScalarType::String) {
-        out += '"';
-        for (char c : n.text()) {
-          if (c == '"' || c == '\\') out += '\\';
-          out += c;
-        }
-        out += '"';
+        AppendQuoted(n.text(), out);
       } else {
-        out += n.text();
+        out += std::string_view(n.text());
       }
       return;
     case Node::Kind::Sequence:
@@ -408,14 +416,14 @@ void AppendCanonical(const Node& n, std::string& out) {
       return;
     case Node::Kind::Mapping: {
       std::vector<const MapEntry*> sorted;
+      sorted.reserve(n.entries().size());
       for (const MapEntry& e : n.entries()) sorted.push_back(&e);
       std::sort(sorted.begin(), sorted.end(),
                 [](const MapEntry* x, const MapEntry* y) { return x->key < y->key; });
       out += '{';
       for (size_t i = 0; i < sorted.size(); ++i) {
         if (i) out += ',';
-        Node key = Node::String(sorted[i]->key);
-        AppendCanonical(key, out);
+        AppendQuoted(sorted[i]->key, out);
         out += ':';
         AppendCanonical(sorted[i]->value, out);
       }
@@ -424,12 +432,30 @@ void AppendCanonical(const Node& n, std::string& out) {
     }
   }
 }
+
+// FNV-1a over the bytes it is given.
+struct Fnv1aSink {
+  uint64_t hash = 1469598103934665603ull;
+  void operator+=(char c) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  void operator+=(std::string_view s) {
+    for (char c : s) *this += c;
+  }
+};
 }  // namespace
 
 std::string CanonicalText(const Node& n) {
   std::string out;
   AppendCanonical(n, out);
   return out;
+}
+
+uint64_t CanonicalHash(const Node& n) {
+  Fnv1aSink sink;
+  AppendCanonical(n, sink);
+  return sink.hash;
 }
 
 }  // namespace meshfed

@@ -121,5 +121,7 @@ void Compact(Node& n);
 // A canonical one-line text of a value (mapping keys sorted, strings quoted), for hashing and
 // comparing.
 std::string CanonicalText(const Node& n);
+// FNV-1a (64-bit) of CanonicalText(n), without building the text.
+uint64_t CanonicalHash(const Node& n);
 
 }  // namespace meshfed

@@ -26,18 +26,7 @@ bool Managed(const Node& object) {
   return Str(meta ? meta->Find("labels") : nullptr, kManagedByLabel) == kManagedByValue;
 }
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string HashOf(const Node& desired) {
-  return fmt::format("{:016x}", Fnv1a(CanonicalText(desired)));
-}
+std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
 
 }  // namespace
 
@@ -98,11 +87,22 @@ Node WithAppliedHash(const Node& desired) {
 }
 
 ClusterPlan PlanCluster(const std::vector<Node>& desired, const std::vector<Node>& live) {
+  auto pointers = [](const std::vector<Node>& nodes) {
+    std::vector<const Node*> out;
+    out.reserve(nodes.size());
+    for (const Node& n : nodes) out.push_back(&n);
+    return out;
+  };
+  return PlanCluster(pointers(desired), pointers(live));
+}
+
+ClusterPlan PlanCluster(const std::vector<const Node*>& desired,
+                        const std::vector<const Node*>& live) {
   ClusterPlan plan;
   std::map<std::string, const Node*> live_by_key;
-  for (const Node& o : live) live_by_key[ObjectKey(o)] = &o;
+  for (const Node* o : live) live_by_key[ObjectKey(*o)] = o;
   std::map<std::string, const Node*> desired_by_key;
-  for (const Node& o : desired) desired_by_key[ObjectKey(o)] = &o;
+  for (const Node* o : desired) desired_by_key[ObjectKey(*o)] = o;
   for (const auto& [key, want] : desired_by_key) {
     auto it = live_by_key.find(key);
     if (it == live_by_key.end()) {

@@ -45,6 +45,9 @@ struct ClusterPlan {
 // `desired`: what meshfed generates for the cluster; `live`: every live object of the kinds it
 // generates (managed or not).
 ClusterPlan PlanCluster(const std::vector<Node>& desired, const std::vector<Node>& live);
+// The same over objects held elsewhere (no copies).
+ClusterPlan PlanCluster(const std::vector<const Node*>& desired,
+                        const std::vector<const Node*>& live);
 
 // The object to apply: `desired` with the applied-hash annotation.
 Node WithAppliedHash(const Node& desired);
