@@ -99,8 +99,12 @@ TEST(Node, AddingToANullMakesACollectionAndOtherKindsHaveNoChildren) {
   EXPECT_EQ(s.text(), "keep");
   EXPECT_EQ(s.Find("k"), nullptr);
   EXPECT_FALSE(s.Erase("k"));
-  // Collections have no text.
+  // Collections have no text; reading a null's children leaves it null.
   EXPECT_EQ(Sample().text(), "");
+  Node null;
+  EXPECT_TRUE(null.items().empty());
+  EXPECT_TRUE(null.entries().empty());
+  EXPECT_TRUE(null.IsNull());
 }
 
 TEST(Node, CompactKeepsTheValue) {

@@ -239,16 +239,15 @@ const std::vector<MapEntry>& Node::NoEntries() {
 }
 
 std::vector<Node>& Node::items() {
-  if (kind_ == Kind::Null) Become(Kind::Sequence);
   if (IsSequence()) return items_;
-  // Another kind has no items: what is added here is dropped.
+  // Another kind has no items (reading them never changes the node): what is added here is
+  // dropped.
   static thread_local std::vector<Node> dropped;
   dropped.clear();
   return dropped;
 }
 
 std::vector<MapEntry>& Node::entries() {
-  if (kind_ == Kind::Null) Become(Kind::Mapping);
   if (IsMapping()) return entries_;
   static thread_local std::vector<MapEntry> dropped;
   dropped.clear();
@@ -256,6 +255,7 @@ std::vector<MapEntry>& Node::entries() {
 }
 
 Node& Node::Append(Node item) {
+  if (kind_ == Kind::Null) Become(Kind::Sequence);
   std::vector<Node>& list = items();
   list.push_back(std::move(item));
   return list.back();
@@ -286,6 +286,7 @@ Node& Node::Set(std::string_view key, Node value) {
 }
 
 Node& Node::Add(std::string_view key, Node value) {
+  if (kind_ == Kind::Null) Become(Kind::Mapping);
   return entries().emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
 }
 

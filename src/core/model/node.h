@@ -59,14 +59,15 @@ class Node {
   ScalarType scalar_type() const;  // Null for null nodes; String for quoted scalars
   bool IsString() const { return IsScalar() && scalar_type() == ScalarType::String; }
 
-  // Sequences. The items of any other kind are an empty list; adding to a null node makes it a
-  // sequence.
+  // Sequences. The items of any other kind are an empty list (what is put in it is dropped);
+  // Append to a null node makes it a sequence.
   const std::vector<Node>& items() const { return IsSequence() ? items_ : NoItems(); }
   std::vector<Node>& items();
   Node& Append(Node item);
 
   // Mappings keep insertion order (emitters write keys in this order). The entries of any other
-  // kind are an empty list; adding to a null node makes it a mapping.
+  // kind are an empty list (what is put in it is dropped); Add or Set on a null node makes it a
+  // mapping.
   const std::vector<MapEntry>& entries() const { return IsMapping() ? entries_ : NoEntries(); }
   std::vector<MapEntry>& entries();
   const Node* Find(std::string_view key) const;
