@@ -30,12 +30,7 @@ inline std::string Meta(const Node& o, std::string_view key) {
   const Node* v = m ? m->Find(key) : nullptr;
   return v && v->IsScalar() ? v->text() : std::string();
 }
-inline bool Managed(const Node& o) {
-  const Node* m = o.Find("metadata");
-  const Node* labels = m ? m->Find("labels") : nullptr;
-  const Node* v = labels ? labels->Find(kManagedByLabel) : nullptr;
-  return v && v->text() == kManagedByValue;
-}
+using ::meshfed::Managed;  // core/sync/plan.h
 
 inline const ResourceType* TypeOf(const Node& o) {
   std::string api = o.Find("apiVersion")->text();

@@ -780,15 +780,6 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
 // What changed since the last reconcile, through the kept translator: only the objects that
 // changed are read, only what depends on them is translated again, and only the generated
 // objects that changed (or whose live copies changed) are planned.
-namespace {
-bool ManagedNode(const Node& o) {
-  const Node* meta = o.Find("metadata");
-  const Node* labels = meta ? meta->Find("labels") : nullptr;
-  const Node* by = labels ? labels->Find(kManagedByLabel) : nullptr;
-  return by && by->IsScalar() && by->text() == kManagedByValue;
-}
-}  // namespace
-
 // True when the translator's fleet holds a user's object (not meshfed's) with this identity.
 bool Controller::UserObjectAt(const std::string& cluster, const ResourceType& type,
                               const std::string& namespace_, const std::string& name) const {
@@ -825,7 +816,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
         // What meshfed generated is output, not input: while neither this version nor the one
         // the translator holds is a user's object, the translation cannot change (typically
         // our own writes coming back). Such changes are only planned.
-        if (GeneratedKind(type) && (!now || ManagedNode(*now)) &&
+        if (GeneratedKind(type) && (!now || Managed(*now)) &&
             !UserObjectAt(name, type, ns, object_name)) {
           continue;
         }

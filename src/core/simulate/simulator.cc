@@ -247,7 +247,7 @@ class Simulator {
   const std::string& HopObject(const Object& o) {
     auto [it, added] = derived_.hop_objects.try_emplace(&o);
     if (added) {
-      it->second = o.Describe();
+      it->second = Describe(o);
       if (o.ManagedByMeshfed()) {
         const Node* notes = o.metadata() ? o.metadata()->Find("annotations") : nullptr;
         it->second +=

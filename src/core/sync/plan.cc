@@ -21,14 +21,14 @@ std::string Annotation(const Node& object, std::string_view key) {
   return Str(meta ? meta->Find("annotations") : nullptr, key);
 }
 
+std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
+
+}  // namespace
+
 bool Managed(const Node& object) {
   const Node* meta = object.Find("metadata");
   return Str(meta ? meta->Find("labels") : nullptr, kManagedByLabel) == kManagedByValue;
 }
-
-std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
-
-}  // namespace
 
 std::string ObjectKey(const Node& object) {
   std::string api_version = Str(&object, "apiVersion");

@@ -27,6 +27,10 @@ inline constexpr std::string_view kAppliedHashAnnotation = "multicluster.istio.i
 // "group/Kind/namespace/name" of an object tree (apiVersion's group).
 std::string ObjectKey(const Node& object);
 
+// True when the object carries `app.kubernetes.io/managed-by: meshfed` (Object::ManagedByMeshfed
+// for a tree).
+bool Managed(const Node& object);
+
 struct Change {
   enum class Kind { Create, Update, Delete, Conflict };
   Kind kind = Kind::Create;
