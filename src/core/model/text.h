@@ -12,10 +12,12 @@
 
 namespace meshfed {
 
+// ASCII lower case (what std::tolower does in the "C" locale, without a call per byte).
 inline std::string ToLower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 
@@ -90,11 +91,12 @@ bool LooksInCluster(const Cluster& cluster, std::string_view host) {
 
 struct Proxy {
   const Cluster* cluster = nullptr;
-  std::string namespace_;
-  Labels labels;
+  std::string_view namespace_;
+  const Labels* labels = nullptr;  // the pods' labels, in the fleet
   bool gateway = false;
-  std::string gateway_ref;  // ns/name of the Gateway whose server took the request
-  std::string name;         // for the trace
+  const std::string* gateway_ref = nullptr;  // ns/name of the Gateway whose server took the request
+  std::string_view name;                     // for the trace, in the simulation's text
+  std::string_view cluster_name;             // the same
 };
 
 struct Branch {
@@ -204,6 +206,8 @@ struct RouteSimulator::Derived {
   std::unordered_map<const Service*, std::vector<const Deployment*>> selected;
   std::unordered_map<const Object*, std::string> descriptions;  // Object::Describe()
   std::unordered_map<const Object*, std::string> hop_objects;   // Simulator::HopObject
+  std::unordered_map<const Cluster*, std::string> federation_gateway_names;
+  std::unordered_map<const Object*, std::string> gateway_refs;  // "<ns>/<name>" of Gateways
   // Per cluster and namespace, its Deployments with pods by each pod label "key=value", in the
   // namespace's order.
   std::unordered_map<
@@ -242,6 +246,25 @@ class Simulator {
     return it->second;
   }
   const std::vector<const Deployment*>& Selected(const Cluster& cluster, const Service& s);
+  // "federation gateway <ns> (<selector>)": how hops name a donor's federation gateway.
+  const std::string& FederationGatewayName(const Cluster& donor) {
+    auto [it, added] = derived_.federation_gateway_names.try_emplace(&donor);
+    if (added) {
+      const FederationGateway& fg = donor.mesh.federation_gateway;
+      std::string selector;
+      for (const auto& [k, v] : fg.selector) {
+        selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
+      }
+      it->second = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+    }
+    return it->second;
+  }
+  // "<ns>/<name>" of a Gateway.
+  const std::string& GatewayRef(const Object& gateway) {
+    auto [it, added] = derived_.gateway_refs.try_emplace(&gateway);
+    if (added) it->second = fmt::format("{}/{}", gateway.namespace_, gateway.name);
+    return it->second;
+  }
   // How a hop names the object that decided it: for objects meshfed generated, what the user
   // wrote that they came from, not meshfed's own output (and no file).
   const std::string& HopObject(const Object& o) {
@@ -257,13 +280,22 @@ class Simulator {
     }
     return it->second;
   }
-  Hop MakeHop(const Proxy& proxy, std::string step, std::string detail,
+  // A hop's detail, formatted into a buffer every hop reuses: valid until the next Fmt.
+  template <typename... T>
+  std::string_view Fmt(fmt::format_string<T...> format, T&&... args) {
+    scratch_.clear();
+    fmt::vformat_to(std::back_inserter(scratch_), format, fmt::make_format_args(args...));
+    return {scratch_.data(), scratch_.size()};
+  }
+  // `step` is a literal; the rest is copied into the simulation's text.
+  Hop MakeHop(const Proxy& proxy, std::string_view step, std::string_view detail,
               const Object* object = nullptr) {
-    Hop h{proxy.cluster->name, proxy.name, std::move(step), std::move(detail), "", "", {}};
+    TextStore& text = out_.text;
+    Hop h{proxy.cluster_name, proxy.name, step, text.Save(detail), {}, {}, {}};
     if (object) {
-      h.object = HopObject(*object);
+      h.object = text.Save(HopObject(*object));
       if (!object->ManagedByMeshfed()) {
-        h.file = object->file;
+        h.file = text.Save(object->file);
         h.position = object->position;
       }
     }
@@ -271,8 +303,8 @@ class Simulator {
   }
   // A route hop: for routes meshfed compiled from a donor VirtualService, point at that
   // VirtualService's file and the rule's own position (positions survive compilation).
-  Hop RouteHop(const Proxy& proxy, std::string detail, const RouteEntry& route) {
-    Hop h = MakeHop(proxy, "route", std::move(detail), route.vs->object);
+  Hop RouteHop(const Proxy& proxy, std::string_view detail, const RouteEntry& route) {
+    Hop h = MakeHop(proxy, "route", detail, route.vs->object);
     const Object& vs = *route.vs->object;
     const Node* notes = vs.metadata() ? vs.metadata()->Find("annotations") : nullptr;
     std::string from =
@@ -289,8 +321,8 @@ class Simulator {
                                           from.substr(space + 1, slash - space - 1),
                                           from.substr(slash + 1));
       if (source && !source->ManagedByMeshfed()) {
-        h.object = fmt::format("{} (compiled into {})", from, Describe(vs));
-        h.file = source->file;
+        h.object = out_.text.Save(fmt::format("{} (compiled into {})", from, Describe(vs)));
+        h.file = out_.text.Save(source->file);
         h.position = at->position();
       }
     } else if (!vs.ManagedByMeshfed()) {
@@ -326,6 +358,7 @@ class Simulator {
   Simulation& out_;
   Matcher matcher_;
   std::string principal_;  // the client workload's SPIFFE principal, kept across hops (mTLS)
+  fmt::memory_buffer scratch_;
 };
 
 std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::string_view host) const {
@@ -366,7 +399,7 @@ DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
       if (dr.has_workload_selector) {
         const Node* ws = dr.object->spec()->Find("workloadSelector");
         if (ns != proxy.namespace_ ||
-            !LabelsSubset(StringMap(ws ? ws->Find("matchLabels") : nullptr), proxy.labels)) {
+            !LabelsSubset(StringMap(ws ? ws->Find("matchLabels") : nullptr), *proxy.labels)) {
           continue;
         }
       } else if (!ExportedTo(dr.export_to, ns, proxy.namespace_)) {
@@ -402,7 +435,7 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
   std::vector<std::pair<const VirtualService*, size_t>> wildcard;
   std::vector<const VirtualService*> candidates;
   if (gateway) {
-    auto bound = proxy.cluster->virtual_services_by_gateway.find(proxy.gateway_ref);
+    auto bound = proxy.cluster->virtual_services_by_gateway.find(*proxy.gateway_ref);
     if (bound != proxy.cluster->virtual_services_by_gateway.end()) candidates = bound->second;
   } else {
     candidates = proxy.cluster->VirtualServicesForHost(std::string(hostname));
@@ -418,7 +451,7 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
     if (!gateway && !vs.BindsMesh()) continue;
     if (gateway) {
       bool bound = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
-        return ResolveGatewayReference(g, ns) == proxy.gateway_ref;
+        return ResolveGatewayReference(g, ns) == *proxy.gateway_ref;
       });
       if (!bound) continue;
     }
@@ -469,7 +502,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
   std::vector<RouteEntry> routes;
   if (!vs.http) return routes;
   const std::string& ns = vs.object->namespace_;
-  const std::string self = proxy.gateway ? proxy.gateway_ref : "mesh";
+  const std::string_view self = proxy.gateway ? std::string_view(*proxy.gateway_ref) : "mesh";
   for (size_t i = 0; i < vs.http->items().size(); ++i) {
     const Node& rule = vs.http->items()[i];
     if (!rule.IsMapping()) continue;
@@ -489,7 +522,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
         if (!mine) continue;
       } else {
         // sourceMatchHTTP: source fields are compared with the proxy being configured.
-        if (!LabelsSubset(StringMap(block.Find("sourceLabels")), proxy.labels)) continue;
+        if (!LabelsSubset(StringMap(block.Find("sourceLabels")), *proxy.labels)) continue;
         std::string sns = ScalarText(block.Find("sourceNamespace"));
         if (!sns.empty() && sns != proxy.namespace_) continue;
       }
@@ -523,28 +556,25 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
     if ((target = cluster.ServiceForHost(name))) break;
   }
   if (!target && !IsIpAddress(req.host) && LooksInCluster(cluster, req.host)) {
-    branch.hops.push_back(
-        MakeHop(client, "dns",
-                fmt::format("`{}` does not resolve: cluster {} has no Service by that "
-                            "name (search path {}.svc.cluster.local)",
-                            req.host, cluster.name, client.namespace_)));
+    branch.hops.push_back(MakeHop(client, "dns",
+                                  Fmt("`{}` does not resolve: cluster {} has no Service by that "
+                                      "name (search path {}.svc.cluster.local)",
+                                      req.host, cluster.name, client.namespace_)));
     Finish(branch, 0, "DNS", fmt::format("no route to host: {} does not resolve", req.host));
     return;
   }
   if (target) {
-    branch.hops.push_back(
-        MakeHop(client, "dns",
-                fmt::format("`{}` resolves to the ClusterIP of Service {}/{}", req.host,
-                            target->object->namespace_, target->object->name),
-                target->object));
+    branch.hops.push_back(MakeHop(client, "dns",
+                                  Fmt("`{}` resolves to the ClusterIP of Service {}/{}", req.host,
+                                      target->object->namespace_, target->object->name),
+                                  target->object));
     auto port = std::find_if(target->ports.begin(), target->ports.end(),
                              [&](const ServicePort& p) { return p.port == req.port; });
     if (port == target->ports.end()) {
-      branch.hops.push_back(
-          MakeHop(client, "listener",
-                  fmt::format("Service {}/{} has no port {}", target->object->namespace_,
-                              target->object->name, req.port),
-                  target->object));
+      branch.hops.push_back(MakeHop(client, "listener",
+                                    Fmt("Service {}/{} has no port {}", target->object->namespace_,
+                                        target->object->name, req.port),
+                                    target->object));
       Finish(branch, 0, "UF",
              fmt::format("connection refused: nothing listens on {}:{}", req.host, req.port));
       return;
@@ -552,10 +582,10 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
     if (!port->CarriesHttp()) {
       branch.hops.push_back(
           MakeHop(client, "listener",
-                  fmt::format("port {} ({}) is not HTTP: TCP proxy to "
-                              "outbound|{}||{}, no HTTP routing",
-                              req.port, port->name, req.port,
-                              ServiceFqdn(target->object->name, target->object->namespace_)),
+                  Fmt("port {} ({}) is not HTTP: TCP proxy to "
+                      "outbound|{}||{}, no HTTP routing",
+                      req.port, port->name, req.port,
+                      ServiceFqdn(target->object->name, target->object->namespace_)),
                   target->object));
       ForwardToCluster(client, branch,
                        ServiceFqdn(target->object->name, target->object->namespace_), "", req.port,
@@ -563,11 +593,10 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
       return;
     }
   } else {
-    branch.hops.push_back(
-        MakeHop(client, "dns",
-                fmt::format("`{}` is not a Service of cluster {}: resolved by upstream "
-                            "DNS (not simulated)",
-                            req.host, cluster.name)));
+    branch.hops.push_back(MakeHop(client, "dns",
+                                  Fmt("`{}` is not a Service of cluster {}: resolved by upstream "
+                                      "DNS (not simulated)",
+                                      req.host, cluster.name)));
   }
   SidecarHttp(client, std::move(branch), req.port);
 }
@@ -662,11 +691,10 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
     }
   }
   if (!best) {
-    branch.hops.push_back(
-        MakeHop(proxy, "virtual-host",
-                fmt::format("no virtual host of route \"{}\" matches `{}`: the "
-                            "allow_any virtual host sends it to PassthroughCluster",
-                            port, host)));
+    branch.hops.push_back(MakeHop(proxy, "virtual-host",
+                                  Fmt("no virtual host of route \"{}\" matches `{}`: the "
+                                      "allow_any virtual host sends it to PassthroughCluster",
+                                      port, host)));
     Finish(branch, 0, "PASSTHROUGH",
            fmt::format("passthrough: {} leaves the mesh unrouted (outboundTrafficPolicy ALLOW_ANY)",
                        host));
@@ -687,10 +715,9 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
   }
   branch.hops.push_back(MakeHop(
       proxy, "virtual-host",
-      fmt::format("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port,
-                  best->hostname, port, best->domain, host,
-                  vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route",
-                  note),
+      Fmt("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port, best->hostname,
+          port, best->domain, host,
+          vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route", note),
       vs ? vs->object : (best->service ? &best->service->object() : nullptr)));
   if (!vs) {
     if (!best->service) {
@@ -713,19 +740,19 @@ void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>
       misses.push_back(fmt::format("{}: {}", route.Name(), why));
       continue;
     }
-    branch.hops.push_back(RouteHop(
-        proxy,
-        fmt::format("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
-                    misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
-        route));
+    branch.hops.push_back(
+        RouteHop(proxy,
+                 Fmt("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
+                     misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
+                 route));
     ApplyRoute(proxy, route, std::move(branch), port);
     return;
   }
-  branch.hops.push_back(MakeHop(
-      proxy, "route",
-      fmt::format("no route matches ({})",
+  branch.hops.push_back(
+      MakeHop(proxy, "route",
+              Fmt("no route matches ({})",
                   misses.empty() ? "no routes" : fmt::format("{}", fmt::join(misses, "; "))),
-      routes.empty() ? nullptr : routes.front().vs->object));
+              routes.empty() ? nullptr : routes.front().vs->object));
   Finish(branch, 404, "NR", "no route matched: 404 NR");
 }
 
@@ -770,25 +797,23 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
         ScalarText(redirect->Find("authority")).empty() ? req.authority
                                                         : ScalarText(redirect->Find("authority")),
         ScalarText(redirect->Find("uri")).empty() ? req.path : ScalarText(redirect->Find("uri")));
-    branch.hops.push_back(
-        MakeHop(proxy, "route", fmt::format("redirect {} to {}", status, location), vs));
+    branch.hops.push_back(MakeHop(proxy, "route", Fmt("redirect {} to {}", status, location), vs));
     Finish(branch, status, "", fmt::format("redirect to {}", location));
     return;
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
     std::string code = ScalarText(dr->Find("status"));
     int status = ParseIntOr(code, 200);
-    branch.hops.push_back(MakeHop(proxy, "route", fmt::format("direct response {}", status), vs));
+    branch.hops.push_back(MakeHop(proxy, "route", Fmt("direct response {}", status), vs));
     Finish(branch, status, "", "direct response");
     return;
   }
   if (const Node* fault = rule.Find("fault"); fault && fault->IsMapping()) {
     if (const Node* delay = fault->Find("delay"); delay && delay->IsMapping()) {
-      branch.hops.push_back(
-          MakeHop(proxy, "route",
-                  fmt::format("fault: delay {} for {}% of requests",
-                              ScalarText(delay->Find("fixedDelay")), Percentage(delay)),
-                  vs));
+      branch.hops.push_back(MakeHop(proxy, "route",
+                                    Fmt("fault: delay {} for {}% of requests",
+                                        ScalarText(delay->Find("fixedDelay")), Percentage(delay)),
+                                    vs));
     }
     if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
       double pct = Percentage(abort);
@@ -797,9 +822,8 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
       if (pct > 0) {
         Branch aborted = branch;
         aborted.probability *= pct / 100.0;
-        aborted.hops.push_back(
-            MakeHop(proxy, "route",
-                    fmt::format("fault: abort with {} for {}% of requests", status, pct), vs));
+        aborted.hops.push_back(MakeHop(
+            proxy, "route", Fmt("fault: abort with {} for {}% of requests", status, pct), vs));
         Finish(aborted, status, "FI", "fault injected: abort");
       }
       if (pct >= 100) return;
@@ -872,11 +896,10 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     }
     ApplyHeaderOps(d->Find("headers"), b.request);
     if (weighted.size() > 1) {
-      b.hops.push_back(
-          MakeHop(proxy, "route",
-                  fmt::format("weighted destination {}{} takes {:.4g}% of requests", host,
-                              subset.empty() ? "" : "/" + subset, 100 * weight / total),
-                  vs));
+      b.hops.push_back(MakeHop(proxy, "route",
+                               Fmt("weighted destination {}{} takes {:.4g}% of requests", host,
+                                   subset.empty() ? "" : "/" + subset, 100 * weight / total),
+                               vs));
     }
     ForwardToCluster(proxy, std::move(b), host, subset, dport, vs);
   }
@@ -887,9 +910,8 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   const std::string envoy_cluster = fmt::format("outbound|{}|{}|{}", port, subset, host);
   std::optional<ServiceView> svc = FindService(proxy, host);
   auto no_cluster = [&](const std::string& why) {
-    branch.hops.push_back(MakeHop(proxy, "cluster",
-                                  fmt::format("cluster {} does not exist: {}", envoy_cluster, why),
-                                  decided_by));
+    branch.hops.push_back(MakeHop(
+        proxy, "cluster", Fmt("cluster {} does not exist: {}", envoy_cluster, why), decided_by));
     Finish(branch, 503, "NC", fmt::format("no cluster {}: 503 NC", envoy_cluster));
   };
   if (!svc)
@@ -915,13 +937,13 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   const Node* tls = drs.Tls(subset, port);
   std::string mode = ScalarText(tls ? tls->Find("mode") : nullptr);
   std::string sni = ScalarText(tls ? tls->Find("sni") : nullptr);
-  branch.hops.push_back(MakeHop(
-      proxy, "cluster",
-      fmt::format("cluster {}{}", envoy_cluster,
+  branch.hops.push_back(
+      MakeHop(proxy, "cluster",
+              Fmt("cluster {}{}", envoy_cluster,
                   drs.rules.empty()
                       ? ""
                       : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
-      drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
+              drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
 
   if (svc->service) {
     // Endpoints: pods of the service's namespace selected by the Service, filtered by the
@@ -933,20 +955,19 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     }
     std::sort(workloads.begin(), workloads.end());
     if (workloads.empty()) {
-      branch.hops.push_back(
-          MakeHop(proxy, "endpoints",
-                  fmt::format("no pod of {} {}: no healthy upstream", Describe(*s.object),
-                              subset.empty() ? std::string()
-                                             : fmt::format("has the labels of subset {}", subset)),
-                  s.object));
+      branch.hops.push_back(MakeHop(
+          proxy, "endpoints",
+          Fmt("no pod of {} {}: no healthy upstream", Describe(*s.object),
+              subset.empty() ? std::string() : fmt::format("has the labels of subset {}", subset)),
+          s.object));
       Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
       return;
     }
     std::string how = mode.empty() ? "auto mTLS (ISTIO_MUTUAL to sidecars)" : mode;
-    branch.hops.push_back(MakeHop(
-        proxy, "endpoints",
-        fmt::format("pods of {} ({}), {}", fmt::join(workloads, ", "), proxy.cluster->name, how),
-        s.object));
+    branch.hops.push_back(
+        MakeHop(proxy, "endpoints",
+                Fmt("pods of {} ({}), {}", fmt::join(workloads, ", "), proxy.cluster->name, how),
+                s.object));
     Finish(branch, 200, "", "delivered",
            Destination{proxy.cluster->name, host, subset, port, workloads, envoy_cluster});
     return;
@@ -978,8 +999,8 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   }
   if (endpoints.empty()) {
     branch.hops.push_back(MakeHop(proxy, "endpoints",
-                                  fmt::format("{} has no endpoint{}", Describe(svc->object()),
-                                              subset.empty() ? "" : " with the subset's labels"),
+                                  Fmt("{} has no endpoint{}", Describe(svc->object()),
+                                      subset.empty() ? "" : " with the subset's labels"),
                                   &svc->object()));
     Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
     return;
@@ -1003,10 +1024,10 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
                                 : sni;
     b.hops.push_back(
         MakeHop(proxy, "endpoints",
-                fmt::format("endpoint {}:{}{}{}{}", ep.address, ep.port,
-                            endpoints.size() > 1 ? fmt::format(" (1 of {})", endpoints.size()) : "",
-                            mode.empty() ? ", plaintext" : fmt::format(", {}", mode),
-                            shown_sni.empty() ? "" : fmt::format(" with SNI {}", shown_sni)),
+                Fmt("endpoint {}:{}{}{}{}", ep.address, ep.port,
+                    endpoints.size() > 1 ? fmt::format(" (1 of {})", endpoints.size()) : "",
+                    mode.empty() ? ", plaintext" : fmt::format(", {}", mode),
+                    shown_sni.empty() ? "" : fmt::format(" with SNI {}", shown_sni)),
                 &svc->object()));
     if (donor) {
       if (b.depth >= kMaxHops) {
@@ -1017,13 +1038,10 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
       Proxy gw;
       gw.cluster = donor;
       gw.namespace_ = fg.namespace_;
-      gw.labels = fg.selector;
+      gw.labels = &fg.selector;
       gw.gateway = true;
-      std::string selector;
-      for (const auto& [k, v] : fg.selector) {
-        selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
-      }
-      gw.name = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+      gw.name = out_.text.Save(FederationGatewayName(*donor));
+      gw.cluster_name = out_.text.Save(donor->name);
       EnterGateway(*donor, std::move(gw), std::move(b), shown_sni, mtls, ep.port);
     } else {
       Finish(b, 200, "", "delivered outside the fleet",
@@ -1127,13 +1145,13 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   auto applies = [&](const AuthorizationPolicy& ap) {
     const std::string& ns = ap.object->namespace_;
     if (ns != gateway.namespace_ && ns != kRootNamespace) return false;
-    return !ap.has_selector || LabelsSubset(ap.selector, gateway.labels);
+    return !ap.has_selector || LabelsSubset(ap.selector, *gateway.labels);
   };
   auto rules_of = [](const AuthorizationPolicy& ap) {
     const Node* rules = ap.object->spec() ? ap.object->spec()->Find("rules") : nullptr;
     return rules && rules->IsSequence() ? rules : nullptr;
   };
-  auto [found, added] = derived_.policies[&donor].try_emplace(gateway.name);
+  auto [found, added] = derived_.policies[&donor].try_emplace(std::string(gateway.name));
   RouteSimulator::Derived::GatewayPolicies& mine = found->second;
   if (added) {
     for (const AuthorizationPolicy& ap : donor.authorization_policies) {
@@ -1147,9 +1165,9 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, true);
         })) {
-      branch.hops.push_back(MakeHop(
-          gateway, "authorization",
-          fmt::format("denied: {} matches {}", principal_, Describe(*ap->object)), ap->object));
+      branch.hops.push_back(MakeHop(gateway, "authorization",
+                                    Fmt("denied: {} matches {}", principal_, Describe(*ap->object)),
+                                    ap->object));
       Finish(branch, 403, "RBAC", "RBAC: access denied");
       return false;
     }
@@ -1174,20 +1192,18 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, false);
         })) {
-      branch.hops.push_back(
-          MakeHop(gateway, "authorization",
-                  fmt::format("allowed: principal {} to host {} by {}", principal_,
-                              branch.request.authority, Describe(*ap->object)),
-                  ap->object));
+      branch.hops.push_back(MakeHop(gateway, "authorization",
+                                    Fmt("allowed: principal {} to host {} by {}", principal_,
+                                        branch.request.authority, Describe(*ap->object)),
+                                    ap->object));
       return true;
     }
   }
   if (any_allow) {
-    branch.hops.push_back(
-        MakeHop(gateway, "authorization",
-                fmt::format("denied: no ALLOW policy admits principal {} to host {}",
-                            principal_.empty() ? "(none: no mTLS)" : principal_,
-                            branch.request.authority)));
+    branch.hops.push_back(MakeHop(
+        gateway, "authorization",
+        Fmt("denied: no ALLOW policy admits principal {} to host {}",
+            principal_.empty() ? "(none: no mTLS)" : principal_, branch.request.authority)));
     Finish(branch, 403, "RBAC", "RBAC: access denied");
     return false;
   }
@@ -1208,7 +1224,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   int best_server_rank = -1;
   auto consider_server = [&](const Cluster::GatewayServer& gs) {
     if (gs.port != gateway_port || gs.gateway->selector.empty() ||
-        !LabelsSubset(gs.gateway->selector, gw.labels)) {
+        !LabelsSubset(gs.gateway->selector, *gw.labels)) {
       return;
     }
     int rank = DomainRank(gs.host, lower_sni);
@@ -1233,7 +1249,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     const std::string host = HostWithoutPort(branch.request.authority);
     int best = -1;
     for (const Gateway& g : donor.gateways) {
-      if (g.selector.empty() || !LabelsSubset(g.selector, gw.labels)) continue;
+      if (g.selector.empty() || !LabelsSubset(g.selector, *gw.labels)) continue;
       const Node* servers = g.object->spec()->Find("servers");
       if (!servers || !servers->IsSequence()) continue;
       for (const Node& srv : servers->items()) {
@@ -1261,27 +1277,25 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   if (!chosen) {
     branch.hops.push_back(
         MakeHop(gw, "listener",
-                fmt::format("no Gateway server on port {} matches SNI {}: the connection is reset",
-                            gateway_port, sni.empty() ? "(none)" : sni)));
+                Fmt("no Gateway server on port {} matches SNI {}: the connection is reset",
+                    gateway_port, sni.empty() ? "(none)" : sni)));
     Finish(branch, 503, "UF", "upstream connect error: connection reset by the federation gateway");
     return;
   }
-  gw.gateway_ref = fmt::format("{}/{}", chosen->object->namespace_, chosen->object->name);
+  gw.gateway_ref = &GatewayRef(*chosen->object);
   const Node* tls = server->Find("tls");
   std::string server_mode = ScalarText(tls ? tls->Find("mode") : nullptr);
   std::string protocol = ToLower(ScalarText(server->Find("port")->Find("protocol")));
   if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
     branch.hops.push_back(MakeHop(
-        gw, "tls",
-        fmt::format("server requires {} but the client sent no client certificate", server_mode),
+        gw, "tls", Fmt("server requires {} but the client sent no client certificate", server_mode),
         chosen->object));
     Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
     return;
   }
   if (protocol != "https" && protocol != "http") {
-    branch.hops.push_back(MakeHop(gw, "listener",
-                                  fmt::format("server protocol {} is not simulated", protocol),
-                                  chosen->object));
+    branch.hops.push_back(MakeHop(
+        gw, "listener", Fmt("server protocol {} is not simulated", protocol), chosen->object));
     Finish(branch, 503, "UF", "non-HTTP gateway server");
     return;
   }
@@ -1310,7 +1324,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   int best_rank = -1;
   std::string best_domain;
   std::vector<const VirtualService*> bound;
-  auto bound_here = donor.virtual_services_by_gateway.find(gw.gateway_ref);
+  auto bound_here = donor.virtual_services_by_gateway.find(*gw.gateway_ref);
   const std::vector<const VirtualService*> none;
   for (const VirtualService* vsp :
        bound_here == donor.virtual_services_by_gateway.end() ? none : bound_here->second) {
@@ -1338,7 +1352,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   if (bound.empty()) {
     branch.hops.push_back(
         MakeHop(gw, "virtual-host",
-                fmt::format("no VirtualService bound to {} serves host `{}`", gw.gateway_ref, host),
+                Fmt("no VirtualService bound to {} serves host `{}`", *gw.gateway_ref, host),
                 chosen->object));
     Finish(branch, 404, "NR", "no route: 404 NR");
     return;
@@ -1356,11 +1370,10 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     }
   }
   routes.insert(routes.end(), catch_alls.begin(), catch_alls.end());
-  branch.hops.push_back(
-      MakeHop(gw, "virtual-host",
-              fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
-                          best_domain, Describe(*ordered.front()->object)),
-              ordered.front()->object));
+  branch.hops.push_back(MakeHop(gw, "virtual-host",
+                                Fmt("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
+                                    best_domain, Describe(*ordered.front()->object)),
+                                ordered.front()->object));
   EvaluateRoutes(gw, routes, std::move(branch), gateway_port);
 }
 
@@ -1382,6 +1395,26 @@ Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation) {
                   source.cluster_objects[c.cluster], ignored);
   }
   return BuildFleet(std::move(source), ignored, /*index_generated=*/true);
+}
+
+std::string_view TextStore::Save(std::string_view text) {
+  if (text.empty()) return {};
+  char* at = nullptr;
+  if (text.size() > kBlock / 4) {  // a block of its own, before the one being filled
+    auto own = std::make_unique_for_overwrite<char[]>(text.size());
+    at = own.get();
+    blocks_.insert(blocks_.empty() ? blocks_.end() : blocks_.end() - 1, std::move(own));
+    if (blocks_.size() == 1) used_ = kBlock;
+  } else {
+    if (blocks_.empty() || used_ + text.size() > kBlock) {
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlock));
+      used_ = 0;
+    }
+    at = blocks_.back().get() + used_;
+    used_ += text.size();
+  }
+  std::memcpy(at, text.data(), text.size());
+  return {at, text.size()};
 }
 
 RouteSimulator::RouteSimulator(const Fleet& fleet)
@@ -1410,8 +1443,9 @@ bool RouteSimulator::Simulate(const SimulateInput& input, Simulation& out, std::
   Proxy client;
   client.cluster = cluster;
   client.namespace_ = input.namespace_;
-  client.labels = workload->pod_labels;
-  client.name = fmt::format("sidecar {}/{}", input.namespace_, input.workload);
+  client.labels = &workload->pod_labels;
+  client.name = out.text.Save(fmt::format("sidecar {}/{}", input.namespace_, input.workload));
+  client.cluster_name = out.text.Save(cluster->name);
   std::string principal = fmt::format("{}/ns/{}/sa/{}", cluster->mesh.trust_domain,
                                       input.namespace_, workload->service_account);
   Simulator sim(fleet, *derived_, out);
@@ -1425,7 +1459,7 @@ bool RouteSimulator::Simulate(const SimulateInput& input, Simulation& out, std::
       });
   if (is_gateway) {
     client.gateway = true;
-    client.name = fmt::format("gateway {}/{}", input.namespace_, input.workload);
+    client.name = out.text.Save(fmt::format("gateway {}/{}", input.namespace_, input.workload));
     sim.RunAtGateway(client, std::move(branch));
     return true;
   }

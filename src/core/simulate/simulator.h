@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model/fleet.h"
@@ -24,14 +25,36 @@ struct SimulateInput {
   Request request;
 };
 
-// One decision on the way, and the object (with its position) that made it.
+// Text that a simulation's hops point into: appended in blocks that never move, freed with the
+// simulation. A request's trace is about a dozen hops of a few hundred bytes; one block holds it
+// all, so a trace costs one allocation instead of several per hop.
+class TextStore {
+ public:
+  TextStore() = default;
+  TextStore(TextStore&&) = default;
+  TextStore& operator=(TextStore&&) = default;
+  TextStore(const TextStore&) = delete;
+  TextStore& operator=(const TextStore&) = delete;
+
+  // A copy of `text` that lives as long as the store.
+  std::string_view Save(std::string_view text);
+
+ private:
+  static constexpr size_t kBlock = 8192;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = kBlock;  // in the last block; a full "block" before the first one
+};
+
+// One decision on the way, and the object (with its position) that made it. The text is kept
+// in the simulation's TextStore (or is static): a Hop is valid as long as its Simulation.
 struct Hop {
-  std::string cluster;
-  std::string proxy;  // e.g. "sidecar default/productpage-v1"
-  std::string step;   // dns, listener, virtual-host, route, cluster, endpoints, tls, authorization
-  std::string detail;
-  std::string object;  // e.g. "VirtualService default/reviews", empty for built-in behaviour
-  std::string file;
+  std::string_view cluster;
+  std::string_view proxy;  // e.g. "sidecar default/productpage-v1"
+  std::string_view
+      step;  // dns, listener, virtual-host, route, cluster, endpoints, tls, authorization
+  std::string_view detail;
+  std::string_view object;  // e.g. "VirtualService default/reviews", empty for built-in behaviour
+  std::string_view file;
   Position position;
 };
 
@@ -55,8 +78,10 @@ struct Outcome {
   std::optional<Destination> destination;
 };
 
+// Movable, not copyable: the hops point into `text`.
 struct Simulation {
   std::vector<Outcome> outcomes;
+  TextStore text;
 };
 
 // Simulates requests over one fleet (an EffectiveFleet), keeping what it derives from the fleet
