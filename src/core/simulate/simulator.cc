@@ -1,5 +1,7 @@
 #include "core/simulate/simulator.h"
 
+#include <absl/container/node_hash_map.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -83,7 +85,8 @@ bool LooksInCluster(const Cluster& cluster, std::string_view host) {
   auto ends_with = [&](std::string_view suffix) {
     return host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix;
   };
-  if (ends_with(".svc") || ends_with(fmt::format(".{}", kDefaultDomainSuffix))) return true;
+  if (ends_with(".svc") || ends_with(fmt::format(FMT_COMPILE(".{}"), kDefaultDomainSuffix)))
+    return true;
   std::string_view second = host.substr(dot + 1);
   if (second.find('.') != std::string_view::npos) return false;
   return cluster.KnowsNamespace(std::string(second));
@@ -111,6 +114,33 @@ struct EntryEndpoint {
   std::string address;
   int port = 0;
   Labels labels;
+};
+
+// A proxy's outbound cluster: the hops every request through it takes, and how such a request
+// ends (Simulator::BuildOutbound).
+struct OutboundCluster {
+  struct Step {
+    std::string_view step;  // a literal
+    std::string detail;
+    const Object* object = nullptr;
+  };
+  std::vector<Step> hops;
+  // Without endpoints to go on to (a Service's pods, or no cluster), how every request ends.
+  int status = 0;
+  std::string flag;
+  std::string message;
+  std::optional<Destination> destination;
+  // A ServiceEntry's endpoints: each takes an equal share of the requests.
+  struct Endpoint {
+    std::string detail;              // its hop
+    const Cluster* donor = nullptr;  // whose federation gateway it is, if any
+    std::string sni;
+    int port = 0;
+  };
+  std::vector<Endpoint> endpoints;
+  const Object* entry = nullptr;  // the ServiceEntry
+  bool mtls = false;
+  Destination outside;  // an endpoint outside the fleet
 };
 
 // What a proxy knows about a host: a Kubernetes Service or a ServiceEntry it can see.
@@ -182,9 +212,10 @@ struct RouteEntry {
   size_t block_index = 0;
   std::string Name() const {
     std::string name = ScalarText(rule->Find("name"));
-    std::string where = block ? fmt::format("spec.http[{}].match[{}]", rule_index, block_index)
-                              : fmt::format("spec.http[{}]", rule_index);
-    return name.empty() ? where : fmt::format("{} (\"{}\")", where, name);
+    std::string where =
+        block ? fmt::format(FMT_COMPILE("spec.http[{}].match[{}]"), rule_index, block_index)
+              : fmt::format(FMT_COMPILE("spec.http[{}]"), rule_index);
+    return name.empty() ? where : fmt::format(FMT_COMPILE("{} (\"{}\")"), where, name);
   }
   bool CatchAll() const {
     if (!block) return true;
@@ -198,6 +229,16 @@ struct RouteEntry {
   }
 };
 
+// What a sidecar's virtual host for a host does (Simulator::BuildSidecarVirtualHost).
+struct VirtualHostChoice {
+  std::string detail;  // the virtual-host hop
+  const Object* object = nullptr;
+  enum Kind { kPassthrough, kNoRoute, kDefault, kRoutes } kind = kNoRoute;
+  std::string message;             // kPassthrough
+  std::string forward_host;        // kDefault: the service's own cluster
+  std::vector<RouteEntry> routes;  // kRoutes
+};
+
 }  // namespace
 
 struct RouteSimulator::Derived {
@@ -208,6 +249,19 @@ struct RouteSimulator::Derived {
   std::unordered_map<const Object*, std::string> hop_objects;   // Simulator::HopObject
   std::unordered_map<const Cluster*, std::string> federation_gateway_names;
   std::unordered_map<const Object*, std::string> gateway_refs;  // "<ns>/<name>" of Gateways
+  // Hosts as routing compares them: resolved in the object's namespace and lower-cased.
+  std::unordered_map<const VirtualService*, std::vector<std::string>> vs_hosts;
+  std::unordered_map<const VirtualService*, std::vector<std::string>> vs_gateways;  // resolved
+  std::unordered_map<const DestinationRule*, std::string> dr_hosts;
+  std::unordered_map<const Node*, std::string> route_hosts;  // a route destination's host
+  Matcher matcher;                                           // keeps compiled regexes
+  // Outbound clusters by proxy and cluster (Simulator::Outbound); node-based: references stay
+  // valid while others are added.
+  absl::node_hash_map<std::string, OutboundCluster> outbound;
+  // Sidecar virtual hosts by proxy, port and host (Simulator::SidecarHttp).
+  absl::node_hash_map<std::string, VirtualHostChoice> sidecar_virtual_hosts;
+  absl::node_hash_map<std::string, VirtualHostChoice> gateway_virtual_hosts;
+  std::string key;  // reused to build lookup keys (Simulator::Key)
   // Per cluster and namespace, its Deployments with pods by each pod label "key=value", in the
   // namespace's order.
   std::unordered_map<
@@ -253,16 +307,48 @@ class Simulator {
       const FederationGateway& fg = donor.mesh.federation_gateway;
       std::string selector;
       for (const auto& [k, v] : fg.selector) {
-        selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
+        selector += fmt::format(FMT_COMPILE("{}{}={}"), selector.empty() ? "" : ",", k, v);
       }
-      it->second = fmt::format("federation gateway {} ({})", fg.namespace_, selector);
+      it->second = fmt::format(FMT_COMPILE("federation gateway {} ({})"), fg.namespace_, selector);
+    }
+    return it->second;
+  }
+  const std::vector<std::string>& Hosts(const VirtualService& vs) {
+    auto [it, added] = derived_.vs_hosts.try_emplace(&vs);
+    if (added) {
+      for (const std::string& h : vs.hosts) {
+        it->second.push_back(ToLower(ResolveShortName(h, vs.object->namespace_)));
+      }
+    }
+    return it->second;
+  }
+  const std::vector<std::string>& GatewayRefs(const VirtualService& vs) {
+    auto [it, added] = derived_.vs_gateways.try_emplace(&vs);
+    if (added) {
+      for (const std::string& g : vs.gateways) {
+        it->second.push_back(ResolveGatewayReference(g, vs.object->namespace_));
+      }
+    }
+    return it->second;
+  }
+  const std::string& Host(const DestinationRule& dr) {
+    auto [it, added] = derived_.dr_hosts.try_emplace(&dr);
+    if (added) it->second = ToLower(ResolveShortName(dr.host, dr.object->namespace_));
+    return it->second;
+  }
+  // The host of a route destination (`destination` of an http route), in `vs`'s namespace.
+  const std::string& RouteHost(const Node* destination, const Object& vs) {
+    auto [it, added] = derived_.route_hosts.try_emplace(destination);
+    if (added) {
+      it->second = ToLower(ResolveShortName(
+          ScalarText(destination ? destination->Find("host") : nullptr), vs.namespace_));
     }
     return it->second;
   }
   // "<ns>/<name>" of a Gateway.
   const std::string& GatewayRef(const Object& gateway) {
     auto [it, added] = derived_.gateway_refs.try_emplace(&gateway);
-    if (added) it->second = fmt::format("{}/{}", gateway.namespace_, gateway.name);
+    if (added) it->second = fmt::format(FMT_COMPILE("{}/{}"), gateway.namespace_, gateway.name);
     return it->second;
   }
   // How a hop names the object that decided it: for objects meshfed generated, what the user
@@ -274,17 +360,17 @@ class Simulator {
       if (o.ManagedByMeshfed()) {
         const Node* notes = o.metadata() ? o.metadata()->Find("annotations") : nullptr;
         it->second +=
-            fmt::format(", generated for {}",
+            fmt::format(FMT_COMPILE(", generated for {}"),
                         ScalarText(notes ? notes->Find("multicluster.istio.io/owner") : nullptr));
       }
     }
     return it->second;
   }
   // A hop's detail, formatted into a buffer every hop reuses: valid until the next Fmt.
-  template <typename... T>
-  std::string_view Fmt(fmt::format_string<T...> format, T&&... args) {
+  template <typename Format, typename... T>
+  std::string_view Fmt(const Format& format, const T&... args) {
     scratch_.clear();
-    fmt::vformat_to(std::back_inserter(scratch_), format, fmt::make_format_args(args...));
+    fmt::format_to(std::back_inserter(scratch_), format, args...);
     return {scratch_.data(), scratch_.size()};
   }
   // `step` is a literal; the rest is copied into the simulation's text.
@@ -321,7 +407,8 @@ class Simulator {
                                           from.substr(space + 1, slash - space - 1),
                                           from.substr(slash + 1));
       if (source && !source->ManagedByMeshfed()) {
-        h.object = out_.text.Save(fmt::format("{} (compiled into {})", from, Describe(vs)));
+        h.object =
+            out_.text.Save(fmt::format(FMT_COMPILE("{} (compiled into {})"), from, Describe(vs)));
         h.file = out_.text.Save(source->file);
         h.position = at->position();
       }
@@ -336,17 +423,38 @@ class Simulator {
                                     std::move(b.hops), std::move(destination)});
   }
 
-  std::optional<ServiceView> FindService(const Proxy& proxy, std::string_view host) const;
-  DestinationRuleView DestinationRulesFor(const Proxy& proxy, const ServiceView& svc) const;
+  std::optional<ServiceView> FindService(const Proxy& proxy, std::string_view host);
+  DestinationRuleView DestinationRulesFor(const Proxy& proxy, const ServiceView& svc);
   std::vector<const VirtualService*> VirtualServicesFor(const Proxy& proxy,
-                                                        std::string_view hostname,
-                                                        bool gateway) const;
-  std::vector<RouteEntry> BuildRoutes(const VirtualService& vs, const Proxy& proxy, int port) const;
+                                                        std::string_view hostname, bool gateway);
+  std::vector<RouteEntry> BuildRoutes(const VirtualService& vs, const Proxy& proxy, int port);
 
+  VirtualHostChoice BuildSidecarVirtualHost(const Proxy& proxy, const std::string& host, int port);
   void SidecarHttp(const Proxy& proxy, Branch branch, int port);
+  VirtualHostChoice BuildGatewayVirtualHost(const Cluster& donor, const Proxy& gw,
+                                            const Object& gateway, const Node& server,
+                                            const std::string& host, int gateway_port);
+  // A key for the caches of derived routing: the pointers' values, the port, then each string
+  // ending with a NUL. Valid until the next Key.
+  const std::string& Key(std::initializer_list<const void*> pointers, int port,
+                         std::initializer_list<std::string_view> parts) {
+    std::string& key = derived_.key;
+    key.clear();
+    for (const void* p : pointers) key.append(reinterpret_cast<const char*>(&p), sizeof p);
+    key.append(reinterpret_cast<const char*>(&port), sizeof port);
+    for (std::string_view part : parts) {
+      key.append(part);
+      key.push_back('\0');
+    }
+    return key;
+  }
   void EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>& routes, Branch branch,
                       int port);
   void ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch branch, int port);
+  OutboundCluster BuildOutbound(const Proxy& proxy, const std::string& host,
+                                const std::string& subset, int port, const Object* decided_by);
+  const OutboundCluster& Outbound(const Proxy& proxy, const std::string& host,
+                                  const std::string& subset, int port, const Object* decided_by);
   void ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
                         const std::string& subset, int port, const Object* decided_by);
   void EnterGateway(const Cluster& donor, Proxy gw, Branch branch, const std::string& sni,
@@ -356,12 +464,11 @@ class Simulator {
   const Fleet& fleet_;
   RouteSimulator::Derived& derived_;
   Simulation& out_;
-  Matcher matcher_;
   std::string principal_;  // the client workload's SPIFFE principal, kept across hops (mTLS)
   fmt::memory_buffer scratch_;
 };
 
-std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::string_view host) const {
+std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::string_view host) {
   std::string h(host);
   // A Kubernetes Service wins over a ServiceEntry with the same hostname; among ServiceEntries
   // the proxy's namespace's (Istio's service index prefers it).
@@ -382,40 +489,40 @@ std::optional<ServiceView> Simulator::FindService(const Proxy& proxy, std::strin
   return found;
 }
 
-DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
-                                                   const ServiceView& svc) const {
+DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy, const ServiceView& svc) {
   DestinationRuleView view;
   const std::string_view order[] = {proxy.namespace_, svc.object().namespace_, kRootNamespace};
+  const std::vector<const DestinationRule*>& for_host =
+      proxy.cluster->DestinationRulesForHost(svc.hostname);
+  const std::vector<const DestinationRule*>& wildcard = proxy.cluster->wildcard_destination_rules;
+  std::vector<const DestinationRule*> hits;
   for (std::string_view ns : order) {
     int best = -1;
-    std::vector<const DestinationRule*> hits;
-    std::vector<const DestinationRule*> candidates =
-        proxy.cluster->DestinationRulesForHost(svc.hostname);
-    candidates.insert(candidates.end(), proxy.cluster->wildcard_destination_rules.begin(),
-                      proxy.cluster->wildcard_destination_rules.end());
-    for (const DestinationRule* drp : candidates) {
+    hits.clear();
+    auto consider = [&](const DestinationRule* drp) {
       const DestinationRule& dr = *drp;
-      if (dr.object->namespace_ != ns) continue;
+      if (dr.object->namespace_ != ns) return;
       if (dr.has_workload_selector) {
         const Node* ws = dr.object->spec()->Find("workloadSelector");
         if (ns != proxy.namespace_ ||
             !LabelsSubset(StringMap(ws ? ws->Find("matchLabels") : nullptr), *proxy.labels)) {
-          continue;
+          return;
         }
       } else if (!ExportedTo(dr.export_to, ns, proxy.namespace_)) {
-        continue;
+        return;
       }
-      std::string host = ToLower(ResolveShortName(dr.host, ns));
-      int rank = DomainRank(host, svc.hostname);
-      if (rank < 0) continue;
+      int rank = DomainRank(Host(dr), svc.hostname);
+      if (rank < 0) return;
       if (best < 0 || rank < best) {
         best = rank;
         hits.clear();
       }
       if (rank == best) hits.push_back(&dr);
-    }
+    };
+    for (const DestinationRule* dr : for_host) consider(dr);
+    for (const DestinationRule* dr : wildcard) consider(dr);
     if (!hits.empty()) {
-      view.rules = hits;  // already in creation order
+      view.rules = std::move(hits);  // already in creation order
       return view;
     }
   }
@@ -428,37 +535,25 @@ DestinationRuleView Simulator::DestinationRulesFor(const Proxy& proxy,
 // most specific wildcard host that covers it.
 std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& proxy,
                                                                  std::string_view hostname,
-                                                                 bool gateway) const {
+                                                                 bool gateway) {
   std::vector<const VirtualService*> groups[3];
   size_t best_wildcard = 0;
   std::vector<const VirtualService*> exact;
   std::vector<std::pair<const VirtualService*, size_t>> wildcard;
-  std::vector<const VirtualService*> candidates;
-  if (gateway) {
-    auto bound = proxy.cluster->virtual_services_by_gateway.find(*proxy.gateway_ref);
-    if (bound != proxy.cluster->virtual_services_by_gateway.end()) candidates = bound->second;
-  } else {
-    candidates = proxy.cluster->VirtualServicesForHost(std::string(hostname));
-    candidates.insert(candidates.end(), proxy.cluster->wildcard_virtual_services.begin(),
-                      proxy.cluster->wildcard_virtual_services.end());
-  }
-  std::set<const VirtualService*> seen;
-  for (const VirtualService* vsp : candidates) {
-    if (!seen.insert(vsp).second) continue;
+  // A VirtualService can be a candidate twice (an exact and a wildcard host, a gateway named
+  // twice); the few chosen are deduplicated below.
+  auto consider = [&](const VirtualService* vsp) {
     const VirtualService& vs = *vsp;
     const std::string& ns = vs.object->namespace_;
-    if (!ExportedTo(vs.export_to, ns, proxy.namespace_)) continue;
-    if (!gateway && !vs.BindsMesh()) continue;
+    if (!ExportedTo(vs.export_to, ns, proxy.namespace_)) return;
+    if (!gateway && !vs.BindsMesh()) return;
     if (gateway) {
-      bool bound = std::any_of(vs.gateways.begin(), vs.gateways.end(), [&](const std::string& g) {
-        return ResolveGatewayReference(g, ns) == *proxy.gateway_ref;
-      });
-      if (!bound) continue;
+      const std::vector<std::string>& refs = GatewayRefs(vs);
+      if (std::find(refs.begin(), refs.end(), *proxy.gateway_ref) == refs.end()) return;
     }
     bool is_exact = false;
     size_t wild = 0;
-    for (const std::string& h : vs.hosts) {
-      std::string resolved = ToLower(ResolveShortName(h, ns));
+    for (const std::string& resolved : Hosts(vs)) {
       if (resolved == hostname) is_exact = true;
       if (resolved.size() > 1 && resolved[0] == '*' && DomainRank(resolved, hostname) >= 0) {
         wild = std::max(wild, resolved.size());
@@ -471,11 +566,26 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
       wildcard.emplace_back(&vs, wild);
       best_wildcard = std::max(best_wildcard, wild);
     }
+  };
+  if (gateway) {
+    auto bound = proxy.cluster->virtual_services_by_gateway.find(*proxy.gateway_ref);
+    if (bound != proxy.cluster->virtual_services_by_gateway.end()) {
+      for (const VirtualService* vs : bound->second) consider(vs);
+    }
+  } else {
+    for (const VirtualService* vs : proxy.cluster->VirtualServicesForHost(std::string(hostname))) {
+      consider(vs);
+    }
+    for (const VirtualService* vs : proxy.cluster->wildcard_virtual_services) consider(vs);
   }
-  std::vector<const VirtualService*> chosen = exact;
+  std::vector<const VirtualService*> chosen;
+  auto choose = [&](const VirtualService* vs) {
+    if (std::find(chosen.begin(), chosen.end(), vs) == chosen.end()) chosen.push_back(vs);
+  };
+  for (const VirtualService* vs : exact) choose(vs);
   if (chosen.empty()) {
     for (const auto& [vs, w] : wildcard) {
-      if (w == best_wildcard) chosen.push_back(vs);
+      if (w == best_wildcard) choose(vs);
     }
   }
   for (const VirtualService* vs : chosen) {
@@ -498,7 +608,7 @@ std::vector<const VirtualService*> Simulator::VirtualServicesFor(const Proxy& pr
 // are decided here, for this proxy and listener port (§3.1). Routes after a catch-all are not
 // emitted.
 std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const Proxy& proxy,
-                                               int port) const {
+                                               int port) {
   std::vector<RouteEntry> routes;
   if (!vs.http) return routes;
   const std::string& ns = vs.object->namespace_;
@@ -545,9 +655,9 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
   std::vector<std::string> candidates;
   if (!IsIpAddress(req.host)) {
     for (const std::string& suffix :
-         {fmt::format(".{}.svc.{}", client.namespace_, kDefaultDomainSuffix),
-          fmt::format(".svc.{}", kDefaultDomainSuffix), fmt::format(".{}", kDefaultDomainSuffix),
-          std::string()}) {
+         {fmt::format(FMT_COMPILE(".{}.svc.{}"), client.namespace_, kDefaultDomainSuffix),
+          fmt::format(FMT_COMPILE(".svc.{}"), kDefaultDomainSuffix),
+          fmt::format(FMT_COMPILE(".{}"), kDefaultDomainSuffix), std::string()}) {
       candidates.push_back(req.host + suffix);
     }
   }
@@ -556,34 +666,38 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
     if ((target = cluster.ServiceForHost(name))) break;
   }
   if (!target && !IsIpAddress(req.host) && LooksInCluster(cluster, req.host)) {
-    branch.hops.push_back(MakeHop(client, "dns",
-                                  Fmt("`{}` does not resolve: cluster {} has no Service by that "
-                                      "name (search path {}.svc.cluster.local)",
-                                      req.host, cluster.name, client.namespace_)));
-    Finish(branch, 0, "DNS", fmt::format("no route to host: {} does not resolve", req.host));
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                Fmt(FMT_COMPILE("`{}` does not resolve: cluster {} has no Service by that "
+                                "name (search path {}.svc.cluster.local)"),
+                    req.host, cluster.name, client.namespace_)));
+    Finish(branch, 0, "DNS",
+           fmt::format(FMT_COMPILE("no route to host: {} does not resolve"), req.host));
     return;
   }
   if (target) {
-    branch.hops.push_back(MakeHop(client, "dns",
-                                  Fmt("`{}` resolves to the ClusterIP of Service {}/{}", req.host,
-                                      target->object->namespace_, target->object->name),
-                                  target->object));
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                Fmt(FMT_COMPILE("`{}` resolves to the ClusterIP of Service {}/{}"), req.host,
+                    target->object->namespace_, target->object->name),
+                target->object));
     auto port = std::find_if(target->ports.begin(), target->ports.end(),
                              [&](const ServicePort& p) { return p.port == req.port; });
     if (port == target->ports.end()) {
       branch.hops.push_back(MakeHop(client, "listener",
-                                    Fmt("Service {}/{} has no port {}", target->object->namespace_,
-                                        target->object->name, req.port),
+                                    Fmt(FMT_COMPILE("Service {}/{} has no port {}"),
+                                        target->object->namespace_, target->object->name, req.port),
                                     target->object));
       Finish(branch, 0, "UF",
-             fmt::format("connection refused: nothing listens on {}:{}", req.host, req.port));
+             fmt::format(FMT_COMPILE("connection refused: nothing listens on {}:{}"), req.host,
+                         req.port));
       return;
     }
     if (!port->CarriesHttp()) {
       branch.hops.push_back(
           MakeHop(client, "listener",
-                  Fmt("port {} ({}) is not HTTP: TCP proxy to "
-                      "outbound|{}||{}, no HTTP routing",
+                  Fmt(FMT_COMPILE("port {} ({}) is not HTTP: TCP proxy to "
+                                  "outbound|{}||{}, no HTTP routing"),
                       req.port, port->name, req.port,
                       ServiceFqdn(target->object->name, target->object->namespace_)),
                   target->object));
@@ -593,17 +707,21 @@ void Simulator::Run(const Proxy& client, std::string principal, Branch branch) {
       return;
     }
   } else {
-    branch.hops.push_back(MakeHop(client, "dns",
-                                  Fmt("`{}` is not a Service of cluster {}: resolved by upstream "
-                                      "DNS (not simulated)",
-                                      req.host, cluster.name)));
+    branch.hops.push_back(
+        MakeHop(client, "dns",
+                Fmt(FMT_COMPILE("`{}` is not a Service of cluster {}: resolved by upstream "
+                                "DNS (not simulated)"),
+                    req.host, cluster.name)));
   }
   SidecarHttp(client, std::move(branch), req.port);
 }
 
 // A sidecar's outbound HTTP route config for port `port` (BuildSidecarOutboundVirtualHosts).
-void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
-  const std::string host = HostWithoutPort(branch.request.authority);
+// The virtual host a sidecar's route config "<port>" has for `host`, and what it does with
+// requests (BuildSidecarOutboundVirtualHosts): derived once per proxy, port and host.
+VirtualHostChoice Simulator::BuildSidecarVirtualHost(const Proxy& proxy, const std::string& host,
+                                                     int port) {
+  VirtualHostChoice choice;
   struct VirtualHost {
     std::string hostname;
     std::optional<ServiceView> service;
@@ -624,7 +742,7 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
   };
   // Domains (generateVirtualHostDomains, §2.3): the FQDN; for svc.cluster.local names also
   // name.ns.svc and name.ns, and the bare name from the same namespace.
-  const std::string svc_suffix = fmt::format(".svc.{}", kDefaultDomainSuffix);
+  const std::string svc_suffix = fmt::format(FMT_COMPILE(".svc.{}"), kDefaultDomainSuffix);
   auto ends_with = [](std::string_view s, std::string_view suffix) {
     return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
   };
@@ -649,9 +767,11 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
   // form of. (Virtual hosts are looked up, not enumerated.)
   std::vector<std::string> exact = {host};
   size_t dots = static_cast<size_t>(std::count(host.begin(), host.end(), '.'));
-  if (ends_with(host, ".svc")) exact.push_back(fmt::format("{}.{}", host, kDefaultDomainSuffix));
+  if (ends_with(host, ".svc"))
+    exact.push_back(fmt::format(FMT_COMPILE("{}.{}"), host, kDefaultDomainSuffix));
   if (dots == 1) exact.push_back(host + svc_suffix);
-  if (dots == 0) exact.push_back(fmt::format("{}.{}{}", host, proxy.namespace_, svc_suffix));
+  if (dots == 0)
+    exact.push_back(fmt::format(FMT_COMPILE("{}.{}{}"), host, proxy.namespace_, svc_suffix));
   for (const std::string& candidate : exact) {
     std::optional<ServiceView> sv = FindService(proxy, candidate);
     if (!sv || !has_port(*sv)) continue;
@@ -681,8 +801,7 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
           !ExportedTo(vs->export_to, vs->object->namespace_, proxy.namespace_)) {
         continue;
       }
-      for (const std::string& h : vs->hosts) {
-        std::string resolved = ToLower(ResolveShortName(h, vs->object->namespace_));
+      for (const std::string& resolved : Hosts(*vs)) {
         if (FindService(proxy, resolved)) continue;
         consider(
             VirtualHost{resolved, std::nullopt, VirtualServicesFor(proxy, resolved, false), -1, ""},
@@ -691,43 +810,74 @@ void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
     }
   }
   if (!best) {
-    branch.hops.push_back(MakeHop(proxy, "virtual-host",
-                                  Fmt("no virtual host of route \"{}\" matches `{}`: the "
-                                      "allow_any virtual host sends it to PassthroughCluster",
-                                      port, host)));
-    Finish(branch, 0, "PASSTHROUGH",
-           fmt::format("passthrough: {} leaves the mesh unrouted (outboundTrafficPolicy ALLOW_ANY)",
-                       host));
-    return;
+    choice.detail = fmt::format(
+        "no virtual host of route \"{}\" matches `{}`: the allow_any virtual host sends it to "
+        "PassthroughCluster",
+        port, host);
+    choice.kind = VirtualHostChoice::kPassthrough;
+    choice.message = fmt::format(
+        "passthrough: {} leaves the mesh unrouted (outboundTrafficPolicy ALLOW_ANY)", host);
+    return choice;
   }
   const VirtualService* vs = best->vss.empty() ? nullptr : best->vss.front();
   std::vector<RouteEntry> routes;
   if (vs) routes = BuildRoutes(*vs, proxy, port);
   std::string note;
   if (best->vss.size() > 1) {
-    note = fmt::format("; {} VirtualServices define it and the oldest wins on sidecars (IST0109)",
-                       best->vss.size());
+    note = fmt::format(
+        FMT_COMPILE("; {} VirtualServices define it and the oldest wins on sidecars (IST0109)"),
+        best->vss.size());
   }
   if (vs && routes.empty()) {
-    note += fmt::format("; no route of {} applies to this proxy, so Istio ignores it",
+    note += fmt::format(FMT_COMPILE("; no route of {} applies to this proxy, so Istio ignores it"),
                         Describe(*vs->object));
     vs = nullptr;
   }
-  branch.hops.push_back(MakeHop(
-      proxy, "virtual-host",
-      Fmt("route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port, best->hostname,
-          port, best->domain, host,
-          vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route", note),
-      vs ? vs->object : (best->service ? &best->service->object() : nullptr)));
-  if (!vs) {
-    if (!best->service) {
-      Finish(branch, 404, "NR", "no route");
-      return;
-    }
-    ForwardToCluster(proxy, std::move(branch), best->hostname, "", port, nullptr);
-    return;
+  choice.detail = fmt::format(
+      "route \"{}\", virtual host {}:{} (domain `{}` matches `{}`){}{}", port, best->hostname, port,
+      best->domain, host,
+      vs ? fmt::format(", routes of {}", Describe(*vs->object)) : ", default route", note);
+  choice.object = vs ? vs->object : (best->service ? &best->service->object() : nullptr);
+  if (vs) {
+    choice.kind = VirtualHostChoice::kRoutes;
+    choice.routes = std::move(routes);
+  } else if (best->service) {
+    choice.kind = VirtualHostChoice::kDefault;
+    choice.forward_host = best->hostname;
+  } else {
+    choice.kind = VirtualHostChoice::kNoRoute;
+    choice.message = "no route";
   }
-  EvaluateRoutes(proxy, routes, std::move(branch), port);
+  return choice;
+}
+
+void Simulator::SidecarHttp(const Proxy& proxy, Branch branch, int port) {
+  const std::string host = HostWithoutPort(branch.request.authority);
+  // Everything the choice reads of the proxy: its cluster, namespace and labels.
+  const std::string& key = Key({proxy.cluster, proxy.labels}, port, {proxy.namespace_, host});
+  auto found = derived_.sidecar_virtual_hosts.find(key);
+  if (found == derived_.sidecar_virtual_hosts.end()) {
+    std::string owned(key);
+    found = derived_.sidecar_virtual_hosts
+                .emplace(std::move(owned), BuildSidecarVirtualHost(proxy, host, port))
+                .first;
+  }
+  const VirtualHostChoice& choice = found->second;
+  branch.hops.push_back(MakeHop(proxy, "virtual-host", choice.detail, choice.object));
+  switch (choice.kind) {
+    case VirtualHostChoice::kPassthrough:
+      Finish(branch, 0, "PASSTHROUGH", choice.message);
+      return;
+    case VirtualHostChoice::kNoRoute:
+      Finish(branch, 404, "NR", choice.message);
+      return;
+    case VirtualHostChoice::kDefault:
+      ForwardToCluster(proxy, std::move(branch), choice.forward_host, "", port, nullptr);
+      return;
+    case VirtualHostChoice::kRoutes:
+      EvaluateRoutes(proxy, choice.routes, std::move(branch), port);
+      return;
+  }
 }
 
 void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>& routes,
@@ -736,23 +886,24 @@ void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>
   std::vector<std::string> misses;
   for (const RouteEntry& route : routes) {
     std::string why;
-    if (route.block && !matcher_.Matches(*route.block, branch.request, why)) {
-      misses.push_back(fmt::format("{}: {}", route.Name(), why));
+    if (route.block && !derived_.matcher.Matches(*route.block, branch.request, why)) {
+      misses.push_back(fmt::format(FMT_COMPILE("{}: {}"), route.Name(), why));
       continue;
     }
-    branch.hops.push_back(
-        RouteHop(proxy,
-                 Fmt("first matching route: {} of {}{}", route.Name(), Describe(*route.vs->object),
-                     misses.empty() ? "" : fmt::format(" (not: {})", fmt::join(misses, "; "))),
-                 route));
+    branch.hops.push_back(RouteHop(
+        proxy,
+        Fmt(FMT_COMPILE("first matching route: {} of {}{}"), route.Name(),
+            Describe(*route.vs->object),
+            misses.empty() ? "" : fmt::format(FMT_COMPILE(" (not: {})"), fmt::join(misses, "; "))),
+        route));
     ApplyRoute(proxy, route, std::move(branch), port);
     return;
   }
-  branch.hops.push_back(
-      MakeHop(proxy, "route",
-              Fmt("no route matches ({})",
-                  misses.empty() ? "no routes" : fmt::format("{}", fmt::join(misses, "; "))),
-              routes.empty() ? nullptr : routes.front().vs->object));
+  branch.hops.push_back(MakeHop(
+      proxy, "route",
+      Fmt(FMT_COMPILE("no route matches ({})"),
+          misses.empty() ? "no routes" : fmt::format(FMT_COMPILE("{}"), fmt::join(misses, "; "))),
+      routes.empty() ? nullptr : routes.front().vs->object));
   Finish(branch, 404, "NR", "no route matched: 404 NR");
 }
 
@@ -797,21 +948,23 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
         ScalarText(redirect->Find("authority")).empty() ? req.authority
                                                         : ScalarText(redirect->Find("authority")),
         ScalarText(redirect->Find("uri")).empty() ? req.path : ScalarText(redirect->Find("uri")));
-    branch.hops.push_back(MakeHop(proxy, "route", Fmt("redirect {} to {}", status, location), vs));
-    Finish(branch, status, "", fmt::format("redirect to {}", location));
+    branch.hops.push_back(
+        MakeHop(proxy, "route", Fmt(FMT_COMPILE("redirect {} to {}"), status, location), vs));
+    Finish(branch, status, "", fmt::format(FMT_COMPILE("redirect to {}"), location));
     return;
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
     std::string code = ScalarText(dr->Find("status"));
     int status = ParseIntOr(code, 200);
-    branch.hops.push_back(MakeHop(proxy, "route", Fmt("direct response {}", status), vs));
+    branch.hops.push_back(
+        MakeHop(proxy, "route", Fmt(FMT_COMPILE("direct response {}"), status), vs));
     Finish(branch, status, "", "direct response");
     return;
   }
   if (const Node* fault = rule.Find("fault"); fault && fault->IsMapping()) {
     if (const Node* delay = fault->Find("delay"); delay && delay->IsMapping()) {
       branch.hops.push_back(MakeHop(proxy, "route",
-                                    Fmt("fault: delay {} for {}% of requests",
+                                    Fmt(FMT_COMPILE("fault: delay {} for {}% of requests"),
                                         ScalarText(delay->Find("fixedDelay")), Percentage(delay)),
                                     vs));
     }
@@ -822,8 +975,9 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
       if (pct > 0) {
         Branch aborted = branch;
         aborted.probability *= pct / 100.0;
-        aborted.hops.push_back(MakeHop(
-            proxy, "route", Fmt("fault: abort with {} for {}% of requests", status, pct), vs));
+        aborted.hops.push_back(
+            MakeHop(proxy, "route",
+                    Fmt(FMT_COMPILE("fault: abort with {} for {}% of requests"), status, pct), vs));
         Finish(aborted, status, "FI", "fault injected: abort");
       }
       if (pct >= 100) return;
@@ -845,8 +999,8 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
       }
     }
     if (const Node* rr = rewrite->Find("uriRegexRewrite"); rr && rr->IsMapping()) {
-      req.path = matcher_.RegexReplace(ScalarText(rr->Find("match")),
-                                       ScalarText(rr->Find("rewrite")), req.path);
+      req.path = derived_.matcher.RegexReplace(ScalarText(rr->Find("match")),
+                                               ScalarText(rr->Find("rewrite")), req.path);
     }
   }
   ApplyHeaderOps(rule.Find("headers"), req);
@@ -880,8 +1034,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     Branch b = i + 1 == weighted.size() ? std::move(branch) : branch;
     b.probability *= weight / total;
     const Node* dest = d->Find("destination");
-    std::string host =
-        ToLower(ResolveShortName(ScalarText(dest ? dest->Find("host") : nullptr), vs->namespace_));
+    const std::string& host = RouteHost(dest, *vs);
     std::string subset = ScalarText(dest ? dest->Find("subset") : nullptr);
     // GetDestinationCluster (§2.4): the destination's port, else the service's only port, else
     // the listener port.
@@ -896,23 +1049,36 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     }
     ApplyHeaderOps(d->Find("headers"), b.request);
     if (weighted.size() > 1) {
-      b.hops.push_back(MakeHop(proxy, "route",
-                               Fmt("weighted destination {}{} takes {:.4g}% of requests", host,
-                                   subset.empty() ? "" : "/" + subset, 100 * weight / total),
-                               vs));
+      b.hops.push_back(
+          MakeHop(proxy, "route",
+                  Fmt(FMT_COMPILE("weighted destination {}{} takes {:.4g}% of requests"), host,
+                      subset.empty() ? "" : "/" + subset, 100 * weight / total),
+                  vs));
     }
     ForwardToCluster(proxy, std::move(b), host, subset, dport, vs);
   }
 }
 
-void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
-                                 const std::string& subset, int port, const Object* decided_by) {
-  const std::string envoy_cluster = fmt::format("outbound|{}|{}|{}", port, subset, host);
+// The proxy's outbound cluster for (host, subset, port), as Envoy's CDS and EDS give it to that
+// proxy: everything a request through it does that does not depend on the request. Derived once
+// per proxy and cluster, then replayed (ForwardToCluster).
+OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& host,
+                                         const std::string& subset, int port,
+                                         const Object* decided_by) {
+  OutboundCluster oc;
+  const std::string envoy_cluster =
+      fmt::format(FMT_COMPILE("outbound|{}|{}|{}"), port, subset, host);
+  auto end = [&](int status, std::string_view flag, std::string message) {
+    oc.status = status;
+    oc.flag = flag;
+    oc.message = std::move(message);
+    return oc;
+  };
   std::optional<ServiceView> svc = FindService(proxy, host);
   auto no_cluster = [&](const std::string& why) {
-    branch.hops.push_back(MakeHop(
-        proxy, "cluster", Fmt("cluster {} does not exist: {}", envoy_cluster, why), decided_by));
-    Finish(branch, 503, "NC", fmt::format("no cluster {}: 503 NC", envoy_cluster));
+    oc.hops.push_back(
+        {"cluster", fmt::format("cluster {} does not exist: {}", envoy_cluster, why), decided_by});
+    return end(503, "NC", fmt::format("no cluster {}: 503 NC", envoy_cluster));
   };
   if (!svc)
     return no_cluster(
@@ -937,13 +1103,13 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   const Node* tls = drs.Tls(subset, port);
   std::string mode = ScalarText(tls ? tls->Find("mode") : nullptr);
   std::string sni = ScalarText(tls ? tls->Find("sni") : nullptr);
-  branch.hops.push_back(
-      MakeHop(proxy, "cluster",
-              Fmt("cluster {}{}", envoy_cluster,
-                  drs.rules.empty()
-                      ? ""
-                      : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
-              drs.rules.empty() ? &svc->object() : drs.rules.front()->object));
+  oc.hops.push_back(
+      {"cluster",
+       fmt::format("cluster {}{}", envoy_cluster,
+                   drs.rules.empty()
+                       ? ""
+                       : fmt::format(" (subsets from {})", Describe(*drs.rules.front()->object))),
+       drs.rules.empty() ? &svc->object() : drs.rules.front()->object});
 
   if (svc->service) {
     // Endpoints: pods of the service's namespace selected by the Service, filtered by the
@@ -955,22 +1121,22 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     }
     std::sort(workloads.begin(), workloads.end());
     if (workloads.empty()) {
-      branch.hops.push_back(MakeHop(
-          proxy, "endpoints",
-          Fmt("no pod of {} {}: no healthy upstream", Describe(*s.object),
-              subset.empty() ? std::string() : fmt::format("has the labels of subset {}", subset)),
-          s.object));
-      Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
-      return;
+      oc.hops.push_back(
+          {"endpoints",
+           fmt::format(
+               "no pod of {} {}: no healthy upstream", Describe(*s.object),
+               subset.empty() ? std::string() : fmt::format("has the labels of subset {}", subset)),
+           s.object});
+      return end(503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
     }
     std::string how = mode.empty() ? "auto mTLS (ISTIO_MUTUAL to sidecars)" : mode;
-    branch.hops.push_back(
-        MakeHop(proxy, "endpoints",
-                Fmt("pods of {} ({}), {}", fmt::join(workloads, ", "), proxy.cluster->name, how),
-                s.object));
-    Finish(branch, 200, "", "delivered",
-           Destination{proxy.cluster->name, host, subset, port, workloads, envoy_cluster});
-    return;
+    oc.hops.push_back(
+        {"endpoints",
+         fmt::format("pods of {} ({}), {}", fmt::join(workloads, ", "), proxy.cluster->name, how),
+         s.object});
+    oc.destination =
+        Destination{proxy.cluster->name, host, subset, port, std::move(workloads), envoy_cluster};
+    return end(200, "", "delivered");
   }
 
   // ServiceEntry endpoints, filtered by the subset's labels.
@@ -998,55 +1164,86 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     }
   }
   if (endpoints.empty()) {
-    branch.hops.push_back(MakeHop(proxy, "endpoints",
-                                  Fmt("{} has no endpoint{}", Describe(svc->object()),
-                                      subset.empty() ? "" : " with the subset's labels"),
-                                  &svc->object()));
-    Finish(branch, 503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
-    return;
+    oc.hops.push_back({"endpoints",
+                       fmt::format("{} has no endpoint{}", Describe(svc->object()),
+                                   subset.empty() ? "" : " with the subset's labels"),
+                       &svc->object()});
+    return end(503, "UH", fmt::format("no healthy upstream in {}: 503 UH", envoy_cluster));
   }
-  for (size_t i = 0; i < endpoints.size(); ++i) {
-    const EntryEndpoint& ep = endpoints[i];
-    Branch b = i + 1 == endpoints.size() ? std::move(branch) : branch;
-    b.probability *= 1.0 / static_cast<double>(endpoints.size());
+  oc.entry = &svc->object();
+  oc.mtls = mode == "ISTIO_MUTUAL" || mode == "MUTUAL";
+  oc.outside = Destination{"", host, subset, port, {}, envoy_cluster};
+  for (const EntryEndpoint& ep : endpoints) {
+    OutboundCluster::Endpoint& out = oc.endpoints.emplace_back();
+    out.port = ep.port;
     // Is it a member cluster's federation gateway?
-    const Cluster* donor = nullptr;
     for (const Cluster& c : fleet_.clusters) {
       const FederationGateway& gw = c.mesh.federation_gateway;
       if (gw.port == ep.port &&
           std::find(gw.addresses.begin(), gw.addresses.end(), ep.address) != gw.addresses.end()) {
-        donor = &c;
+        out.donor = &c;
       }
     }
-    bool mtls = mode == "ISTIO_MUTUAL" || mode == "MUTUAL";
-    std::string shown_sni = sni.empty() && mode == "ISTIO_MUTUAL"
-                                ? fmt::format("outbound_.{}_.{}_.{}", port, subset, host)
-                                : sni;
-    b.hops.push_back(
-        MakeHop(proxy, "endpoints",
-                Fmt("endpoint {}:{}{}{}{}", ep.address, ep.port,
+    out.sni = sni.empty() && mode == "ISTIO_MUTUAL"
+                  ? fmt::format("outbound_.{}_.{}_.{}", port, subset, host)
+                  : sni;
+    out.detail =
+        fmt::format("endpoint {}:{}{}{}{}", ep.address, ep.port,
                     endpoints.size() > 1 ? fmt::format(" (1 of {})", endpoints.size()) : "",
                     mode.empty() ? ", plaintext" : fmt::format(", {}", mode),
-                    shown_sni.empty() ? "" : fmt::format(" with SNI {}", shown_sni)),
-                &svc->object()));
-    if (donor) {
-      if (b.depth >= kMaxHops) {
-        Finish(b, 503, "UF", "too many gateway hops: a routing loop");
-        continue;
-      }
-      const FederationGateway& fg = donor->mesh.federation_gateway;
-      Proxy gw;
-      gw.cluster = donor;
-      gw.namespace_ = fg.namespace_;
-      gw.labels = &fg.selector;
-      gw.gateway = true;
-      gw.name = out_.text.Save(FederationGatewayName(*donor));
-      gw.cluster_name = out_.text.Save(donor->name);
-      EnterGateway(*donor, std::move(gw), std::move(b), shown_sni, mtls, ep.port);
-    } else {
-      Finish(b, 200, "", "delivered outside the fleet",
-             Destination{"", host, subset, port, {}, envoy_cluster});
+                    out.sni.empty() ? "" : fmt::format(" with SNI {}", out.sni));
+  }
+  return oc;
+}
+
+const OutboundCluster& Simulator::Outbound(const Proxy& proxy, const std::string& host,
+                                           const std::string& subset, int port,
+                                           const Object* decided_by) {
+  // Everything the derivation reads of the proxy: its cluster, namespace and labels.
+  const std::string& key =
+      Key({proxy.cluster, proxy.labels, decided_by}, port, {proxy.namespace_, host, subset});
+  auto found = derived_.outbound.find(key);
+  if (found == derived_.outbound.end()) {
+    std::string owned(key);
+    found = derived_.outbound
+                .emplace(std::move(owned), BuildOutbound(proxy, host, subset, port, decided_by))
+                .first;
+  }
+  return found->second;
+}
+
+void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::string& host,
+                                 const std::string& subset, int port, const Object* decided_by) {
+  const OutboundCluster& oc = Outbound(proxy, host, subset, port, decided_by);
+  for (const OutboundCluster::Step& h : oc.hops) {
+    branch.hops.push_back(MakeHop(proxy, h.step, h.detail, h.object));
+  }
+  if (oc.endpoints.empty()) {
+    Finish(branch, oc.status, oc.flag, oc.message, oc.destination);
+    return;
+  }
+  for (size_t i = 0; i < oc.endpoints.size(); ++i) {
+    const OutboundCluster::Endpoint& ep = oc.endpoints[i];
+    Branch b = i + 1 == oc.endpoints.size() ? std::move(branch) : branch;
+    b.probability *= 1.0 / static_cast<double>(oc.endpoints.size());
+    b.hops.push_back(MakeHop(proxy, "endpoints", ep.detail, oc.entry));
+    if (!ep.donor) {
+      Finish(b, 200, "", "delivered outside the fleet", oc.outside);
+      continue;
     }
+    if (b.depth >= kMaxHops) {
+      Finish(b, 503, "UF", "too many gateway hops: a routing loop");
+      continue;
+    }
+    const FederationGateway& fg = ep.donor->mesh.federation_gateway;
+    Proxy gw;
+    gw.cluster = ep.donor;
+    gw.namespace_ = fg.namespace_;
+    gw.labels = &fg.selector;
+    gw.gateway = true;
+    gw.name = out_.text.Save(FederationGatewayName(*ep.donor));
+    gw.cluster_name = out_.text.Save(ep.donor->name);
+    EnterGateway(*ep.donor, std::move(gw), std::move(b), ep.sni, oc.mtls, ep.port);
   }
 }
 
@@ -1165,9 +1362,10 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, true);
         })) {
-      branch.hops.push_back(MakeHop(gateway, "authorization",
-                                    Fmt("denied: {} matches {}", principal_, Describe(*ap->object)),
-                                    ap->object));
+      branch.hops.push_back(
+          MakeHop(gateway, "authorization",
+                  Fmt(FMT_COMPILE("denied: {} matches {}"), principal_, Describe(*ap->object)),
+                  ap->object));
       Finish(branch, 403, "RBAC", "RBAC: access denied");
       return false;
     }
@@ -1192,17 +1390,18 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
           return RuleMatches(r, principal_, source_ns, branch.request, false);
         })) {
-      branch.hops.push_back(MakeHop(gateway, "authorization",
-                                    Fmt("allowed: principal {} to host {} by {}", principal_,
-                                        branch.request.authority, Describe(*ap->object)),
-                                    ap->object));
+      branch.hops.push_back(
+          MakeHop(gateway, "authorization",
+                  Fmt(FMT_COMPILE("allowed: principal {} to host {} by {}"), principal_,
+                      branch.request.authority, Describe(*ap->object)),
+                  ap->object));
       return true;
     }
   }
   if (any_allow) {
     branch.hops.push_back(MakeHop(
         gateway, "authorization",
-        Fmt("denied: no ALLOW policy admits principal {} to host {}",
+        Fmt(FMT_COMPILE("denied: no ALLOW policy admits principal {} to host {}"),
             principal_.empty() ? "(none: no mTLS)" : principal_, branch.request.authority)));
     Finish(branch, 403, "RBAC", "RBAC: access denied");
     return false;
@@ -1275,10 +1474,10 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     }
   }
   if (!chosen) {
-    branch.hops.push_back(
-        MakeHop(gw, "listener",
-                Fmt("no Gateway server on port {} matches SNI {}: the connection is reset",
-                    gateway_port, sni.empty() ? "(none)" : sni)));
+    branch.hops.push_back(MakeHop(
+        gw, "listener",
+        Fmt(FMT_COMPILE("no Gateway server on port {} matches SNI {}: the connection is reset"),
+            gateway_port, sni.empty() ? "(none)" : sni)));
     Finish(branch, 503, "UF", "upstream connect error: connection reset by the federation gateway");
     return;
   }
@@ -1287,38 +1486,64 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   std::string server_mode = ScalarText(tls ? tls->Find("mode") : nullptr);
   std::string protocol = ToLower(ScalarText(server->Find("port")->Find("protocol")));
   if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
-    branch.hops.push_back(MakeHop(
-        gw, "tls", Fmt("server requires {} but the client sent no client certificate", server_mode),
-        chosen->object));
+    branch.hops.push_back(
+        MakeHop(gw, "tls",
+                Fmt(FMT_COMPILE("server requires {} but the client sent no client certificate"),
+                    server_mode),
+                chosen->object));
     Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
     return;
   }
   if (protocol != "https" && protocol != "http") {
-    branch.hops.push_back(MakeHop(
-        gw, "listener", Fmt("server protocol {} is not simulated", protocol), chosen->object));
+    branch.hops.push_back(MakeHop(gw, "listener",
+                                  Fmt(FMT_COMPILE("server protocol {} is not simulated"), protocol),
+                                  chosen->object));
     Finish(branch, 503, "UF", "non-HTTP gateway server");
     return;
   }
-  branch.hops.push_back(
-      MakeHop(gw, server_mode.empty() ? "listener" : "tls",
-              server_mode.empty()
-                  ? fmt::format("server {}:{} of {} takes the plaintext request", protocol,
-                                gateway_port, Describe(*chosen->object))
-                  : fmt::format("server {}:{} of {} takes SNI {}; {} terminates, peer {}", protocol,
-                                gateway_port, Describe(*chosen->object), sni, server_mode,
-                                principal_.empty() ? "unauthenticated" : principal_),
-              chosen->object));
+  branch.hops.push_back(MakeHop(
+      gw, server_mode.empty() ? "listener" : "tls",
+      server_mode.empty()
+          ? fmt::format(FMT_COMPILE("server {}:{} of {} takes the plaintext request"), protocol,
+                        gateway_port, Describe(*chosen->object))
+          : fmt::format(FMT_COMPILE("server {}:{} of {} takes SNI {}; {} terminates, peer {}"),
+                        protocol, gateway_port, Describe(*chosen->object), sni, server_mode,
+                        principal_.empty() ? "unauthenticated" : principal_),
+      chosen->object));
   if (!mtls) principal_.clear();
   if (!Authorize(gw, donor, branch)) return;
 
-  // Virtual hosts: VS hosts intersected with the server's hosts (namespace-restricted).
   const std::string host = HostWithoutPort(branch.request.authority);
+  const std::string& key = Key({&donor, server, gw.labels}, gateway_port, {gw.namespace_, host});
+  auto found = derived_.gateway_virtual_hosts.find(key);
+  if (found == derived_.gateway_virtual_hosts.end()) {
+    std::string owned(key);
+    found = derived_.gateway_virtual_hosts
+                .emplace(std::move(owned), BuildGatewayVirtualHost(donor, gw, *chosen->object,
+                                                                   *server, host, gateway_port))
+                .first;
+  }
+  const VirtualHostChoice& choice = found->second;
+  branch.hops.push_back(MakeHop(gw, "virtual-host", choice.detail, choice.object));
+  if (choice.kind != VirtualHostChoice::kRoutes) {
+    Finish(branch, 404, "NR", choice.message);
+    return;
+  }
+  EvaluateRoutes(gw, choice.routes, std::move(branch), gateway_port);
+}
+
+// The virtual host of a gateway server's route config for `host`: VirtualService hosts
+// intersected with the server's hosts (namespace-restricted), their routes merged (§3.4).
+VirtualHostChoice Simulator::BuildGatewayVirtualHost(const Cluster& donor, const Proxy& gw,
+                                                     const Object& gateway, const Node& server,
+                                                     const std::string& host, int gateway_port) {
+  VirtualHostChoice choice;
   std::vector<std::pair<std::string, std::string>> server_entries;  // namespace part, dns part
-  for (const Node& h : server->Find("hosts")->items()) {
+  for (const Node& h : server.Find("hosts")->items()) {
     const std::string& t = h.text();
     size_t slash = t.find('/');
     std::string ns = slash == std::string::npos ? "*" : t.substr(0, slash);
-    if (ns == ".") ns = chosen->object->namespace_;
+    if (ns == ".") ns = gateway.namespace_;
     server_entries.emplace_back(ns, ToLower(slash == std::string::npos ? t : t.substr(slash + 1)));
   }
   int best_rank = -1;
@@ -1331,8 +1556,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     const VirtualService& vs = *vsp;
     const std::string& ns = vs.object->namespace_;
     if (!ExportedTo(vs.export_to, ns, gw.namespace_)) continue;
-    for (const std::string& h : vs.hosts) {
-      std::string resolved = ToLower(ResolveShortName(h, ns));
+    for (const std::string& resolved : Hosts(vs)) {
       for (const auto& [sns, sdns] : server_entries) {
         if ((sns != "*" && sns != ns) || !HostsOverlap(resolved, sdns)) continue;
         std::string domain = MoreSpecific(resolved, sdns);
@@ -1350,12 +1574,12 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     }
   }
   if (bound.empty()) {
-    branch.hops.push_back(
-        MakeHop(gw, "virtual-host",
-                Fmt("no VirtualService bound to {} serves host `{}`", *gw.gateway_ref, host),
-                chosen->object));
-    Finish(branch, 404, "NR", "no route: 404 NR");
-    return;
+    choice.detail =
+        fmt::format("no VirtualService bound to {} serves host `{}`", *gw.gateway_ref, host);
+    choice.object = &gateway;
+    choice.kind = VirtualHostChoice::kNoRoute;
+    choice.message = "no route: 404 NR";
+    return choice;
   }
   // Merge in §3.2 order, catch-alls last (SortVHostRoutes).
   std::vector<const VirtualService*> ordered = VirtualServicesFor(gw, best_domain, true);
@@ -1370,11 +1594,12 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     }
   }
   routes.insert(routes.end(), catch_alls.begin(), catch_alls.end());
-  branch.hops.push_back(MakeHop(gw, "virtual-host",
-                                Fmt("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
-                                    best_domain, Describe(*ordered.front()->object)),
-                                ordered.front()->object));
-  EvaluateRoutes(gw, routes, std::move(branch), gateway_port);
+  choice.detail = fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
+                              best_domain, Describe(*ordered.front()->object));
+  choice.object = ordered.front()->object;
+  choice.kind = VirtualHostChoice::kRoutes;
+  choice.routes = std::move(routes);
+  return choice;
 }
 
 }  // namespace
@@ -1391,7 +1616,7 @@ Fleet EffectiveFleet(const Fleet& fleet, const Translation& translation) {
   }
   Diagnostics ignored;
   for (const ClusterOutput& c : translation.clusters) {
-    AppendObjects(c.objects, fmt::format("(generated for {})", c.cluster), order,
+    AppendObjects(c.objects, fmt::format(FMT_COMPILE("(generated for {})"), c.cluster), order,
                   source.cluster_objects[c.cluster], ignored);
   }
   return BuildFleet(std::move(source), ignored, /*index_generated=*/true);
@@ -1430,23 +1655,24 @@ bool RouteSimulator::Simulate(const SimulateInput& input, Simulation& out, std::
   const Fleet& fleet = fleet_;
   const Cluster* cluster = fleet.Find(input.cluster);
   if (!cluster) {
-    error = fmt::format("no cluster `{}` in the fleet", input.cluster);
+    error = fmt::format(FMT_COMPILE("no cluster `{}` in the fleet"), input.cluster);
     return false;
   }
   auto found = cluster->deployment_by_name.find(input.namespace_ + "/" + input.workload);
   const Deployment* workload = found == cluster->deployment_by_name.end() ? nullptr : found->second;
   if (!workload) {
-    error = fmt::format("cluster {} has no Deployment {}/{}", input.cluster, input.namespace_,
-                        input.workload);
+    error = fmt::format(FMT_COMPILE("cluster {} has no Deployment {}/{}"), input.cluster,
+                        input.namespace_, input.workload);
     return false;
   }
   Proxy client;
   client.cluster = cluster;
   client.namespace_ = input.namespace_;
   client.labels = &workload->pod_labels;
-  client.name = out.text.Save(fmt::format("sidecar {}/{}", input.namespace_, input.workload));
+  client.name =
+      out.text.Save(fmt::format(FMT_COMPILE("sidecar {}/{}"), input.namespace_, input.workload));
   client.cluster_name = out.text.Save(cluster->name);
-  std::string principal = fmt::format("{}/ns/{}/sa/{}", cluster->mesh.trust_domain,
+  std::string principal = fmt::format(FMT_COMPILE("{}/ns/{}/sa/{}"), cluster->mesh.trust_domain,
                                       input.namespace_, workload->service_account);
   Simulator sim(fleet, *derived_, out);
   Branch branch;
@@ -1459,7 +1685,8 @@ bool RouteSimulator::Simulate(const SimulateInput& input, Simulation& out, std::
       });
   if (is_gateway) {
     client.gateway = true;
-    client.name = out.text.Save(fmt::format("gateway {}/{}", input.namespace_, input.workload));
+    client.name =
+        out.text.Save(fmt::format(FMT_COMPILE("gateway {}/{}"), input.namespace_, input.workload));
     sim.RunAtGateway(client, std::move(branch));
     return true;
   }
