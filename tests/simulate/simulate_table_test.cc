@@ -217,5 +217,46 @@ TEST(RouteSimulator, ManyRequestsGiveWhatOneOffSimulationsGive) {
   EXPECT_GT(compared, 100u);
 }
 
+// Hops point into their simulation's TextStore: text saved early stays while more is saved
+// (small pieces share blocks, big ones get their own) and after the store moves.
+TEST(TextStore, SavedTextStaysWhileMoreIsSavedAndAfterAMove) {
+  TextStore store;
+  std::vector<std::string> texts;
+  std::vector<std::string_view> saved;
+  for (size_t i = 0; i < 3000; ++i) {
+    texts.push_back(std::string(i % 7 == 0 ? 3000 + i : i % 100, static_cast<char>('a' + i % 26)));
+    saved.push_back(store.Save(texts.back()));
+  }
+  TextStore moved = std::move(store);
+  for (size_t i = 0; i < texts.size(); ++i) ASSERT_EQ(saved[i], texts[i]) << i;
+  EXPECT_EQ(moved.Save(""), "");
+  EXPECT_EQ(moved.Save("after the move"), "after the move");
+  EXPECT_EQ(store.Save("into the moved-from store"), "into the moved-from store");
+}
+
+// A Simulation is moved out of functions and into containers: its hops must move with it.
+TEST(RouteSimulator, AMovedSimulationKeepsItsTrace) {
+  Node doc = ReadDoc(kDir / "cases" / "federation.yaml");
+  Fleet effective = CaseFleet(doc);
+  const Node* cases = doc.Find("cases");
+  ASSERT_TRUE(cases && !cases->items().empty());
+  SimulateInput input;
+  std::string error;
+  ASSERT_TRUE(CaseInput(cases->items()[0], input, error)) << error;
+  RouteSimulator simulator(effective);
+  std::vector<Simulation> kept;
+  std::vector<std::string> tables;
+  for (int i = 0; i < 20; ++i) {
+    Simulation sim;
+    ASSERT_TRUE(simulator.Simulate(input, sim, error)) << error;
+    ASSERT_FALSE(sim.outcomes.empty());
+    ASSERT_FALSE(sim.outcomes[0].hops.empty());
+    tables.push_back(SimulationToTable(input, sim));
+    kept.push_back(std::move(sim));  // the vector also moves earlier ones as it grows
+  }
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(SimulationToTable(input, kept[i]), tables[i]);
+  EXPECT_EQ(tables.front(), tables.back());
+}
+
 }  // namespace
 }  // namespace meshfed

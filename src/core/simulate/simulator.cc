@@ -210,12 +210,17 @@ struct RouteEntry {
   const Node* block = nullptr;  // null: the rule has no match (a catch-all)
   size_t rule_index = 0;
   size_t block_index = 0;
+  // Set by Simulator::Name: Name(); for routes meshfed compiled from a donor's VirtualService,
+  // how hops name that VirtualService and its file; the rule's or block's position.
+  std::string name;
+  std::string compiled_from;
+  std::string compiled_from_file;
+  std::optional<Position> position;
   std::string Name() const {
-    std::string name = ScalarText(rule->Find("name"));
-    std::string where =
-        block ? fmt::format(FMT_COMPILE("spec.http[{}].match[{}]"), rule_index, block_index)
-              : fmt::format(FMT_COMPILE("spec.http[{}]"), rule_index);
-    return name.empty() ? where : fmt::format(FMT_COMPILE("{} (\"{}\")"), where, name);
+    std::string given = ScalarText(rule->Find("name"));
+    std::string where = block ? fmt::format("spec.http[{}].match[{}]", rule_index, block_index)
+                              : fmt::format("spec.http[{}]", rule_index);
+    return given.empty() ? where : fmt::format("{} (\"{}\")", where, given);
   }
   bool CatchAll() const {
     if (!block) return true;
@@ -391,6 +396,16 @@ class Simulator {
   // VirtualService's file and the rule's own position (positions survive compilation).
   Hop RouteHop(const Proxy& proxy, std::string_view detail, const RouteEntry& route) {
     Hop h = MakeHop(proxy, "route", detail, route.vs->object);
+    if (!route.compiled_from.empty()) {
+      h.object = out_.text.Save(route.compiled_from);
+      h.file = out_.text.Save(route.compiled_from_file);
+    }
+    if (route.position) h.position = *route.position;
+    return h;
+  }
+  // A route's name and where its hops point, for routes kept between requests.
+  void Name(const Proxy& proxy, RouteEntry& route) {
+    route.name = route.Name();
     const Object& vs = *route.vs->object;
     const Node* notes = vs.metadata() ? vs.metadata()->Find("annotations") : nullptr;
     std::string from =
@@ -407,15 +422,13 @@ class Simulator {
                                           from.substr(space + 1, slash - space - 1),
                                           from.substr(slash + 1));
       if (source && !source->ManagedByMeshfed()) {
-        h.object =
-            out_.text.Save(fmt::format(FMT_COMPILE("{} (compiled into {})"), from, Describe(vs)));
-        h.file = out_.text.Save(source->file);
-        h.position = at->position();
+        route.compiled_from = fmt::format("{} (compiled into {})", from, Describe(vs));
+        route.compiled_from_file = source->file;
+        route.position = at->position();
       }
     } else if (!vs.ManagedByMeshfed()) {
-      h.position = at->position();
+      route.position = at->position();
     }
-    return h;
   }
   void Finish(Branch& b, int status, std::string flag, std::string message,
               std::optional<Destination> destination = std::nullopt) {
@@ -618,7 +631,8 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
     if (!rule.IsMapping()) continue;
     const Node* match = rule.Find("match");
     if (!match || !match->IsSequence() || match->items().empty()) {
-      routes.push_back(RouteEntry{&vs, &rule, nullptr, i, 0});
+      routes.push_back(RouteEntry{&vs, &rule, nullptr, i, 0, {}, {}, {}, {}});
+      Name(proxy, routes.back());
       break;  // a catch-all: nothing after it is reachable
     }
     for (size_t j = 0; j < match->items().size(); ++j) {
@@ -640,7 +654,8 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
           p && p->IsScalar() && p->text() != std::to_string(port)) {
         continue;
       }
-      routes.push_back(RouteEntry{&vs, &rule, &block, i, j});
+      routes.push_back(RouteEntry{&vs, &rule, &block, i, j, {}, {}, {}, {}});
+      Name(proxy, routes.back());
     }
   }
   return routes;
@@ -887,12 +902,12 @@ void Simulator::EvaluateRoutes(const Proxy& proxy, const std::vector<RouteEntry>
   for (const RouteEntry& route : routes) {
     std::string why;
     if (route.block && !derived_.matcher.Matches(*route.block, branch.request, why)) {
-      misses.push_back(fmt::format(FMT_COMPILE("{}: {}"), route.Name(), why));
+      misses.push_back(fmt::format(FMT_COMPILE("{}: {}"), route.name, why));
       continue;
     }
     branch.hops.push_back(RouteHop(
         proxy,
-        Fmt(FMT_COMPILE("first matching route: {} of {}{}"), route.Name(),
+        Fmt(FMT_COMPILE("first matching route: {} of {}{}"), route.name,
             Describe(*route.vs->object),
             misses.empty() ? "" : fmt::format(FMT_COMPILE(" (not: {})"), fmt::join(misses, "; "))),
         route));
@@ -1287,16 +1302,21 @@ bool MatchesValue(std::string_view pattern, std::string_view value) {
   return pattern == value;
 }
 
-bool AnyMatches(const Node* list, std::string_view value, bool ignore_case = false) {
+// `lower_value` is lower case when `ignore_case`.
+bool AnyMatches(const Node* list, std::string_view lower_value, bool ignore_case = false) {
   if (!list || !list->IsSequence()) return false;
   return std::any_of(list->items().begin(), list->items().end(), [&](const Node& n) {
-    return ignore_case ? MatchesValue(ToLower(n.text()), ToLower(value))
-                       : MatchesValue(n.text(), value);
+    const std::string& pattern = n.text();
+    if (ignore_case &&
+        std::any_of(pattern.begin(), pattern.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return MatchesValue(ToLower(pattern), lower_value);
+    }
+    return MatchesValue(pattern, lower_value);
   });
 }
 
 bool RuleMatches(const Node& rule, const std::string& principal, const std::string& source_ns,
-                 const Request& req, bool deny) {
+                 const Request& req, std::string_view lower_authority, bool deny) {
   if (rule.Find("when")) return deny;  // conditions are not simulated: fail closed
   if (const Node* from = rule.Find("from"); from && from->IsSequence()) {
     bool any = false;
@@ -1314,13 +1334,13 @@ bool RuleMatches(const Node& rule, const std::string& principal, const std::stri
   }
   if (const Node* to = rule.Find("to"); to && to->IsSequence()) {
     bool any = false;
-    std::string path = req.path;
+    const std::string& path = req.path;
     for (const Node& t : to->items()) {
       const Node* op = t.Find("operation");
       if (!op) continue;
       bool ok = true;
-      if (const Node* h = op->Find("hosts")) ok = ok && AnyMatches(h, req.authority, true);
-      if (const Node* h = op->Find("notHosts")) ok = ok && !AnyMatches(h, req.authority, true);
+      if (const Node* h = op->Find("hosts")) ok = ok && AnyMatches(h, lower_authority, true);
+      if (const Node* h = op->Find("notHosts")) ok = ok && !AnyMatches(h, lower_authority, true);
       if (const Node* m = op->Find("methods")) ok = ok && AnyMatches(m, req.method);
       if (const Node* m = op->Find("notMethods")) ok = ok && !AnyMatches(m, req.method);
       if (const Node* p = op->Find("paths")) ok = ok && AnyMatches(p, path);
@@ -1357,10 +1377,11 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
       if (ap.action == "ALLOW") mine.any_allow = true;
     }
   }
+  const std::string lower_host = ToLower(branch.request.authority);
   for (const AuthorizationPolicy* ap : mine.deny) {
     const Node* rules = rules_of(*ap);
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
-          return RuleMatches(r, principal_, source_ns, branch.request, true);
+          return RuleMatches(r, principal_, source_ns, branch.request, lower_host, true);
         })) {
       branch.hops.push_back(
           MakeHop(gateway, "authorization",
@@ -1374,7 +1395,6 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   // that may match the Host are evaluated (an index by host; the others cannot match), in the
   // order of the cluster's policies, so the first that admits is named.
   bool any_allow = mine.any_allow;
-  const std::string lower_host = ToLower(branch.request.authority);
   std::vector<const AuthorizationPolicy*> candidates = donor.allow_policies_any_host;
   if (auto it = donor.allow_policies_by_host.find(std::string(AuthorizationHostKey(lower_host)));
       it != donor.allow_policies_by_host.end()) {
@@ -1388,7 +1408,7 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
     if (!applies(*ap) || !ap->MayMatchHost(lower_host)) continue;
     const Node* rules = rules_of(*ap);
     if (rules && std::any_of(rules->items().begin(), rules->items().end(), [&](const Node& r) {
-          return RuleMatches(r, principal_, source_ns, branch.request, false);
+          return RuleMatches(r, principal_, source_ns, branch.request, lower_host, false);
         })) {
       branch.hops.push_back(
           MakeHop(gateway, "authorization",
