@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace meshfed {
 namespace {
 
@@ -57,6 +59,177 @@ bool ReadJson(std::string_view text, Node& out, std::string& error) {
   }
   out = Convert(root);
   return true;
+}
+
+namespace {
+
+// A JSON number as RFC 8259 writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// Builds the positioned tree from simdjson's on-demand walk. Every method returns false to give
+// the file back to the YAML reader.
+class PositionedReader {
+ public:
+  PositionedReader(std::string_view content, const char* base, const ReadLimits& limits)
+      : content_(content), base_(base), limits_(limits) {}
+
+  bool Read(simdjson::ondemand::value value, size_t depth, Node& out) {
+    std::string_view token = value.raw_json_token();
+    if (token.empty() || ++nodes_ > limits_.max_nodes) return false;
+    Position pos = At(token.data());
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type)) return false;
+    using Type = simdjson::ondemand::json_type;
+    switch (type) {
+      case Type::array: {
+        // The YAML reader refuses a collection at depth max_depth (the root is at 0).
+        if (depth >= limits_.max_depth) return false;
+        simdjson::ondemand::array items;
+        if (value.get_array().get(items)) return false;
+        out = Node::Sequence(pos);
+        for (auto item : items) {
+          simdjson::ondemand::value v;
+          if (item.get(v)) return false;
+          Node child;
+          if (!Read(v, depth + 1, child)) return false;
+          out.items().push_back(std::move(child));
+        }
+        out.items().shrink_to_fit();  // as the YAML reader keeps lists
+        return true;
+      }
+      case Type::object: {
+        if (depth >= limits_.max_depth) return false;
+        simdjson::ondemand::object fields;
+        if (value.get_object().get(fields)) return false;
+        out = Node::Mapping(pos);
+        for (auto field : fields) {
+          simdjson::ondemand::field f;
+          if (std::move(field).get(f)) return false;
+          const char* key_at = f.key().raw() - 1;  // the opening quote
+          std::string_view key;
+          if (f.unescaped_key().get(key)) return false;
+          // libyaml's simple keys end within 1,024 characters of their start; `<<` is the merge
+          // key to the YAML reader, even quoted.
+          if (++nodes_ > limits_.max_nodes || key.size() > limits_.max_scalar_bytes ||
+              key == "<<" || out.Find(key) != nullptr) {
+            return false;
+          }
+          simdjson::ondemand::value v = f.value();
+          std::string_view value_token = v.raw_json_token();
+          if (value_token.empty() || value_token.data() - key_at > 1000) return false;
+          Position key_pos = At(key_at);
+          Node child;
+          if (!Read(v, depth + 1, child)) return false;
+          out.entries().push_back(MapEntry{std::string(key), key_pos, std::move(child)});
+        }
+        out.entries().shrink_to_fit();
+        return true;
+      }
+      case Type::string: {
+        std::string_view text;
+        if (value.get_string().get(text) || text.size() > limits_.max_scalar_bytes) return false;
+        out = Node::String(std::string(text), pos);
+        return true;
+      }
+      case Type::number:
+      case Type::boolean:
+      case Type::null: {
+        // A plain scalar to the YAML reader, resolved the same way.
+        size_t end = token.find_first_of(" \n,]}");
+        std::string_view text = token.substr(0, end);
+        if (text == "null") {
+          out = Node::Null(pos);
+        } else if (text == "true" || text == "false" || IsJsonNumber(text)) {
+          out = Node::Plain(std::string(text), pos);
+        } else {
+          return false;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Line and column of a byte of the input. The walk asks in document order, so the line count
+  // only moves forward. The input is ASCII without carriage returns: a column is a byte.
+  Position At(const char* p) {
+    size_t offset = static_cast<size_t>(p - base_);
+    if (offset < scanned_) {  // not in document order: count again
+      scanned_ = 0;
+      line_ = 1;
+      line_start_ = 0;
+    }
+    for (size_t i = scanned_; i < offset && i < content_.size(); ++i) {
+      if (content_[i] == '\n') {
+        ++line_;
+        line_start_ = i + 1;
+      }
+    }
+    scanned_ = offset;
+    return Position{static_cast<uint32_t>(line_), static_cast<uint32_t>(offset - line_start_ + 1)};
+  }
+
+  std::string_view content_;
+  const char* base_;
+  const ReadLimits& limits_;
+  size_t nodes_ = 0;
+  size_t scanned_ = 0;
+  size_t line_ = 1;
+  size_t line_start_ = 0;
+};
+
+}  // namespace
+
+std::optional<ReadResult> ReadJsonDocument(std::string_view content, const ReadLimits& limits) {
+  if (content.size() > limits.max_bytes) return std::nullopt;
+  // Printable ASCII and newlines only: libyaml counts columns in characters, treats a carriage
+  // return as a line break and reports characters that JSON allows in strings.
+  bool plain = std::all_of(content.begin(), content.end(),
+                           [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\n'; });
+  // libyaml rejects the surrogate pairs JSON writes characters beyond U+FFFF with.
+  if (!plain || content.find("\\u") != std::string_view::npos) return std::nullopt;
+  size_t first = content.find_first_not_of(" \n");
+  if (first == std::string_view::npos || (content[first] != '{' && content[first] != '[')) {
+    return std::nullopt;
+  }
+  simdjson::padded_string padded(content);
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  simdjson::ondemand::value root;
+  if (doc.get_value().get(root)) return std::nullopt;
+  ReadResult result;
+  result.documents.emplace_back();
+  PositionedReader reader(content, padded.data(), limits);
+  if (!reader.Read(root, 0, result.documents.back())) return std::nullopt;
+  // Exactly one value: anything after it is the YAML reader's to read or report.
+  const char* after = nullptr;
+  if (!doc.current_location().get(after)) return std::nullopt;
+  return result;
 }
 
 }  // namespace meshfed

@@ -1,11 +1,12 @@
-// Reads one JSON value (an API server's answer, a watch event) into a tree, without positions:
-// simdjson parses it, several times faster than going through the YAML reader. For files, whose
-// values must keep their line and column, ReadYamlStream reads JSON too.
+// Reads JSON with simdjson, several times faster than going through libyaml: one value (an API
+// server's answer, a watch event) without positions, or a file's document with them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "codec/yaml_reader.h"
 #include "core/model/node.h"
 
 namespace meshfed {
@@ -15,5 +16,12 @@ namespace meshfed {
 // set and `out` untouched, when `text` is not exactly one JSON value (or nests deeper than
 // simdjson's limit of 1024, or holds an integer beyond 64 bits).
 bool ReadJson(std::string_view text, Node& out, std::string& error);
+
+// A file holding one JSON object or array, read into the tree (and positions) that the YAML reader
+// would read from it: ReadYamlStream takes this road first. Nothing when it cannot promise that
+// tree: invalid JSON, or what libyaml reads differently or reports on (text outside printable
+// ASCII, tabs, carriage returns, \u escapes, duplicate or `<<` keys, keys near YAML's 1,024
+// character limit, anything over `limits`); the YAML reader then reads the file and reports.
+std::optional<ReadResult> ReadJsonDocument(std::string_view content, const ReadLimits& limits);
 
 }  // namespace meshfed

@@ -68,5 +68,115 @@ TEST(JsonReader, RejectsWhatIsNotOneJsonValue) {
   }
 }
 
+// Positions of every value and key, and scalar styles, as well as the values.
+void ExpectSamePositioned(const Node& a, const Node& b, const std::string& where) {
+  ASSERT_EQ(a, b) << where;
+  EXPECT_EQ(a.position().line, b.position().line) << where;
+  EXPECT_EQ(a.position().column, b.position().column) << where;
+  EXPECT_EQ(a.style(), b.style()) << where;
+  for (size_t i = 0; i < a.items().size(); ++i) {
+    ExpectSamePositioned(a.items()[i], b.items()[i], where + "[" + std::to_string(i) + "]");
+  }
+  for (size_t i = 0; i < a.entries().size(); ++i) {
+    const MapEntry &x = a.entries()[i], &y = b.entries()[i];
+    EXPECT_EQ(x.key_position.line, y.key_position.line) << where << "." << x.key;
+    EXPECT_EQ(x.key_position.column, y.key_position.column) << where << "." << x.key;
+    ExpectSamePositioned(x.value, y.value, where + "." + x.key);
+  }
+}
+
+// A file of valid JSON is read by simdjson (ReadJsonDocument) into what libyaml's road reads:
+// the same values, types, styles and line:column of every value and key.
+TEST(JsonDocument, ReadsFilesIntoWhatTheYamlReaderReads) {
+  const std::string files[] = {
+      R"({
+  "apiVersion": "networking.istio.io/v1beta1",
+  "kind": "VirtualService",
+  "metadata": {"name": "reviews", "namespace": "default", "labels": {}},
+  "spec": {
+    "hosts": ["reviews"],
+    "http": [
+      {"match": [{"headers": {"end-user": {"exact": "jason"}}}],
+       "route": [{"destination": {"host": "reviews", "subset": "v2"}, "weight": 100}]},
+      {"route": [{"destination": {"host": "reviews", "subset": "v1"}, "weight": 50.5},
+                 {"destination": {"host": "reviews", "subset": "v3"}, "weight": -1e-3}]}
+    ],
+    "numbers": [0, -0, 1E5, 2e+10, 0.25, 123456789012345678901234567890],
+    "flags": [true, false, null],
+    "strings": ["", "yes", "null", "0777", "a \"quoted\" \\ \/ word", "tab\there\nnewline\b\f\r"],
+    "": {"empty key": [], "nested": [[[]], {}]}
+  }
+}
+)",
+      "[]",
+      "  [1]  \n\n",
+      "{\"a\":{\"b\":[{\"c\":null}]}}",
+  };
+  for (const std::string& text : files) {
+    std::optional<ReadResult> fast = ReadJsonDocument(text, ReadLimits{});
+    ASSERT_TRUE(fast.has_value()) << text;
+    ReadResult slow = ReadYamlEvents(text, "f.json");
+    ASSERT_TRUE(slow.diagnostics.empty()) << slow.diagnostics[0].Format();
+    ASSERT_TRUE(fast->diagnostics.empty());
+    ASSERT_EQ(fast->documents.size(), 1u);
+    ASSERT_EQ(slow.documents.size(), 1u);
+    ExpectSamePositioned(fast->documents[0], slow.documents[0], "root");
+    // ReadYamlStream takes the fast road.
+    ReadResult stream = ReadYamlStream(text, "f.json");
+    ASSERT_EQ(stream.documents.size(), 1u);
+    ExpectSamePositioned(stream.documents[0], slow.documents[0], "stream");
+  }
+}
+
+// What it cannot promise to read as libyaml does (or what libyaml reports on) is left to the
+// YAML reader, which reads and reports as before: the same result through ReadYamlStream.
+TEST(JsonDocument, LeavesToTheYamlReaderWhatItCannotPromise) {
+  std::string long_key = "{\"" + std::string(1010, 'k') + "\": 1}";
+  std::string deep(70, '[');
+  deep += std::string(70, ']');
+  ReadLimits small;
+  small.max_scalar_bytes = 8;
+  small.max_nodes = 5;
+  struct Case {
+    std::string text;
+    ReadLimits limits;
+  };
+  const Case cases[] = {
+      {"{\"a\":\t1}", {}},                // a tab
+      {"{\"a\": 1}\r\n", {}},             // a carriage return
+      {"{\"a\": \"caf\xc3\xa9\"}", {}},   // beyond ASCII
+      {"{\"a\": \"\\u00e9\"}", {}},       // a \u escape
+      {"{\"a\": 1, \"a\": 2}", {}},       // a duplicate key
+      {"{\"<<\": {\"a\": 1}}", {}},       // the merge key
+      {long_key, {}},                     // YAML's implicit-key limit
+      {deep, {}},                         // deeper than max_depth
+      {"{} {}", {}},                      // two values
+      {"{\"a\": tru}", {}},               // not JSON
+      {"{\"a\": 01}", {}},                // not a JSON number
+      {"{\"a\": 1,}", {}},                // a trailing comma
+      {"{\"a\": 1} # comment", {}},       // a comment
+      {"\"a string\"", {}},               // not an object or a list
+      {"", {}},                           // nothing
+      {"{\"a\": \"123456789\"}", small},  // a value over max_scalar_bytes
+      {"[1, 2, 3, 4, 5, 6]", small},      // more values than max_nodes
+      {"a: 1", {}},                       // YAML
+  };
+  for (const Case& c : cases) {
+    EXPECT_FALSE(ReadJsonDocument(c.text, c.limits).has_value()) << c.text;
+    ReadResult stream = ReadYamlStream(c.text, "f.json", c.limits);
+    ReadResult events = ReadYamlEvents(c.text, "f.json", c.limits);
+    ASSERT_EQ(stream.diagnostics.size(), events.diagnostics.size()) << c.text;
+    for (size_t i = 0; i < stream.diagnostics.size(); ++i) {
+      EXPECT_EQ(stream.diagnostics[i].Format(), events.diagnostics[i].Format());
+    }
+    EXPECT_EQ(stream.documents, events.documents) << c.text;
+  }
+  // The duplicate key is still reported where it is.
+  ReadResult dup = ReadYamlStream("{\"a\": 1,\n \"a\": 2}", "dup.json");
+  ASSERT_EQ(dup.diagnostics.size(), 1u);
+  EXPECT_EQ(dup.diagnostics[0].position.line, 2u);
+  EXPECT_EQ(dup.diagnostics[0].position.column, 2u);
+}
+
 }  // namespace
 }  // namespace meshfed
