@@ -139,7 +139,10 @@ class PositionedReader {
           }
           simdjson::ondemand::value v = f.value();
           std::string_view value_token = v.raw_json_token();
-          if (value_token.empty() || value_token.data() - key_at > 1000) return false;
+          if (value_token.empty() || value_token.data() - key_at > 1000 ||
+              !ColonOnKeyLine(value_token.data())) {
+            return false;
+          }
           Position key_pos = At(key_at);
           Node child;
           if (!Read(v, depth + 1, child)) return false;
@@ -191,6 +194,19 @@ class PositionedReader {
     }
     scanned_ = offset;
     return Position{static_cast<uint32_t>(line_), static_cast<uint32_t>(offset - line_start_ + 1)};
+  }
+
+  // A YAML implicit key ends on its own line: the `:` after it must be on the line the key ends
+  // on (JSON allows a line break before it). `value` is where the value starts; only whitespace
+  // and the `:` are between it and the key's closing quote.
+  bool ColonOnKeyLine(const char* value) const {
+    const char* p = value;
+    while (p > base_ && p[-1] != ':') --p;
+    if (p == base_) return false;
+    for (const char* q = p - 1; q > base_ && q[-1] != '"'; --q) {
+      if (q[-1] == '\n') return false;
+    }
+    return true;
   }
 
   std::string_view content_;

@@ -159,6 +159,7 @@ TEST(JsonDocument, LeavesToTheYamlReaderWhatItCannotPromise) {
       {"", {}},                           // nothing
       {"{\"a\": \"123456789\"}", small},  // a value over max_scalar_bytes
       {"[1, 2, 3, 4, 5, 6]", small},      // more values than max_nodes
+      {"{\"a\"\n: 1}", {}},               // a line break between a key and its `:`
       {"a: 1", {}},                       // YAML
   };
   for (const Case& c : cases) {
