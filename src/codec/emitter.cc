@@ -103,6 +103,9 @@ bool IsEmptyCollection(const Node& n) {
   return (n.IsMapping() && n.entries().empty()) || (n.IsSequence() && n.items().empty());
 }
 
+// Keys this long (as written) are written as explicit keys; below YAML's limit of 1,024.
+constexpr size_t kLongestImplicitKey = 1000;
+
 void AppendKey(std::string_view key, std::string& out) {
   if (NeedsQuotes(key)) {
     AppendEscaped(key, out, false);
@@ -135,7 +138,15 @@ void EmitBlock(const Node& n, int indent, std::string& out) {
   if (n.IsMapping()) {
     for (const MapEntry& e : n.entries()) {
       out += pad;
+      size_t key_start = out.size();
       AppendKey(e.key, out);
+      // An implicit key ends within 1,024 characters (YAML 1.2 §7.4.2, which libyaml enforces):
+      // a longer one is written as an explicit key, `? key` with `:` on the next line.
+      if (out.size() - key_start >= kLongestImplicitKey) {
+        out.insert(key_start, "? ");
+        out += '\n';
+        out += pad;
+      }
       out += ':';
       EmitValueAfter(e.value, indent, out);
     }

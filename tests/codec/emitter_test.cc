@@ -91,6 +91,42 @@ TEST(Emitter, YamlRoundTripsEveryScalarType) {
   EXPECT_EQ(Parse(out), doc) << out;
 }
 
+// YAML's implicit keys end within 1,024 characters: longer keys are written as explicit keys
+// (`? key` then `:`), wherever they are and whatever their value (found by the fuzzer).
+TEST(Emitter, LongKeysReadBack) {
+  std::string plain(1500, 'k');
+  std::string quoted = "a: " + std::string(1200, '#');
+  std::string edge(999, 'e');
+  for (const std::string& key : {plain, quoted, edge, edge + "e"}) {
+    Node values = Node::Sequence();
+    values.Append(Node::String("scalar"));
+    Node map = Node::Mapping();
+    map.Set("a", Node::Int(1));
+    values.Append(map);
+    Node list = Node::Sequence();
+    list.Append(Node::String("x"));
+    values.Append(list);
+    values.Append(Node::Null());
+    values.Append(Node::Mapping());
+    for (const Node& value : values.items()) {
+      Node doc = Node::Mapping();
+      doc.Set(key, value);  // at the top
+      Node inner = Node::Mapping();
+      inner.Set(key, value);
+      inner.Set("after", Node::String("y"));
+      doc.Set("nested", inner);  // in a mapping
+      Node items = Node::Sequence();
+      items.Append(inner);  // first in a list item
+      doc.Set("items", items);
+      std::string out;
+      EmitYaml(doc, out);
+      ReadResult r = ReadYamlStream(out, "t.yaml");
+      ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics[0].Format() << "\n" << out;
+      EXPECT_EQ(r.documents.at(0), doc) << out;
+    }
+  }
+}
+
 TEST(Emitter, JsonIsValidAndTyped) {
   Node doc = Parse("a: 9080\nb: \"9080\"\nc: yes\nd: ~\ne: [x, {f: 0x1F}]\ng: \"quote\\\"d\"\n");
   std::string out;

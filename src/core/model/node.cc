@@ -287,7 +287,10 @@ Node& Node::Set(std::string_view key, Node value) {
 
 Node& Node::Add(std::string_view key, Node value) {
   if (kind_ == Kind::Null) Become(Kind::Mapping);
-  return entries().emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
+  std::vector<MapEntry>& list = entries();
+  // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
+  if (list.capacity() == 0) list.reserve(4);
+  return list.emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
 }
 
 bool Node::Erase(std::string_view key) {
