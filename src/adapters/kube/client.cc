@@ -29,11 +29,6 @@ extern char** environ;
 namespace meshfed::kube {
 namespace {
 
-std::string Field(const Node* map, std::string_view key) {
-  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
-}
-
 std::string UrlEncode(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -146,10 +141,10 @@ absl::StatusOr<ExecResult> RunExecPlugin(const ExecPlugin& plugin, const RestCon
   }
   const Node* st = r.documents[0].Find("status");
   ExecResult result;
-  result.token = Field(st, "token");
-  result.cert_pem = Field(st, "clientCertificateData");
-  result.key_pem = Field(st, "clientKeyData");
-  std::string expiry = Field(st, "expirationTimestamp");
+  result.token = ScalarAt(st, "token");
+  result.cert_pem = ScalarAt(st, "clientCertificateData");
+  result.key_pem = ScalarAt(st, "clientKeyData");
+  std::string expiry = ScalarAt(st, "expirationTimestamp");
   if (!expiry.empty()) {
     std::tm tm{};
     if (strptime(expiry.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
@@ -180,8 +175,8 @@ absl::Status StatusFromHttp(int http_status, const std::string& body, const std:
   std::string reason, message;
   ReadResult r = ReadYamlStream(body, "status.json");
   if (r.diagnostics.empty() && !r.documents.empty() && r.documents[0].IsMapping()) {
-    reason = Field(&r.documents[0], "reason");
-    message = Field(&r.documents[0], "message");
+    reason = ScalarAt(&r.documents[0], "reason");
+    message = ScalarAt(&r.documents[0], "message");
   }
   std::string text =
       fmt::format("{}: HTTP {}{}{}", what, http_status, reason.empty() ? "" : " " + reason,
@@ -478,8 +473,8 @@ absl::StatusOr<ListResult> Client::List(const ResourceType& type, const std::str
         return page.status();
       }
       const Node* meta = page->Find("metadata");
-      next = Field(meta, "continue");
-      out.resource_version = Field(meta, "resourceVersion");
+      next = ScalarAt(meta, "continue");
+      out.resource_version = ScalarAt(meta, "resourceVersion");
       if (Node* items = page->Find("items"); items && items->IsSequence()) {
         for (Node& item : items->items()) {
           // Items of a list omit apiVersion/kind; put them back, as client-go does.
@@ -512,21 +507,22 @@ absl::StatusOr<Node> Client::ApplyStatus(const ResourceType& type, const Node& o
 absl::StatusOr<Node> Client::ApplyAt(const ResourceType& type, const Node& object,
                                      std::string_view subresource, bool force) {
   const Node* meta = object.Find("metadata");
-  std::string path = fmt::format("{}{}?fieldManager={}{}",
-                                 type.ObjectPath(Field(meta, "namespace"), Field(meta, "name")),
-                                 subresource, kFieldManager, force ? "&force=true" : "");
+  std::string path =
+      fmt::format("{}{}?fieldManager={}{}",
+                  type.ObjectPath(ScalarAt(meta, "namespace"), ScalarAt(meta, "name")), subresource,
+                  kFieldManager, force ? "&force=true" : "");
   return DoObject("PATCH", path, EmitJsonText(object), "application/apply-patch+yaml");
 }
 
 absl::StatusOr<Node> Client::Create(const ResourceType& type, const Node& object) {
   const Node* meta = object.Find("metadata");
-  return DoObject("POST", type.CollectionPath(Field(meta, "namespace")), EmitJsonText(object),
+  return DoObject("POST", type.CollectionPath(ScalarAt(meta, "namespace")), EmitJsonText(object),
                   "application/json");
 }
 
 absl::StatusOr<Node> Client::Update(const ResourceType& type, const Node& object) {
   const Node* meta = object.Find("metadata");
-  return DoObject("PUT", type.ObjectPath(Field(meta, "namespace"), Field(meta, "name")),
+  return DoObject("PUT", type.ObjectPath(ScalarAt(meta, "namespace"), ScalarAt(meta, "name")),
                   EmitJsonText(object), "application/json");
 }
 
@@ -602,10 +598,10 @@ absl::Status Client::Watch(const ResourceType& type, const std::string& namespac
         return false;
       }
       WatchEvent e;
-      e.type = Field(&*event, "type");
+      e.type = ScalarAt(&*event, "type");
       if (Node* obj = event->Find("object")) e.object = std::move(*obj);
       if (e.type == "ERROR") {
-        int code = ParseIntOr(Field(&e.object, "code"), 500);
+        int code = ParseIntOr(ScalarAt(&e.object, "code"), 500);
         outcome = StatusFromHttp(code, EmitJsonText(e.object), "watch " + type.plural);
         return false;
       }

@@ -19,12 +19,6 @@
 namespace meshfed::kube {
 namespace {
 
-std::string Str(const Node* map, std::string_view key) {
-  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
-}
-std::string Meta(const Node& o, std::string_view key) { return Str(o.Find("metadata"), key); }
-
 std::string JsonString(const std::string& s) {
   std::string out;
   EmitJson(Node::String(s), out, -1);
@@ -73,15 +67,17 @@ bool HasFinalizer(const Node& o) {
   return false;
 }
 
-bool Deleting(const Node& o) { return !Meta(o, "deletionTimestamp").empty(); }
+bool Deleting(const Node& o) { return !ScalarAt(&o, "metadata", "deletionTimestamp").empty(); }
 
-std::string OwnerCacheKey(const Node& o) { return Meta(o, "namespace") + "/" + Meta(o, "name"); }
+std::string OwnerCacheKey(const Node& o) {
+  return ScalarAt(&o, "metadata", "namespace") + "/" + ScalarAt(&o, "metadata", "name");
+}
 
 const ResourceType* TypeOf(const Node& object) {
-  std::string api_version = Str(&object, "apiVersion");
+  std::string api_version = ScalarAt(&object, "apiVersion");
   size_t slash = api_version.find('/');
   std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  return FindResource(group, Str(&object, "kind"));
+  return FindResource(group, ScalarAt(&object, "kind"));
 }
 
 }  // namespace
@@ -268,9 +264,9 @@ void Controller::ReconcileLoop() {
 void Controller::SyncMembers(const std::vector<Node>& mesh_clusters) {
   std::map<std::string, std::string> wanted;  // name -> context
   for (const Node& mc : mesh_clusters) {
-    std::string name = Meta(mc, "name");
+    std::string name = ScalarAt(&mc, "metadata", "name");
     const Node* spec = mc.Find("spec");
-    std::string context = Str(spec ? spec->Find("kubeconfig") : nullptr, "context");
+    std::string context = ScalarAt(spec ? spec->Find("kubeconfig") : nullptr, "context");
     wanted[name] = context.empty() ? name : context;
   }
   std::lock_guard<std::mutex> lock(members_mutex_);
@@ -350,7 +346,7 @@ void Controller::Reconcile() {
   // status (the Connected condition this controller writes) and versions are not inputs.
   std::string mesh_text;
   for (const Node& mc : mesh) {
-    mesh_text += Meta(mc, "name");
+    mesh_text += ScalarAt(&mc, "metadata", "name");
     mesh_text += '\n';
     if (const Node* spec = mc.Find("spec")) mesh_text += CanonicalText(*spec);
     mesh_text += '\n';
@@ -461,7 +457,7 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
       std::string expectation =
           c.kind == Change::Kind::Delete
               ? "deleted"
-              : Str(c.desired.Find("metadata")->Find("annotations"), kAppliedHashAnnotation);
+              : ScalarAt(c.desired.Find("metadata")->Find("annotations"), kAppliedHashAnnotation);
       if (Expected(key, expectation, pass)) continue;
       w.changes.push_back(&c);
       w.keys.push_back(std::move(key));
@@ -477,8 +473,9 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
       auto t0 = std::chrono::steady_clock::now();
       absl::Status s;
       if (c.kind == Change::Kind::Delete) {
-        s = m.client->Delete(type, Meta(c.live, "namespace"), Meta(c.live, "name"),
-                             {Meta(c.live, "uid"), ""});
+        s = m.client->Delete(type, ScalarAt(&c.live, "metadata", "namespace"),
+                             ScalarAt(&c.live, "metadata", "name"),
+                             {ScalarAt(&c.live, "metadata", "uid"), ""});
         if (absl::IsNotFound(s)) s = absl::OkStatus();
       } else {
         s = m.client->Apply(type, c.desired).status();
@@ -546,23 +543,24 @@ void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) 
   const ResourceType* type = TypeOf(s.object);
   Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
   if (!informer || !s.object.Find("status")) return;
-  std::optional<Node> live_object = informer->Get(Str(meta, "namespace") + "/" + Str(meta, "name"));
+  std::optional<Node> live_object =
+      informer->Get(ScalarAt(meta, "namespace") + "/" + ScalarAt(meta, "name"));
   if (!live_object || Deleting(*live_object)) return;
   std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
-  std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind, Str(meta, "namespace"),
-                                Str(meta, "name"));
+  std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind,
+                                ScalarAt(meta, "namespace"), ScalarAt(meta, "name"));
   if (!status) {
     pass.considered.insert(key);
     return;
   }
-  WriteStatus(*m.client, *type, Str(meta, "namespace"), Str(meta, "name"), std::move(*status), key,
-              pass);
+  WriteStatus(*m.client, *type, ScalarAt(meta, "namespace"), ScalarAt(meta, "name"),
+              std::move(*status), key, pass);
 }
 
 // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
 void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass) {
   for (const Node& mc : mesh) {
-    std::string name = Meta(mc, "name");
+    std::string name = ScalarAt(&mc, "metadata", "name");
     auto mit = members_.find(name);
     if (mit == members_.end()) continue;
     const Member& m = *mit->second;
@@ -604,14 +602,16 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
   if (!type) return;
   bool deleting = Deleting(o);
   bool has = HasFinalizer(o);
-  std::string key = fmt::format("{}|finalizer|{}/{}/{}", cluster, type->kind, Meta(o, "namespace"),
-                                Meta(o, "name"));
+  std::string key =
+      fmt::format("{}|finalizer|{}/{}/{}", cluster, type->kind,
+                  ScalarAt(&o, "metadata", "namespace"), ScalarAt(&o, "metadata", "name"));
   if (deleting != has) {
     pass.considered.insert(key);
     return;
   }
   if (deleting &&
-      Remaining(m, fmt::format("{}/{}/{}", type->kind, Meta(o, "namespace"), Meta(o, "name")))) {
+      Remaining(m, fmt::format("{}/{}/{}", type->kind, ScalarAt(&o, "metadata", "namespace"),
+                               ScalarAt(&o, "metadata", "name")))) {
     pass.considered.insert(key);
     return;
   }
@@ -636,7 +636,8 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
     // client-go's RetryOnConflict), rather than waiting for the watch. The update is recomputed
     // from the latest object, never the stale one (a PUT of a stale copy would undo whatever
     // changed meanwhile).
-    absl::StatusOr<Node> latest = m.client->Get(*type, Meta(o, "namespace"), Meta(o, "name"));
+    absl::StatusOr<Node> latest = m.client->Get(*type, ScalarAt(&o, "metadata", "namespace"),
+                                                ScalarAt(&o, "metadata", "name"));
     if (latest.ok() && HasFinalizer(*latest) == deleting) {
       w = m.client->Update(*type, without_ours(*latest)).status();
     } else if (latest.ok()) {
@@ -917,7 +918,8 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     const ResourceType& type = owner.informer->type();
     if (const StatusOutput* status =
             engine_->Status(m.name, fmt::format("{}/{}/{}/{}", type.group, type.kind,
-                                                Meta(*o, "namespace"), Meta(*o, "name")))) {
+                                                ScalarAt(&*o, "metadata", "namespace"),
+                                                ScalarAt(&*o, "metadata", "name")))) {
       WriteOwnerStatus(m, *status, pass);
     }
     if (Deleting(*o)) deleting_owners_.insert({m.name, owner.key});
@@ -954,7 +956,7 @@ bool Controller::Remaining(const Member& m, const std::string& owner) const {
     if (!GeneratedKind(informer->type())) continue;
     if (informer->Any([&](const Node& g) {
           const Node* gm = g.Find("metadata");
-          return Str(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner;
+          return ScalarAt(gm ? gm->Find("annotations") : nullptr, kOwnerAnnotation) == owner;
         })) {
       return true;
     }
@@ -1003,9 +1005,10 @@ bool Controller::TryAcquireOrRenew() {
   }
   if (!current.ok()) return false;
   const Node* cs = current->Find("spec");
-  std::string holder = Str(cs, "holderIdentity");
-  int duration = ParseIntOr(Str(cs, "leaseDurationSeconds"), 15);
-  std::optional<std::chrono::system_clock::time_point> renewed = ParseTime(Str(cs, "renewTime"));
+  std::string holder = ScalarAt(cs, "holderIdentity");
+  int duration = ParseIntOr(ScalarAt(cs, "leaseDurationSeconds"), 15);
+  std::optional<std::chrono::system_clock::time_point> renewed =
+      ParseTime(ScalarAt(cs, "renewTime"));
   bool held_by_other = !holder.empty() && holder != options_.identity && renewed &&
                        *renewed + std::chrono::seconds(duration) > now;
   if (held_by_other) return false;
@@ -1014,7 +1017,7 @@ bool Controller::TryAcquireOrRenew() {
   if (!us || !us->IsMapping()) us = &updated.Set("spec", Node::Mapping());
   if (holder != options_.identity) {
     us->Set("acquireTime", Node::String(Rfc3339(now, true)));
-    us->Set("leaseTransitions", Node::Int(ParseIntOr(Str(cs, "leaseTransitions"), 0) + 1));
+    us->Set("leaseTransitions", Node::Int(ParseIntOr(ScalarAt(cs, "leaseTransitions"), 0) + 1));
   }
   us->Set("holderIdentity", Node::String(options_.identity));
   us->Set("leaseDurationSeconds", Node::Int(options_.lease_duration.count()));
@@ -1026,7 +1029,8 @@ void Controller::ReleaseLease() {
   const ResourceType& lease = LeaseResource();
   absl::StatusOr<Node> current =
       fleet_client_->Get(lease, options_.lease_namespace, options_.lease_name);
-  if (!current.ok() || Str(current->Find("spec"), "holderIdentity") != options_.identity) return;
+  if (!current.ok() || ScalarAt(current->Find("spec"), "holderIdentity") != options_.identity)
+    return;
   Node updated = *current;
   updated.Find("spec")->Set("holderIdentity", Node::String(""));
   updated.Find("spec")->Set("leaseDurationSeconds", Node::Int(1));

@@ -4,17 +4,13 @@
 
 #include <utility>
 
+#include "core/model/text.h"
+
 namespace meshfed::kube {
 namespace {
 
-std::string Field(const Node& n, std::string_view a, std::string_view b) {
-  const Node* x = n.IsMapping() ? n.Find(a) : nullptr;
-  const Node* y = x && x->IsMapping() ? x->Find(b) : nullptr;
-  return y && y->IsScalar() ? y->text() : std::string();
-}
-
 std::string CacheKey(const Node& object) {
-  return Field(object, "metadata", "namespace") + "/" + Field(object, "metadata", "name");
+  return ScalarAt(&object, "metadata", "namespace") + "/" + ScalarAt(&object, "metadata", "name");
 }
 
 }  // namespace
@@ -125,7 +121,7 @@ bool Informer::List() {
 }
 
 void Informer::Apply(const WatchEvent& e) {
-  std::string rv = Field(e.object, "metadata", "resourceVersion");
+  std::string rv = ScalarAt(&e.object, "metadata", "resourceVersion");
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

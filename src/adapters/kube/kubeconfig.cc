@@ -31,11 +31,6 @@ struct Entry {
   std::string file;
 };
 
-std::string Str(const Node* map, std::string_view key) {
-  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
-}
-
 const Node* Get(const Node* map, std::string_view key) {
   return map && map->IsMapping() ? map->Find(key) : nullptr;
 }
@@ -48,7 +43,7 @@ std::string Resolve(const std::string& path, const std::string& dir) {
 // `name-data` (base64) or `name` (a file): the PEM text, or an error naming the field.
 absl::StatusOr<std::string> DataOrFile(const Node* body, const std::string& key,
                                        const Entry& where) {
-  std::string data = Str(body, key + "-data");
+  std::string data = ScalarAt(body, key + "-data");
   if (!data.empty()) {
     std::string decoded;
     if (!absl::Base64Unescape(data, &decoded)) {
@@ -57,7 +52,7 @@ absl::StatusOr<std::string> DataOrFile(const Node* body, const std::string& key,
     }
     return decoded;
   }
-  std::string file = Str(body, key);
+  std::string file = ScalarAt(body, key);
   if (file.empty()) return std::string();
   absl::StatusOr<std::string> text = ReadText(Resolve(file, where.dir));
   if (!text.ok()) {
@@ -90,12 +85,12 @@ absl::StatusOr<Merged> Merge(const std::vector<std::string>& paths) {
     if (r.documents.empty()) continue;
     const Node& root = r.documents.front();
     std::string dir = fs::path(path).parent_path().string();
-    if (m.current_context.empty()) m.current_context = Str(&root, "current-context");
+    if (m.current_context.empty()) m.current_context = ScalarAt(&root, "current-context");
     auto add = [&](const char* list, const char* body_key, std::map<std::string, Entry>& into) {
       const Node* items = Get(&root, list);
       if (!items || !items->IsSequence()) return;
       for (const Node& item : items->items()) {
-        std::string name = Str(&item, "name");
+        std::string name = ScalarAt(&item, "name");
         if (!name.empty() && !into.count(name)) into[name] = Entry{Get(&item, body_key), dir, path};
       }
     };
@@ -166,8 +161,8 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
   }
   RestConfig c;
   c.context = name;
-  c.namespace_ = Str(ctx->second.body, "namespace");
-  std::string cluster_name = Str(ctx->second.body, "cluster");
+  c.namespace_ = ScalarAt(ctx->second.body, "namespace");
+  std::string cluster_name = ScalarAt(ctx->second.body, "cluster");
   auto cluster = m.clusters.find(cluster_name);
   if (cluster == m.clusters.end()) {
     return absl::NotFoundError(
@@ -175,18 +170,18 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
                     name, cluster_name));
   }
   const Node* cb = cluster->second.body;
-  c.server = Str(cb, "server");
+  c.server = ScalarAt(cb, "server");
   if (c.server.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("{}: cluster `{}` has no server", cluster->second.file, cluster_name));
   }
-  c.insecure_skip_tls_verify = Str(cb, "insecure-skip-tls-verify") == "true";
-  c.tls_server_name = Str(cb, "tls-server-name");
+  c.insecure_skip_tls_verify = ScalarAt(cb, "insecure-skip-tls-verify") == "true";
+  c.tls_server_name = ScalarAt(cb, "tls-server-name");
   absl::StatusOr<std::string> ca = DataOrFile(cb, "certificate-authority", cluster->second);
   if (!ca.ok()) return ca.status();
   c.ca_pem = *ca;
 
-  std::string user_name = Str(ctx->second.body, "user");
+  std::string user_name = ScalarAt(ctx->second.body, "user");
   auto user = m.users.find(user_name);
   if (user == m.users.end()) {
     if (!user_name.empty()) {
@@ -208,12 +203,12 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
         "{}: user `{}` has a client certificate without a key, or a key without a certificate",
         user->second.file, user_name));
   }
-  c.token = Str(ub, "token");
-  c.token_file = Resolve(Str(ub, "tokenFile"), user->second.dir);
+  c.token = ScalarAt(ub, "token");
+  c.token_file = Resolve(ScalarAt(ub, "tokenFile"), user->second.dir);
   if (const Node* exec = Get(ub, "exec"); exec && exec->IsMapping()) {
     ExecPlugin plugin;
-    plugin.api_version = Str(exec, "apiVersion");
-    plugin.command = Str(exec, "command");
+    plugin.api_version = ScalarAt(exec, "apiVersion");
+    plugin.command = ScalarAt(exec, "command");
     if (plugin.command.empty()) {
       return absl::InvalidArgumentError(fmt::format(
           "{}: user `{}` has an exec plugin without a command", user->second.file, user_name));
@@ -226,9 +221,10 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
       for (const Node& a : args->items()) plugin.args.push_back(ScalarText(&a));
     }
     if (const Node* env = Get(exec, "env"); env && env->IsSequence()) {
-      for (const Node& e : env->items()) plugin.env.emplace_back(Str(&e, "name"), Str(&e, "value"));
+      for (const Node& e : env->items())
+        plugin.env.emplace_back(ScalarAt(&e, "name"), ScalarAt(&e, "value"));
     }
-    plugin.provide_cluster_info = Str(exec, "provideClusterInfo") == "true";
+    plugin.provide_cluster_info = ScalarAt(exec, "provideClusterInfo") == "true";
     c.exec = std::move(plugin);
   }
   return c;

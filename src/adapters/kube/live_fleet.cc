@@ -5,17 +5,10 @@
 #include <cstdlib>
 
 #include "adapters/kube/resources.h"
+#include "core/model/text.h"
 
 namespace meshfed::kube {
-namespace {
-
-std::string Field(const Node* n, std::string_view a, std::string_view b) {
-  const Node* x = n && n->IsMapping() ? n->Find(a) : nullptr;
-  const Node* y = x && x->IsMapping() ? x->Find(b) : nullptr;
-  return y && y->IsScalar() ? y->text() : std::string();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,
                                         const std::string& fleet_context,
@@ -32,8 +25,8 @@ absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,
   out.source.fleet_file = fmt::format("{} (MeshClusters)", fleet_config->context);
   AppendObjects(clusters->items, out.source.fleet_file, order, out.source.mesh_clusters, ignored);
   for (const Node& mc : clusters->items) {
-    std::string name = Field(&mc, "metadata", "name");
-    std::string context = Field(mc.Find("spec"), "kubeconfig", "context");
+    std::string name = ScalarAt(&mc, "metadata", "name");
+    std::string context = ScalarAt(mc.Find("spec"), "kubeconfig", "context");
     if (context.empty()) context = name;
     absl::StatusOr<RestConfig> config = resolve(context);
     absl::StatusOr<std::unique_ptr<Client>> client =

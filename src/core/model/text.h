@@ -76,4 +76,13 @@ inline std::string ScalarText(const Node* n) {
   return n && n->IsScalar() ? n->text() : std::string();
 }
 
+// The text of the scalar under `key` of a mapping (`a`, then `b`), or "" when `n` is no mapping
+// or anything on the way is missing or not a scalar.
+inline std::string ScalarAt(const Node* n, std::string_view key) {
+  return ScalarText(n ? n->Find(key) : nullptr);
+}
+inline std::string ScalarAt(const Node* n, std::string_view a, std::string_view b) {
+  return ScalarAt(n ? n->Find(a) : nullptr, b);
+}
+
 }  // namespace meshfed

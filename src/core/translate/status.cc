@@ -122,6 +122,7 @@ void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name
 
 Node ExposureStatusEntry(const Exposure& e) {
   Node n = Node::Mapping();
+  n.entries().reserve(10);
   n.Add("name", Node::String(e.entry->name));
   n.Add("exposedName", Node::String(e.exposed_name));
   n.Add("host", Node::String(e.host));
@@ -140,6 +141,7 @@ Node ExposureStatusEntry(const Exposure& e) {
 
 Node BindingStatusEntry(const Binding& b) {
   Node n = Node::Mapping();
+  n.entries().reserve(11);
   n.Add("cluster", Node::String(b.remote->cluster));
   n.Add("namespace", Node::String(b.donor_namespace));
   n.Add("name", Node::String(b.service->name));
