@@ -59,6 +59,7 @@ namespace {
 std::vector<Object> Deduplicate(std::vector<Object> objects, const std::string& cluster,
                                 Diagnostics& diagnostics) {
   std::vector<Object> out;
+  out.reserve(objects.size());
   std::unordered_map<std::string, size_t> index;
   for (Object& o : objects) {
     std::string key = o.Key();
