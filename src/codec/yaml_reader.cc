@@ -420,6 +420,23 @@ ReadResult ReadYamlStream(std::string_view content, const std::string& file,
   return ReadYamlEvents(content, file, limits);
 }
 
+size_t CountYamlEvents(std::string_view content) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) return 0;
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(content.data()),
+                               content.size());
+  size_t events = 0;
+  for (bool done = false; !done;) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) break;
+    done = event.type == YAML_STREAM_END_EVENT;
+    ++events;
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  return events;
+}
+
 ReadResult ReadYamlEvents(std::string_view content, const std::string& file,
                           const ReadLimits& limits) {
   ReadResult result;

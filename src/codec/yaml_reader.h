@@ -30,6 +30,10 @@ struct ReadResult {
 ReadResult ReadYamlStream(std::string_view content, const std::string& file,
                           const ReadLimits& limits = {});
 
+// libyaml's events for `content`, counted and dropped (up to the first error): what reading YAML
+// through libyaml costs before any tree is built. For benchmarks (meshfed_bench parse).
+size_t CountYamlEvents(std::string_view content);
+
 // The same, always through libyaml's events (ReadYamlStream reads valid JSON with simdjson
 // first). Tests and the fuzzer hold the two roads to the same result.
 ReadResult ReadYamlEvents(std::string_view content, const std::string& file,
