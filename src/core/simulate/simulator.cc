@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <set>
 #include <unordered_map>
 
 #include "core/model/hosts.h"
