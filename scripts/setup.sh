@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-dev          # YAML/JSON reader (libyaml event API, keeps line/column)
   libsimdjson-dev      # JSON from API servers and valid JSON files, several times faster
-  libmimalloc-dev      # mimalloc: the allocator every executable links
+  libgoogle-perftools-dev  # tcmalloc: the allocator every executable links
   libcli11-dev         # command-line parsing
   libfmt-dev           # string formatting
   libabsl-dev          # absl::Status / StatusOr at adapter boundaries; flat_hash_map

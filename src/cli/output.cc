@@ -9,41 +9,57 @@
 namespace meshfed {
 namespace fs = std::filesystem;
 
-absl::Status WriteFilesAtomically(const std::vector<std::pair<fs::path, std::string>>& files) {
-  std::vector<fs::path> temps;
-  auto cleanup = [&] {
-    std::error_code ignored;
-    for (const fs::path& t : temps) fs::remove(t, ignored);
-  };
-  for (const auto& [path, content] : files) {
-    std::error_code ec;
-    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-      cleanup();
-      return absl::PermissionDeniedError(fmt::format("{}: cannot create directory: {}",
-                                                     path.parent_path().string(), ec.message()));
-    }
-    fs::path temp = path;
-    temp += fmt::format(".tmp-{}", getpid());
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    temps.push_back(temp);
-    if (!out) {
-      cleanup();
-      return absl::UnavailableError(fmt::format("{}: write failed", path.string()));
-    }
+StagedFiles::~StagedFiles() { RemoveStaged(); }
+
+void StagedFiles::RemoveStaged() {
+  std::error_code ignored;
+  for (const auto& [temp, place] : staged_) fs::remove(temp, ignored);
+  staged_.clear();
+}
+
+absl::Status StagedFiles::Stage(const fs::path& path, std::string_view content) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    RemoveStaged();
+    return absl::PermissionDeniedError(
+        fmt::format("{}: cannot create directory: {}", path.parent_path().string(), ec.message()));
   }
-  for (size_t i = 0; i < files.size(); ++i) {
-    std::error_code ec;
-    fs::rename(temps[i], files[i].first, ec);
-    if (ec) {
-      cleanup();
-      return absl::UnavailableError(
-          fmt::format("{}: cannot move into place: {}", files[i].first.string(), ec.message()));
-    }
+  fs::path temp = path;
+  temp += fmt::format(".tmp-{}", getpid());
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  staged_.emplace_back(temp, path);
+  if (!out) {
+    RemoveStaged();
+    return absl::UnavailableError(fmt::format("{}: write failed", path.string()));
   }
   return absl::OkStatus();
+}
+
+absl::Status StagedFiles::Commit() {
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    std::error_code ec;
+    fs::rename(staged_[i].first, staged_[i].second, ec);
+    if (ec) {
+      std::string place = staged_[i].second.string();
+      staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i));
+      RemoveStaged();
+      return absl::UnavailableError(
+          fmt::format("{}: cannot move into place: {}", place, ec.message()));
+    }
+  }
+  staged_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status WriteFilesAtomically(const std::vector<std::pair<fs::path, std::string>>& files) {
+  StagedFiles staged;
+  for (const auto& [path, content] : files) {
+    if (absl::Status s = staged.Stage(path, content); !s.ok()) return s;
+  }
+  return staged.Commit();
 }
 
 }  // namespace meshfed

@@ -79,16 +79,23 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
     }
     return 0;
   }
-  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  // Each file is staged as soon as it is serialized, so neither its trees nor its text are kept
+  // while the next is built; all move into place together at the end.
+  StagedFiles staged;
   std::filesystem::path dir(options.out_dir);
+  absl::Status written;
   for (ClusterOutput& c : translation.clusters) {
     if (!options.cluster.empty() && c.cluster != options.cluster) continue;
-    files.emplace_back(dir / c.cluster / ("generated." + ext),
-                       Serialize(std::move(c.objects), options.format));
+    written = staged.Stage(dir / c.cluster / ("generated." + ext),
+                           Serialize(std::move(c.objects), options.format));
+    if (!written.ok()) break;
   }
-  files.emplace_back(dir / ("status." + ext), Serialize(std::move(statuses), options.format));
-  if (absl::Status s = WriteFilesAtomically(files); !s.ok()) {
-    err << "meshfed render: " << s.message() << '\n';
+  if (written.ok()) {
+    written = staged.Stage(dir / ("status." + ext), Serialize(std::move(statuses), options.format));
+  }
+  if (written.ok()) written = staged.Commit();
+  if (!written.ok()) {
+    err << "meshfed render: " << written.message() << '\n';
     return 1;
   }
   return 0;

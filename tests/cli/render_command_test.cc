@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/output.h"
+
 namespace meshfed {
 namespace {
 namespace fs = std::filesystem;
@@ -26,6 +28,45 @@ TEST(Render, BadInputExitsOneAndWritesNothing) {
   EXPECT_NE(stderr_.str().find("aliases.yaml:6:3: error MF1001"), std::string::npos)
       << stderr_.str();
   EXPECT_NE(stderr_.str().find("nothing written"), std::string::npos);
+}
+
+std::string Contents(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Staged files stay out of sight until Commit; without Commit they are removed and the files
+// in place are left as they were.
+TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
+  fs::path dir = fs::temp_directory_path() / "meshfed-staged";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << "old a\n";
+  {
+    StagedFiles staged;
+    ASSERT_TRUE(staged.Stage(dir / "a.yaml", "new a\n").ok());
+    ASSERT_TRUE(staged.Stage(dir / "sub" / "b.yaml", "new b\n").ok());
+    EXPECT_EQ(Contents(dir / "a.yaml"), "old a\n");
+    EXPECT_FALSE(fs::exists(dir / "sub" / "b.yaml"));
+  }  // dropped without Commit
+  EXPECT_EQ(Contents(dir / "a.yaml"), "old a\n");
+  EXPECT_FALSE(fs::exists(dir / "sub" / "b.yaml"));
+  size_t left = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) left += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(left, 1u) << "temporary files left behind";
+
+  StagedFiles staged;
+  ASSERT_TRUE(staged.Stage(dir / "a.yaml", "new a\n").ok());
+  ASSERT_TRUE(staged.Stage(dir / "sub" / "b.yaml", "new b\n").ok());
+  ASSERT_TRUE(staged.Commit().ok());
+  EXPECT_EQ(Contents(dir / "a.yaml"), "new a\n");
+  EXPECT_EQ(Contents(dir / "sub" / "b.yaml"), "new b\n");
+  left = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) left += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(left, 2u);
+  fs::remove_all(dir);
 }
 
 TEST(Render, UnknownClusterIsAUsageError) {
