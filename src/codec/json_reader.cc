@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "codec/key_set.h"
+
 namespace meshfed {
 namespace {
 
@@ -125,6 +127,7 @@ class PositionedReader {
         simdjson::ondemand::object fields;
         if (value.get_object().get(fields)) return false;
         out = Node::Mapping(pos);
+        KeySet keys;
         for (auto field : fields) {
           simdjson::ondemand::field f;
           if (std::move(field).get(f)) return false;
@@ -134,7 +137,7 @@ class PositionedReader {
           // libyaml's simple keys end within 1,024 characters of their start; `<<` is the merge
           // key to the YAML reader, even quoted.
           if (++nodes_ > limits_.max_nodes || key.size() > limits_.max_scalar_bytes ||
-              key == "<<" || out.Find(key) != nullptr) {
+              key == "<<" || !keys.Insert(out, key)) {
             return false;
           }
           simdjson::ondemand::value v = f.value();
@@ -221,7 +224,7 @@ class PositionedReader {
 }  // namespace
 
 std::optional<ReadResult> ReadJsonDocument(std::string_view content, const ReadLimits& limits) {
-  if (content.size() > limits.max_bytes) return std::nullopt;
+  if (content.size() > limits.max_bytes || limits.max_documents == 0) return std::nullopt;
   // Printable ASCII and newlines only: libyaml counts columns in characters, treats a carriage
   // return as a line break and reports characters that JSON allows in strings.
   bool plain = std::all_of(content.begin(), content.end(),

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "codec/json_reader.h"
+#include "codec/key_set.h"
 
 namespace meshfed {
 namespace {
@@ -104,6 +105,7 @@ class Builder {
     Position pending_key_position;
     bool have_key = false;
     std::unordered_set<std::string> merged_keys;  // came from `<<`: an explicit key overrides them
+    KeySet keys;                                  // to find duplicates
     bool replace_merged = false;
     std::string anchor;
   };
@@ -163,7 +165,7 @@ bool Builder::Deliver(Node value, Position pos) {
     }
     std::string key = value.text();
     top.replace_merged = !top.merged_keys.empty() && top.merged_keys.erase(key) > 0;
-    if (!top.replace_merged && top.node.Find(key) != nullptr) {
+    if (!top.replace_merged && !top.keys.Insert(top.node, key)) {
       return Fail(pos, code::kDuplicateKey,
                   fmt::format("duplicate key `{}` in one mapping (Kubernetes rejects this)", key));
     }
@@ -188,6 +190,7 @@ bool Builder::Deliver(Node value, Position pos) {
     if (!ok && value.IsSequence()) {
       ok = std::all_of(value.items().begin(), value.items().end(), merge_one);
     }
+    top.keys.Reset();
     if (!ok)
       return Fail(pos, code::kYamlSyntax, "a merge key `<<` needs a mapping or a list of mappings");
     top.have_key = false;

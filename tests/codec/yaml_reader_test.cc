@@ -77,6 +77,39 @@ TEST(YamlReader, TabIndentationIsAnError) {
   EXPECT_EQ(OnlyError(Read("a:\n\tb: 1\n")).code, "MF1001");
 }
 
+// Big mappings (a ConfigMap of thousands of keys) are checked for duplicates through a hash set
+// once they pass 16 keys; what is found must not change: as YAML, as JSON, and around merges.
+TEST(YamlReader, DuplicateKeysInBigMappings) {
+  for (size_t n : {15u, 16u, 17u, 40u, 20000u}) {
+    std::string yaml, json = "{";
+    for (size_t i = 0; i < n; ++i) {
+      yaml += "k" + std::to_string(i) + ": " + std::to_string(i) + "\n";
+      json += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": " + std::to_string(i);
+    }
+    ReadResult fine = Read(yaml);
+    ASSERT_TRUE(fine.diagnostics.empty()) << n;
+    EXPECT_EQ(fine.documents.at(0).entries().size(), n);
+    ASSERT_TRUE(ReadYamlStream(json + "}", "in.json").diagnostics.empty()) << n;
+    // The first key again, last: reported where it is, by both readers.
+    Diagnostic d = OnlyError(Read(yaml + "k0: again\n"));
+    EXPECT_EQ(d.code, "MF1003") << n;
+    EXPECT_EQ(d.position.line, n + 1) << n;
+    d = OnlyError(ReadYamlStream(json + ", \"k0\": 0}", "in.json"));
+    EXPECT_EQ(d.code, "MF1003") << n;
+  }
+  // Merged keys in a big mapping: an explicit key replaces a merged one once; twice is a
+  // duplicate.
+  std::string big = "base: &b {m: 1}\nmerged:\n";
+  for (int i = 0; i < 20; ++i) big += "  k" + std::to_string(i) + ": 0\n";
+  big += "  <<: *b\n";
+  for (int i = 20; i < 40; ++i) big += "  k" + std::to_string(i) + ": 0\n";
+  ReadResult r = Read(big + "  m: 2\n");
+  ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics[0].Format();
+  EXPECT_EQ(r.documents[0].Find("merged")->Find("m")->text(), "2");
+  EXPECT_EQ(OnlyError(Read(big + "  m: 2\n  m: 3\n")).code, "MF1003");
+  EXPECT_EQ(OnlyError(Read(big + "  k3: 1\n")).code, "MF1003");
+}
+
 TEST(YamlReader, AliasesExpandAndMergeKeysApply) {
   ReadResult r = Read("base: &b {x: 1, y: 2}\nuse: *b\nmerged:\n  <<: *b\n  y: 3\n");
   ASSERT_TRUE(r.diagnostics.empty()) << r.diagnostics[0].Format();
