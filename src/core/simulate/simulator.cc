@@ -1045,7 +1045,9 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   for (size_t i = 0; i < weighted.size(); ++i) {
     const auto& [d, weight] = weighted[i];
-    Branch b = i + 1 == weighted.size() ? std::move(branch) : branch;
+    // The last share takes the branch itself; the others copy it first.
+    Branch b =
+        i + 1 == weighted.size() ? std::move(branch) : branch;  // NOLINT(bugprone-use-after-move)
     b.probability *= weight / total;
     const Node* dest = d->Find("destination");
     const std::string& host = RouteHost(dest, *vs);
@@ -1238,7 +1240,8 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
   }
   for (size_t i = 0; i < oc.endpoints.size(); ++i) {
     const OutboundCluster::Endpoint& ep = oc.endpoints[i];
-    Branch b = i + 1 == oc.endpoints.size() ? std::move(branch) : branch;
+    Branch b = i + 1 == oc.endpoints.size() ? std::move(branch)  // NOLINT(bugprone-use-after-move)
+                                            : branch;
     b.probability *= 1.0 / static_cast<double>(oc.endpoints.size());
     b.hops.push_back(MakeHop(proxy, "endpoints", ep.detail, oc.entry));
     if (!ep.donor) {
@@ -1257,7 +1260,7 @@ void Simulator::ForwardToCluster(const Proxy& proxy, Branch branch, const std::s
     gw.gateway = true;
     gw.name = out_.text.Save(FederationGatewayName(*ep.donor));
     gw.cluster_name = out_.text.Save(ep.donor->name);
-    EnterGateway(*ep.donor, std::move(gw), std::move(b), ep.sni, oc.mtls, ep.port);
+    EnterGateway(*ep.donor, gw, std::move(b), ep.sni, oc.mtls, ep.port);
   }
 }
 
@@ -1272,7 +1275,9 @@ const std::vector<const Deployment*>& Simulator::Selected(const Cluster& cluster
     if (in_ns != cluster.deployments_by_namespace.end()) {
       for (const Deployment* d : in_ns->second) {
         if (d->replicas <= 0) continue;
-        for (const auto& [k, v] : d->pod_labels) by_label->second[k + "=" + v].push_back(d);
+        for (const auto& [k, v] : d->pod_labels) {
+          by_label->second[fmt::format("{}={}", k, v)].push_back(d);
+        }
       }
     }
   }
