@@ -68,7 +68,8 @@ struct Destination {
 };
 
 // One way the request can end. Weighted routes and partial faults give several outcomes whose
-// probabilities add up to 1.
+// probabilities add up to 1. Its hops point into its Simulation's text: read them while the
+// Simulation lives.
 struct Outcome {
   double probability = 1.0;
   int status = 0;    // HTTP status; 0 when no HTTP response comes back (DNS, connection failure)
