@@ -100,11 +100,8 @@ TEST(Render, JsonIsAKubernetesList) {
   o.format = "json";
   std::ostringstream stdout_, stderr_;
   ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
-  std::ifstream in(out / "cluster-b" / "generated.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(ss.str().rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u)
-      << ss.str();
+  std::string json = Contents(out / "cluster-b" / "generated.json");
+  EXPECT_EQ(json.rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u) << json;
   EXPECT_TRUE(fs::exists(out / "status.json"));
 }
 

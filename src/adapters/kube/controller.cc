@@ -366,10 +366,10 @@ void Controller::Reconcile() {
   if (full) {
     mesh_text_ = std::move(mesh_text);
     need_full_ = false;
-    std::lock_guard<std::mutex> lock(counters_mutex_);
-    ++counters_.full_reconciles;
-  }
-  if (full) {
+    {
+      std::lock_guard<std::mutex> lock(counters_mutex_);
+      ++counters_.full_reconciles;
+    }
     FullReconcile(mesh, pass, timing);
   } else {
     IncrementalReconcile(mesh, pass, timing);
@@ -778,9 +778,6 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
   ForgetExpectations(pass, /*all=*/true);
 }
 
-// What changed since the last reconcile, through the kept translator: only the objects that
-// changed are read, only what depends on them is translated again, and only the generated
-// objects that changed (or whose live copies changed) are planned.
 // True when the translator's fleet holds a user's object (not meshfed's) with this identity.
 bool Controller::UserObjectAt(const std::string& cluster, const ResourceType& type,
                               const std::string& namespace_, const std::string& name) const {
@@ -789,6 +786,9 @@ bool Controller::UserObjectAt(const std::string& cluster, const ResourceType& ty
   return o && !o->ManagedByMeshfed();
 }
 
+// What changed since the last reconcile, through the kept translator: only the objects that
+// changed are read, only what depends on them is translated again, and only the generated
+// objects that changed (or whose live copies changed) are planned.
 void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing) {
   std::vector<ObjectChange> changes;
   std::map<std::string, std::set<std::string>> live_changed;  // cluster -> ObjectKey

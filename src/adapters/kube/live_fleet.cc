@@ -8,7 +8,6 @@
 #include "core/model/text.h"
 
 namespace meshfed::kube {
-namespace {}  // namespace
 
 absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,
                                         const std::string& fleet_context,

@@ -11,14 +11,9 @@
 namespace meshfed {
 namespace {
 
-std::string Str(const Node* map, std::string_view key) {
-  const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
-}
-
 std::string Annotation(const Node& object, std::string_view key) {
   const Node* meta = object.Find("metadata");
-  return Str(meta ? meta->Find("annotations") : nullptr, key);
+  return ScalarAt(meta ? meta->Find("annotations") : nullptr, key);
 }
 
 std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
@@ -27,16 +22,16 @@ std::string HashOf(const Node& desired) { return fmt::format("{:016x}", Canonica
 
 bool Managed(const Node& object) {
   const Node* meta = object.Find("metadata");
-  return Str(meta ? meta->Find("labels") : nullptr, kManagedByLabel) == kManagedByValue;
+  return ScalarAt(meta ? meta->Find("labels") : nullptr, kManagedByLabel) == kManagedByValue;
 }
 
 std::string ObjectKey(const Node& object) {
-  std::string api_version = Str(&object, "apiVersion");
+  std::string api_version = ScalarAt(&object, "apiVersion");
   size_t slash = api_version.find('/');
   std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   const Node* meta = object.Find("metadata");
-  return fmt::format("{}/{}/{}/{}", group, Str(&object, "kind"), Str(meta, "namespace"),
-                     Str(meta, "name"));
+  return fmt::format("{}/{}/{}/{}", group, ScalarAt(&object, "kind"), ScalarAt(meta, "namespace"),
+                     ScalarAt(meta, "name"));
 }
 
 size_t ClusterPlan::Writes() const {
@@ -143,7 +138,7 @@ std::optional<Node> StatusToWrite(const Node& desired_status, const Node& live_o
   const Node* meta = live_object.Find("metadata");
   const Node* live_status = live_object.Find("status");
   Node status = Node::Mapping();
-  std::string generation = Str(meta, "generation");
+  std::string generation = ScalarAt(meta, "generation");
   status.Add("observedGeneration", Node::Int(ParseIntOr(generation, 0)));
   for (const MapEntry& e : desired_status.entries()) {
     if (e.key == "observedGeneration") continue;
@@ -158,9 +153,10 @@ std::optional<Node> StatusToWrite(const Node& desired_status, const Node& live_o
       std::string since = now;
       if (live_conditions && live_conditions->IsSequence()) {
         for (const Node& lc : live_conditions->items()) {
-          if (Str(&lc, "type") == Str(&c, "type") && Str(&lc, "status") == Str(&c, "status") &&
-              !Str(&lc, "lastTransitionTime").empty()) {
-            since = Str(&lc, "lastTransitionTime");
+          if (ScalarAt(&lc, "type") == ScalarAt(&c, "type") &&
+              ScalarAt(&lc, "status") == ScalarAt(&c, "status") &&
+              !ScalarAt(&lc, "lastTransitionTime").empty()) {
+            since = ScalarAt(&lc, "lastTransitionTime");
           }
         }
       }

@@ -849,7 +849,6 @@ const StatusOutput* IncrementalTranslator::Status(const std::string& cluster,
 
 namespace {
 
-// The units of an SEP's or RSB's entries, by the entries' fields.
 // The units of an SEP's or RSB's entries; with `only`, of the entries at those places.
 std::set<std::string> EntryUnits(const Cluster& c, const Object& o,
                                  const std::set<internal::EntryPlace>* only) {
