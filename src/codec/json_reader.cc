@@ -225,16 +225,17 @@ class PositionedReader {
 
 std::optional<ReadResult> ReadJsonDocument(std::string_view content, const ReadLimits& limits) {
   if (content.size() > limits.max_bytes || limits.max_documents == 0) return std::nullopt;
+  // A YAML file is told by its first character, before the whole file is looked at.
+  size_t first = content.find_first_not_of(" \n");
+  if (first == std::string_view::npos || (content[first] != '{' && content[first] != '[')) {
+    return std::nullopt;
+  }
   // Printable ASCII and newlines only: libyaml counts columns in characters, treats a carriage
   // return as a line break and reports characters that JSON allows in strings.
   bool plain = std::all_of(content.begin(), content.end(),
                            [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\n'; });
   // libyaml rejects the surrogate pairs JSON writes characters beyond U+FFFF with.
   if (!plain || content.find("\\u") != std::string_view::npos) return std::nullopt;
-  size_t first = content.find_first_not_of(" \n");
-  if (first == std::string_view::npos || (content[first] != '{' && content[first] != '[')) {
-    return std::nullopt;
-  }
   simdjson::padded_string padded(content);
   thread_local simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;

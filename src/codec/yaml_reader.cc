@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "codec/block_yaml_reader.h"
 #include "codec/json_reader.h"
 #include "codec/key_set.h"
 
@@ -373,6 +374,10 @@ void Builder::Run() {
 
 namespace {
 
+bool IsJsonFile(const std::string& file) {
+  return file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0;
+}
+
 // YAML reads JSON, and forgives what JSON does not allow: comments and trailing commas. kubectl
 // reads a .json file with a JSON decoder, which rejects them, so meshfed does too.
 std::optional<Diagnostic> JsonStrictness(std::string_view content, const std::string& file) {
@@ -420,6 +425,11 @@ ReadResult ReadYamlStream(std::string_view content, const std::string& file,
   // Valid JSON takes a faster road to the same tree (ReadJsonDocument); anything it is not sure
   // of comes here.
   if (std::optional<ReadResult> json = ReadJsonDocument(content, limits)) return std::move(*json);
+  // So does plain block YAML (ReadBlockYaml), but not in a .json file, where the JSON strictness
+  // check comes first.
+  if (!IsJsonFile(file)) {
+    if (std::optional<ReadResult> block = ReadBlockYaml(content, limits)) return std::move(*block);
+  }
   return ReadYamlEvents(content, file, limits);
 }
 
@@ -443,8 +453,7 @@ size_t CountYamlEvents(std::string_view content) {
 ReadResult ReadYamlEvents(std::string_view content, const std::string& file,
                           const ReadLimits& limits) {
   ReadResult result;
-  if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0 &&
-      content.size() <= limits.max_bytes) {
+  if (IsJsonFile(file) && content.size() <= limits.max_bytes) {
     if (auto problem = JsonStrictness(content, file)) {
       result.diagnostics.push_back(std::move(*problem));
       return result;

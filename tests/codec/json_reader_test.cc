@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "codec/same_positioned.h"
 #include "codec/yaml_reader.h"
 
 namespace meshfed {
@@ -65,23 +66,6 @@ TEST(JsonReader, RejectsWhatIsNotOneJsonValue) {
     EXPECT_FALSE(ReadJson(bad, out, error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
     EXPECT_EQ(out.text(), "untouched") << bad;
-  }
-}
-
-// Positions of every value and key, and scalar styles, as well as the values.
-void ExpectSamePositioned(const Node& a, const Node& b, const std::string& where) {
-  ASSERT_EQ(a, b) << where;
-  EXPECT_EQ(a.position().line, b.position().line) << where;
-  EXPECT_EQ(a.position().column, b.position().column) << where;
-  EXPECT_EQ(a.style(), b.style()) << where;
-  for (size_t i = 0; i < a.items().size(); ++i) {
-    ExpectSamePositioned(a.items()[i], b.items()[i], where + "[" + std::to_string(i) + "]");
-  }
-  for (size_t i = 0; i < a.entries().size(); ++i) {
-    const MapEntry &x = a.entries()[i], &y = b.entries()[i];
-    EXPECT_EQ(x.key_position.line, y.key_position.line) << where << "." << x.key;
-    EXPECT_EQ(x.key_position.column, y.key_position.column) << where << "." << x.key;
-    ExpectSamePositioned(x.value, y.value, where + "." + x.key);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "adapters/fleet_dir_store.h"
+#include "codec/block_yaml_reader.h"
 #include "codec/emitter.h"
 #include "codec/json_reader.h"
 #include "codec/yaml_reader.h"
@@ -120,6 +121,22 @@ void YamlReader(const uint8_t* data, size_t size) {
         if (!slow.documents.empty()) EmitYaml(slow.documents[0], b);
         Die("simdjson and the YAML reader read a JSON file differently", a + "---\n" + b);
       }
+    }
+  }
+  // Plain block YAML takes its own road too (ReadBlockYaml), held to the same.
+  if (std::optional<ReadResult> block = ReadBlockYaml(text, SmallLimits())) {
+    ReadResult slow = ReadYamlEvents(text, "fuzz.yaml", SmallLimits());
+    if (!slow.diagnostics.empty()) {
+      Die("the block reader read a file that the YAML reader reports on",
+          slow.diagnostics[0].Format());
+    }
+    bool same = block->documents.size() == slow.documents.size();
+    for (size_t i = 0; same && i < slow.documents.size(); ++i) {
+      same = SamePositioned(block->documents[i], slow.documents[i]);
+    }
+    if (!same) {
+      Die("the block reader and the YAML reader read a file differently",
+          EmitYamlStream(block->documents) + "...\n" + EmitYamlStream(slow.documents));
     }
   }
   // As a .json file too: the JSON strictness check (comments, trailing commas) runs first.

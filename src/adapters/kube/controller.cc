@@ -299,8 +299,8 @@ void Controller::SyncMembers(const std::vector<Node>& mesh_clusters) {
     for (const ResourceType& t : WatchedResources()) {
       m->informers.push_back(std::make_unique<Informer>(
           *m->client, t, [this] { OnChange(); },
-          [this, name](const std::string& msg) {
-            log_.Warn(msg, {{"cluster", name}});
+          [this, cluster = name](const std::string& msg) {
+            log_.Warn(msg, {{"cluster", cluster}});
           }));
     }
     for (auto& i : m->informers) i->Start();
