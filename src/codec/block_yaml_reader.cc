@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <iterator>
+#include <vector>
 
 #include "codec/key_set.h"
 
@@ -179,9 +182,29 @@ class BlockReader {
     }
     // A plain scalar cannot start with an indicator (`-` only when a space or the line's end
     // follows it: then it is a sequence entry).
-    if (std::strchr("?:,[]{}#&*!|>%@`", *p) != nullptr ||
-        (*p == '-' && (p + 1 == eol_ || p[1] == ' '))) {
-      return false;
+    switch (*p) {
+      case '?':
+      case ':':
+      case ',':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '#':
+      case '&':
+      case '*':
+      case '!':
+      case '|':
+      case '>':
+      case '%':
+      case '@':
+      case '`':
+        return false;
+      case '-':
+        if (p + 1 == eol_ || p[1] == ' ') return false;
+        break;
+      default:
+        break;
     }
     const char* last = p;
     for (const char* q = p; q < eol_; ++q) {
@@ -252,6 +275,9 @@ class BlockReader {
   bool Mapping(size_t col, size_t depth, Node& out) {
     if (depth >= limits_.max_depth || !Count()) return false;
     out = Node::Mapping(At(line_ + col));
+    // Entries gather in this depth's scratch list and move into one of the exact size: no growth
+    // and no shrinking of the mapping's own list.
+    std::vector<MapEntry>& entries = Scratch(entries_, depth);
     KeySet keys;
     for (const char* p = line_ + col;;) {
       Scalar key;
@@ -262,18 +288,19 @@ class BlockReader {
       if (colon == eol_ || *colon != ':' || (colon + 1 != eol_ && colon[1] != ' ') ||
           colon - key.start > 1000 || key.text.size() > limits_.max_scalar_bytes ||
           key.text == "<<" || (!key.quoted && ResolvePlainScalar(key.text) == ScalarType::Null) ||
-          !keys.Insert(out, key.text) || !Count()) {
+          !keys.Insert(entries, key.text) || !Count()) {
         return false;
       }
       Position key_position = At(key.start);
       Node value;
       if (!Value(colon + 1, col, depth + 1, true, value)) return false;
-      out.entries().push_back(MapEntry{std::move(key.text), key_position, std::move(value)});
+      entries.emplace_back(std::move(key.text), key_position, std::move(value));
       if (indent_ < static_cast<int>(col)) break;
       p = line_ + col;
       if (indent_ > static_cast<int>(col) || IsDash(p)) return false;
     }
-    out.entries().shrink_to_fit();  // as the YAML reader keeps lists
+    out.entries().reserve(entries.size());  // as the YAML reader keeps lists: no spare room
+    std::move(entries.begin(), entries.end(), std::back_inserter(out.entries()));
     return true;
   }
 
@@ -282,6 +309,7 @@ class BlockReader {
   bool Sequence(size_t col, size_t depth, bool indentless, Node& out) {
     if (depth >= limits_.max_depth || !Count()) return false;
     out = Node::Sequence(At(line_ + col));
+    std::vector<Node>& items = Scratch(items_, depth);
     while (true) {
       const char* dash = line_ + col;
       const char* p = SkipSpaces(dash + 1);
@@ -301,7 +329,7 @@ class BlockReader {
           return false;
         }
       }
-      out.items().push_back(std::move(item));
+      items.push_back(std::move(item));
       if (indent_ < static_cast<int>(col)) break;
       if (indent_ > static_cast<int>(col)) return false;
       if (!IsDash(line_ + col)) {
@@ -309,10 +337,22 @@ class BlockReader {
         return false;
       }
     }
-    out.items().shrink_to_fit();
+    out.items().reserve(items.size());
+    std::move(items.begin(), items.end(), std::back_inserter(out.items()));
     return true;
   }
 
+  // An empty list for depth `depth`, kept between blocks for its room.
+  template <typename T>
+  static std::vector<T>& Scratch(std::deque<std::vector<T>>& lists, size_t depth) {
+    if (lists.size() <= depth) lists.resize(depth + 1);
+    lists[depth].clear();
+    return lists[depth];
+  }
+
+  // Deques: a deeper block adds lists without moving the ones shallower blocks are filling.
+  std::deque<std::vector<MapEntry>> entries_;
+  std::deque<std::vector<Node>> items_;
   const char* end_;
   const char* next_;  // the line after the current one
   const char* line_ = nullptr;

@@ -3,6 +3,7 @@
 // ConfigMap): a linear search per key made reading it quadratic (50,000 keys: seconds).
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -15,10 +16,15 @@ class KeySet {
  public:
   // True when `key` is not yet a key of `mapping` (nor inserted here since): it counts as one
   // from now on. Call before the entry is added.
-  bool Insert(const Node& mapping, std::string_view key) {
-    if (mapping.entries().size() < kLinear) return mapping.Find(key) == nullptr;
+  bool Insert(const Node& mapping, std::string_view key) { return Insert(mapping.entries(), key); }
+  // The same, for a mapping's entries gathered apart from it.
+  bool Insert(const std::vector<MapEntry>& entries, std::string_view key) {
+    if (entries.size() < kLinear) {
+      return std::none_of(entries.begin(), entries.end(),
+                          [key](const MapEntry& e) { return e.key == key; });
+    }
     if (keys_.empty()) {
-      for (const MapEntry& e : mapping.entries()) keys_.insert(e.key);
+      for (const MapEntry& e : entries) keys_.insert(e.key);
     }
     return keys_.emplace(key).second;
   }

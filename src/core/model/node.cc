@@ -290,7 +290,8 @@ Node& Node::Add(std::string_view key, Node value) {
   std::vector<MapEntry>& list = entries();
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
   if (list.capacity() == 0) list.reserve(4);
-  return list.emplace_back(MapEntry{std::string(key), {}, std::move(value)}).value;
+  // Built in its place (parenthesized aggregate initialization), not moved from a temporary.
+  return list.emplace_back(std::string(key), Position{}, std::move(value)).value;
 }
 
 bool Node::Erase(std::string_view key) {
