@@ -290,7 +290,7 @@ Node& Node::Add(std::string_view key, Node value) {
   std::vector<MapEntry>& list = entries();
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
   if (list.capacity() == 0) list.reserve(4);
-  // Built in its place (parenthesized aggregate initialization), not moved from a temporary.
+  // Built in its place, not moved from a temporary.
   return list.emplace_back(std::string(key), Position{}, std::move(value)).value;
 }
 

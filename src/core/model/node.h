@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace meshfed {
@@ -106,6 +107,11 @@ class Node {
 };
 
 struct MapEntry {
+  MapEntry() = default;
+  // For emplace_back: clang before 16 has no parenthesized aggregate initialization.
+  MapEntry(std::string k, Position p, Node v)
+      : key(std::move(k)), key_position(p), value(std::move(v)) {}
+
   std::string key;
   Position key_position;
   Node value;
