@@ -71,17 +71,19 @@ std::string ClosestName(std::string_view name, const Names& candidates) {
   return best;
 }
 
-// The text of a scalar node, or "" for a missing or non-scalar one.
-inline std::string ScalarText(const Node* n) {
-  return n && n->IsScalar() ? n->text() : std::string();
+// The text of a scalar node, or "" for a missing or non-scalar one. A reference into the node
+// (valid while it is), not a copy.
+inline const std::string& ScalarText(const Node* n) {
+  static const std::string kNone;
+  return n && n->IsScalar() ? n->text() : kNone;
 }
 
 // The text of the scalar under `key` of a mapping (`a`, then `b`), or "" when `n` is no mapping
 // or anything on the way is missing or not a scalar.
-inline std::string ScalarAt(const Node* n, std::string_view key) {
+inline const std::string& ScalarAt(const Node* n, std::string_view key) {
   return ScalarText(n ? n->Find(key) : nullptr);
 }
-inline std::string ScalarAt(const Node* n, std::string_view a, std::string_view b) {
+inline const std::string& ScalarAt(const Node* n, std::string_view a, std::string_view b) {
   return ScalarAt(n ? n->Find(a) : nullptr, b);
 }
 

@@ -115,7 +115,11 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   std::vector<Node> objects;
 
   // Service: DNS for <local>, <local>.<ns>, the FQDN; a ClusterIP the sidecar captures.
-  Node service = NewObject("v1", "Service", GeneratedMetadata(local, ns, owner, notes));
+  // The four objects' metadata differ only in the Service's name: built once, copied.
+  Node meta = GeneratedMetadata(name, ns, owner, notes);
+  Node service_meta = meta;
+  *service_meta.Find("name") = Node::String(local);
+  Node service = NewObject("v1", "Service", std::move(service_meta));
   Node sspec = Node::Mapping();
   Node sports = Node::Sequence();
   for (const PortMapping& p : first.ports) {
@@ -152,8 +156,7 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
       endpoints.Append(std::move(ep));
     }
   }
-  Node se = NewObject("networking.istio.io/v1", "ServiceEntry",
-                      GeneratedMetadata(name, ns, owner, notes));
+  Node se = NewObject("networking.istio.io/v1", "ServiceEntry", meta);
   Node sespec = Node::Mapping();
   sespec.Add("hosts", StringList({internal_host}));
   sespec.Add("location", Node::String("MESH_INTERNAL"));
@@ -172,8 +175,7 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   objects.push_back(std::move(se));
 
   // DestinationRule: Istio mTLS to the gateway, SNI = the exposed FQDN (selects its server).
-  Node dr = NewObject("networking.istio.io/v1", "DestinationRule",
-                      GeneratedMetadata(name, ns, owner, notes));
+  Node dr = NewObject("networking.istio.io/v1", "DestinationRule", meta);
   Node drspec = Node::Mapping();
   drspec.Add("host", Node::String(internal_host));
   Node tls = Node::Mapping();
@@ -187,8 +189,7 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
 
   // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
   // virtual host and the donor's own match rules see the name they were written for.
-  Node vs = NewObject("networking.istio.io/v1", "VirtualService",
-                      GeneratedMetadata(name, ns, owner, notes));
+  Node vs = NewObject("networking.istio.io/v1", "VirtualService", std::move(meta));
   Node vspec = Node::Mapping();
   vspec.Add("hosts", StringList({ServiceFqdn(local, ns)}));
   Node http = Node::Sequence();

@@ -499,8 +499,8 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   Node tls = Node::Mapping();
   tls.Add("mode", Node::String("ISTIO_MUTUAL"));
   server.Add("tls", std::move(tls));
-  Node gateway = NewObject("networking.istio.io/v1", "Gateway",
-                           GeneratedMetadata(name, gw.namespace_, sep, notes));
+  Node meta = GeneratedMetadata(name, gw.namespace_, sep, notes);  // the Gateway's and the AP's
+  Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::Mapping();
   Node selector = Node::Mapping();
   for (const auto& [k, v] : gw.selector) selector.Add(k, Node::String(v));
@@ -521,8 +521,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   vsobj.Add("spec", std::move(vspec));
   objects.push_back(std::move(vsobj));
 
-  Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy",
-                      GeneratedMetadata(name, gw.namespace_, sep, notes));
+  Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy", std::move(meta));
   Node aspec = Node::Mapping();
   Node match_labels = Node::Mapping();
   match_labels.Add("matchLabels", selector);

@@ -95,16 +95,18 @@ const std::vector<const DestinationRule*>& Context::DestinationRulesForHost(
 
 bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
                                      std::string& who) {
+  std::string key;
   for (const Node& o : objects) {
-    std::string api_version = ScalarText(o.Find("apiVersion"));
-    std::string group = api_version.find('/') == std::string::npos
-                            ? std::string()
-                            : api_version.substr(0, api_version.find('/'));
-    std::string kind = ScalarText(o.Find("kind"));
+    std::string_view api_version = ScalarText(o.Find("apiVersion"));
+    std::string_view group = api_version.substr(0, api_version.find('/'));
+    if (group.size() == api_version.size()) group = {};  // the core group ("v1")
+    const std::string& kind = ScalarText(o.Find("kind"));
     const Node* meta = o.Find("metadata");
-    std::string ns = ScalarText(meta->Find("namespace"));
-    std::string name = ScalarText(meta->Find("name"));
-    std::string key = fmt::format("{}/{}/{}/{}", group, kind, ns, name);
+    const std::string& ns = ScalarText(meta->Find("namespace"));
+    const std::string& name = ScalarText(meta->Find("name"));
+    key.clear();  // Object::Key()
+    key.append(group).append(1, '/').append(kind).append(1, '/').append(ns).append(1, '/').append(
+        name);
     Depend(ObjectDependency(cluster.name, key));
     const Object* existing = cluster.FindObject(key);
     if (existing && !existing->ManagedByMeshfed()) {
