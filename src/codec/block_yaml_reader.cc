@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "codec/key_set.h"
+#include "codec/yaml_chars.h"
 
 // What this reader must agree with is libyaml 0.2.5's scanner and parser (scanner.c, parser.c):
 //   - a block mapping starts at its first key, a block sequence at its first `-`
@@ -182,30 +183,7 @@ class BlockReader {
     }
     // A plain scalar cannot start with an indicator (`-` only when a space or the line's end
     // follows it: then it is a sequence entry).
-    switch (*p) {
-      case '?':
-      case ':':
-      case ',':
-      case '[':
-      case ']':
-      case '{':
-      case '}':
-      case '#':
-      case '&':
-      case '*':
-      case '!':
-      case '|':
-      case '>':
-      case '%':
-      case '@':
-      case '`':
-        return false;
-      case '-':
-        if (p + 1 == eol_ || p[1] == ' ') return false;
-        break;
-      default:
-        break;
-    }
+    if (*p == '-' ? p + 1 == eol_ || p[1] == ' ' : IsIndicatorStart(*p)) return false;
     const char* last = p;
     for (const char* q = p; q < eol_; ++q) {
       if (*q == ':' && (q + 1 == eol_ || q[1] == ' ')) break;

@@ -4,37 +4,10 @@
 
 #include <algorithm>
 
+#include "codec/yaml_chars.h"
+
 namespace meshfed {
 namespace {
-
-bool IsIndicatorStart(char c) {
-  switch (c) {
-    case '-':
-    case '?':
-    case ':':
-    case ',':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-    case '#':
-    case '&':
-    case '*':
-    case '!':
-    case '|':
-    case '>':
-    case '\'':
-    case '"':
-    case '%':
-    case '@':
-    case '`':
-    case ' ':
-    case '\t':
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Code points a YAML reader rejects (C1 controls, U+FFFE/U+FFFF) or treats as line breaks or
 // strips (NEL, LINE/PARAGRAPH SEPARATOR, BOM): they must be written as \u escapes, or a string

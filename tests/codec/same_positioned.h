@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "codec/yaml_reader.h"
 #include "core/model/node.h"
 
 namespace meshfed {
@@ -24,6 +25,19 @@ inline void ExpectSamePositioned(const Node& a, const Node& b, const std::string
     EXPECT_EQ(x.key_position.column, y.key_position.column) << where << "." << x.key;
     ExpectSamePositioned(x.value, y.value, where + "." + x.key);
   }
+}
+
+// ReadYamlStream (which tries the fast roads first) gives what libyaml's road gives: the same
+// diagnostics and documents.
+inline void ExpectSameAsLibyamlRoad(const std::string& text, const std::string& file,
+                                    const ReadLimits& limits) {
+  ReadResult stream = ReadYamlStream(text, file, limits);
+  ReadResult events = ReadYamlEvents(text, file, limits);
+  ASSERT_EQ(stream.diagnostics.size(), events.diagnostics.size()) << text;
+  for (size_t i = 0; i < stream.diagnostics.size(); ++i) {
+    EXPECT_EQ(stream.diagnostics[i].Format(), events.diagnostics[i].Format());
+  }
+  EXPECT_EQ(stream.documents, events.documents) << text;
 }
 
 }  // namespace meshfed
