@@ -7,13 +7,16 @@
 //   meshfed_bench translate FLEET [--repeat N]   the translator alone, best and median
 //   meshfed_bench incremental FLEET [--repeat N] one changed SEP, RSB or donor VirtualService at a
 //                                                time: re-render and diff, latency percentiles
-//   meshfed_bench memory MIB                     the machine's cost of memory touched for the first
-//                                                time (page faults), which every tree built pays
+//   meshfed_bench memory MIB [huge]              the machine's cost of memory touched for the first
+//                                                time (page faults), which every tree built pays;
+//                                                `huge` asks for transparent huge pages
+//   meshfed_bench trees FLEET                    what the translation's trees are made of
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -341,12 +344,15 @@ int Parse(const std::string& fleet_dir) {
 
 // Fresh memory: a process that builds 0.9 GiB of trees first touches every page of it, and on a
 // VM each page fault is costly. Measured on pages no allocator has seen (mmap), one write each.
-int MemoryBench(size_t mib) {
+int MemoryBench(size_t mib, bool huge) {
   size_t bytes = mib << 20;
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) {
     std::cerr << "cannot map " << mib << " MiB\n";
     return 1;
+  }
+  if (huge && madvise(mem, bytes, MADV_HUGEPAGE) != 0) {
+    std::cerr << "madvise(MADV_HUGEPAGE): " << std::strerror(errno) << '\n';
   }
   auto* p = static_cast<volatile char*>(mem);
   auto t0 = Clock::now();
@@ -357,9 +363,76 @@ int MemoryBench(size_t mib) {
   double again = Seconds(t1, Clock::now());
   munmap(mem, bytes);
   std::cout << fmt::format(
-      "memory: {} MiB touched for the first time in {:.3f} s ({:.3f} s per GiB); touched again "
-      "in {:.3f} s\n",
-      mib, first, first * 1024 / static_cast<double>(mib), again);
+      "memory{}: {} MiB touched for the first time in {:.3f} s ({:.3f} s per GiB); touched "
+      "again in {:.3f} s\n",
+      huge ? " (huge pages asked for)" : "", mib, first, first * 1024 / static_cast<double>(mib),
+      again);
+  return 0;
+}
+
+// What the generated objects and statuses are made of: mappings, entries (and the room their
+// lists hold), list items, and the strings and keys too long for std::string's inline buffer.
+struct TreeCount {
+  size_t mappings = 0, entries = 0, entry_room = 0, lists = 0, items = 0, item_room = 0;
+  size_t scalars = 0, long_strings = 0, long_keys = 0, long_bytes = 0;
+  void Add(const Node& n) {
+    constexpr size_t kInline = 15;  // libstdc++'s short-string buffer
+    if (n.IsMapping()) {
+      ++mappings;
+      entries += n.entries().size();
+      entry_room += n.entries().capacity();
+      for (const MapEntry& e : n.entries()) {
+        if (e.key.size() > kInline) {
+          ++long_keys;
+          long_bytes += e.key.capacity() + 1;
+        }
+        Add(e.value);
+      }
+    } else if (n.IsSequence()) {
+      ++lists;
+      items += n.items().size();
+      item_room += n.items().capacity();
+      for (const Node& item : n.items()) Add(item);
+    } else {
+      ++scalars;
+      if (n.text().size() > kInline) {
+        ++long_strings;
+        long_bytes += n.text().capacity() + 1;
+      }
+    }
+  }
+  std::string Describe() const {
+    double mib =
+        static_cast<double>(entry_room * sizeof(MapEntry) + item_room * sizeof(Node) + long_bytes) /
+        (1 << 20);
+    return fmt::format(
+        "{} mappings, {} entries of {} bytes (room for {}), {} lists, {} items of {} bytes "
+        "(room for {}), {} scalars; {} strings and {} keys beyond the inline buffer ({:.1f} MiB "
+        "of text): {:.0f} MiB before the allocator's rounding",
+        mappings, entries, sizeof(MapEntry), entry_room, lists, items, sizeof(Node), item_room,
+        scalars, long_strings, long_keys, static_cast<double>(long_bytes) / (1 << 20), mib);
+  }
+};
+
+int TreesBench(const std::string& fleet_dir) {
+  Diagnostics d;
+  absl::StatusOr<Fleet> fleet = LoadFleet(fleet_dir, d);
+  if (!fleet.ok()) return 1;
+  double before = PeakRssMiB();
+  Translation t = Translate(*fleet);
+  double after = PeakRssMiB();
+  TreeCount objects, statuses;
+  size_t generated = 0;
+  for (const ClusterOutput& c : t.clusters) {
+    generated += c.objects.size();
+    for (const Node& o : c.objects) objects.Add(o);
+  }
+  for (const StatusOutput& s : t.statuses) statuses.Add(s.object);
+  std::cout << fmt::format(
+      "trees {}: {} generated objects: {}\n  {} statuses: {}\n  peak RSS {:.0f} MiB before "
+      "translating, {:.0f} MiB after\n",
+      fleet_dir, generated, objects.Describe(), t.statuses.size(), statuses.Describe(), before,
+      after);
   return 0;
 }
 
@@ -369,7 +442,7 @@ int MemoryBench(size_t mib) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: meshfed_bench render|parse|translate|simulate|incremental FLEET "
-                 "[--repeat N] | memory MIB\n";
+                 "[--repeat N] | trees FLEET | memory MIB [huge]\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -378,7 +451,11 @@ int main(int argc, char** argv) {
   for (int i = 3; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::max(1, std::atoi(argv[i + 1]));
   }
-  if (mode == "memory") return meshfed::MemoryBench(std::max(1, std::atoi(argv[2])));
+  if (mode == "memory") {
+    return meshfed::MemoryBench(std::max(1, std::atoi(argv[2])),
+                                argc > 3 && std::strcmp(argv[3], "huge") == 0);
+  }
+  if (mode == "trees") return meshfed::TreesBench(fleet);
   if (mode == "render") return meshfed::Render(fleet, repeat);
   if (mode == "parse") return meshfed::Parse(fleet);
   if (mode == "translate") return meshfed::TranslateOnly(fleet, repeat);
