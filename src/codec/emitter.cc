@@ -228,16 +228,19 @@ void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
 
 }  // namespace
 
-// Letters no YAML 1.1 null, boolean or number starts with (ResolvePlainScalar).
-bool PlainLetter(char c) {
+// Whether `text` can start with its first letter and still never read as a YAML 1.1 null,
+// boolean or number (ResolvePlainScalar): no such word starts with a letter other than
+// nNtTfFyYoO, and none of those words is longer than five letters ("false").
+bool PlainStart(std::string_view text) {
+  char c = text.front();
   return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
-         std::string_view("nNtTfFyYoO").find(c) == std::string_view::npos;
+         (text.size() > 5 || std::string_view("nNtTfFyYoO").find(c) == std::string_view::npos);
 }
 
 bool NeedsQuotes(std::string_view text) {
   if (text.empty()) return true;
-  // Fast path for names, keys and hosts: a plain letter, then letters, digits and -_./ only.
-  if (PlainLetter(text.front()) && std::all_of(text.begin() + 1, text.end(), [](char c) {
+  // Fast path for names, keys and hosts: a plain start, then letters, digits and -_./ only.
+  if (PlainStart(text) && std::all_of(text.begin() + 1, text.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '_' || c == '.' || c == '/';
       })) {

@@ -54,6 +54,8 @@ TEST(Emitter, QuotesStringsThatWouldReadBackAsSomethingElse) {
                         "N",
                         "y",
                         "True",
+                        "FALSE",
+                        "false",
                         "On",
                         "OFF",
                         ".NaN",
@@ -62,9 +64,26 @@ TEST(Emitter, QuotesStringsThatWouldReadBackAsSomethingElse) {
                         "line\xe2\x80\xa8sep"}) {
     EXPECT_TRUE(NeedsQuotes(s)) << s;
   }
-  for (const char* s : {"reviews", "v1", "cluster-a.local/*", "istio-system/reviews.default.svc",
-                        "a:b", "x#y", "1.2.3", ".", "nope", "yes-no", "Tuesday", "offset",
-                        "x.y/z-w_1", "NaN", "e5", "caf\xc3\xa9"}) {
+  for (const char* s : {"reviews",
+                        "v1",
+                        "cluster-a.local/*",
+                        "istio-system/reviews.default.svc",
+                        "a:b",
+                        "x#y",
+                        "1.2.3",
+                        ".",
+                        "nope",
+                        "yes-no",
+                        "Tuesday",
+                        "offset",
+                        "x.y/z-w_1",
+                        "NaN",
+                        "e5",
+                        "caf\xc3\xa9",
+                        "networking.istio.io/v1",
+                        "trafficPolicy",
+                        "namespace",
+                        "falsey"}) {
     EXPECT_FALSE(NeedsQuotes(s)) << s;
   }
 }

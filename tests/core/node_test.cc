@@ -19,6 +19,13 @@ TEST(ResolvePlainScalar, FollowsYaml11AsKubectlReadsIt) {
   EXPECT_EQ(ResolvePlainScalar("1.2.3"), ScalarType::String);
   EXPECT_EQ(ResolvePlainScalar("reviews"), ScalarType::String);
   EXPECT_EQ(ResolvePlainScalar("-"), ScalarType::String);
+  // The longest words, and longer words that start like them.
+  EXPECT_EQ(ResolvePlainScalar("FALSE"), ScalarType::Bool);
+  EXPECT_EQ(ResolvePlainScalar("False"), ScalarType::Bool);
+  EXPECT_EQ(ResolvePlainScalar("falsey"), ScalarType::String);
+  EXPECT_EQ(ResolvePlainScalar("nullable"), ScalarType::String);
+  EXPECT_EQ(ResolvePlainScalar("Nulls"), ScalarType::String);
+  EXPECT_EQ(ResolvePlainScalar("networking.istio.io/v1"), ScalarType::String);
 }
 
 TEST(Node, QuotedNumberIsAString) {

@@ -88,6 +88,11 @@ ScalarType ResolvePlainScalar(std::string_view text) {
     default:
       if (text[0] < '0' || text[0] > '9') return ScalarType::String;
   }
+  // The null and boolean words are five letters at most; numbers do not start with a letter.
+  if (text.size() > 5 &&
+      ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= 'A' && text[0] <= 'Z'))) {
+    return ScalarType::String;
+  }
   if (IsOneOf(text, {"~", "null", "Null", "NULL"})) return ScalarType::Null;
   if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y",  "Y",
                      "yes",  "Yes",  "YES",  "n",     "N",     "no",    "No", "NO",
