@@ -18,18 +18,18 @@ class FieldReader {
   FieldReader(const Object& o, std::string cluster, Diagnostics& d)
       : object_(o), cluster_(std::move(cluster)), diagnostics_(d) {}
 
-  void Report(Severity severity, const char* code, Position pos, const std::string& field,
+  void Report(Severity severity, const char* code, Position pos, std::string_view field,
               std::string message) {
     if (pos.line == 0) pos = object_.position;
     diagnostics_.push_back(Diagnostic{severity, code, object_.file, pos, object_.Ref(cluster_),
-                                      field, std::move(message)});
+                                      std::string(field), std::move(message)});
   }
-  void Error(const char* code, Position pos, const std::string& field, std::string message) {
+  void Error(const char* code, Position pos, std::string_view field, std::string message) {
     Report(Severity::Error, code, pos, field, std::move(message));
   }
 
   // The mapping at `field`, or nullptr (reporting a wrong type).
-  const Node* Mapping(const Node* n, const std::string& field) {
+  const Node* Mapping(const Node* n, std::string_view field) {
     if (n == nullptr || n->IsNull()) return nullptr;
     if (!n->IsMapping()) {
       Error(code::kWrongType, n->position(), field,
@@ -38,7 +38,7 @@ class FieldReader {
     }
     return n;
   }
-  const Node* Sequence(const Node* n, const std::string& field) {
+  const Node* Sequence(const Node* n, std::string_view field) {
     if (n == nullptr || n->IsNull()) return nullptr;
     if (!n->IsSequence()) {
       Error(code::kWrongType, n->position(), field,
@@ -47,7 +47,7 @@ class FieldReader {
     }
     return n;
   }
-  std::optional<std::string> String(const Node* n, const std::string& field) {
+  std::optional<std::string> String(const Node* n, std::string_view field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     if (!n->IsString()) {
       Error(
@@ -59,7 +59,7 @@ class FieldReader {
     }
     return n->text();
   }
-  std::optional<int64_t> Integer(const Node* n, const std::string& field) {
+  std::optional<int64_t> Integer(const Node* n, std::string_view field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     int64_t value = 0;
     if (n->IsScalar() && n->scalar_type() == ScalarType::Int) {
@@ -73,7 +73,7 @@ class FieldReader {
                       n->IsScalar() ? fmt::format(" `{}`", n->text()) : std::string()));
     return std::nullopt;
   }
-  std::optional<int> Port(const Node* n, const std::string& field) {
+  std::optional<int> Port(const Node* n, std::string_view field) {
     auto v = Integer(n, field);
     if (!v) return std::nullopt;
     if (*v < 1 || *v > 65535) {
@@ -83,32 +83,38 @@ class FieldReader {
     }
     return static_cast<int>(*v);
   }
-  std::vector<std::string> StringList(const Node* n, const std::string& field) {
+  std::vector<std::string> StringList(const Node* n, std::string_view field) {
     std::vector<std::string> out;
     if (const Node* seq = Sequence(n, field)) {
+      out.reserve(seq->items().size());
       for (size_t i = 0; i < seq->items().size(); ++i) {
-        if (auto s = String(&seq->items()[i], fmt::format("{}[{}]", field, i))) out.push_back(*s);
+        const Node& item = seq->items()[i];
+        if (item.IsString()) {
+          out.push_back(item.text());
+        } else {
+          String(&item, fmt::format("{}[{}]", field, i));  // reports what is not a string
+        }
       }
     }
     return out;
   }
-  Labels StringMap(const Node* n, const std::string& field) {
+  Labels StringMap(const Node* n, std::string_view field) {
     Labels out;
     if (const Node* m = Mapping(n, field)) {
       for (const MapEntry& e : m->entries()) {
-        std::string f = fmt::format("{}.{}", field, e.key);
-        if (e.value.IsScalar() && e.value.scalar_type() != ScalarType::Null) {
-          // Label values that YAML reads as numbers or booleans are rejected by Kubernetes.
-          if (auto s = String(&e.value, f)) out[e.key] = *s;
+        if (e.value.IsString()) {
+          out[e.key] = e.value.text();
         } else {
-          String(&e.value, f);
+          // Label values that YAML reads as numbers or booleans are rejected by Kubernetes;
+          // a null value is not a label at all.
+          String(&e.value, fmt::format("{}.{}", field, e.key));
         }
       }
     }
     return out;
   }
   // Reports keys of `m` that are not in `known` (our own CRDs reject unknown fields).
-  void OnlyKnown(const Node* m, const std::string& field,
+  void OnlyKnown(const Node* m, std::string_view field,
                  std::initializer_list<std::string_view> known) {
     if (m == nullptr || !m->IsMapping()) return;
     for (const MapEntry& e : m->entries()) {
@@ -116,20 +122,21 @@ class FieldReader {
         std::string list;
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
         std::string best = ClosestName(e.key, known);
-        Error(code::kUnknownField, e.key_position, field.empty() ? e.key : field + "." + e.key,
+        Error(code::kUnknownField, e.key_position,
+              field.empty() ? e.key : fmt::format("{}.{}", field, e.key),
               best.empty() ? fmt::format("unknown field `{}`; known fields here: {}", e.key, list)
                            : fmt::format("unknown field `{}`; did you mean `{}`?", e.key, best));
       }
     }
   }
-  void Required(const Node* parent, std::string_view key, const std::string& field, Position at) {
+  void Required(const Node* parent, std::string_view key, std::string_view field, Position at) {
     const Node* v = parent ? parent->Find(key) : nullptr;
     if (v == nullptr || v->IsNull()) {
       Error(code::kMissingField, parent ? parent->position() : at, field,
             fmt::format("required field `{}` is missing", key));
     }
   }
-  void Dns1123Label(const std::string& value, Position pos, const std::string& field) {
+  void Dns1123Label(const std::string& value, Position pos, std::string_view field) {
     if (!IsDns1123Label(value)) {
       Error(code::kInvalidValue, pos, field,
             fmt::format("`{}` is not a valid DNS-1123 label: use at most 63 lower-case letters, "
