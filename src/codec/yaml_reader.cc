@@ -93,9 +93,11 @@ std::optional<Elision> FindElision(std::string_view content, size_t error_line) 
 
 class Builder {
  public:
+  // `merge_keys`: `<<` merges mappings (YAML 1.1, as go-yaml reads it); JSON has no such thing,
+  // and kubectl reads a .json file as JSON, where `<<` is a key like any other.
   Builder(std::string_view content, const std::string& file, const ReadLimits& limits,
-          ReadResult& result)
-      : content_(content), file_(file), limits_(limits), result_(result) {}
+          bool merge_keys, ReadResult& result)
+      : content_(content), file_(file), limits_(limits), merge_keys_(merge_keys), result_(result) {}
 
   void Run();
 
@@ -142,6 +144,7 @@ class Builder {
   std::string_view content_;
   const std::string& file_;
   const ReadLimits& limits_;
+  bool merge_keys_;
   ReadResult& result_;
   std::vector<Frame> stack_;
   std::unordered_map<std::string, Node> anchors_;
@@ -175,7 +178,7 @@ bool Builder::Deliver(Node value, Position pos) {
     top.have_key = true;
     return true;
   }
-  if (top.pending_key == "<<") {
+  if (merge_keys_ && top.pending_key == "<<") {
     // YAML merge key: copy entries of the merged mapping(s) that are not set explicitly.
     auto merge_one = [&](const Node& m) {
       if (!m.IsMapping()) return false;
@@ -459,7 +462,7 @@ ReadResult ReadYamlEvents(std::string_view content, const std::string& file,
       return result;
     }
   }
-  Builder(content, file, limits, result).Run();
+  Builder(content, file, limits, !IsJsonFile(file), result).Run();
   return result;
 }
 

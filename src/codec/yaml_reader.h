@@ -27,6 +27,8 @@ struct ReadResult {
   Diagnostics diagnostics;  // on a syntax error, documents holds those read before it
 };
 
+// A file named *.json is held to JSON: no comments or trailing commas, and `<<` is a key, not
+// YAML's merge key.
 ReadResult ReadYamlStream(std::string_view content, const std::string& file,
                           const ReadLimits& limits = {});
 

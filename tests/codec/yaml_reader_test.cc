@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "codec/json_reader.h"
+
 namespace meshfed {
 namespace {
 
@@ -117,6 +119,27 @@ TEST(YamlReader, AliasesExpandAndMergeKeysApply) {
   EXPECT_EQ(doc.Find("use")->Find("x")->text(), "1");
   EXPECT_EQ(doc.Find("merged")->Find("y")->text(), "3") << "explicit keys beat merged ones";
   EXPECT_EQ(doc.Find("merged")->Find("x")->text(), "1");
+}
+
+// JSON has no merge key: kubectl reads a .json file as JSON, where `<<` is a key like any other
+// (and the JSON reader for API answers agrees). In a YAML file, the same text merges.
+TEST(YamlReader, MergeKeyIsAKeyInJsonFiles) {
+  const std::string text = R"({"<<": {"k": [1]}, "a": 2})";
+  ReadResult json = ReadYamlStream(text, "f.json");
+  ASSERT_TRUE(json.diagnostics.empty()) << json.diagnostics[0].Format();
+  ASSERT_EQ(json.documents.size(), 1u);
+  ASSERT_NE(json.documents[0].Find("<<"), nullptr);
+  EXPECT_EQ(json.documents[0].Find("k"), nullptr);
+  Node answer;
+  std::string error;
+  ASSERT_TRUE(ReadJson(text, answer, error)) << error;
+  EXPECT_EQ(answer, json.documents[0]);
+  ReadResult yaml = ReadYamlStream(text, "f.yaml");
+  ASSERT_TRUE(yaml.diagnostics.empty()) << yaml.diagnostics[0].Format();
+  EXPECT_EQ(yaml.documents[0].Find("<<"), nullptr);
+  ASSERT_NE(yaml.documents[0].Find("k"), nullptr);
+  // A .json file repeating `<<` repeats a key.
+  EXPECT_EQ(OnlyError(ReadYamlStream(R"({"<<": {}, "<<": {}})", "f.json")).code, "MF1003");
 }
 
 TEST(YamlReader, UnknownAliasIsAnError) { EXPECT_EQ(OnlyError(Read("a: *nope\n")).code, "MF1001"); }

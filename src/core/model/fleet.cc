@@ -61,9 +61,9 @@ std::vector<Object> Deduplicate(std::vector<Object> objects, const std::string& 
   std::vector<Object> out;
   out.reserve(objects.size());
   std::unordered_map<std::string, size_t> index;
+  index.reserve(objects.size());
   for (Object& o : objects) {
-    std::string key = o.Key();
-    auto [it, inserted] = index.emplace(key, out.size());
+    auto [it, inserted] = index.emplace(o.Key(), out.size());
     if (inserted) {
       out.push_back(std::move(o));
       continue;
@@ -412,6 +412,7 @@ void AddViews(Cluster& c, const Object& o, Diagnostics& d, bool index_generated)
 void IndexCluster(Cluster& c, Diagnostics& d, bool index_generated) {
   // Views first, in load order; the creation-ordered kinds sorted once (std::list::sort is
   // stable); then every index in view order, where each insertion is a push_back.
+  c.object_index.reserve(c.object_index.size() + c.objects.size());
   for (Object& o : c.objects) {
     c.object_index.emplace(o.Key(), &o);
     AddNamespace(c, o.namespace_);
