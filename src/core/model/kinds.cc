@@ -12,24 +12,40 @@
 namespace meshfed {
 namespace {
 
+// A field path such as `spec.ports[0].name`, joined only when a diagnostic needs it: most
+// fields are fine, and a large fleet has about a million. It views its parts, so it lives only
+// as long as the call it is passed to.
+class FieldPath {
+ public:
+  FieldPath(const char* path) : base_(path) {}         // NOLINT(google-explicit-constructor)
+  FieldPath(std::string_view path) : base_(path) {}    // NOLINT(google-explicit-constructor)
+  FieldPath(const std::string& path) : base_(path) {}  // NOLINT(google-explicit-constructor)
+  FieldPath(std::string_view base, std::string_view suffix) : base_(base), suffix_(suffix) {}
+  bool empty() const { return base_.empty() && suffix_.empty(); }
+  std::string str() const { return std::string(base_).append(suffix_); }
+
+ private:
+  std::string_view base_, suffix_;
+};
+
 // Reads fields of one object, reporting problems with the field path and position.
 class FieldReader {
  public:
   FieldReader(const Object& o, std::string cluster, Diagnostics& d)
       : object_(o), cluster_(std::move(cluster)), diagnostics_(d) {}
 
-  void Report(Severity severity, const char* code, Position pos, std::string_view field,
+  void Report(Severity severity, const char* code, Position pos, FieldPath field,
               std::string message) {
     if (pos.line == 0) pos = object_.position;
     diagnostics_.push_back(Diagnostic{severity, code, object_.file, pos, object_.Ref(cluster_),
-                                      std::string(field), std::move(message)});
+                                      field.str(), std::move(message)});
   }
-  void Error(const char* code, Position pos, std::string_view field, std::string message) {
+  void Error(const char* code, Position pos, FieldPath field, std::string message) {
     Report(Severity::Error, code, pos, field, std::move(message));
   }
 
   // The mapping at `field`, or nullptr (reporting a wrong type).
-  const Node* Mapping(const Node* n, std::string_view field) {
+  const Node* Mapping(const Node* n, FieldPath field) {
     if (n == nullptr || n->IsNull()) return nullptr;
     if (!n->IsMapping()) {
       Error(code::kWrongType, n->position(), field,
@@ -38,7 +54,7 @@ class FieldReader {
     }
     return n;
   }
-  const Node* Sequence(const Node* n, std::string_view field) {
+  const Node* Sequence(const Node* n, FieldPath field) {
     if (n == nullptr || n->IsNull()) return nullptr;
     if (!n->IsSequence()) {
       Error(code::kWrongType, n->position(), field,
@@ -47,7 +63,7 @@ class FieldReader {
     }
     return n;
   }
-  std::optional<std::string> String(const Node* n, std::string_view field) {
+  std::optional<std::string> String(const Node* n, FieldPath field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     if (!n->IsString()) {
       Error(
@@ -59,7 +75,7 @@ class FieldReader {
     }
     return n->text();
   }
-  std::optional<int64_t> Integer(const Node* n, std::string_view field) {
+  std::optional<int64_t> Integer(const Node* n, FieldPath field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     int64_t value = 0;
     if (n->IsScalar() && n->scalar_type() == ScalarType::Int) {
@@ -73,7 +89,7 @@ class FieldReader {
                       n->IsScalar() ? fmt::format(" `{}`", n->text()) : std::string()));
     return std::nullopt;
   }
-  std::optional<int> Port(const Node* n, std::string_view field) {
+  std::optional<int> Port(const Node* n, FieldPath field) {
     auto v = Integer(n, field);
     if (!v) return std::nullopt;
     if (*v < 1 || *v > 65535) {
@@ -83,7 +99,7 @@ class FieldReader {
     }
     return static_cast<int>(*v);
   }
-  std::vector<std::string> StringList(const Node* n, std::string_view field) {
+  std::vector<std::string> StringList(const Node* n, FieldPath field) {
     std::vector<std::string> out;
     if (const Node* seq = Sequence(n, field)) {
       out.reserve(seq->items().size());
@@ -92,13 +108,13 @@ class FieldReader {
         if (item.IsString()) {
           out.push_back(item.text());
         } else {
-          String(&item, fmt::format("{}[{}]", field, i));  // reports what is not a string
+          String(&item, fmt::format("{}[{}]", field.str(), i));  // reports what is not a string
         }
       }
     }
     return out;
   }
-  Labels StringMap(const Node* n, std::string_view field) {
+  Labels StringMap(const Node* n, FieldPath field) {
     Labels out;
     if (const Node* m = Mapping(n, field)) {
       for (const MapEntry& e : m->entries()) {
@@ -107,15 +123,14 @@ class FieldReader {
         } else {
           // Label values that YAML reads as numbers or booleans are rejected by Kubernetes;
           // a null value is not a label at all.
-          String(&e.value, fmt::format("{}.{}", field, e.key));
+          String(&e.value, fmt::format("{}.{}", field.str(), e.key));
         }
       }
     }
     return out;
   }
   // Reports keys of `m` that are not in `known` (our own CRDs reject unknown fields).
-  void OnlyKnown(const Node* m, std::string_view field,
-                 std::initializer_list<std::string_view> known) {
+  void OnlyKnown(const Node* m, FieldPath field, std::initializer_list<std::string_view> known) {
     if (m == nullptr || !m->IsMapping()) return;
     for (const MapEntry& e : m->entries()) {
       if (std::find(known.begin(), known.end(), e.key) == known.end()) {
@@ -123,20 +138,20 @@ class FieldReader {
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
         std::string best = ClosestName(e.key, known);
         Error(code::kUnknownField, e.key_position,
-              field.empty() ? e.key : fmt::format("{}.{}", field, e.key),
+              field.empty() ? e.key : fmt::format("{}.{}", field.str(), e.key),
               best.empty() ? fmt::format("unknown field `{}`; known fields here: {}", e.key, list)
                            : fmt::format("unknown field `{}`; did you mean `{}`?", e.key, best));
       }
     }
   }
-  void Required(const Node* parent, std::string_view key, std::string_view field, Position at) {
+  void Required(const Node* parent, std::string_view key, FieldPath field, Position at) {
     const Node* v = parent ? parent->Find(key) : nullptr;
     if (v == nullptr || v->IsNull()) {
       Error(code::kMissingField, parent ? parent->position() : at, field,
             fmt::format("required field `{}` is missing", key));
     }
   }
-  void Dns1123Label(const std::string& value, Position pos, std::string_view field) {
+  void Dns1123Label(const std::string& value, Position pos, FieldPath field) {
     if (!IsDns1123Label(value)) {
       Error(code::kInvalidValue, pos, field,
             fmt::format("`{}` is not a valid DNS-1123 label: use at most 63 lower-case letters, "
@@ -228,22 +243,24 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
     e.field = field;
     e.index = i;
     e.position = item.position();
-    e.name = r.String(item.Find("name"), field + ".name").value_or("");
+    e.name = r.String(item.Find("name"), FieldPath(field, ".name")).value_or("");
     if (e.name.empty()) {
-      r.Required(&item, "name", field + ".name", item.position());
+      r.Required(&item, "name", FieldPath(field, ".name"), item.position());
     } else {
-      r.Dns1123Label(e.name, PosOf(item.Find("name")), field + ".name");
+      r.Dns1123Label(e.name, PosOf(item.Find("name")), FieldPath(field, ".name"));
     }
-    e.alias = r.String(item.Find("alias"), field + ".alias").value_or("");
-    if (!e.alias.empty()) r.Dns1123Label(e.alias, PosOf(item.Find("alias")), field + ".alias");
-    e.subset = r.String(item.Find("subset"), field + ".subset").value_or("");
-    if (!e.subset.empty()) r.Dns1123Label(e.subset, PosOf(item.Find("subset")), field + ".subset");
-    e.port = r.Port(item.Find("port"), field + ".port");
-    e.clusters = r.StringList(item.Find("clusters"), field + ".clusters");
+    e.alias = r.String(item.Find("alias"), FieldPath(field, ".alias")).value_or("");
+    if (!e.alias.empty())
+      r.Dns1123Label(e.alias, PosOf(item.Find("alias")), FieldPath(field, ".alias"));
+    e.subset = r.String(item.Find("subset"), FieldPath(field, ".subset")).value_or("");
+    if (!e.subset.empty())
+      r.Dns1123Label(e.subset, PosOf(item.Find("subset")), FieldPath(field, ".subset"));
+    e.port = r.Port(item.Find("port"), FieldPath(field, ".port"));
+    e.clusters = r.StringList(item.Find("clusters"), FieldPath(field, ".clusters"));
     if (e.clusters.empty() && !WrongType(item.Find("clusters"))) {
       r.Error(
           code::kMissingField, PosOf(item.Find("clusters") ? item.Find("clusters") : &item),
-          field + ".clusters",
+          FieldPath(field, ".clusters"),
           "`clusters` must name at least one cluster allowed to bind this service (or \"*\" for "
           "every member cluster)");
     }
@@ -279,16 +296,19 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
     RemoteEntry e;
     e.field = field;
     e.position = item.position();
-    e.cluster = r.String(item.Find("cluster"), field + ".cluster").value_or("");
-    if (e.cluster.empty()) r.Required(&item, "cluster", field + ".cluster", item.position());
-    e.namespace_ = r.String(item.Find("namespace"), field + ".namespace").value_or(o.namespace_);
+    e.cluster = r.String(item.Find("cluster"), FieldPath(field, ".cluster")).value_or("");
+    if (e.cluster.empty())
+      r.Required(&item, "cluster", FieldPath(field, ".cluster"), item.position());
+    e.namespace_ =
+        r.String(item.Find("namespace"), FieldPath(field, ".namespace")).value_or(o.namespace_);
     if (item.Find("namespace"))
-      r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), field + ".namespace");
-    const Node* services = r.Sequence(item.Find("services"), field + ".services");
+      r.Dns1123Label(e.namespace_, PosOf(item.Find("namespace")), FieldPath(field, ".namespace"));
+    const Node* services = r.Sequence(item.Find("services"), FieldPath(field, ".services"));
     if (WrongType(item.Find("services"))) {
       // reported by Sequence
     } else if (!services || services->items().empty()) {
-      r.Error(code::kMissingField, PosOf(services ? services : &item), field + ".services",
+      r.Error(code::kMissingField, PosOf(services ? services : &item),
+              FieldPath(field, ".services"),
               "`services` must list at least one exposed service to bind");
     } else {
       for (size_t j = 0; j < services->items().size(); ++j) {
@@ -300,15 +320,16 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
         b.field = sf;
         b.index = {i, j};
         b.position = s.position();
-        b.name = r.String(s.Find("name"), sf + ".name").value_or("");
+        b.name = r.String(s.Find("name"), FieldPath(sf, ".name")).value_or("");
         if (b.name.empty()) {
-          r.Required(&s, "name", sf + ".name", s.position());
+          r.Required(&s, "name", FieldPath(sf, ".name"), s.position());
         } else {
-          r.Dns1123Label(b.name, PosOf(s.Find("name")), sf + ".name");
+          r.Dns1123Label(b.name, PosOf(s.Find("name")), FieldPath(sf, ".name"));
         }
-        b.alias = r.String(s.Find("alias"), sf + ".alias").value_or("");
-        if (!b.alias.empty()) r.Dns1123Label(b.alias, PosOf(s.Find("alias")), sf + ".alias");
-        b.port = r.Port(s.Find("port"), sf + ".port");
+        b.alias = r.String(s.Find("alias"), FieldPath(sf, ".alias")).value_or("");
+        if (!b.alias.empty())
+          r.Dns1123Label(b.alias, PosOf(s.Find("alias")), FieldPath(sf, ".alias"));
+        b.port = r.Port(s.Find("port"), FieldPath(sf, ".port"));
         e.services.push_back(std::move(b));
       }
     }
@@ -347,10 +368,11 @@ MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
   } else {
     const std::string f = "spec.federationGateway";
     r.OnlyKnown(gw, f, {"addresses", "port", "namespace", "selector"});
-    mc.federation_gateway.addresses = r.StringList(gw->Find("addresses"), f + ".addresses");
+    mc.federation_gateway.addresses =
+        r.StringList(gw->Find("addresses"), FieldPath(f, ".addresses"));
     if (mc.federation_gateway.addresses.empty() && !WrongType(gw->Find("addresses"))) {
       r.Error(code::kMissingField, PosOf(gw->Find("addresses") ? gw->Find("addresses") : gw),
-              f + ".addresses",
+              FieldPath(f, ".addresses"),
               "`addresses` must list at least one IP address or DNS name where other clusters "
               "reach this cluster's federation gateway");
     }
@@ -370,15 +392,15 @@ MeshCluster ReadMeshCluster(const Object& o, Diagnostics& d) {
                     : fmt::format("`{}` is neither an IP address nor a DNS name", a));
       }
     }
-    if (auto p = r.Port(gw->Find("port"), f + ".port")) mc.federation_gateway.port = *p;
-    if (auto ns = r.String(gw->Find("namespace"), f + ".namespace")) {
+    if (auto p = r.Port(gw->Find("port"), FieldPath(f, ".port"))) mc.federation_gateway.port = *p;
+    if (auto ns = r.String(gw->Find("namespace"), FieldPath(f, ".namespace"))) {
       mc.federation_gateway.namespace_ = *ns;
-      r.Dns1123Label(*ns, PosOf(gw->Find("namespace")), f + ".namespace");
+      r.Dns1123Label(*ns, PosOf(gw->Find("namespace")), FieldPath(f, ".namespace"));
     }
     if (gw->Find("selector")) {
-      mc.federation_gateway.selector = r.StringMap(gw->Find("selector"), f + ".selector");
+      mc.federation_gateway.selector = r.StringMap(gw->Find("selector"), FieldPath(f, ".selector"));
       if (mc.federation_gateway.selector.empty()) {
-        r.Error(code::kInvalidValue, PosOf(gw->Find("selector")), f + ".selector",
+        r.Error(code::kInvalidValue, PosOf(gw->Find("selector")), FieldPath(f, ".selector"),
                 "an empty selector would select every pod; name the gateway pods' labels");
       }
     }
@@ -420,37 +442,37 @@ Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d)
       std::string f = fmt::format("spec.ports[{}]", i);
       if (!r.Mapping(&p, f)) continue;
       ServicePort sp;
-      sp.name = r.String(p.Find("name"), f + ".name").value_or("");
-      auto number = r.Port(p.Find("port"), f + ".port");
+      sp.name = r.String(p.Find("name"), FieldPath(f, ".name")).value_or("");
+      auto number = r.Port(p.Find("port"), FieldPath(f, ".port"));
       if (!number) {
-        r.Required(&p, "port", f + ".port", p.position());
+        r.Required(&p, "port", FieldPath(f, ".port"), p.position());
         continue;
       }
       sp.port = *number;
       if (const Node* tp = p.Find("targetPort"); tp && tp->IsScalar()) sp.target_port = tp->text();
-      sp.protocol = r.String(p.Find("protocol"), f + ".protocol").value_or("TCP");
-      sp.app_protocol = r.String(p.Find("appProtocol"), f + ".appProtocol").value_or("");
+      sp.protocol = r.String(p.Find("protocol"), FieldPath(f, ".protocol")).value_or("TCP");
+      sp.app_protocol = r.String(p.Find("appProtocol"), FieldPath(f, ".appProtocol")).value_or("");
       // The API server's rules for Service ports (k8s.io/kubernetes pkg/apis/core/validation).
       if (sp.protocol != "TCP" && sp.protocol != "UDP" && sp.protocol != "SCTP") {
-        r.Error(code::kInvalidValue, PosOf(p.Find("protocol")), f + ".protocol",
+        r.Error(code::kInvalidValue, PosOf(p.Find("protocol")), FieldPath(f, ".protocol"),
                 fmt::format("Unsupported value: \"{}\": supported values: \"SCTP\", \"TCP\", "
                             "\"UDP\"",
                             sp.protocol));
       }
       if (!sp.name.empty()) {
-        r.Dns1123Label(sp.name, PosOf(p.Find("name")), f + ".name");
+        r.Dns1123Label(sp.name, PosOf(p.Find("name")), FieldPath(f, ".name"));
       } else if (ports->items().size() > 1) {
-        r.Error(code::kMissingField, p.position(), f + ".name",
+        r.Error(code::kMissingField, p.position(), FieldPath(f, ".name"),
                 "Required value: a Service with several ports must name each of them");
       }
       for (const ServicePort& earlier : s.ports) {
         if (!sp.name.empty() && earlier.name == sp.name) {
-          r.Error(code::kInvalidValue, PosOf(p.Find("name")), f + ".name",
+          r.Error(code::kInvalidValue, PosOf(p.Find("name")), FieldPath(f, ".name"),
                   fmt::format("Duplicate value: \"{}\"", sp.name));
         }
         if (earlier.port == sp.port && earlier.protocol == sp.protocol) {
           r.Error(
-              code::kInvalidValue, PosOf(p.Find("port")), f + ".port",
+              code::kInvalidValue, PosOf(p.Find("port")), FieldPath(f, ".port"),
               fmt::format("Duplicate value: port {}/{} is already listed", sp.port, sp.protocol));
         }
       }
@@ -493,21 +515,22 @@ VirtualService ReadVirtualService(const Object& o, const std::string& cluster, D
       const Node& rule = vs.http->items()[i];
       std::string f = fmt::format("spec.http[{}]", i);
       if (!r.Mapping(&rule, f)) continue;
-      if (const Node* match = r.Sequence(rule.Find("match"), f + ".match")) {
+      if (const Node* match = r.Sequence(rule.Find("match"), FieldPath(f, ".match"))) {
         for (size_t j = 0; j < match->items().size(); ++j) {
           r.Mapping(&match->items()[j], fmt::format("{}.match[{}]", f, j));
         }
       }
-      if (const Node* route = r.Sequence(rule.Find("route"), f + ".route")) {
+      if (const Node* route = r.Sequence(rule.Find("route"), FieldPath(f, ".route"))) {
         for (size_t j = 0; j < route->items().size(); ++j) {
           std::string rf = fmt::format("{}.route[{}]", f, j);
-          const Node* dest =
-              r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"), rf + ".destination");
+          const Node* dest = r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"),
+                                       FieldPath(rf, ".destination"));
           if (dest) {
-            r.String(dest->Find("host"), rf + ".destination.host");
-            r.String(dest->Find("subset"), rf + ".destination.subset");
-            if (const Node* port = r.Mapping(dest->Find("port"), rf + ".destination.port")) {
-              r.Integer(port->Find("number"), rf + ".destination.port.number");
+            r.String(dest->Find("host"), FieldPath(rf, ".destination.host"));
+            r.String(dest->Find("subset"), FieldPath(rf, ".destination.subset"));
+            if (const Node* port =
+                    r.Mapping(dest->Find("port"), FieldPath(rf, ".destination.port"))) {
+              r.Integer(port->Find("number"), FieldPath(rf, ".destination.port.number"));
             }
           }
         }
@@ -532,8 +555,8 @@ DestinationRule ReadDestinationRule(const Object& o, const std::string& cluster,
       const Node* s = r.Mapping(&subsets->items()[i], f);
       if (!s) continue;
       Subset sub;
-      sub.name = r.String(s->Find("name"), f + ".name").value_or("");
-      sub.labels = r.StringMap(s->Find("labels"), f + ".labels");
+      sub.name = r.String(s->Find("name"), FieldPath(f, ".name")).value_or("");
+      sub.labels = r.StringMap(s->Find("labels"), FieldPath(f, ".labels"));
       dr.subsets.push_back(std::move(sub));
     }
   }
