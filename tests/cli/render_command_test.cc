@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/output.h"
+#include "file_text.h"
 
 namespace meshfed {
 namespace {
@@ -30,13 +31,6 @@ TEST(Render, BadInputExitsOneAndWritesNothing) {
   EXPECT_NE(stderr_.str().find("nothing written"), std::string::npos);
 }
 
-std::string Contents(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Staged files stay out of sight until Commit; without Commit they are removed and the files
 // in place are left as they were.
 TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
@@ -48,10 +42,10 @@ TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
     StagedFiles staged;
     ASSERT_TRUE(staged.Stage(dir / "a.yaml", "new a\n").ok());
     ASSERT_TRUE(staged.Stage(dir / "sub" / "b.yaml", "new b\n").ok());
-    EXPECT_EQ(Contents(dir / "a.yaml"), "old a\n");
+    EXPECT_EQ(testing::FileText(dir / "a.yaml"), "old a\n");
     EXPECT_FALSE(fs::exists(dir / "sub" / "b.yaml"));
   }  // dropped without Commit
-  EXPECT_EQ(Contents(dir / "a.yaml"), "old a\n");
+  EXPECT_EQ(testing::FileText(dir / "a.yaml"), "old a\n");
   EXPECT_FALSE(fs::exists(dir / "sub" / "b.yaml"));
   size_t left = 0;
   for (const auto& e : fs::recursive_directory_iterator(dir)) left += e.is_regular_file() ? 1 : 0;
@@ -61,8 +55,8 @@ TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
   ASSERT_TRUE(staged.Stage(dir / "a.yaml", "new a\n").ok());
   ASSERT_TRUE(staged.Stage(dir / "sub" / "b.yaml", "new b\n").ok());
   ASSERT_TRUE(staged.Commit().ok());
-  EXPECT_EQ(Contents(dir / "a.yaml"), "new a\n");
-  EXPECT_EQ(Contents(dir / "sub" / "b.yaml"), "new b\n");
+  EXPECT_EQ(testing::FileText(dir / "a.yaml"), "new a\n");
+  EXPECT_EQ(testing::FileText(dir / "sub" / "b.yaml"), "new b\n");
   left = 0;
   for (const auto& e : fs::recursive_directory_iterator(dir)) left += e.is_regular_file() ? 1 : 0;
   EXPECT_EQ(left, 2u);
@@ -100,7 +94,7 @@ TEST(Render, JsonIsAKubernetesList) {
   o.format = "json";
   std::ostringstream stdout_, stderr_;
   ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
-  std::string json = Contents(out / "cluster-b" / "generated.json");
+  std::string json = testing::FileText(out / "cluster-b" / "generated.json");
   EXPECT_EQ(json.rfind("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",", 0), 0u) << json;
   EXPECT_TRUE(fs::exists(out / "status.json"));
 }

@@ -9,6 +9,7 @@
 
 #include "cli/demo_command.h"
 #include "codec/yaml_reader.h"
+#include "file_text.h"
 
 namespace meshfed {
 namespace {
@@ -68,10 +69,7 @@ TEST(Simulate, TraceMatchesGolden) {
       std::ofstream(golden, std::ios::binary) << out.str();
       continue;
     }
-    std::ifstream in(golden, std::ios::binary);
-    std::stringstream want;
-    want << in.rdbuf();
-    EXPECT_EQ(out.str(), want.str()) << c.file << " (UPDATE_GOLDEN=1 rewrites it)";
+    EXPECT_EQ(out.str(), testing::FileText(golden)) << c.file << " (UPDATE_GOLDEN=1 rewrites it)";
   }
 }
 

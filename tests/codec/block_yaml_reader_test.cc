@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "codec/emitter.h"
 #include "codec/same_positioned.h"
 #include "codec/yaml_reader.h"
 #include "core/generate/fleet_generator.h"
+#include "file_text.h"
 
 namespace meshfed {
 namespace {
@@ -126,14 +125,12 @@ TEST(BlockYaml, ReadsTheExamplesAsLibyamlDoes) {
   for (const auto& entry :
        std::filesystem::recursive_directory_iterator(MESHFED_SOURCE_DIR "/examples")) {
     if (entry.path().extension() != ".yaml") continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text = testing::FileText(entry.path());
     ++files;
-    if (!ReadBlockYaml(text.str(), ReadLimits{})) continue;
+    if (!ReadBlockYaml(text, ReadLimits{})) continue;
     ++taken;
     SCOPED_TRACE(entry.path().string());
-    ExpectReadAsLibyaml(text.str());
+    ExpectReadAsLibyaml(text);
   }
   ASSERT_GT(files, 0u);
   EXPECT_GT(taken * 2, files) << taken << " of " << files;

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "file_text.h"
 #include "fuzz/fuzz_targets.h"
 
 namespace meshfed {
@@ -25,19 +24,12 @@ std::vector<fs::path> Inputs(const std::string& target) {
   return out;
 }
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(FuzzCorpus, YamlReader) {
   auto inputs = Inputs("yaml_reader");
   ASSERT_GT(inputs.size(), 50u);
   for (const fs::path& p : inputs) {
     SCOPED_TRACE(p.string());
-    std::string data = Read(p);
+    std::string data = testing::FileText(p);
     fuzz::YamlReader(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
 }
@@ -47,7 +39,7 @@ TEST(FuzzCorpus, Fleet) {
   ASSERT_GT(inputs.size(), 50u);
   for (const fs::path& p : inputs) {
     SCOPED_TRACE(p.string());
-    std::string data = Read(p);
+    std::string data = testing::FileText(p);
     fuzz::Fleet(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
 }
@@ -57,7 +49,7 @@ TEST(FuzzCorpus, Request) {
   ASSERT_GT(inputs.size(), 50u);
   for (const fs::path& p : inputs) {
     SCOPED_TRACE(p.string());
-    std::string data = Read(p);
+    std::string data = testing::FileText(p);
     fuzz::Request(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
 }

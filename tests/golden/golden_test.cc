@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/render_command.h"
+#include "file_text.h"
 
 namespace meshfed {
 namespace {
@@ -29,18 +30,12 @@ std::vector<std::string> ListCases() {
   return out;
 }
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::map<std::string, std::string> ReadTree(const fs::path& root) {
   std::map<std::string, std::string> out;
   if (!fs::exists(root)) return out;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = ReadAll(e.path());
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), root).string()] = testing::FileText(e.path());
   }
   return out;
 }

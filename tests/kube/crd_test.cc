@@ -5,12 +5,11 @@
 #include <re2/re2.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "adapters/fleet_dir_store.h"
 #include "codec/yaml_reader.h"
 #include "core/model/kinds.h"
+#include "file_text.h"
 
 namespace meshfed {
 namespace {
@@ -19,10 +18,7 @@ namespace fs = std::filesystem;
 const fs::path kSource = MESHFED_SOURCE_DIR;
 
 Node ReadOne(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  ReadResult r = ReadYamlStream(ss.str(), p.string());
+  ReadResult r = ReadYamlStream(testing::FileText(p), p.string());
   EXPECT_TRUE(r.diagnostics.empty()) << p;
   return r.documents.at(0);
 }

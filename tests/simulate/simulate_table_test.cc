@@ -4,13 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "codec/emitter.h"
 #include "codec/yaml_reader.h"
 #include "core/simulate/report.h"
 #include "core/simulate/simulator.h"
+#include "file_text.h"
 #include "fleet_text.h"
 
 namespace meshfed {
@@ -19,15 +18,8 @@ namespace fs = std::filesystem;
 
 const fs::path kDir = fs::path(MESHFED_SOURCE_DIR) / "tests" / "simulate";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Node ReadDoc(const fs::path& p) {
-  ReadResult r = ReadYamlStream(ReadFile(p), p.string());
+  ReadResult r = ReadYamlStream(testing::FileText(p), p.string());
   if (!r.diagnostics.empty()) ADD_FAILURE() << r.diagnostics[0].Format();
   return r.documents.empty() ? Node() : r.documents[0];
 }
@@ -67,7 +59,7 @@ class SimulateTable : public ::testing::TestWithParam<CaseRef> {};
 Fleet CaseFleet(const Node& doc) {
   std::map<std::string, std::string> clusters;
   if (Text(doc.Find("base")) == "bookinfo")
-    clusters["cluster-a"] = ReadFile(kDir / "bookinfo.yaml");
+    clusters["cluster-a"] = testing::FileText(kDir / "bookinfo.yaml");
   if (const Node* extra = doc.Find("clusters")) {
     for (const MapEntry& e : extra->entries()) {
       clusters[e.key] += "\n---\n" + e.value.text();

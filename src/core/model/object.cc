@@ -4,6 +4,8 @@
 
 #include <tuple>
 
+#include "core/model/text.h"
+
 namespace meshfed {
 
 std::string Object::Label(std::string_view key) const {
@@ -86,6 +88,19 @@ std::string Object::Describe() const {
 
 std::string Object::Key() const {
   return fmt::format("{}/{}/{}/{}", group, kind, namespace_, name);
+}
+
+void AppendObjectKey(const Node& object, std::string& out) {
+  std::string_view api_version = ScalarAt(&object, "apiVersion");
+  size_t slash = api_version.find('/');
+  const Node* meta = object.Find("metadata");
+  out.append(slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash))
+      .append(1, '/')
+      .append(ScalarAt(&object, "kind"))
+      .append(1, '/')
+      .append(ScalarAt(meta, "namespace"))
+      .append(1, '/')
+      .append(ScalarAt(meta, "name"));
 }
 
 bool CreatedBefore(const Object& a, const Object& b) {

@@ -44,6 +44,10 @@ struct Object {
   std::string Key() const;
 };
 
+// Object::Key() of an object's tree (the group of its apiVersion, its kind, metadata.namespace
+// and metadata.name), appended to `out`: a caller keying many objects reuses one string.
+void AppendObjectKey(const Node& object, std::string& out);
+
 // Istio's creation order: creationTimestamp, then name, then namespace (configCompareByCreationTime
 // in pilot/pkg/model). Without timestamps (a fleet directory), load order stands in for time.
 bool CreatedBefore(const Object& a, const Object& b);

@@ -26,12 +26,9 @@ bool Managed(const Node& object) {
 }
 
 std::string ObjectKey(const Node& object) {
-  std::string api_version = ScalarAt(&object, "apiVersion");
-  size_t slash = api_version.find('/');
-  std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  const Node* meta = object.Find("metadata");
-  return fmt::format("{}/{}/{}/{}", group, ScalarAt(&object, "kind"), ScalarAt(meta, "namespace"),
-                     ScalarAt(meta, "name"));
+  std::string key;
+  AppendObjectKey(object, key);
+  return key;
 }
 
 size_t ClusterPlan::Writes() const {

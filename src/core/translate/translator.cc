@@ -97,21 +97,13 @@ bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<N
                                      std::string& who) {
   std::string key;
   for (const Node& o : objects) {
-    std::string_view api_version = ScalarText(o.Find("apiVersion"));
-    std::string_view group = api_version.substr(0, api_version.find('/'));
-    if (group.size() == api_version.size()) group = {};  // the core group ("v1")
-    const std::string& kind = ScalarText(o.Find("kind"));
-    const Node* meta = o.Find("metadata");
-    const std::string& ns = ScalarText(meta->Find("namespace"));
-    const std::string& name = ScalarText(meta->Find("name"));
-    key.clear();  // Object::Key()
-    key.append(group).append(1, '/').append(kind).append(1, '/').append(ns).append(1, '/').append(
-        name);
+    key.clear();
+    AppendObjectKey(o, key);
     Depend(ObjectDependency(cluster.name, key));
     const Object* existing = cluster.FindObject(key);
     if (existing && !existing->ManagedByMeshfed()) {
-      who = fmt::format("{} {}/{} ({}:{}:{})", kind, ns, name, existing->file,
-                        existing->position.line, existing->position.column);
+      who = fmt::format("{} {}/{} ({}:{}:{})", existing->kind, existing->namespace_, existing->name,
+                        existing->file, existing->position.line, existing->position.column);
       return true;
     }
   }
