@@ -456,13 +456,14 @@ size_t CountYamlEvents(std::string_view content) {
 ReadResult ReadYamlEvents(std::string_view content, const std::string& file,
                           const ReadLimits& limits) {
   ReadResult result;
-  if (IsJsonFile(file) && content.size() <= limits.max_bytes) {
+  bool json = IsJsonFile(file);
+  if (json && content.size() <= limits.max_bytes) {
     if (auto problem = JsonStrictness(content, file)) {
       result.diagnostics.push_back(std::move(*problem));
       return result;
     }
   }
-  Builder(content, file, limits, !IsJsonFile(file), result).Run();
+  Builder(content, file, limits, /*merge_keys=*/!json, result).Run();
   return result;
 }
 
