@@ -333,8 +333,8 @@ void ApiServer::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
+    NotifyWatches();
   }
-  changed_.notify_all();
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
   server_.reset();
@@ -356,14 +356,20 @@ bool ApiServer::Authorized(const void* request) const {
   return req.get_header_value("Authorization") == "Bearer " + options_.token;
 }
 
+void ApiServer::NotifyWatches() {
+  for (auto& [plural, changed] : watch_changed_) changed.notify_all();
+}
+
 void ApiServer::Record(const std::string& plural, const std::string& type, const Node& object) {
   type_versions_[plural] = rv_;
   history_.push_back(Event{rv_, plural, type, object});
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
+    dropped_rv_[history_.front().plural] = history_.front().rv;
     history_.pop_front();
   }
-  changed_.notify_all();
+  // Only this type's watchers have something to send.
+  if (auto it = watch_changed_.find(plural); it != watch_changed_.end()) it->second.notify_all();
 }
 
 Node& ApiServer::Insert(const std::string& key, const std::string& plural, Node object) {
@@ -851,21 +857,25 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
     }
     return Matches(state->selector, object);
   };
+  // {"type":...,"object":...} written around the object, which is not copied.
   auto line = [](const std::string& event_type, const Node& object) {
-    Node e = Node::Mapping();
-    e.Add("type", Node::String(event_type));
-    e.Add("object", object);
-    return Json(e) + "\n";
+    std::string out = "{\"type\":\"" + event_type + "\",\"object\":";
+    EmitJson(object, out, -1);
+    out += "}\n";
+    return out;
   };
+  std::condition_variable* changed = nullptr;  // this type's: other types' writes do not wake it
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++open_watches_;
     state->drop_generation = drop_generation_;
+    changed = &watch_changed_[plural];
   }
   res.status = 200;
   res.set_chunked_content_provider(
       "application/json",
-      [this, state, rv_param, plural, matches, line, type](size_t, httplib::DataSink& sink) {
+      [this, state, rv_param, plural, matches, line, type, changed](size_t,
+                                                                    httplib::DataSink& sink) {
         std::string out;
         std::unique_lock<std::mutex> lock(mutex_);
         if (!state->started) {
@@ -897,14 +907,17 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
           if (stopping_ || drop_generation_ != state->drop_generation) {
             return false;  // the connection drops
           }
-          // A watcher that fell behind the history kept (events it has not been sent were
-          // dropped) gets 410 Expired, as from kube-apiserver's watch cache: it must relist.
-          if (state->last_rv < oldest_rv_) {
+          // A watcher that fell behind the history kept (events of its type it has not been
+          // sent were dropped) gets 410 Expired, as from kube-apiserver's watch cache (one per
+          // type): it must relist.
+          auto dropped = dropped_rv_.find(plural);
+          if (dropped != dropped_rv_.end() && state->last_rv < dropped->second) {
+            uint64_t newest_dropped = dropped->second;
             lock.unlock();
             std::string gone =
                 line("ERROR", StatusObject(410, "Expired",
                                            fmt::format("too old resource version: {} ({})",
-                                                       state->last_rv, oldest_rv_)));
+                                                       state->last_rv, newest_dropped)));
             sink.write(gone.data(), gone.size());
             sink.done();
             return true;
@@ -934,7 +947,7 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
             out = line("BOOKMARK", bookmark);
             break;
           }
-          timed_out = changed_.wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout;
+          timed_out = changed->wait_for(lock, std::chrono::seconds(1)) == std::cv_status::timeout;
         }
         lock.unlock();
         return sink.write(out.data(), out.size());
@@ -1005,17 +1018,18 @@ void ApiServer::DropWatches() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++drop_generation_;
+    NotifyWatches();
   }
-  changed_.notify_all();
 }
 
 void ApiServer::Compact() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    for (const Event& e : history_) dropped_rv_[e.plural] = e.rv;
     history_.clear();
     oldest_rv_ = rv_;
+    NotifyWatches();
   }
-  changed_.notify_all();
 }
 
 uint64_t ApiServer::mutating_requests() const {

@@ -117,6 +117,7 @@ class ApiServer {
   Node& Insert(const std::string& key, const std::string& plural, Node object);
   void Modify(const std::string& key, const std::string& plural, Stored& s);
   void Remove(const std::string& key, const std::string& plural);
+  void NotifyWatches();  // every watch, with mutex_ held
   void Record(const std::string& plural, const std::string& type, const Node& object);
   Node Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
   std::pair<int, Node> Mutate(const Call& call, const std::string& method,
@@ -128,10 +129,12 @@ class ApiServer {
   std::thread thread_;
   int port_ = 0;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  // Per group/plural, for its watchers (map nodes stay put: a watch keeps a pointer).
+  std::map<std::string, std::condition_variable> watch_changed_;
   std::map<std::string, Stored> objects_;          // group/plural/namespace/name
   std::map<std::string, uint64_t> type_versions_;  // group/plural -> last change
   std::deque<Event> history_;
+  std::map<std::string, uint64_t> dropped_rv_;  // group/plural -> its newest event dropped
   uint64_t rv_ = 100;
   uint64_t oldest_rv_ = 100;  // watches from before this get 410
   uint64_t uid_ = 0;

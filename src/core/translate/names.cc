@@ -46,10 +46,13 @@ std::string LabelValue(std::string_view value) {
 
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
                        const std::vector<std::pair<std::string, std::string>>& annotations) {
+  // Every mapping is allocated once, at its final size (translated trees are kept compact).
   Node meta = Node::Mapping();
+  meta.entries().reserve(namespace_.empty() ? 3 : 4);
   meta.Add("name", Node::String(name));
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
   Node labels = Node::Mapping();
+  labels.entries().reserve(4);
   labels.Add(kManagedByLabel, Node::String(std::string(kManagedByValue)));
   labels.Add(kOwnerKindLabel, Node::String(owner.kind));
   labels.Add(kOwnerNameLabel, Node::String(LabelValue(owner.name)));
@@ -66,6 +69,7 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
 
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata) {
   Node o = Node::Mapping();
+  o.entries().reserve(4);  // and spec, status or data
   o.Add("apiVersion", Node::String(std::string(api_version)));
   o.Add("kind", Node::String(std::string(kind)));
   o.Add("metadata", std::move(metadata));
