@@ -259,6 +259,38 @@ TEST_F(ClientTest, WatchStreamsEventsAndResumes) {
   EXPECT_NE(s.message().find("410"), std::string::npos);
 }
 
+// kube-apiserver keeps one watch cache per resource: writes to other kinds, however many, do not
+// expire a watch that is keeping up.
+TEST(ClientWatch, OtherKindsDoNotExpireAWatch) {
+  ServerOptions options;
+  options.history = 3;
+  ApiServer server(options);
+  server.Start();
+  auto client = Connect(server);
+  server.Apply(Services(), Service("before", "x"));
+  std::vector<std::string> seen;
+  std::atomic<bool> streaming{false};
+  std::thread writer([&] {
+    while (!streaming) std::this_thread::yield();
+    for (int i = 0; i < 8; ++i) {
+      server.Apply(VirtualServices(), Yaml(fmt::format(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: vs-{}, namespace: default}}
+spec: {{hosts: [reviews]}})",
+                                                       i)));
+    }
+    server.Apply(Services(), Service("after", "x"));
+  });
+  absl::Status s = client->Watch(Services(), "default", {"", "", 30, false}, [&](WatchEvent&& e) {
+    seen.push_back(e.type + " " + Field(e.object, {"metadata", "name"}));
+    streaming = true;
+    return seen.size() < 2;
+  });
+  writer.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED before", "ADDED after"}));
+}
+
 TEST_F(ClientTest, DroppedWatchEndsAndStopEndsWatches) {
   auto client = Connect(server, Options());
   std::thread dropper([&] {
