@@ -22,6 +22,24 @@ std::string Json(const Node& n) {
   return out;
 }
 
+// A request's body: JSON (what clients send) through the JSON reader, anything else as YAML; a null
+// node when there is none, nothing when it is not one object.
+std::optional<Node> ReadBody(const std::string& body) {
+  Node input;
+  if (body.empty()) return input;
+  size_t first = body.find_first_not_of(" \t\r\n");
+  std::string error;
+  if (first != std::string::npos && body[first] == '{' && ReadJson(body, input, error) &&
+      input.IsMapping()) {
+    return input;
+  }
+  ReadResult r = ReadYamlStream(body, "request");
+  if (!r.diagnostics.empty() || r.documents.size() != 1 || !r.documents[0].IsMapping()) {
+    return std::nullopt;
+  }
+  return std::move(r.documents[0]);
+}
+
 std::string Str(const Node* map, std::string_view key) {
   const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
   return v && v->IsScalar() ? v->text() : std::string();
@@ -360,9 +378,11 @@ void ApiServer::NotifyWatches() {
   for (auto& [plural, changed] : watch_changed_) changed.notify_all();
 }
 
-void ApiServer::Record(const std::string& plural, const std::string& type, const Node& object) {
+ApiServer::Version ApiServer::Record(const std::string& plural, const std::string& type,
+                                     const Node& object) {
   type_versions_[plural] = rv_;
-  history_.push_back(Event{rv_, plural, type, object});
+  Version version = std::make_shared<const Node>(object);
+  history_.push_back(Event{rv_, plural, type, version});
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
     dropped_rv_[history_.front().plural] = history_.front().rv;
@@ -370,22 +390,23 @@ void ApiServer::Record(const std::string& plural, const std::string& type, const
   }
   // Only this type's watchers have something to send.
   if (auto it = watch_changed_.find(plural); it != watch_changed_.end()) it->second.notify_all();
+  return version;
 }
 
-Node& ApiServer::Insert(const std::string& key, const std::string& plural, Node object) {
+ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& plural,
+                                     Node object) {
   ++rv_;
   Node* meta = object.Find("metadata");
   meta->Set("resourceVersion", Node::String(std::to_string(rv_)));
   Stored& s = objects_[key];
   s.object = std::move(object);
-  Record(plural, "ADDED", s.object);
-  return s.object;
+  return Record(plural, "ADDED", s.object);
 }
 
-void ApiServer::Modify(const std::string&, const std::string& plural, Stored& s) {
+ApiServer::Version ApiServer::Modify(const std::string&, const std::string& plural, Stored& s) {
   ++rv_;
   s.object.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
-  Record(plural, "MODIFIED", s.object);
+  return Record(plural, "MODIFIED", s.object);
 }
 
 void ApiServer::Remove(const std::string& key, const std::string& plural) {
@@ -398,26 +419,11 @@ void ApiServer::Remove(const std::string& key, const std::string& plural) {
   Record(plural, "DELETED", object);
 }
 
-std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& method,
-                                       const std::string& content_type, const std::string& body,
-                                       const std::map<std::string, std::string>& query) {
+std::pair<int, ApiServer::Answer> ApiServer::Mutate(
+    const Call& call, const std::string& method, const std::string& content_type, Node input,
+    const std::map<std::string, std::string>& query) {
   const ResourceType& type = *call.type;
   std::string plural = TypeKey(type);
-  Node input;
-  if (!body.empty()) {
-    // JSON (what clients send) through the JSON reader; anything else as YAML.
-    size_t first = body.find_first_not_of(" \t\r\n");
-    std::string error;
-    bool json = first != std::string::npos && body[first] == '{' && ReadJson(body, input, error) &&
-                input.IsMapping();
-    if (!json) {
-      ReadResult r = ReadYamlStream(body, "request");
-      if (!r.diagnostics.empty() || r.documents.size() != 1 || !r.documents[0].IsMapping()) {
-        return {400, StatusObject(400, "BadRequest", "the body is not one JSON or YAML object")};
-      }
-      input = std::move(r.documents[0]);
-    }
-  }
   std::string name = call.name.empty() ? Str(input.Find("metadata"), "name") : call.name;
   if (name.empty()) return {422, StatusObject(422, "Invalid", "metadata.name: Required value")};
   std::string key = Key(type, call.namespace_, name);
@@ -443,8 +449,7 @@ std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& meth
       return {409, StatusObject(409, "AlreadyExists",
                                 fmt::format("{} \"{}\" already exists", type.plural, name))};
     }
-    Node& created = Insert(key, plural, normalize_new(std::move(input)));
-    return {201, created};
+    return {201, Insert(key, plural, normalize_new(std::move(input)))};
   }
   if (method == "DELETE") {
     if (it == objects_.end()) {
@@ -578,9 +583,9 @@ std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& meth
         return {404, StatusObject(404, "NotFound",
                                   fmt::format("{} \"{}\" not found", type.plural, name))};
       }
-      Node& created = Insert(key, plural, normalize_new(input));
-      objects_[key].owners[manager] = leaves;
-      return {201, created};
+      Version created = Insert(key, plural, normalize_new(std::move(input)));
+      objects_[key].owners[manager] = std::move(leaves);
+      return {201, std::move(created)};
     }
     Stored& s = it->second;
     std::vector<std::string> conflicts;
@@ -639,7 +644,8 @@ std::pair<int, Node> ApiServer::Mutate(const Call& call, const std::string& meth
   return {405, StatusObject(405, "MethodNotAllowed", method + " is not supported here")};
 }
 
-Node ApiServer::Commit(const std::string& key, const std::string& plural, Stored& s, Node next) {
+ApiServer::Answer ApiServer::Commit(const std::string& key, const std::string& plural, Stored& s,
+                                    Node next) {
   if (next == s.object) return s.object;  // a no-op write changes nothing, not even the version
   if (SpecChanged(s.object, next)) {
     const Node* meta = s.object.Find("metadata");
@@ -655,8 +661,7 @@ Node ApiServer::Commit(const std::string& key, const std::string& plural, Stored
     Remove(key, plural);
     return gone;
   }
-  Modify(key, plural, s);
-  return s.object;
+  return Modify(key, plural, s);
 }
 
 void ApiServer::Handle(const void* request, void* response) {
@@ -815,11 +820,19 @@ void ApiServer::Handle(const void* request, void* response) {
     reply(200, list);
     return;
   }
-  auto [code, body] =
-      Mutate(call, req.method, req.get_header_value("Content-Type"), req.body, call.query);
+  lock.unlock();
+  // The body is read before the mutex is taken again: other requests and watches go on meanwhile.
+  std::optional<Node> input = ReadBody(req.body);
+  if (!input) {
+    reply(400, StatusObject(400, "BadRequest", "the body is not one JSON or YAML object"));
+    return;
+  }
+  lock.lock();
+  auto [code, answer] =
+      Mutate(call, req.method, req.get_header_value("Content-Type"), std::move(*input), call.query);
   if (code < 300) ++mutating_;
   lock.unlock();
-  reply(code, body);
+  reply(code, *answer.body);
 }
 
 void ApiServer::HandleWatch(const Call& call, void* response) {
@@ -922,14 +935,24 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
             sink.done();
             return true;
           }
-          // History is in version order: start after the last version sent.
+          // History is in version order: start after the last version sent. The versions are
+          // filtered and written with the mutex released.
           auto first = std::upper_bound(history_.begin(), history_.end(), state->last_rv,
                                         [](uint64_t rv, const Event& e) { return rv < e.rv; });
+          std::vector<std::pair<std::string, Version>> pending;
           for (auto it = first; it != history_.end(); ++it) {
-            if (it->plural == plural && matches(it->object)) out += line(it->type, it->object);
+            if (it->plural == plural) pending.emplace_back(it->type, it->object);
           }
           if (!history_.empty()) state->last_rv = std::max(state->last_rv, history_.back().rv);
-          if (!out.empty()) break;
+          if (!pending.empty()) {
+            lock.unlock();
+            for (const auto& [event_type, object] : pending) {
+              if (matches(*object)) out += line(event_type, *object);
+            }
+            if (!out.empty()) return sink.write(out.data(), out.size());
+            lock.lock();
+            continue;
+          }
           if (std::chrono::steady_clock::now() >= state->deadline) {
             lock.unlock();
             sink.done();
@@ -988,7 +1011,7 @@ void ApiServer::Apply(const ResourceType& type, const Node& object) {
   Node copy = object;
   copy.Set("apiVersion", Node::String(type.ApiVersion()));
   copy.Set("kind", Node::String(type.kind));
-  Mutate(call, "PATCH", "application/apply-patch+yaml", Json(copy),
+  Mutate(call, "PATCH", "application/apply-patch+yaml", std::move(copy),
          {{"fieldManager", "kubectl"}, {"force", "true"}});
 }
 
@@ -999,7 +1022,7 @@ void ApiServer::Delete(const ResourceType& type, const std::string& namespace_,
   call.type = &type;
   call.namespace_ = type.namespaced ? namespace_ : "";
   call.name = name;
-  Mutate(call, "DELETE", "", "", {});
+  Mutate(call, "DELETE", "", Node(), {});
 }
 
 void ApiServer::FailNext(int count, int status, int retry_after_seconds) {

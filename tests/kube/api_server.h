@@ -103,26 +103,36 @@ class ApiServer {
     Node object;
     std::map<std::string, std::set<std::string>> owners;  // manager -> owned field paths
   };
+  // An object as one version left it: kept in the history, and sent as the write's answer and
+  // in watch events, without copies and after the mutex is released.
+  using Version = std::shared_ptr<const Node>;
   struct Event {
     uint64_t rv;
     std::string plural;  // group/plural
     std::string type;
-    Node object;
+    Version object;
+  };
+  // What a request is answered with: a status object, or a version of the object.
+  struct Answer {
+    Answer(Node status) : body(std::make_shared<const Node>(std::move(status))) {}  // NOLINT
+    Answer(Version version) : body(std::move(version)) {}                           // NOLINT
+    Version body;
   };
   struct Call;
   void Handle(const void* request, void* response);
   void HandleWatch(const Call& call, void* response);
   bool Authorized(const void* request) const;
   // Mutations, with mutex_ held; they append events and notify watchers.
-  Node& Insert(const std::string& key, const std::string& plural, Node object);
-  void Modify(const std::string& key, const std::string& plural, Stored& s);
+  Version Insert(const std::string& key, const std::string& plural, Node object);
+  Version Modify(const std::string& key, const std::string& plural, Stored& s);
   void Remove(const std::string& key, const std::string& plural);
   void NotifyWatches();  // every watch, with mutex_ held
-  void Record(const std::string& plural, const std::string& type, const Node& object);
-  Node Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
-  std::pair<int, Node> Mutate(const Call& call, const std::string& method,
-                              const std::string& content_type, const std::string& body,
-                              const std::map<std::string, std::string>& query);
+  Version Record(const std::string& plural, const std::string& type, const Node& object);
+  Answer Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
+  // `input` is the request's body, already read (null when there is none).
+  std::pair<int, Answer> Mutate(const Call& call, const std::string& method,
+                                const std::string& content_type, Node input,
+                                const std::map<std::string, std::string>& query);
 
   ServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
