@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -457,18 +458,53 @@ class Schemas {
   std::vector<std::unique_ptr<Type>> owned_;
 };
 
+// Where the checker is, as a chain of steps on its stack ("spec", "http", [0], "route"), written
+// out ("spec.http[0].route") only for a diagnostic: a large fleet has millions of fields, and
+// almost all of them are fine.
+class Path {
+ public:
+  explicit Path(std::string_view root) : key_(root) {}
+  Path(const Path& parent, std::string_view key) : parent_(&parent), key_(key) {}
+  Path(const Path& parent, size_t index) : parent_(&parent), index_(index) {}
+
+  std::string str() const {
+    std::string out;
+    AppendTo(out);
+    return out;
+  }
+
+ private:
+  static constexpr size_t kKey = static_cast<size_t>(-1);
+  void AppendTo(std::string& out) const {
+    if (parent_ != nullptr) parent_->AppendTo(out);
+    if (index_ != kKey) {
+      fmt::format_to(std::back_inserter(out), "[{}]", index_);
+      return;
+    }
+    if (!out.empty()) out += '.';
+    out += key_;
+  }
+
+  const Path* parent_ = nullptr;
+  std::string_view key_;
+  size_t index_ = kKey;
+};
+
 class Checker {
  public:
   Checker(const Object& o, const std::string& cluster, Diagnostics& d)
       : object_(o), cluster_(cluster), diagnostics_(d) {}
 
-  void Report(const char* code, Position pos, const std::string& field, std::string message) {
+  void Report(const char* code, Position pos, std::string field, std::string message) {
     if (pos.line == 0) pos = object_.position;
     diagnostics_.push_back(Diagnostic{Severity::Error, code, object_.file, pos,
-                                      object_.Ref(cluster_), field, std::move(message)});
+                                      object_.Ref(cluster_), std::move(field), std::move(message)});
+  }
+  void Report(const char* code, Position pos, const Path& field, std::string message) {
+    Report(code, pos, field.str(), std::move(message));
   }
 
-  void Check(const Node& n, const Type& t, const std::string& field) {
+  void Check(const Node& n, const Type& t, const Path& field) {
     if (n.IsNull()) return;  // null is "not set", as for the API server
     switch (t.kind) {
       case Type::Kind::Any:
@@ -500,7 +536,7 @@ class Checker {
           return;
         }
         for (size_t i = 0; i < n.items().size(); ++i) {
-          Check(n.items()[i], *t.element, fmt::format("{}[{}]", field, i));
+          Check(n.items()[i], *t.element, Path(field, i));
         }
         return;
       case Type::Kind::Map:
@@ -511,10 +547,10 @@ class Checker {
         for (const MapEntry& e : n.entries()) {
           // Kubernetes rejects null map values for string maps; other maps read null as empty.
           if (e.value.IsNull() && t.element->kind == Type::Kind::String) {
-            WrongType(e.value, field + "." + e.key, "a string");
+            WrongType(e.value, Path(field, e.key), "a string");
             continue;
           }
-          Check(e.value, *t.element, field + "." + e.key);
+          Check(e.value, *t.element, Path(field, e.key));
         }
         return;
       case Type::Kind::Object:
@@ -523,25 +559,25 @@ class Checker {
     }
   }
 
-  void CheckObject(const Node& n, const Type& t, const std::string& field) {
+  void CheckObject(const Node& n, const Type& t, const Path& field) {
     if (!n.IsMapping()) {
       WrongType(n, field, "a mapping");
       return;
     }
-    auto path = [&](const std::string& key) { return field.empty() ? key : field + "." + key; };
     for (const MapEntry& e : n.entries()) {
       auto it = t.field_index.find(e.key);
       if (it == t.field_index.end()) {
-        Report(code::kUnknownField, e.key_position, path(e.key), UnknownFieldMessage(e.key, t));
+        Report(code::kUnknownField, e.key_position, Path(field, e.key),
+               UnknownFieldMessage(e.key, t));
         continue;
       }
-      Check(e.value, *t.fields[it->second].type, path(e.key));
+      Check(e.value, *t.fields[it->second].type, Path(field, e.key));
     }
     for (const Field& f : t.fields) {
       if (!f.required) continue;
       const Node* v = n.Find(f.name);
       if (v == nullptr || v->IsNull()) {
-        Report(code::kMissingField, n.position(), path(f.name),
+        Report(code::kMissingField, n.position(), Path(field, f.name),
                fmt::format("required field `{}` is missing", f.name));
       }
     }
@@ -568,7 +604,7 @@ class Checker {
     return fmt::format("unknown field `{}`; known fields here: {}", key, fmt::join(names, ", "));
   }
 
-  void WrongType(const Node& n, const std::string& field, std::string_view expected) {
+  void WrongType(const Node& n, const Path& field, std::string_view expected) {
     std::string found(n.TypeName());
     // The same wording as the typed-view readers (kinds.cc), so one problem found by both reads
     // as one diagnostic.
@@ -580,7 +616,7 @@ class Checker {
            fmt::format("expected {}, found {}", expected, found));
   }
 
-  void CheckInt(const Node& n, const Type& t, const std::string& field) {
+  void CheckInt(const Node& n, const Type& t, const Path& field) {
     if (!n.IsScalar() || n.scalar_type() != ScalarType::Int) {
       WrongType(n, field, "an integer");
       return;
@@ -598,7 +634,7 @@ class Checker {
     }
   }
 
-  void CheckDuration(const Node& n, const Type& t, const std::string& field) {
+  void CheckDuration(const Node& n, const Type& t, const Path& field) {
     if (!n.IsString()) {
       WrongType(n, field, "a duration such as \"10s\" or \"1.5s\"");
       return;
@@ -612,7 +648,7 @@ class Checker {
     }
   }
 
-  void CheckEnum(const Node& n, const Type& t, const std::string& field) {
+  void CheckEnum(const Node& n, const Type& t, const Path& field) {
     if (!n.IsString()) {
       WrongType(n, field, "a string");
       return;
@@ -716,9 +752,9 @@ void CheckIstioSchema(const Object& o, const std::string& cluster, Diagnostics& 
   for (const MapEntry& e : o.root.entries()) {
     if (e.key == "apiVersion" || e.key == "kind" || e.key == "status") continue;
     if (e.key == "metadata") {
-      checker.Check(e.value, *Schemas::Get().Find("ObjectMeta"), "metadata");
+      checker.Check(e.value, *Schemas::Get().Find("ObjectMeta"), Path("metadata"));
     } else if (e.key == "spec") {
-      checker.Check(e.value, *spec_type, "spec");
+      checker.Check(e.value, *spec_type, Path("spec"));
     } else {
       checker.Report(code::kUnknownField, e.key_position, e.key,
                      fmt::format("unknown field `{}`; known fields here: apiVersion, kind, "
