@@ -371,10 +371,11 @@ int MemoryBench(size_t mib, bool huge) {
 }
 
 // What the generated objects and statuses are made of: mappings, entries (and the room their
-// lists hold), list items, and the strings and keys too long for std::string's inline buffer.
+// lists hold), list items, the strings too long for std::string's inline buffer, and the keys
+// on the heap (longer than a Key's inline 15 bytes, and not Key::Static).
 struct TreeCount {
   size_t mappings = 0, entries = 0, entry_room = 0, lists = 0, items = 0, item_room = 0;
-  size_t scalars = 0, long_strings = 0, long_keys = 0, long_bytes = 0;
+  size_t scalars = 0, long_strings = 0, heap_keys = 0, long_bytes = 0;
   void Add(const Node& n) {
     constexpr size_t kInline = 15;  // libstdc++'s short-string buffer
     if (n.IsMapping()) {
@@ -382,9 +383,9 @@ struct TreeCount {
       entries += n.entries().size();
       entry_room += n.entries().capacity();
       for (const MapEntry& e : n.entries()) {
-        if (e.key.size() > kInline) {
-          ++long_keys;
-          long_bytes += e.key.capacity() + 1;
+        if (e.key.OnHeap()) {
+          ++heap_keys;
+          long_bytes += e.key.size();
         }
         Add(e.value);
       }
@@ -407,10 +408,10 @@ struct TreeCount {
         (1 << 20);
     return fmt::format(
         "{} mappings, {} entries of {} bytes (room for {}), {} lists, {} items of {} bytes "
-        "(room for {}), {} scalars; {} strings and {} keys beyond the inline buffer ({:.1f} MiB "
-        "of text): {:.0f} MiB before the allocator's rounding",
+        "(room for {}), {} scalars; {} strings beyond the inline buffer and {} keys on the heap "
+        "({:.1f} MiB of text): {:.0f} MiB before the allocator's rounding",
         mappings, entries, sizeof(MapEntry), entry_room, lists, items, sizeof(Node), item_room,
-        scalars, long_strings, long_keys, static_cast<double>(long_bytes) / (1 << 20), mib);
+        scalars, long_strings, heap_keys, static_cast<double>(long_bytes) / (1 << 20), mib);
   }
 };
 

@@ -149,7 +149,7 @@ class PositionedReader {
           Position key_pos = At(key_at);
           Node child;
           if (!Read(v, depth + 1, child)) return false;
-          out.entries().push_back(MapEntry{std::string(key), key_pos, std::move(child)});
+          out.entries().push_back(MapEntry{Key(key), key_pos, std::move(child)});
         }
         out.entries().shrink_to_fit();
         return true;

@@ -24,7 +24,7 @@ class KeySet {
                           [key](const MapEntry& e) { return e.key == key; });
     }
     if (keys_.empty()) {
-      for (const MapEntry& e : entries) keys_.insert(e.key);
+      for (const MapEntry& e : entries) keys_.insert(e.key.str());
     }
     return keys_.emplace(key).second;
   }

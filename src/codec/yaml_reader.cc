@@ -184,7 +184,7 @@ bool Builder::Deliver(Node value, Position pos) {
       if (!m.IsMapping()) return false;
       for (const MapEntry& e : m.entries()) {
         if (top.node.Find(e.key) == nullptr) {
-          top.merged_keys.insert(e.key);
+          top.merged_keys.insert(e.key.str());
           top.node.entries().push_back(e);
         }
       }
@@ -204,7 +204,7 @@ bool Builder::Deliver(Node value, Position pos) {
     top.node.Set(top.pending_key, std::move(value));
   } else {
     top.node.entries().push_back(
-        MapEntry{std::move(top.pending_key), top.pending_key_position, std::move(value)});
+        MapEntry{Key(top.pending_key), top.pending_key_position, std::move(value)});
   }
   top.have_key = false;
   return true;

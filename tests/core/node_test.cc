@@ -28,6 +28,60 @@ TEST(ResolvePlainScalar, FollowsYaml11AsKubectlReadsIt) {
   EXPECT_EQ(ResolvePlainScalar("networking.istio.io/v1"), ScalarType::String);
 }
 
+// Keys of every length and storage read, compare, copy and move as the text they hold.
+TEST(Key, HoldsItsTextWhateverItsLengthOrStorage) {
+  static constexpr std::string_view kLong = "multicluster.istio.io/owner-namespace";
+  const std::string fifteen(15, 'k'), sixteen(16, 'k');
+  for (std::string_view text : {std::string_view(), std::string_view("name"),
+                                std::string_view(fifteen), std::string_view(sixteen), kLong}) {
+    Key copied(text);
+    Key referring = Key::Static(text);
+    EXPECT_EQ(copied.view(), text);
+    EXPECT_EQ(referring.view(), text);
+    EXPECT_EQ(copied, referring);
+    EXPECT_EQ(copied.size(), text.size());
+    EXPECT_EQ(copied.empty(), text.empty());
+    EXPECT_EQ(copied.OnHeap(), text.size() > 15);  // only long copied keys allocate
+    EXPECT_FALSE(referring.OnHeap());
+    Key a = copied, b = referring;  // copies own their text: the originals may go first
+    Key c(std::move(copied)), d(std::move(referring));
+    copied = Key(std::string(text) + "!");
+    EXPECT_EQ(a.view(), text);
+    EXPECT_EQ(b.view(), text);
+    EXPECT_EQ(c.view(), text);
+    EXPECT_EQ(d.view(), text);
+    EXPECT_EQ(copied.view(), std::string(text) + "!");
+    const Key& same = a;
+    a = same;  // self-assignment keeps the text
+    EXPECT_EQ(a.view(), text);
+    a = copied;
+    EXPECT_EQ(a.view(), copied.view());
+  }
+  // A static key refers to the constant's own text.
+  EXPECT_EQ(Key::Static(kLong).data(), kLong.data());
+  // Ordering is the text's, whatever the storage.
+  EXPECT_LT(Key("apiVersion"), Key::Static(kLong));
+  EXPECT_LT(Key(sixteen), Key("l"));
+  EXPECT_EQ(std::string("spec.") + Key(kLong), "spec." + std::string(kLong));
+}
+
+TEST(Node, TreesWithStaticAndCopiedKeysAreEqualAndCopyIndependently) {
+  static constexpr std::string_view kLabel = "app.kubernetes.io/managed-by";
+  Node a = Node::Mapping();
+  a.Add(Key::Static(kLabel), Node::String("meshfed"));
+  a.Add(std::string(40, 'x'), Node::Int(1));
+  Node b = Node::Mapping();
+  b.Add(kLabel, Node::String("meshfed"));  // copied
+  b.Add(Key::Static("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), Node::Int(1));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(CanonicalText(a), CanonicalText(b));
+  Node copy = a;
+  a = Node::Null();
+  ASSERT_NE(copy.Find(std::string(40, 'x')), nullptr);
+  EXPECT_EQ(copy.Find(kLabel)->text(), "meshfed");
+  EXPECT_EQ(copy, b);
+}
+
 TEST(Node, QuotedNumberIsAString) {
   EXPECT_EQ(Node::String("9080").scalar_type(), ScalarType::String);
   EXPECT_EQ(Node::Plain("9080").scalar_type(), ScalarType::Int);

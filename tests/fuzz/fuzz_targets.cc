@@ -50,7 +50,7 @@ size_t LongestJsonKey(const Node& n) {
   for (const Node& item : n.items()) longest = std::max(longest, LongestJsonKey(item));
   for (const MapEntry& e : n.entries()) {
     std::string key;
-    EmitJson(Node::String(e.key), key, -1);
+    EmitJson(Node::String(e.key.str()), key, -1);
     longest = std::max({longest, key.size(), LongestJsonKey(e.value)});
   }
   return longest;

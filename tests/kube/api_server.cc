@@ -166,7 +166,7 @@ bool SystemField(const Path& p) {
 void Leaves(const Node& n, Path& prefix, std::set<std::string>& out, bool status_only) {
   if (n.IsMapping() && !n.entries().empty()) {
     for (const MapEntry& e : n.entries()) {
-      prefix.push_back(e.key);
+      prefix.push_back(e.key.str());
       bool in_status = !prefix.empty() && prefix[0] == "status";
       if (status_only ? in_status : !SystemField(prefix)) {
         Leaves(e.value, prefix, out, status_only);

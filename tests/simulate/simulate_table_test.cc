@@ -62,7 +62,7 @@ Fleet CaseFleet(const Node& doc) {
     clusters["cluster-a"] = testing::FileText(kDir / "bookinfo.yaml");
   if (const Node* extra = doc.Find("clusters")) {
     for (const MapEntry& e : extra->entries()) {
-      clusters[e.key] += "\n---\n" + e.value.text();
+      clusters[e.key.str()] += "\n---\n" + e.value.text();
     }
   }
   Diagnostics diagnostics;
@@ -139,14 +139,14 @@ TEST_P(SimulateTable, Case) {
     std::map<std::string, double> got;
     for (const DestinationShare& d : dests) {
       std::string key = d.destination.subset.empty() ? d.destination.host : d.destination.subset;
-      bool qualified =
-          std::any_of(shares->entries().begin(), shares->entries().end(),
-                      [](const MapEntry& e) { return e.key.find('/') != std::string::npos; });
+      bool qualified = std::any_of(
+          shares->entries().begin(), shares->entries().end(),
+          [](const MapEntry& e) { return e.key.view().find('/') != std::string::npos; });
       if (qualified) key = d.destination.cluster + "/" + key;
       got[key] += d.probability;
     }
     std::map<std::string, double> want;
-    for (const MapEntry& e : shares->entries()) want[e.key] = std::stod(e.value.text());
+    for (const MapEntry& e : shares->entries()) want[e.key.str()] = std::stod(e.value.text());
     ASSERT_EQ(got.size(), want.size()) << trace;
     for (const auto& [k, p] : want) EXPECT_NEAR(got[k], p, 1e-9) << k << "\n" << trace;
   }
@@ -155,7 +155,7 @@ TEST_P(SimulateTable, Case) {
     std::map<std::string, double> got;
     for (const Outcome& o : sim.outcomes) got[std::to_string(o.status)] += o.probability;
     for (const MapEntry& e : outcomes->entries()) {
-      EXPECT_NEAR(got[e.key], std::stod(e.value.text()), 1e-9) << e.key << "\n" << trace;
+      EXPECT_NEAR(got[e.key.str()], std::stod(e.value.text()), 1e-9) << e.key << "\n" << trace;
     }
   }
   if (const Node* hop = expect.Find("hop")) {

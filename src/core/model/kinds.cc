@@ -119,7 +119,7 @@ class FieldReader {
     if (const Node* m = Mapping(n, field)) {
       for (const MapEntry& e : m->entries()) {
         if (e.value.IsString()) {
-          out[e.key] = e.value.text();
+          out[e.key.str()] = e.value.text();
         } else {
           // Label values that YAML reads as numbers or booleans are rejected by Kubernetes;
           // a null value is not a label at all.
@@ -138,7 +138,7 @@ class FieldReader {
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
         std::string best = ClosestName(e.key, known);
         Error(code::kUnknownField, e.key_position,
-              field.empty() ? e.key : fmt::format("{}.{}", field.str(), e.key),
+              field.empty() ? e.key.str() : fmt::format("{}.{}", field.str(), e.key),
               best.empty() ? fmt::format("unknown field `{}`; known fields here: {}", e.key, list)
                            : fmt::format("unknown field `{}`; did you mean `{}`?", e.key, best));
       }

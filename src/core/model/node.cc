@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ostream>
+#include <stdexcept>
 
 namespace meshfed {
 namespace {
@@ -102,6 +104,32 @@ ScalarType ResolvePlainScalar(std::string_view text) {
   if (LooksLikeInt(text)) return ScalarType::Int;
   if (LooksLikeFloat(text)) return ScalarType::Float;
   return ScalarType::String;
+}
+
+void Key::Assign(std::string_view text, Storage storage) {
+  if (text.size() <= kInline) {
+    std::memcpy(bytes_, text.data(), text.size());
+    bytes_[kTag] = static_cast<char>(text.size());
+    return;
+  }
+  if (storage == Storage::Static) {
+    SetExternal(text.data(), text.size(), kStaticTag);
+    return;
+  }
+  if (text.size() > UINT32_MAX) throw std::length_error("mapping key too long");
+  char* copy = new char[text.size()];
+  std::memcpy(copy, text.data(), text.size());
+  SetExternal(copy, text.size(), kHeapTag);
+}
+
+std::ostream& operator<<(std::ostream& out, const Key& k) { return out << k.view(); }
+
+void Key::CopyFrom(const Key& other) {
+  if (other.Tag() == kHeapTag) {
+    Assign(other.view(), Storage::Heap);
+  } else {
+    std::memcpy(bytes_, other.bytes_, sizeof bytes_);
+  }
 }
 
 Node Node::Null(Position pos) {
@@ -296,7 +324,14 @@ Node& Node::Add(std::string_view key, Node value) {
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
   if (list.capacity() == 0) list.reserve(4);
   // Built in its place, not moved from a temporary.
-  return list.emplace_back(std::string(key), Position{}, std::move(value)).value;
+  return list.emplace_back(Key(key), Position{}, std::move(value)).value;
+}
+
+Node& Node::Add(Key key, Node value) {
+  if (kind_ == Kind::Null) Become(Kind::Mapping);
+  std::vector<MapEntry>& list = entries();
+  if (list.capacity() == 0) list.reserve(4);
+  return list.emplace_back(std::move(key), Position{}, std::move(value)).value;
 }
 
 bool Node::Erase(std::string_view key) {

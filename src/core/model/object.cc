@@ -21,7 +21,7 @@ std::map<std::string, std::string> Object::Labels() const {
   const Node* labels = meta ? meta->Find("labels") : nullptr;
   if (labels && labels->IsMapping()) {
     for (const MapEntry& e : labels->entries()) {
-      if (e.value.IsScalar()) out[e.key] = e.value.text();
+      if (e.value.IsScalar()) out[e.key.str()] = e.value.text();
     }
   }
   return out;

@@ -30,7 +30,7 @@ Labels StringMap(const Node* n) {
   Labels out;
   if (n && n->IsMapping()) {
     for (const MapEntry& e : n->entries()) {
-      if (e.value.IsScalar()) out[e.key] = e.value.text();
+      if (e.value.IsScalar()) out[e.key.str()] = e.value.text();
     }
   }
   return out;

@@ -108,8 +108,8 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   const std::string& exposed_host = first.exposure->host;
   const std::string internal_host = fmt::format("{}.{}.{}", local, ns, kInternalDomain);
   const std::string name = GeneratedName({local});
-  const std::vector<std::pair<std::string, std::string>> notes = {
-      {std::string(kExposedHostAnnotation), exposed_host}};
+  const std::vector<std::pair<std::string_view, std::string>> notes = {
+      {kExposedHostAnnotation, exposed_host}};
   const bool several_ports = first.ports.size() > 1;
   auto port_name = [](int p) { return fmt::format("http-{}", p); };
   std::vector<Node> objects;
@@ -155,7 +155,7 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
       ep.Add("address", Node::String(address));
       Node labels = Node::Mapping();
       labels.entries().reserve(1);
-      labels.Add(kClusterAnnotation, Node::String(donor.name));
+      labels.Add(Key::Static(kClusterAnnotation), Node::String(donor.name));
       ep.Add("labels", std::move(labels));
       Node ports = Node::Mapping();
       ports.entries().reserve(b->ports.size());

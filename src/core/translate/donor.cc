@@ -481,11 +481,11 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
 
   // The objects.
   const std::string name = GeneratedName({e.exposed_name, e.namespace_});
-  const std::vector<std::pair<std::string, std::string>> notes = {
-      {std::string(kExposedHostAnnotation), e.host}};
-  std::vector<std::pair<std::string, std::string>> vs_notes = notes;
+  const std::vector<std::pair<std::string_view, std::string>> notes = {
+      {kExposedHostAnnotation, e.host}};
+  std::vector<std::pair<std::string_view, std::string>> vs_notes = notes;
   if (vs && e.target == vs->object->Describe()) {
-    vs_notes.emplace_back(std::string(kRoutesFromAnnotation), e.target);
+    vs_notes.emplace_back(kRoutesFromAnnotation, e.target);
   }
   std::vector<Node> objects;
 

@@ -45,7 +45,7 @@ std::string LabelValue(std::string_view value) {
 }
 
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const std::vector<std::pair<std::string, std::string>>& annotations) {
+                       const std::vector<std::pair<std::string_view, std::string>>& annotations) {
   // Every mapping is allocated once, at its final size (translated trees are kept compact).
   Node meta = Node::Mapping();
   meta.entries().reserve(namespace_.empty() ? 3 : 4);
@@ -53,16 +53,17 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
   Node labels = Node::Mapping();
   labels.entries().reserve(4);
-  labels.Add(kManagedByLabel, Node::String(std::string(kManagedByValue)));
-  labels.Add(kOwnerKindLabel, Node::String(owner.kind));
-  labels.Add(kOwnerNameLabel, Node::String(LabelValue(owner.name)));
-  labels.Add(kOwnerNamespaceLabel, Node::String(owner.namespace_));
+  // The label and annotation keys are constants: the tree refers to them.
+  labels.Add(Key::Static(kManagedByLabel), Node::String(std::string(kManagedByValue)));
+  labels.Add(Key::Static(kOwnerKindLabel), Node::String(owner.kind));
+  labels.Add(Key::Static(kOwnerNameLabel), Node::String(LabelValue(owner.name)));
+  labels.Add(Key::Static(kOwnerNamespaceLabel), Node::String(owner.namespace_));
   meta.Add("labels", std::move(labels));
   Node notes = Node::Mapping();
   notes.entries().reserve(1 + annotations.size());
-  notes.Add(kOwnerAnnotation,
+  notes.Add(Key::Static(kOwnerAnnotation),
             Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
-  for (const auto& [k, v] : annotations) notes.Add(k, Node::String(v));
+  for (const auto& [k, v] : annotations) notes.Add(Key::Static(k), Node::String(v));
   meta.Add("annotations", std::move(notes));
   return meta;
 }

@@ -33,9 +33,11 @@ std::string GeneratedName(const std::vector<std::string_view>& parts);
 // A label value (at most 63 characters): the value itself, or a cut prefix plus its hash.
 std::string LabelValue(std::string_view value);
 
-// metadata for a generated object owned by `owner` (a SEP or RSB).
-Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const std::vector<std::pair<std::string, std::string>>& annotations = {});
+// metadata for a generated object owned by `owner` (a SEP or RSB). The annotations' keys are
+// constants (the k...Annotation above): the tree refers to them (Key::Static).
+Node GeneratedMetadata(
+    const std::string& name, const std::string& namespace_, const Object& owner,
+    const std::vector<std::pair<std::string_view, std::string>>& annotations = {});
 
 // Starts an object: apiVersion, kind, metadata.
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata);

@@ -34,7 +34,7 @@ Node StatusObject(const Object& owner, const std::string& cluster) {
   meta.Add("name", Node::String(owner.name));
   meta.Add("namespace", Node::String(owner.namespace_));
   Node annotations = Node::Mapping();
-  annotations.Add(kClusterAnnotation, Node::String(cluster));
+  annotations.Add(Key::Static(kClusterAnnotation), Node::String(cluster));
   meta.Add("annotations", std::move(annotations));
   return NewObject(owner.api_version, owner.kind, std::move(meta));
 }

@@ -1227,11 +1227,11 @@ class Rules {
         if (pm.method.empty()) pm.method = "exact:GET";
         pm.authority = exact_or_prefix(Field(m, "authority"));
         for (const MapEntry& e : Entries(m, "headers"))
-          pm.headers[e.key] = exact_or_prefix(&e.value);
+          pm.headers[e.key.str()] = exact_or_prefix(&e.value);
         for (const MapEntry& e : Entries(m, "queryParams"))
-          pm.query[e.key] = exact_or_prefix(&e.value);
+          pm.query[e.key.str()] = exact_or_prefix(&e.value);
         for (const MapEntry& e : Entries(m, "withoutHeaders")) {
-          pm.without[e.key] = exact_or_prefix(&e.value);
+          pm.without[e.key.str()] = exact_or_prefix(&e.value);
         }
         pm.at = m;
         pm.field = fmt::format("{}.match[{}]", f, j);
@@ -1325,7 +1325,8 @@ class Rules {
         Error(&e.value, f + ".matchLabels",
               fmt::format("empty key is not supported in selector: {}", GoQuote(e.key)));
       }
-      if (e.key.find('*') != std::string::npos || Text(e.value).find('*') != std::string::npos) {
+      if (e.key.view().find('*') != std::string::npos ||
+          Text(e.value).find('*') != std::string::npos) {
         Error(&e.value, f + ".matchLabels." + e.key,
               fmt::format("wildcard is not supported in selector: {}", GoQuote(e.key)));
       }
@@ -1492,7 +1493,8 @@ class Rules {
           Error(&e.value, "spec.workloadSelector.labels",
                 fmt::format("empty key is not supported in selector: {}", GoQuote(e.key)));
         }
-        if (e.key.find('*') != std::string::npos || Text(e.value).find('*') != std::string::npos) {
+        if (e.key.view().find('*') != std::string::npos ||
+            Text(e.value).find('*') != std::string::npos) {
           Error(&e.value, "spec.workloadSelector.labels." + e.key,
                 fmt::format("wildcard is not supported in selector: {}", GoQuote(e.key)));
         }
@@ -1576,7 +1578,7 @@ class Rules {
     auto endpoint_ports = [&](const Node* ep, const std::string& ef) {
       for (const MapEntry& e : Entries(ep, "ports")) {
         std::string pf = ef + ".ports." + e.key;
-        if (!port_names.count(e.key)) {
+        if (!port_names.count(e.key.str())) {
           Error(&e.value, pf,
                 fmt::format("endpoint port {} is not defined by the service entry", e.key));
         }

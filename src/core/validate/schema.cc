@@ -565,10 +565,10 @@ class Checker {
       return;
     }
     for (const MapEntry& e : n.entries()) {
-      auto it = t.field_index.find(e.key);
+      auto it = t.field_index.find(e.key.str());
       if (it == t.field_index.end()) {
         Report(code::kUnknownField, e.key_position, Path(field, e.key),
-               UnknownFieldMessage(e.key, t));
+               UnknownFieldMessage(e.key.str(), t));
         continue;
       }
       Check(e.value, *t.fields[it->second].type, Path(field, e.key));
@@ -756,7 +756,7 @@ void CheckIstioSchema(const Object& o, const std::string& cluster, Diagnostics& 
     } else if (e.key == "spec") {
       checker.Check(e.value, *spec_type, Path("spec"));
     } else {
-      checker.Report(code::kUnknownField, e.key_position, e.key,
+      checker.Report(code::kUnknownField, e.key_position, e.key.str(),
                      fmt::format("unknown field `{}`; known fields here: apiVersion, kind, "
                                  "metadata, spec, status",
                                  e.key));
