@@ -40,8 +40,9 @@ const Object* Cluster::FindObject(std::string_view group, std::string_view kind,
   return FindObject(fmt::format("{}/{}/{}/{}", group, kind, namespace_, object_name));
 }
 
-const Object* Cluster::FindObject(const std::string& key) const {
-  auto it = object_index.find(key);
+const Object* Cluster::FindObject(std::string_view key) const {
+  // Without a copy of the key (Debian's Abseil has its own string_view).
+  auto it = object_index.find(absl::string_view(key.data(), key.size()));
   return it == object_index.end() ? nullptr : it->second;
 }
 

@@ -5,6 +5,8 @@
 // stays valid while others are added or removed.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <list>
 #include <map>
 #include <string>
@@ -43,7 +45,8 @@ struct Cluster {
 
   // Indexes, built with the typed views (lookups are hash lookups, not scans). Lists in them keep
   // the order of the views they point to; keys whose list became empty are erased.
-  std::unordered_map<std::string, Object*> object_index;            // Object::Key()
+  // Object::Key(); open addressing (the translator looks up every object it generates).
+  absl::flat_hash_map<std::string, Object*> object_index;
   std::unordered_map<std::string, const Service*> service_by_host;  // FQDN
   // Resolved, lower-cased host -> the VirtualServices / DestinationRules naming it exactly, in
   // creation order.
@@ -80,7 +83,7 @@ struct Cluster {
   const std::vector<const DestinationRule*>& DestinationRulesForHost(const std::string& host) const;
   const Object* FindObject(std::string_view group, std::string_view kind,
                            std::string_view namespace_, std::string_view object_name) const;
-  const Object* FindObject(const std::string& key) const;  // by Object::Key()
+  const Object* FindObject(std::string_view key) const;  // by Object::Key()
   bool KnowsNamespace(const std::string& namespace_) const {
     return known_namespaces.count(namespace_) > 0;
   }

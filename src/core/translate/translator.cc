@@ -469,8 +469,29 @@ class TranslationState {
     }
     for (const Cluster& c : fleet.clusters) {
       ClusterOutput co{c.name, {}};
+      const std::vector<NodePtr>& objects = by_cluster[c.name];
       std::vector<std::pair<SortKey, NodePtr>> order;
-      for (NodePtr o : by_cluster[c.name]) order.emplace_back(SortKeyOf(*o), o);
+      order.reserve(objects.size());
+      size_t bytes = 0;
+      for (NodePtr o : objects) {
+        SortKey key = SortKeyOf(*o);
+        bytes += std::get<0>(key).size() + std::get<1>(key).size() + std::get<2>(key).size();
+        order.emplace_back(key, o);
+      }
+      // The keys copied next to each other: the sort then reads one block of memory, not three
+      // places in each of thousands of trees. (Reserved: the views into it stay put.)
+      std::string packed;
+      packed.reserve(bytes);
+      auto pack = [&packed](std::string_view& part) {
+        size_t at = packed.size();
+        packed += part;
+        part = std::string_view(packed).substr(at, part.size());
+      };
+      for (auto& [key, o] : order) {
+        pack(std::get<0>(key));
+        pack(std::get<1>(key));
+        pack(std::get<2>(key));
+      }
       std::sort(order.begin(), order.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
       co.objects.reserve(order.size());
