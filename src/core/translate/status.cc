@@ -17,6 +17,7 @@ namespace {
 Node Condition(std::string_view type, bool status, std::string_view reason, std::string message,
                const Object& owner) {
   Node c = Node::Mapping();
+  c.entries().reserve(5);
   c.Add("type", Node::String(std::string(type)));
   c.Add("status", Node::String(status ? "True" : "False"));
   if (const Node* meta = owner.metadata()) {
@@ -56,6 +57,7 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
                 std::string_view what, std::string_view ready_reason,
                 const std::string& first_problem) {
   Node conditions = Node::Sequence();
+  conditions.items().reserve(3);
   conditions.Append(Condition("Accepted", true, "Accepted",
                               fmt::format("{} read without errors", Count(total, what)), owner));
   bool all_ready = ready == total;
@@ -75,14 +77,19 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
 }  // namespace
 
 Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by) {
-  Node n = e.status_entry;
+  // Copied into room for boundBy: a copy of the entry would be full, and grow to twice its size.
+  Node n = Node::Mapping();
+  n.entries().reserve(e.status_entry.entries().size() + 1);
+  for (const MapEntry& field : e.status_entry.entries()) n.entries().push_back(field);
   Node bound = Node::Sequence();
+  bound.items().reserve(bound_by.size());
   std::sort(bound_by.begin(), bound_by.end(), [](const BoundBy& a, const BoundBy& b) {
     return std::tie(a.cluster, a.namespace_, a.binding, a.local_name) <
            std::tie(b.cluster, b.namespace_, b.binding, b.local_name);
   });
   for (const BoundBy& b : bound_by) {
     Node item = Node::Mapping();
+    item.entries().reserve(4);
     item.Add("cluster", Node::String(b.cluster));
     item.Add("namespace", Node::String(b.namespace_));
     item.Add("binding", Node::String(b.binding));
@@ -149,8 +156,10 @@ Node BindingStatusEntry(const Binding& b) {
   if (b.exposure) n.Add("host", Node::String(b.exposure->host));
   if (!b.ports.empty()) {
     Node ports = Node::Sequence();
+    ports.items().reserve(b.ports.size());
     for (const PortMapping& p : b.ports) {
       Node pm = Node::Mapping();
+      pm.entries().reserve(2);
       pm.Add("local", Node::Int(p.local_port));
       pm.Add("exposed", Node::Int(p.exposed_port));
       ports.Append(std::move(pm));
@@ -160,6 +169,7 @@ Node BindingStatusEntry(const Binding& b) {
   if (b.ready) {
     const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
     Node gws = Node::Sequence();
+    gws.items().reserve(gw.addresses.size());
     for (const std::string& a : gw.addresses)
       gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
     n.Add("gateways", std::move(gws));
