@@ -108,7 +108,7 @@ ScalarType ResolvePlainScalar(std::string_view text) {
 
 void Key::Assign(std::string_view text, Storage storage) {
   if (text.size() <= kInline) {
-    std::memcpy(bytes_, text.data(), text.size());
+    if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());  // data() may be null
     bytes_[kTag] = static_cast<char>(text.size());
     return;
   }
