@@ -318,19 +318,14 @@ Node& Node::Set(std::string_view key, Node value) {
   return Add(key, std::move(value));
 }
 
-Node& Node::Add(std::string_view key, Node value) {
+Node& Node::Add(std::string_view key, Node value) { return Add(Key(key), std::move(value)); }
+
+Node& Node::Add(Key key, Node value) {
   if (kind_ == Kind::Null) Become(Kind::Mapping);
   std::vector<MapEntry>& list = entries();
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
   if (list.capacity() == 0) list.reserve(4);
   // Built in its place, not moved from a temporary.
-  return list.emplace_back(Key(key), Position{}, std::move(value)).value;
-}
-
-Node& Node::Add(Key key, Node value) {
-  if (kind_ == Kind::Null) Become(Kind::Mapping);
-  std::vector<MapEntry>& list = entries();
-  if (list.capacity() == 0) list.reserve(4);
   return list.emplace_back(std::move(key), Position{}, std::move(value)).value;
 }
 
