@@ -80,6 +80,24 @@ TEST(Schema, QuotedNumberIsAStringAndRejected) {
   EXPECT_TRUE(HasErrors(d));
 }
 
+// A map's value is named by its key, after the path of the map (lists by index, objects by
+// field, maps by key, in one path).
+TEST(Schema, MapValuesAreNamedByTheirKey) {
+  Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews}
+      headers:
+        request:
+          set: {x-team: 5}
+)");
+  EXPECT_EQ(With(d, "MF1010"),
+            std::vector<std::string>{"11:25 spec.http[0].route[0].headers.request.set.x-team: "
+                                     "expected a string, found integer `5` (quote it to make it "
+                                     "a string)"})
+      << All(d);
+}
+
 TEST(Schema, MissingRequiredFieldIsNamed) {
   Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
   http:
