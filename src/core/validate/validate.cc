@@ -44,13 +44,15 @@ struct GeneratedFacts {
 GeneratedFacts FactsOf(const ClusterOutput* output) {
   GeneratedFacts facts;
   if (output == nullptr) return facts;
+  // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
+  facts.hosts.reserve(output->objects.size() / 2);
   for (const Node& o : output->objects) {
     const Node* kind = o.Find("kind");
     const Node* meta = o.Find("metadata");
     if (!kind || !meta) return facts;
-    std::string name = ScalarText(meta->Find("name"));
-    std::string ns = ScalarText(meta->Find("namespace"));
     if (kind->text() == "Service") {
+      const std::string& name = ScalarText(meta->Find("name"));
+      const std::string& ns = ScalarText(meta->Find("namespace"));
       std::string fqdn = ServiceFqdn(name, ns);
       facts.hosts.insert(fqdn);
       const Node* annotations = meta->Find("annotations");
@@ -62,9 +64,8 @@ GeneratedFacts FactsOf(const ClusterOutput* output) {
     } else if (kind->text() == "ServiceEntry") {
       const Node* spec = o.Find("spec");
       const Node* hosts = spec ? spec->Find("hosts") : nullptr;
-      for (const Node& h : hosts && hosts->IsSequence() ? hosts->items() : std::vector<Node>{}) {
-        facts.hosts.insert(ToLower(h.text()));
-      }
+      if (hosts == nullptr || !hosts->IsSequence()) continue;
+      for (const Node& h : hosts->items()) facts.hosts.insert(ToLower(h.text()));
     }
   }
   return facts;
