@@ -1011,7 +1011,8 @@ void ApiServer::Apply(const ResourceType& type, const Node& object) {
   Node copy = object;
   copy.Set("apiVersion", Node::String(type.ApiVersion()));
   copy.Set("kind", Node::String(type.kind));
-  Mutate(call, "PATCH", "application/apply-patch+yaml", std::move(copy),
+  // Through JSON, as kubectl sends it: the server keeps JSON's values (`yes` becomes true).
+  Mutate(call, "PATCH", "application/apply-patch+yaml", *ReadBody(Json(copy)),
          {{"fieldManager", "kubectl"}, {"force", "true"}});
 }
 

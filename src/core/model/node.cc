@@ -173,6 +173,18 @@ Node Node::Mapping(Position pos) {
   return n;
 }
 
+Node Node::SequenceWithRoom(size_t room) {
+  Node n = Sequence();
+  n.items_.reserve(room);
+  return n;
+}
+
+Node Node::MappingWithRoom(size_t room) {
+  Node n = Mapping();
+  n.entries_.reserve(room);
+  return n;
+}
+
 ScalarType Node::scalar_type() const {
   if (kind_ == Kind::Null) return ScalarType::Null;
   if (kind_ != Kind::Scalar) return ScalarType::String;

@@ -144,6 +144,10 @@ class Node {
   static Node Bool(bool value, Position pos = {});
   static Node Sequence(Position pos = {});
   static Node Mapping(Position pos = {});
+  // Empty, with room for `room` items or entries: a tree built one Append or Add at a time is
+  // then allocated once, at its final size (the translator keeps what it generates compact).
+  static Node SequenceWithRoom(size_t room);
+  static Node MappingWithRoom(size_t room);
 
   Kind kind() const { return kind_; }
   Position position() const { return position_; }

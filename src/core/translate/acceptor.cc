@@ -120,15 +120,10 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   Node service_meta = meta;
   *service_meta.Find("name") = Node::String(local);
   Node service = NewObject("v1", "Service", std::move(service_meta));
-  // Every mapping and list is allocated once, at its final size (translated trees are kept
-  // compact).
-  Node sspec = Node::Mapping();
-  sspec.entries().reserve(2);
-  Node sports = Node::Sequence();
-  sports.items().reserve(first.ports.size());
+  Node sspec = Node::MappingWithRoom(2);
+  Node sports = Node::SequenceWithRoom(first.ports.size());
   for (const PortMapping& p : first.ports) {
-    Node port = Node::Mapping();
-    port.entries().reserve(4);
+    Node port = Node::MappingWithRoom(4);
     port.Add("name", Node::String(port_name(p.local_port)));
     port.Add("port", Node::Int(p.local_port));
     port.Add("protocol", Node::String("TCP"));
@@ -150,30 +145,24 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
     for (const std::string& address : gw.addresses) {
       if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
       all_ip = all_ip && IsIpAddress(address);
-      Node ep = Node::Mapping();
-      ep.entries().reserve(3);
+      Node ep = Node::MappingWithRoom(3);
       ep.Add("address", Node::String(address));
-      Node labels = Node::Mapping();
-      labels.entries().reserve(1);
+      Node labels = Node::MappingWithRoom(1);
       labels.Add(Key::Static(kClusterAnnotation), Node::String(donor.name));
       ep.Add("labels", std::move(labels));
-      Node ports = Node::Mapping();
-      ports.entries().reserve(b->ports.size());
+      Node ports = Node::MappingWithRoom(b->ports.size());
       for (const PortMapping& p : b->ports) ports.Add(port_name(p.local_port), Node::Int(gw.port));
       ep.Add("ports", std::move(ports));
       endpoints.Append(std::move(ep));
     }
   }
   Node se = NewObject("networking.istio.io/v1", "ServiceEntry", meta);
-  Node sespec = Node::Mapping();
-  sespec.entries().reserve(5);
+  Node sespec = Node::MappingWithRoom(5);
   sespec.Add("hosts", StringList({internal_host}));
   sespec.Add("location", Node::String("MESH_INTERNAL"));
-  Node seports = Node::Sequence();
-  seports.items().reserve(first.ports.size());
+  Node seports = Node::SequenceWithRoom(first.ports.size());
   for (const PortMapping& p : first.ports) {
-    Node port = Node::Mapping();
-    port.entries().reserve(3);
+    Node port = Node::MappingWithRoom(3);
     port.Add("number", Node::Int(p.local_port));
     port.Add("name", Node::String(port_name(p.local_port)));
     port.Add("protocol", Node::String("HTTP"));
@@ -187,15 +176,12 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
 
   // DestinationRule: Istio mTLS to the gateway, SNI = the exposed FQDN (selects its server).
   Node dr = NewObject("networking.istio.io/v1", "DestinationRule", meta);
-  Node drspec = Node::Mapping();
-  drspec.entries().reserve(2);
+  Node drspec = Node::MappingWithRoom(2);
   drspec.Add("host", Node::String(internal_host));
-  Node tls = Node::Mapping();
-  tls.entries().reserve(2);
+  Node tls = Node::MappingWithRoom(2);
   tls.Add("mode", Node::String("ISTIO_MUTUAL"));
   tls.Add("sni", Node::String(exposed_host));
-  Node policy = Node::Mapping();
-  policy.entries().reserve(1);
+  Node policy = Node::MappingWithRoom(1);
   policy.Add("tls", std::move(tls));
   drspec.Add("trafficPolicy", std::move(policy));
   dr.Add("spec", std::move(drspec));
@@ -204,49 +190,37 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
   // virtual host and the donor's own match rules see the name they were written for.
   Node vs = NewObject("networking.istio.io/v1", "VirtualService", std::move(meta));
-  Node vspec = Node::Mapping();
-  vspec.entries().reserve(2);
+  Node vspec = Node::MappingWithRoom(2);
   vspec.Add("hosts", StringList({ServiceFqdn(local, ns)}));
-  Node http = Node::Sequence();
-  http.items().reserve(first.ports.size());
+  Node http = Node::SequenceWithRoom(first.ports.size());
   const bool port_header = first.exposure->ports.size() > 1;
   for (const PortMapping& p : first.ports) {
-    Node rule = Node::Mapping();
-    rule.entries().reserve(2 + (several_ports ? 1 : 0) + (port_header ? 1 : 0));
+    Node rule = Node::MappingWithRoom(2 + (several_ports ? 1 : 0) + (port_header ? 1 : 0));
     if (several_ports) {
-      Node block = Node::Mapping();
-      block.entries().reserve(1);
+      Node block = Node::MappingWithRoom(1);
       block.Add("port", Node::Int(p.local_port));
-      Node match = Node::Sequence();
-      match.items().reserve(1);
+      Node match = Node::SequenceWithRoom(1);
       match.Append(std::move(block));
       rule.Add("match", std::move(match));
     }
-    Node rewrite = Node::Mapping();
-    rewrite.entries().reserve(1);
+    Node rewrite = Node::MappingWithRoom(1);
     rewrite.Add("authority", Node::String(exposed_host));
     rule.Add("rewrite", std::move(rewrite));
     if (port_header) {
-      Node set = Node::Mapping();
-      set.entries().reserve(1);
+      Node set = Node::MappingWithRoom(1);
       set.Add(kPortHeader, Node::String(std::to_string(p.exposed_port)));
-      Node request = Node::Mapping();
-      request.entries().reserve(1);
+      Node request = Node::MappingWithRoom(1);
       request.Add("set", std::move(set));
-      Node headers = Node::Mapping();
-      headers.entries().reserve(1);
+      Node headers = Node::MappingWithRoom(1);
       headers.Add("request", std::move(request));
       rule.Add("headers", std::move(headers));
     }
-    Node dest = Node::Mapping();
-    dest.entries().reserve(2);
+    Node dest = Node::MappingWithRoom(2);
     dest.Add("host", Node::String(internal_host));
     dest.Add("port", PortNode(p.local_port));
-    Node rd = Node::Mapping();
-    rd.entries().reserve(1);
+    Node rd = Node::MappingWithRoom(1);
     rd.Add("destination", std::move(dest));
-    Node route = Node::Sequence();
-    route.items().reserve(1);
+    Node route = Node::SequenceWithRoom(1);
     route.Append(std::move(rd));
     rule.Add("route", std::move(route));
     http.Append(std::move(rule));

@@ -490,31 +490,23 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   std::vector<Node> objects;
   objects.reserve(3);
 
-  // Every mapping and list is allocated once, at its final size (translated trees are kept
-  // compact).
-  Node server = Node::Mapping();
-  server.entries().reserve(3);
-  Node port = Node::Mapping();
-  port.entries().reserve(3);
+  Node server = Node::MappingWithRoom(3);
+  Node port = Node::MappingWithRoom(3);
   port.Add("number", Node::Int(gw.port));
   port.Add("name", Node::String("https-meshfed"));
   port.Add("protocol", Node::String("HTTPS"));
   server.Add("port", std::move(port));
   server.Add("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
-  Node tls = Node::Mapping();
-  tls.entries().reserve(1);
+  Node tls = Node::MappingWithRoom(1);
   tls.Add("mode", Node::String("ISTIO_MUTUAL"));
   server.Add("tls", std::move(tls));
   Node meta = GeneratedMetadata(name, gw.namespace_, sep, notes);  // the Gateway's and the AP's
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
-  Node gspec = Node::Mapping();
-  gspec.entries().reserve(2);
-  Node selector = Node::Mapping();
-  selector.entries().reserve(gw.selector.size());
+  Node gspec = Node::MappingWithRoom(2);
+  Node selector = Node::MappingWithRoom(gw.selector.size());
   for (const auto& [k, v] : gw.selector) selector.Add(k, Node::String(v));
   gspec.Add("selector", selector);
-  Node servers = Node::Sequence();
-  servers.items().reserve(1);
+  Node servers = Node::SequenceWithRoom(1);
   servers.Append(std::move(server));
   gspec.Add("servers", std::move(servers));
   gateway.Add("spec", std::move(gspec));
@@ -522,8 +514,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
 
   Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
                          GeneratedMetadata(name, gw.namespace_, sep, vs_notes));
-  Node vspec = Node::Mapping();
-  vspec.entries().reserve(4);
+  Node vspec = Node::MappingWithRoom(4);
   vspec.Add("hosts", StringList({e.host}));
   vspec.Add("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
   vspec.Add("exportTo", StringList({"."}));
@@ -532,10 +523,8 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   objects.push_back(std::move(vsobj));
 
   Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy", std::move(meta));
-  Node aspec = Node::Mapping();
-  aspec.entries().reserve(3);
-  Node match_labels = Node::Mapping();
-  match_labels.entries().reserve(1);
+  Node aspec = Node::MappingWithRoom(3);
+  Node match_labels = Node::MappingWithRoom(1);
   match_labels.Add("matchLabels", selector);
   aspec.Add("selector", std::move(match_labels));
   aspec.Add("action", Node::String("ALLOW"));
@@ -543,30 +532,22 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   for (const std::string& c : e.allowed_clusters) {
     principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
   }
-  Node source = Node::Mapping();
-  source.entries().reserve(1);
+  Node source = Node::MappingWithRoom(1);
   source.Add("principals", StringList(principals));
-  Node from_item = Node::Mapping();
-  from_item.entries().reserve(1);
+  Node from_item = Node::MappingWithRoom(1);
   from_item.Add("source", std::move(source));
-  Node from = Node::Sequence();
-  from.items().reserve(1);
+  Node from = Node::SequenceWithRoom(1);
   from.Append(std::move(from_item));
-  Node operation = Node::Mapping();
-  operation.entries().reserve(1);
+  Node operation = Node::MappingWithRoom(1);
   operation.Add("hosts", StringList({e.host, e.host + ":*"}));
-  Node to_item = Node::Mapping();
-  to_item.entries().reserve(1);
+  Node to_item = Node::MappingWithRoom(1);
   to_item.Add("operation", std::move(operation));
-  Node to = Node::Sequence();
-  to.items().reserve(1);
+  Node to = Node::SequenceWithRoom(1);
   to.Append(std::move(to_item));
-  Node rule = Node::Mapping();
-  rule.entries().reserve(2);
+  Node rule = Node::MappingWithRoom(2);
   rule.Add("from", std::move(from));
   rule.Add("to", std::move(to));
-  Node rules = Node::Sequence();
-  rules.items().reserve(1);
+  Node rules = Node::SequenceWithRoom(1);
   rules.Append(std::move(rule));
   aspec.Add("rules", std::move(rules));
   ap.Add("spec", std::move(aspec));

@@ -46,21 +46,17 @@ std::string LabelValue(std::string_view value) {
 
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
                        const std::vector<std::pair<std::string_view, std::string>>& annotations) {
-  // Every mapping is allocated once, at its final size (translated trees are kept compact).
-  Node meta = Node::Mapping();
-  meta.entries().reserve(namespace_.empty() ? 3 : 4);
+  Node meta = Node::MappingWithRoom(namespace_.empty() ? 3 : 4);
   meta.Add("name", Node::String(name));
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
-  Node labels = Node::Mapping();
-  labels.entries().reserve(4);
+  Node labels = Node::MappingWithRoom(4);
   // The label and annotation keys are constants: the tree refers to them.
   labels.Add(Key::Static(kManagedByLabel), Node::String(std::string(kManagedByValue)));
   labels.Add(Key::Static(kOwnerKindLabel), Node::String(owner.kind));
   labels.Add(Key::Static(kOwnerNameLabel), Node::String(LabelValue(owner.name)));
   labels.Add(Key::Static(kOwnerNamespaceLabel), Node::String(owner.namespace_));
   meta.Add("labels", std::move(labels));
-  Node notes = Node::Mapping();
-  notes.entries().reserve(1 + annotations.size());
+  Node notes = Node::MappingWithRoom(1 + annotations.size());
   notes.Add(Key::Static(kOwnerAnnotation),
             Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
   for (const auto& [k, v] : annotations) notes.Add(Key::Static(k), Node::String(v));
@@ -69,8 +65,7 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
 }
 
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata) {
-  Node o = Node::Mapping();
-  o.entries().reserve(4);  // and spec, status or data
+  Node o = Node::MappingWithRoom(4);  // and spec, status or data
   o.Add("apiVersion", Node::String(std::string(api_version)));
   o.Add("kind", Node::String(std::string(kind)));
   o.Add("metadata", std::move(metadata));

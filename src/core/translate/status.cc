@@ -16,8 +16,7 @@ namespace {
 
 Node Condition(std::string_view type, bool status, std::string_view reason, std::string message,
                const Object& owner) {
-  Node c = Node::Mapping();
-  c.entries().reserve(5);
+  Node c = Node::MappingWithRoom(5);
   c.Add("type", Node::String(std::string(type)));
   c.Add("status", Node::String(status ? "True" : "False"));
   if (const Node* meta = owner.metadata()) {
@@ -56,8 +55,7 @@ std::string Count(size_t n, std::string_view noun) {
 Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflicts,
                 std::string_view what, std::string_view ready_reason,
                 const std::string& first_problem) {
-  Node conditions = Node::Sequence();
-  conditions.items().reserve(3);
+  Node conditions = Node::SequenceWithRoom(3);
   conditions.Append(Condition("Accepted", true, "Accepted",
                               fmt::format("{} read without errors", Count(total, what)), owner));
   bool all_ready = ready == total;
@@ -78,18 +76,15 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
 
 Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by) {
   // Copied into room for boundBy: a copy of the entry would be full, and grow to twice its size.
-  Node n = Node::Mapping();
-  n.entries().reserve(e.status_entry.entries().size() + 1);
+  Node n = Node::MappingWithRoom(e.status_entry.entries().size() + 1);
   for (const MapEntry& field : e.status_entry.entries()) n.entries().push_back(field);
-  Node bound = Node::Sequence();
-  bound.items().reserve(bound_by.size());
+  Node bound = Node::SequenceWithRoom(bound_by.size());
   std::sort(bound_by.begin(), bound_by.end(), [](const BoundBy& a, const BoundBy& b) {
     return std::tie(a.cluster, a.namespace_, a.binding, a.local_name) <
            std::tie(b.cluster, b.namespace_, b.binding, b.local_name);
   });
   for (const BoundBy& b : bound_by) {
-    Node item = Node::Mapping();
-    item.entries().reserve(4);
+    Node item = Node::MappingWithRoom(4);
     item.Add("cluster", Node::String(b.cluster));
     item.Add("namespace", Node::String(b.namespace_));
     item.Add("binding", Node::String(b.binding));
@@ -128,8 +123,7 @@ void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name
 }
 
 Node ExposureStatusEntry(const Exposure& e) {
-  Node n = Node::Mapping();
-  n.entries().reserve(10);
+  Node n = Node::MappingWithRoom(10);
   n.Add("name", Node::String(e.entry->name));
   n.Add("exposedName", Node::String(e.exposed_name));
   n.Add("host", Node::String(e.host));
@@ -147,19 +141,16 @@ Node ExposureStatusEntry(const Exposure& e) {
 }
 
 Node BindingStatusEntry(const Binding& b) {
-  Node n = Node::Mapping();
-  n.entries().reserve(11);
+  Node n = Node::MappingWithRoom(11);
   n.Add("cluster", Node::String(b.remote->cluster));
   n.Add("namespace", Node::String(b.donor_namespace));
   n.Add("name", Node::String(b.service->name));
   n.Add("localName", Node::String(b.local_name));
   if (b.exposure) n.Add("host", Node::String(b.exposure->host));
   if (!b.ports.empty()) {
-    Node ports = Node::Sequence();
-    ports.items().reserve(b.ports.size());
+    Node ports = Node::SequenceWithRoom(b.ports.size());
     for (const PortMapping& p : b.ports) {
-      Node pm = Node::Mapping();
-      pm.entries().reserve(2);
+      Node pm = Node::MappingWithRoom(2);
       pm.Add("local", Node::Int(p.local_port));
       pm.Add("exposed", Node::Int(p.exposed_port));
       ports.Append(std::move(pm));
@@ -168,8 +159,7 @@ Node BindingStatusEntry(const Binding& b) {
   }
   if (b.ready) {
     const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
-    Node gws = Node::Sequence();
-    gws.items().reserve(gw.addresses.size());
+    Node gws = Node::SequenceWithRoom(gw.addresses.size());
     for (const std::string& a : gw.addresses)
       gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
     n.Add("gateways", std::move(gws));

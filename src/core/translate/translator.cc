@@ -60,15 +60,13 @@ std::string StatusKey(std::string_view cluster, const Object& owner) {
 }
 
 Node StringList(const std::vector<std::string>& values) {
-  Node list = Node::Sequence();
-  list.items().reserve(values.size());
+  Node list = Node::SequenceWithRoom(values.size());
   for (const std::string& v : values) list.Append(Node::String(v));
   return list;
 }
 
 Node PortNode(int number) {
-  Node port = Node::Mapping();
-  port.entries().reserve(1);
+  Node port = Node::MappingWithRoom(1);
   port.Add("number", Node::Int(number));
   return port;
 }

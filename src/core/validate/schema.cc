@@ -361,6 +361,12 @@ struct Field {
   bool required = false;
   const Type* type = nullptr;
 };
+// Hashes any string-like key, so that a mapping's Key is looked up without a std::string copy.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Type {
   enum class Kind { String, Bool, Int, Double, Duration, Any, Enum, Object, List, Map };
   double min_seconds = 0.001;  // durations: the CRD's "greater than 1ms" rule, or 0
@@ -369,7 +375,7 @@ struct Type {
   int64_t min = 0, max = 0;
   std::vector<std::string> values;  // enums
   std::vector<Field> fields;        // objects, in declaration order
-  std::unordered_map<std::string, size_t> field_index;
+  std::unordered_map<std::string, size_t, TextHash, std::equal_to<>> field_index;
   std::vector<std::vector<std::string>> oneofs;
   const Type* element = nullptr;  // lists and maps
 };
@@ -565,7 +571,7 @@ class Checker {
       return;
     }
     for (const MapEntry& e : n.entries()) {
-      auto it = t.field_index.find(e.key.str());
+      auto it = t.field_index.find(e.key.view());
       if (it == t.field_index.end()) {
         Report(code::kUnknownField, e.key_position, Path(field, e.key),
                UnknownFieldMessage(e.key.str(), t));
