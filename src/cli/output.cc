@@ -9,6 +9,14 @@
 namespace meshfed {
 namespace fs = std::filesystem;
 
+void WriteInPieces(std::ostream& out, std::string_view content) {
+  while (!content.empty() && out) {
+    std::string_view piece = content.substr(0, kWritePiece);
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    content.remove_prefix(piece.size());
+  }
+}
+
 StagedFiles::~StagedFiles() { RemoveStaged(); }
 
 void StagedFiles::RemoveStaged() {
@@ -28,7 +36,7 @@ absl::Status StagedFiles::Stage(const fs::path& path, std::string_view content) 
   fs::path temp = path;
   temp += fmt::format(".tmp-{}", getpid());
   std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  WriteInPieces(out, content);
   out.close();
   staged_.emplace_back(temp, path);
   if (!out) {

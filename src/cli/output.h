@@ -1,7 +1,9 @@
 // Writing command output: all files or none (each written to a temporary name first, then renamed).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +30,15 @@ class StagedFiles {
   void RemoveStaged();
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // temp, place
 };
+
+// Writes `content` to `out` in pieces of kWritePiece bytes. Large buffered writes are much slower
+// on this project's VM than the same bytes in pieces: one write(2) of 100 MiB to ext4 took
+// 0.27 s, and the same bytes in 256 KiB or 1 MiB writes 0.035-0.045 s, while 2 MiB writes took
+// 0.47 s (the kernel sizes page-cache folios by the write, and the VM's free-page reporting hands
+// blocks of 2 MiB back to the host, so large folios come from memory the host must fault in
+// again; docs/performance.md, "Eighth session"). coreutils' cp writes in pieces of this size too.
+inline constexpr size_t kWritePiece = 256 * 1024;
+void WriteInPieces(std::ostream& out, std::string_view content);
 
 absl::Status WriteFilesAtomically(
     const std::vector<std::pair<std::filesystem::path, std::string>>& files);

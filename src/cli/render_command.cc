@@ -75,7 +75,7 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
       if (!options.cluster.empty() && c.cluster != options.cluster) continue;
       if (options.cluster.empty() && options.format == "yaml")
         out << "# cluster: " << c.cluster << '\n';
-      out << Serialize(std::move(c.objects), options.format);
+      WriteInPieces(out, Serialize(std::move(c.objects), options.format));
     }
     return 0;
   }

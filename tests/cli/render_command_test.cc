@@ -63,6 +63,26 @@ TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
   fs::remove_all(dir);
 }
 
+// Content larger than one write piece arrives whole and in order, whatever its length's
+// remainder, in a file and in a stream.
+TEST(StagedFiles, ContentOfManyPiecesIsWrittenWhole) {
+  fs::path dir = fs::temp_directory_path() / "meshfed-pieces";
+  fs::remove_all(dir);
+  for (size_t size : {size_t{0}, size_t{1}, kWritePiece - 1, kWritePiece, kWritePiece + 1,
+                      3 * kWritePiece + 12345}) {
+    std::string content(size, ' ');
+    for (size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    StagedFiles staged;
+    ASSERT_TRUE(staged.Stage(dir / "f.yaml", content).ok());
+    ASSERT_TRUE(staged.Commit().ok());
+    EXPECT_EQ(testing::FileText(dir / "f.yaml"), content) << size << " bytes";
+    std::ostringstream out;
+    WriteInPieces(out, content);
+    EXPECT_EQ(out.str(), content) << size << " bytes";
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Render, UnknownClusterIsAUsageError) {
   RenderOptions o;
   o.fleet = Step(2);
