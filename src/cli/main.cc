@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;  // usage errors exit 2 (PRODUCT.md section 4)
   }
-  if (app.got_subcommand("render")) return meshfed::RunRender(render, std::cout, std::cerr);
+  if (app.got_subcommand("render")) {
+    render.process_exits_after = true;
+    return meshfed::RunRender(render, std::cout, std::cerr);
+  }
   if (app.got_subcommand("demo")) return meshfed::RunDemo(demo, std::cout, std::cerr);
   if (app.got_subcommand("gen-fleet")) return meshfed::RunGenFleet(gen_fleet, std::cout, std::cerr);
   if (app.got_subcommand("simulate")) return meshfed::RunSimulate(simulate, std::cout, std::cerr);

@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "absl/cleanup/cleanup.h"
 #include "adapters/fleet_dir_store.h"
 #include "cli/fleet_loading.h"
 #include "cli/output.h"
@@ -13,9 +14,10 @@
 namespace meshfed {
 namespace {
 
-// Serializes and releases `objects` (a fleet's output is written one file at a time, so that the
-// trees of a written file are not kept while the next is built).
-std::string Serialize(std::vector<Node>&& objects, const std::string& format) {
+// Serializes one file's objects. A fleet's output is written one file at a time, and each file's
+// trees are released once written (unless the process exits right after), so that they are not
+// kept while the next is built.
+std::string Serialize(std::vector<Node>& objects, const std::string& format) {
   std::string out;
   if (format == "json") {
     Node list = Node::Mapping();
@@ -26,10 +28,10 @@ std::string Serialize(std::vector<Node>&& objects, const std::string& format) {
     list.Set("items", std::move(items));
     EmitJson(list, out);
     out += '\n';
+    objects = std::move(list.Find("items")->items());
   } else {
     out = EmitYamlStream(objects);
   }
-  std::vector<Node>().swap(objects);
   return out;
 }
 
@@ -53,8 +55,20 @@ void AddRenderCommand(CLI::App& app, RenderOptions& options) {
 int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err) {
   std::optional<LoadedFleet> loaded = LoadAndTranslate(options.fleet, "render", err);
   if (!loaded) return 1;
+  std::vector<Node> statuses;
+  // When the process exits right after, the fleet and its output are kept for the kernel to take
+  // back; otherwise each file's trees are released as soon as it is written.
+  absl::Cleanup keep = [&] {
+    if (options.process_exits_after) {
+      KeepUntilExit(std::move(loaded));
+      KeepUntilExit(std::move(statuses));
+    }
+  };
+  auto release = [&](std::vector<Node>& objects) {
+    if (!options.process_exits_after) std::vector<Node>().swap(objects);
+  };
   const Fleet* fleet = &loaded->fleet;
-  Translation& translation = loaded->translation;  // written out, then released
+  Translation& translation = loaded->translation;
   if (!options.cluster.empty() && fleet->Find(options.cluster) == nullptr) {
     std::vector<std::string> names;
     for (const Cluster& c : fleet->clusters) names.push_back(c.name);
@@ -64,7 +78,6 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   }
 
   const std::string ext = options.format == "json" ? "json" : "yaml";
-  std::vector<Node> statuses;
   for (StatusOutput& s : translation.statuses) {
     if (options.cluster.empty() || s.cluster == options.cluster) {
       statuses.push_back(std::move(s.object));
@@ -75,7 +88,8 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
       if (!options.cluster.empty() && c.cluster != options.cluster) continue;
       if (options.cluster.empty() && options.format == "yaml")
         out << "# cluster: " << c.cluster << '\n';
-      WriteInPieces(out, Serialize(std::move(c.objects), options.format));
+      WriteInPieces(out, Serialize(c.objects, options.format));
+      release(c.objects);
     }
     return 0;
   }
@@ -86,12 +100,13 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   absl::Status written;
   for (ClusterOutput& c : translation.clusters) {
     if (!options.cluster.empty() && c.cluster != options.cluster) continue;
-    written = staged.Stage(dir / c.cluster / ("generated." + ext),
-                           Serialize(std::move(c.objects), options.format));
+    written =
+        staged.Stage(dir / c.cluster / ("generated." + ext), Serialize(c.objects, options.format));
+    release(c.objects);
     if (!written.ok()) break;
   }
   if (written.ok()) {
-    written = staged.Stage(dir / ("status." + ext), Serialize(std::move(statuses), options.format));
+    written = staged.Stage(dir / ("status." + ext), Serialize(statuses, options.format));
   }
   if (written.ok()) written = staged.Commit();
   if (!written.ok()) {

@@ -119,5 +119,35 @@ TEST(Render, JsonIsAKubernetesList) {
   EXPECT_TRUE(fs::exists(out / "status.json"));
 }
 
+// When main exits right after, render keeps its trees for the kernel instead of releasing each
+// file's as it goes; what it writes is the same, to files and to stdout, in YAML and in JSON.
+TEST(Render, KeepingTheTreesForExitWritesTheSame) {
+  fs::path base = fs::temp_directory_path() / "meshfed-render-keep";
+  fs::remove_all(base);
+  for (const char* format : {"yaml", "json"}) {
+    std::string out[2];
+    std::string files[2];
+    for (int keep = 0; keep < 2; ++keep) {
+      RenderOptions o;
+      o.fleet = Step(6);
+      o.format = format;
+      o.process_exits_after = keep == 1;
+      std::ostringstream stdout_, stderr_;
+      ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
+      out[keep] = stdout_.str();
+      o.out_dir = (base / std::to_string(keep)).string();
+      ASSERT_EQ(RunRender(o, stdout_, stderr_), 0) << stderr_.str();
+      for (const char* file : {"cluster-a/generated.", "cluster-b/generated.", "status."}) {
+        files[keep] += testing::FileText(fs::path(o.out_dir) / (std::string(file) + format));
+      }
+    }
+    EXPECT_NE(out[0].find("ServiceEntry"), std::string::npos) << format;
+    EXPECT_EQ(out[1], out[0]) << format;
+    EXPECT_GT(files[0].size(), 1000u) << format;
+    EXPECT_EQ(files[1], files[0]) << format;
+  }
+  fs::remove_all(base);
+}
+
 }  // namespace
 }  // namespace meshfed
