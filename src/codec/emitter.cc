@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 #include "codec/yaml_chars.h"
 
@@ -87,10 +89,12 @@ void AppendKey(std::string_view key, std::string& out) {
   }
 }
 
-void EmitBlock(const Node& n, int indent, std::string& out);
+// Writes `n` as a block at `indent`. With `first_line_started`, the first line's indentation is
+// already written (the "- " of a sequence item whose first entry shares its line).
+void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started = false);
 
 // Writes `value` after "key:" or "- " on the current line.
-void EmitValueAfter(const Node& value, int indent, std::string& out) {
+void EmitValueAfter(const Node& value, size_t indent, std::string& out) {
   if (value.IsMapping() && !value.entries().empty()) {
     out += '\n';
     EmitBlock(value, indent + 2, out);
@@ -106,11 +110,12 @@ void EmitValueAfter(const Node& value, int indent, std::string& out) {
   }
 }
 
-void EmitBlock(const Node& n, int indent, std::string& out) {
-  std::string pad(static_cast<size_t>(indent), ' ');
+void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started) {
+  bool pad = !first_line_started;
   if (n.IsMapping()) {
     for (const MapEntry& e : n.entries()) {
-      out += pad;
+      if (pad) out.append(indent, ' ');
+      pad = true;
       size_t key_start = out.size();
       AppendKey(e.key, out);
       // An implicit key ends within 1,024 characters (YAML 1.2 §7.4.2, which libyaml enforces):
@@ -118,22 +123,20 @@ void EmitBlock(const Node& n, int indent, std::string& out) {
       if (out.size() - key_start >= kLongestImplicitKey) {
         out.insert(key_start, "? ");
         out += '\n';
-        out += pad;
+        out.append(indent, ' ');
       }
       out += ':';
       EmitValueAfter(e.value, indent, out);
     }
   } else if (n.IsSequence()) {
     for (const Node& item : n.items()) {
-      out += pad;
+      if (pad) out.append(indent, ' ');
+      pad = true;
       out += '-';
       if (item.IsMapping() && !item.entries().empty()) {
-        // First entry on the dash line, the rest aligned under it: write the block and drop the
-        // first line's indentation in place.
+        // First entry on the dash line, the rest aligned under it.
         out += ' ';
-        size_t first = out.size();
-        EmitBlock(item, indent + 2, out);
-        out.erase(first, static_cast<size_t>(indent) + 2);
+        EmitBlock(item, indent + 2, out, true);
       } else if (item.IsSequence() && !item.items().empty()) {
         out += '\n';
         EmitBlock(item, indent + 2, out);
@@ -142,7 +145,7 @@ void EmitBlock(const Node& n, int indent, std::string& out) {
       }
     }
   } else {
-    out += pad;
+    if (pad) out.append(indent, ' ');
     AppendScalar(n, out);
     out += '\n';
   }
@@ -228,22 +231,42 @@ void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// What a byte can be in a name that needs no quotes, looked up in one table (the emitter asks this
+// of every key and string it writes).
+enum : uint8_t {
+  kNameByte = 1,   // a letter, a digit or one of -_./
+  kLetter = 2,     // a-z, A-Z
+  kWordStart = 4,  // starts one of YAML 1.1's null or boolean words: nNtTfFyYoO
+};
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kNameByte | kLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kNameByte | kLetter;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kNameByte;
+  for (char c : std::string_view("-_./")) t[static_cast<unsigned char>(c)] = kNameByte;
+  for (char c : std::string_view("nNtTfFyYoO")) t[static_cast<unsigned char>(c)] |= kWordStart;
+  return t;
+}();
+
+uint8_t ClassOf(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
+}  // namespace
+
 // Whether `text` can start with its first letter and still never read as a YAML 1.1 null,
 // boolean or number (ResolvePlainScalar): no such word starts with a letter other than
 // nNtTfFyYoO, and none of those words is longer than five letters ("false").
 bool PlainStart(std::string_view text) {
-  char c = text.front();
-  return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
-         (text.size() > 5 || std::string_view("nNtTfFyYoO").find(c) == std::string_view::npos);
+  uint8_t c = ClassOf(text.front());
+  return (c & kLetter) != 0 && (text.size() > 5 || (c & kWordStart) == 0);
 }
 
 bool NeedsQuotes(std::string_view text) {
   if (text.empty()) return true;
   // Fast path for names, keys and hosts: a plain start, then letters, digits and -_./ only.
-  if (PlainStart(text) && std::all_of(text.begin() + 1, text.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.' || c == '/';
-      })) {
+  if (PlainStart(text) && std::all_of(text.begin() + 1, text.end(),
+                                      [](char c) { return (ClassOf(c) & kNameByte) != 0; })) {
     return false;
   }
   if (ResolvePlainScalar(text) != ScalarType::String) return true;
