@@ -39,7 +39,7 @@ bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
   }
   // The exposure in effect: the winning claim on the name, unless it conflicts with a user object.
   b.exposure_key = Key(donor->name, b.donor_namespace, svc.name);
-  ctx.Depend(ExposureDependency(b.exposure_key));
+  ctx.Depend([&] { return ExposureDependency(b.exposure_key); });
   const ExposureUnit* unit = find(b.exposure_key);
   const Exposure* e = unit && !unit->exposures.empty() && !unit->exposures.front().conflict
                           ? &unit->exposures.front()

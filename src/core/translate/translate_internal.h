@@ -100,6 +100,7 @@ struct UnitOutput {
   std::vector<Node> objects;
   Diagnostics diagnostics;
   std::vector<Dependency> dependencies;  // sorted, unique once the unit is stored
+  bool track_dependencies = true;        // false for a one-shot translation, which never updates
   uint64_t generation = 0;  // unique to each computation of a unit (statuses compare them)
 };
 
@@ -134,7 +135,11 @@ struct Context {
   // these objects' identities in `cluster`; `who` then names it.
   bool CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
                               std::string& who);
-  void Depend(Dependency d) { out.dependencies.push_back(d); }
+  // Records a dependency, computed only when the unit tracks them.
+  template <typename MakeDependency>
+  void Depend(MakeDependency make) {
+    if (out.track_dependencies) out.dependencies.push_back(make());
+  }
   void Warn(Severity severity, const char* code, const Object& o, const std::string& cluster,
             const std::string& field, std::string message);
 };

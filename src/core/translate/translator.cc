@@ -72,7 +72,7 @@ Node PortNode(int number) {
 }
 
 const Service* Context::ServiceForHost(const Cluster& c, const std::string& fqdn) {
-  Depend(HostDependency(c.name, fqdn));
+  Depend([&] { return HostDependency(c.name, fqdn); });
   return c.ServiceForHost(fqdn);
 }
 
@@ -83,13 +83,13 @@ const Service* Context::FindService(const Cluster& c, std::string_view namespace
 
 const std::vector<const VirtualService*>& Context::VirtualServicesForHost(const Cluster& c,
                                                                           const std::string& host) {
-  Depend(HostDependency(c.name, host));
+  Depend([&] { return HostDependency(c.name, host); });
   return c.VirtualServicesForHost(host);
 }
 
 const std::vector<const DestinationRule*>& Context::DestinationRulesForHost(
     const Cluster& c, const std::string& host) {
-  Depend(HostDependency(c.name, host));
+  Depend([&] { return HostDependency(c.name, host); });
   return c.DestinationRulesForHost(host);
 }
 
@@ -99,7 +99,7 @@ bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<N
   for (const Node& o : objects) {
     key.clear();
     AppendObjectKey(o, key);
-    Depend(ObjectDependency(cluster.name, key));
+    Depend([&] { return ObjectDependency(cluster.name, key); });
     const Object* existing = cluster.FindObject(key);
     if (existing && !existing->ManagedByMeshfed()) {
       who = fmt::format("{} {}/{} ({}:{}:{})", existing->kind, existing->namespace_, existing->name,
@@ -243,6 +243,10 @@ class TranslationState {
   };
 
  public:
+  // A one-shot state (Translate) is built once and taken apart: it records no dependencies, no
+  // units by dependency and no entry places, which only updates need.
+  explicit TranslationState(bool incremental) : incremental_(incremental) {}
+
   struct Dirty {
     std::set<std::string> exposures, bindings;
     // Status key -> the units whose entries to refresh; none: all of them (the owner changed).
@@ -267,7 +271,7 @@ class TranslationState {
     }
     exposures_.reserve(entries);
     bindings_.reserve(services);
-    dependents_.reserve(4 * (entries + services));
+    if (incremental_) dependents_.reserve(4 * (entries + services));
     for (const Cluster& c : fleet.clusters) {
       std::map<std::string, std::vector<Claim>> claims;
       for (const ServiceExpositionPolicy& sep : c.expositions) {
@@ -290,6 +294,7 @@ class TranslationState {
       }
       for (const auto& [key, list] : members) PutBinding(fleet, c, key, list);
     }
+    if (!incremental_) IndexBound();
     for (const Cluster& c : fleet.clusters) {
       for (const ServiceExpositionPolicy& sep : c.expositions) {
         Refresh(c, *sep.object, EntriesOf(c, sep), statuses_[StatusKey(c.name, *sep.object)], true);
@@ -526,6 +531,10 @@ class TranslationState {
 
   template <typename Unit>
   void Remember(std::pair<const std::string, Unit>& entry, bool exposure) {
+    if (!incremental_) {
+      if constexpr (std::is_same_v<Unit, BindingUnit>) put_bindings_.push_back(&entry.second);
+      return;
+    }
     std::vector<Dependency>& d = entry.second.dependencies;
     std::sort(d.begin(), d.end());
     d.erase(std::unique(d.begin(), d.end()), d.end());
@@ -547,6 +556,7 @@ class TranslationState {
   ExposureUnit& PutExposure(const Fleet& fleet, const Cluster& c, const std::string& key,
                             const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
+    entry.second.track_dependencies = incremental_;
     ExposeClaims(fleet, c, claims, entry.second);
     for (Node& o : entry.second.objects) Compact(o);
     entry.second.generation = next_generation_++;
@@ -558,6 +568,7 @@ class TranslationState {
                           const std::vector<Member>& members) {
     auto& entry = *bindings_.try_emplace(key).first;
     BindingUnit& unit = entry.second;
+    unit.track_dependencies = incremental_;
     BindMembers(
         fleet, c, members,
         [this](const std::string& exposure) -> const ExposureUnit* {
@@ -571,9 +582,24 @@ class TranslationState {
     return unit;
   }
 
+  // One-shot: who bound each exposure unit, in the order the bindings were put (the order
+  // dependents_ keeps them in, for BoundTo).
+  void IndexBound() {
+    for (const BindingUnit* unit : put_bindings_) {
+      for (const auto& [exposure, by] : unit->bound) bound_by_[exposure].push_back(&by);
+    }
+  }
+
   // Who bound the exposure in effect of unit `key`.
   std::vector<BoundBy> BoundTo(const std::string& key) const {
     std::vector<BoundBy> out;
+    if (!incremental_) {
+      auto it = bound_by_.find(key);
+      if (it == bound_by_.end()) return out;
+      out.reserve(it->second.size());
+      for (const BoundBy* by : it->second) out.push_back(*by);
+      return out;
+    }
     auto it = dependents_.find(ExposureDependency(key));
     if (it == dependents_.end()) return out;
     for (const UnitRef& unit : it->second) {
@@ -662,7 +688,7 @@ class TranslationState {
       const EntryNow& e = now[i];
       slot.at.push_back(e.At());
       slot.flags.push_back(e.Flags());
-      slot.positions[*e.unit].push_back(i);
+      if (incremental_) slot.positions[*e.unit].push_back(i);
       if (rebuild) {
         entries.Append(EntryNode(e));
         slot.seen[i] = e.stamp;
@@ -836,18 +862,23 @@ class TranslationState {
     bool exposure;
   };
   absl::flat_hash_map<Dependency, absl::InlinedVector<UnitRef, 2>> dependents_;
+  const bool incremental_;
+  // One-shot only: the binding units in the order they were put, and who bound each exposure.
+  std::vector<const BindingUnit*> put_bindings_;
+  absl::flat_hash_map<std::string_view, std::vector<const BoundBy*>> bound_by_;
 };
 
 }  // namespace internal
 
 Translation Translate(const Fleet& fleet) {
-  internal::TranslationState state;
+  internal::TranslationState state(/*incremental=*/false);
   state.Build(fleet);
   return state.Take(fleet);
 }
 
 IncrementalTranslator::IncrementalTranslator(Fleet fleet)
-    : fleet_(std::move(fleet)), state_(std::make_unique<internal::TranslationState>()) {
+    : fleet_(std::move(fleet)),
+      state_(std::make_unique<internal::TranslationState>(/*incremental=*/true)) {
   state_->Build(fleet_);
 }
 
