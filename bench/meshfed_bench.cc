@@ -7,9 +7,11 @@
 //   meshfed_bench translate FLEET [--repeat N]   the translator alone, best and median
 //   meshfed_bench incremental FLEET [--repeat N] one changed SEP, RSB or donor VirtualService at a
 //                                                time: re-render and diff, latency percentiles
-//   meshfed_bench memory MIB [huge]              the machine's cost of memory touched for the first
+//   meshfed_bench memory MIB [huge|populate]     the machine's cost of memory touched for the first
 //                                                time (page faults), which every tree built pays;
-//                                                `huge` asks for transparent huge pages
+//                                                `huge` asks for transparent huge pages, `populate`
+//                                                makes it resident first as the heap prefault does
+//   (MESHFED_HEAP_PREFAULT=0 in the environment measures without the heap prefault)
 //   meshfed_bench trees FLEET                    what the translation's trees are made of
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "adapters/fleet_dir_store.h"
+#include "adapters/heap_prefault.h"
 #include "codec/emitter.h"
 #include "codec/yaml_reader.h"
 #include "core/model/hosts.h"
@@ -64,7 +67,7 @@ size_t EmitAll(Translation& t) {
   return bytes;
 }
 
-int Render(const std::string& fleet_dir, int repeat) {
+int Render(const std::string& fleet_dir, int repeat, bool prefault) {
   for (int i = 0; i < repeat; ++i) {
     auto t0 = Clock::now();
     Diagnostics d;
@@ -96,11 +99,11 @@ int Render(const std::string& fleet_dir, int repeat) {
         "render {}: {} objects in, {} generated, {:.1f} MiB out | read+parse {:.3f} s, build "
         "{:.3f} s, validate {:.3f} s, translate {:.3f} s, analyze {:.3f} s, emit {:.3f} s, total "
         "{:.3f} s | translate {:.1f}% of total | peak RSS {:.0f} MiB (after read {:.0f}, after "
-        "translate {:.0f}) | {} diagnostics\n",
+        "translate {:.0f}) | {} diagnostics | heap prefault {}\n",
         fleet_dir, objects, generated, static_cast<double>(bytes) / (1 << 20), Seconds(t0, t1),
         Seconds(t1, t2), Seconds(t2, tv), Seconds(tv, t3), Seconds(t3, ta), Seconds(ta, t4),
         Seconds(t0, t4), 100 * Seconds(tv, t3) / Seconds(t0, t4), PeakRssMiB(), rss_read,
-        rss_translate, d.size());
+        rss_translate, d.size(), prefault ? "on" : "off");
   }
   return 0;
 }
@@ -344,7 +347,7 @@ int Parse(const std::string& fleet_dir) {
 
 // Fresh memory: a process that builds 0.9 GiB of trees first touches every page of it, and on a
 // VM each page fault is costly. Measured on pages no allocator has seen (mmap), one write each.
-int MemoryBench(size_t mib, bool huge) {
+int MemoryBench(size_t mib, bool huge, bool populate) {
   size_t bytes = mib << 20;
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) {
@@ -356,6 +359,15 @@ int MemoryBench(size_t mib, bool huge) {
   }
   auto* p = static_cast<volatile char*>(mem);
   auto t0 = Clock::now();
+  // In pieces of 1 MiB, as tcmalloc obtains its memory and the heap prefault populates it.
+  constexpr size_t kPiece = 1 << 20;
+  for (size_t at = 0; populate && at < bytes; at += kPiece) {
+    if (madvise(static_cast<char*>(mem) + at, std::min(kPiece, bytes - at), MADV_POPULATE_WRITE) !=
+        0) {
+      std::cerr << "madvise(MADV_POPULATE_WRITE): " << std::strerror(errno) << '\n';
+      break;
+    }
+  }
   for (size_t i = 0; i < bytes; i += 4096) p[i] = 1;
   double first = Seconds(t0, Clock::now());
   auto t1 = Clock::now();
@@ -365,8 +377,10 @@ int MemoryBench(size_t mib, bool huge) {
   std::cout << fmt::format(
       "memory{}: {} MiB touched for the first time in {:.3f} s ({:.3f} s per GiB); touched "
       "again in {:.3f} s\n",
-      huge ? " (huge pages asked for)" : "", mib, first, first * 1024 / static_cast<double>(mib),
-      again);
+      huge       ? " (huge pages asked for)"
+      : populate ? " (populated 1 MiB at a time first)"
+                 : "",
+      mib, first, first * 1024 / static_cast<double>(mib), again);
   return 0;
 }
 
@@ -441,9 +455,11 @@ int TreesBench(const std::string& fleet_dir) {
 }  // namespace meshfed
 
 int main(int argc, char** argv) {
+  // As meshfed does (src/cli/main.cc); MESHFED_HEAP_PREFAULT=0 measures without it.
+  const bool prefault = meshfed::PrefaultHeapGrowth();
   if (argc < 3) {
     std::cerr << "usage: meshfed_bench render|parse|translate|simulate|incremental FLEET "
-                 "[--repeat N] | trees FLEET | memory MIB [huge]\n";
+                 "[--repeat N] | trees FLEET | memory MIB [huge|populate]\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -454,10 +470,11 @@ int main(int argc, char** argv) {
   }
   if (mode == "memory") {
     return meshfed::MemoryBench(std::max(1, std::atoi(argv[2])),
-                                argc > 3 && std::strcmp(argv[3], "huge") == 0);
+                                argc > 3 && std::strcmp(argv[3], "huge") == 0,
+                                argc > 3 && std::strcmp(argv[3], "populate") == 0);
   }
   if (mode == "trees") return meshfed::TreesBench(fleet);
-  if (mode == "render") return meshfed::Render(fleet, repeat);
+  if (mode == "render") return meshfed::Render(fleet, repeat, prefault);
   if (mode == "parse") return meshfed::Parse(fleet);
   if (mode == "translate") return meshfed::TranslateOnly(fleet, repeat);
   if (mode == "incremental") return meshfed::IncrementalBench(fleet, repeat > 1 ? repeat : 3000);

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "adapters/heap_prefault.h"
 #include "cli/controller_command.h"
 #include "cli/demo_command.h"
 #include "cli/diff_command.h"
@@ -11,6 +12,7 @@
 #include "cli/validate_command.h"
 
 int main(int argc, char** argv) {
+  meshfed::PrefaultHeapGrowth();
   CLI::App app{
       "meshfed: share services between independent Istio clusters, keeping the donor's "
       "request routing"};

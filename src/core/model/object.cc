@@ -87,7 +87,17 @@ std::string Object::Describe() const {
 }
 
 std::string Object::Key() const {
-  return fmt::format("{}/{}/{}/{}", group, kind, namespace_, name);
+  // Appended, not formatted: building and translating the large fleet asks for every object's.
+  std::string key;
+  key.reserve(group.size() + kind.size() + namespace_.size() + name.size() + 3);
+  key.append(group)
+      .append("/")
+      .append(kind)
+      .append("/")
+      .append(namespace_)
+      .append("/")
+      .append(name);
+  return key;
 }
 
 void AppendObjectKey(const Node& object, std::string& out) {
