@@ -96,7 +96,11 @@ bool IsJsonNumber(std::string_view t) {
 class PositionedReader {
  public:
   PositionedReader(std::string_view content, const char* base, const ReadLimits& limits)
-      : content_(content), base_(base), limits_(limits) {}
+      : content_(content),
+        base_(base),
+        limits_(limits),
+        items_(limits.max_depth),
+        entries_(limits.max_depth) {}
 
   bool Read(simdjson::ondemand::value value, size_t depth, Node& out) {
     std::string_view token = value.raw_json_token();
@@ -111,22 +115,25 @@ class PositionedReader {
         if (depth >= limits_.max_depth) return false;
         simdjson::ondemand::array items;
         if (value.get_array().get(items)) return false;
-        out = Node::Sequence(pos);
+        // Gathered in this depth's scratch list, then moved into one of the exact size: the YAML
+        // reader keeps lists that way, and nothing grows or shrinks twice.
+        std::vector<Node>& scratch = ScratchItems(depth);
         for (auto item : items) {
           simdjson::ondemand::value v;
           if (item.get(v)) return false;
-          Node child;
-          if (!Read(v, depth + 1, child)) return false;
-          out.items().push_back(std::move(child));
+          scratch.emplace_back();
+          if (!Read(v, depth + 1, scratch.back())) return false;
         }
-        out.items().shrink_to_fit();  // as the YAML reader keeps lists
+        out = Node::Sequence(pos);
+        out.items().reserve(scratch.size());
+        for (Node& item : scratch) out.items().push_back(std::move(item));
         return true;
       }
       case Type::object: {
         if (depth >= limits_.max_depth) return false;
         simdjson::ondemand::object fields;
         if (value.get_object().get(fields)) return false;
-        out = Node::Mapping(pos);
+        std::vector<MapEntry>& scratch = ScratchEntries(depth);
         KeySet keys;
         for (auto field : fields) {
           simdjson::ondemand::field f;
@@ -137,7 +144,7 @@ class PositionedReader {
           // libyaml's simple keys end within 1,024 characters of their start; `<<` is the merge
           // key to the YAML reader, even quoted.
           if (++nodes_ > limits_.max_nodes || key.size() > limits_.max_scalar_bytes ||
-              key == "<<" || !keys.Insert(out, key)) {
+              key == "<<" || !keys.Insert(scratch, key)) {
             return false;
           }
           simdjson::ondemand::value v = f.value();
@@ -147,11 +154,12 @@ class PositionedReader {
             return false;
           }
           Position key_pos = At(key_at);
-          Node child;
-          if (!Read(v, depth + 1, child)) return false;
-          out.entries().push_back(MapEntry{Key(key), key_pos, std::move(child)});
+          scratch.emplace_back(Key(key), key_pos, Node());
+          if (!Read(v, depth + 1, scratch.back().value)) return false;
         }
-        out.entries().shrink_to_fit();
+        out = Node::Mapping(pos);
+        out.entries().reserve(scratch.size());
+        for (MapEntry& e : scratch) out.entries().push_back(std::move(e));
         return true;
       }
       case Type::string: {
@@ -180,6 +188,18 @@ class PositionedReader {
   }
 
  private:
+  // The list being gathered at `depth` (< max_depth), emptied for a new collection. Those nested
+  // in it use deeper ones, and the lists by depth are all there from the start, so a reference
+  // to one stays valid while they are read.
+  std::vector<Node>& ScratchItems(size_t depth) {
+    items_[depth].clear();
+    return items_[depth];
+  }
+  std::vector<MapEntry>& ScratchEntries(size_t depth) {
+    entries_[depth].clear();
+    return entries_[depth];
+  }
+
   // Line and column of a byte of the input. The walk asks in document order, so the line count
   // only moves forward. The input is ASCII without carriage returns: a column is a byte.
   Position At(const char* p) {
@@ -219,6 +239,8 @@ class PositionedReader {
   size_t scanned_ = 0;
   size_t line_ = 1;
   size_t line_start_ = 0;
+  std::vector<std::vector<Node>> items_;        // scratch lists by depth
+  std::vector<std::vector<MapEntry>> entries_;  // scratch mappings by depth
 };
 
 }  // namespace

@@ -183,10 +183,11 @@ void AppendOne(Node root, const std::string& file, uint64_t& next_order, std::ve
   if (!api_version || !kind) return;
 
   if (kind->text() == "List" && list_depth == 0) {
-    const Node* items = root.Find("items");
+    Node* items = root.Find("items");
     if (items && items->IsSequence()) {
-      for (const Node& item : items->items()) {
-        AppendOne(item, file, next_order, out, diagnostics, list_depth + 1);
+      // Moved out of the List, not copied: a fleet written as JSON is Lists of every object.
+      for (Node& item : items->items()) {
+        AppendOne(std::move(item), file, next_order, out, diagnostics, list_depth + 1);
       }
       return;
     }
