@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "core/model/text.h"
@@ -169,6 +170,12 @@ const Node* RequireString(const Node& map, std::string_view key, std::string_vie
   return value;
 }
 
+// Room for `more` objects, which are large to move as the list grows: at least doubling, so that a
+// cluster read from many files does not move its objects once per file.
+void ReserveMore(std::vector<Object>& out, size_t more) {
+  if (out.size() + more > out.capacity()) out.reserve(std::max(out.size() + more, 2 * out.size()));
+}
+
 void AppendOne(Node root, const std::string& file, uint64_t& next_order, std::vector<Object>& out,
                Diagnostics& diagnostics, int list_depth) {
   if (root.IsNull()) return;  // an empty document, e.g. after a trailing "---"
@@ -186,6 +193,7 @@ void AppendOne(Node root, const std::string& file, uint64_t& next_order, std::ve
     Node* items = root.Find("items");
     if (items && items->IsSequence()) {
       // Moved out of the List, not copied: a fleet written as JSON is Lists of every object.
+      ReserveMore(out, items->items().size());
       for (Node& item : items->items()) {
         AppendOne(std::move(item), file, next_order, out, diagnostics, list_depth + 1);
       }
@@ -237,6 +245,7 @@ void AppendOne(Node root, const std::string& file, uint64_t& next_order, std::ve
 
 void AppendObjects(std::vector<Node> documents, const std::string& file, uint64_t& next_order,
                    std::vector<Object>& out, Diagnostics& diagnostics) {
+  ReserveMore(out, documents.size());
   for (Node& doc : documents) AppendOne(std::move(doc), file, next_order, out, diagnostics, 0);
 }
 
