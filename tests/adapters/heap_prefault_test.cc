@@ -29,7 +29,6 @@ size_t ResidentPages(void* p, size_t size) {
 // it off.
 TEST(HeapPrefault, TheHeapsNewMemoryIsResidentBeforeItIsTouched) {
   const size_t size = 16 << 20;
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   void* fresh = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(fresh, MAP_FAILED);
   EXPECT_EQ(ResidentPages(fresh, size), 0u) << "fresh memory is faulted in on first touch";
@@ -44,6 +43,7 @@ TEST(HeapPrefault, TheHeapsNewMemoryIsResidentBeforeItIsTouched) {
   }
 #ifdef MESHFED_WITH_TCMALLOC
   // What tcmalloc does when its page heap must grow: ask the system allocator (leaked here).
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t actual = 0;
   void* grown = MallocExtension::instance()->GetSystemAllocator()->Alloc(size, &actual, page);
   ASSERT_NE(grown, nullptr);
