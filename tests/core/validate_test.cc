@@ -481,6 +481,48 @@ spec:
 ---
 )";
 
+// Each kind of destination is named by its own field path: a mirror, an entry of mirrors, a TCP
+// and a TLS route.
+TEST(Analyzers, MirrorAndTcpDestinationsAreNamedByTheirFields) {
+  Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    route:
+    - destination: {host: reviews, subset: v1}
+    mirror: {host: shadow-a}
+  - route:
+    - destination: {host: reviews, subset: v1}
+    mirrors:
+    - destination: {host: reviews}
+    - destination: {host: shadow-b}
+  tcp:
+  - route:
+    - destination: {host: reviews, port: {number: 9080}}
+      weight: 50
+    - destination: {host: shadow-c}
+      weight: 50
+  tls:
+  - match: [{sniHosts: [reviews]}]
+    route:
+    - destination: {host: shadow-d}
+)");
+  EXPECT_EQ(With(d, "IST0101"),
+            (std::vector<std::string>{
+                "31:20 spec.http[0].mirror.host: Referenced mirror host not found: \"shadow-a\"",
+                "36:27 spec.http[1].mirrors[1].destination.host: Referenced mirror host not "
+                "found: \"shadow-b\"",
+                "41:27 spec.tcp[0].route[1].destination.host: Referenced host not found: "
+                "\"shadow-c\"",
+                "46:27 spec.tls[0].route[0].destination.host: Referenced host not found: "
+                "\"shadow-d\""}))
+      << All(d);
+  EXPECT_EQ(All(d).find("error"), std::string::npos) << All(d);
+}
+
 TEST(Analyzers, ReferencedResourcesNotFound) {
   Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -113,21 +113,38 @@ class Analyzer {
  private:
   // ---- VirtualService destinations: IST0101, IST0112, MF2010, MF2011 ----
 
+  // Where a destination is: spec.<list>[rule], then .<step>[index] when there is a step, then
+  // .<leaf>. Written out only for a diagnostic: most destinations have none.
+  struct DestinationField {
+    std::string_view list;  // http, tls, tcp
+    size_t rule = 0;
+    std::string_view step;  // route, mirrors; empty: none
+    size_t index = 0;
+    std::string_view leaf;  // destination, mirror
+    std::string Str(std::string_view more = {}) const {
+      std::string f = fmt::format("spec.{}[{}]", list, rule);
+      if (!step.empty()) f += fmt::format(".{}[{}]", step, index);
+      f += '.';
+      f += leaf;
+      f += more;
+      return f;
+    }
+  };
+
   void Destinations(const VirtualService& vs) {
     const Node* spec = vs.object->spec();
     const std::vector<Node>& http = ItemsOf(Get(spec, "http"));
     for (size_t i = 0; i < http.size(); ++i) {
-      std::string f = fmt::format("spec.http[{}]", i);
       const std::vector<Node>& routes = ItemsOf(Get(&http[i], "route"));
       for (size_t j = 0; j < routes.size(); ++j) {
         Destination(vs, &http[i], Get(&routes[j], "destination"),
-                    fmt::format("{}.route[{}].destination", f, j), false);
+                    {"http", i, "route", j, "destination"}, false);
       }
-      Destination(vs, &http[i], Get(&http[i], "mirror"), f + ".mirror", true);
+      Destination(vs, &http[i], Get(&http[i], "mirror"), {"http", i, {}, 0, "mirror"}, true);
       const std::vector<Node>& mirrors = ItemsOf(Get(&http[i], "mirrors"));
       for (size_t j = 0; j < mirrors.size(); ++j) {
         Destination(vs, &http[i], Get(&mirrors[j], "destination"),
-                    fmt::format("{}.mirrors[{}].destination", f, j), true);
+                    {"http", i, "mirrors", j, "destination"}, true);
       }
     }
     for (const char* list : {"tls", "tcp"}) {
@@ -136,14 +153,14 @@ class Analyzer {
         const std::vector<Node>& routes = ItemsOf(Get(&rules[i], "route"));
         for (size_t j = 0; j < routes.size(); ++j) {
           Destination(vs, nullptr, Get(&routes[j], "destination"),
-                      fmt::format("spec.{}[{}].route[{}].destination", list, i, j), false);
+                      {list, i, "route", j, "destination"}, false);
         }
       }
     }
   }
 
   void Destination(const VirtualService& vs, const Node* http_route, const Node* d,
-                   const std::string& field, bool mirror) {
+                   const DestinationField& field, bool mirror) {
     const Node* host_node = Get(d, "host");
     if (!host_node || !host_node->IsString()) return;
     const std::string& host = host_node->text();
@@ -153,7 +170,7 @@ class Analyzer {
     const Object& o = *vs.object;
     if (auto it = facts_.bound_to_exposed.find(resolved); it != facts_.bound_to_exposed.end()) {
       std::string local = resolved.substr(0, resolved.find(".svc."));
-      Report(code::kRoutesToBoundName, o, host_node, field + ".host",
+      Report(code::kRoutesToBoundName, o, host_node, field.Str(".host"),
              fmt::format("`{}` is a name meshfed binds from another cluster ({}); VirtualServices "
                          "do not chain, so this route goes to the bound Service itself, which has "
                          "no endpoints: callers get 503 UH. Route to `{}.{}` with "
@@ -173,7 +190,7 @@ class Analyzer {
         authority.resize(colon);
       }
       if (http_route != nullptr && authority != it->second) {
-        Report(code::kRoutesToInternalHost, o, host_node, field + ".host",
+        Report(code::kRoutesToInternalHost, o, host_node, field.Str(".host"),
                fmt::format("`{}` reaches the donor's federation gateway, which admits and routes "
                            "only the exposed name; without `rewrite.authority: {}` on this route "
                            "the request keeps its own authority and the gateway denies it (403; "
@@ -213,14 +230,14 @@ class Analyzer {
     }
     if (!found && facts_.hosts.count(resolved)) return;  // meshfed generates it
     if (!found) {
-      Report(code::kReferencedResourceNotFound, o, host_node, field + ".host",
+      Report(code::kReferencedResourceNotFound, o, host_node, field.Str(".host"),
              fmt::format("Referenced {} not found: \"{}\"", mirror ? "mirror host" : "host", host));
       return;
     }
     const Node* port_node = Get(Get(d, "port"), "number");
     if (!port_node) {
       if (ports.size() > 1) {
-        Report(code::kDestinationPortSelectorRequired, o, host_node, field,
+        Report(code::kDestinationPortSelectorRequired, o, host_node, field.Str(),
                fmt::format("This VirtualService routes to a service \"{}\" that exposes multiple "
                            "ports [{}]. Specifying a port in the destination is required to "
                            "disambiguate.",
@@ -228,13 +245,13 @@ class Analyzer {
       }
     } else if (int port = ParseIntOr(ScalarText(port_node), 0);
                port > 0 && std::find(ports.begin(), ports.end(), port) == ports.end()) {
-      Report(code::kReferencedResourceNotFound, o, port_node, field + ".port.number",
+      Report(code::kReferencedResourceNotFound, o, port_node, field.Str(".port.number"),
              fmt::format("Referenced host:port not found: \"{}:{}\"", host, port));
     }
     const Node* subset_node = Get(d, "subset");
     if (subset_node && subset_node->IsString() && !subset_node->text().empty() &&
         !SubsetDefined(resolved, subset_node->text(), ns)) {
-      Report(code::kReferencedResourceNotFound, o, subset_node, field + ".subset",
+      Report(code::kReferencedResourceNotFound, o, subset_node, field.Str(".subset"),
              fmt::format("Referenced {} in destinationrule not found: \"{}+{}\"",
                          mirror ? "mirror+subset" : "host+subset", host, subset_node->text()));
     }
