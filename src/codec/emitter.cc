@@ -62,7 +62,7 @@ class Writer {
 
  private:
   char* Room(size_t n) {
-    if (out_.size() - size_ < n) out_.resize(std::max(2 * out_.size(), size_ + n + 4096));
+    if (out_.size() - size_ < n) out_.resize(std::max(2 * out_.size(), size_ + n + 256));
     return out_.data() + size_;
   }
 
