@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 
 #include "codec/yaml_chars.h"
 
@@ -28,92 +27,50 @@ size_t SpecialCodepointAt(std::string_view text, size_t i, uint32_t& cp) {
   return 0;
 }
 
-// Appends to a string through a cursor: the string is grown ahead (geometrically) and cut to
-// what was written when the writer goes, so each piece is one bounds check and one copy, not a
-// call into std::string's append (a fifth of emitting the large fleet went there).
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out), size_(out.size()) {}
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
-  ~Writer() { out_.resize(size_); }
-
-  void Put(char c) {
-    *Room(1) = c;
-    ++size_;
-  }
-  void Put(std::string_view text) {
-    if (text.empty()) return;
-    std::memcpy(Room(text.size()), text.data(), text.size());
-    size_ += text.size();
-  }
-  void Spaces(size_t n) {
-    std::memset(Room(n), ' ', n);
-    size_ += n;
-  }
-  // Inserts `text` at `at` (< size()), moving what follows.
-  void Insert(size_t at, std::string_view text) {
-    char* p = Room(text.size());
-    std::memmove(p - (size_ - at) + text.size(), p - (size_ - at), size_ - at);
-    std::memcpy(out_.data() + at, text.data(), text.size());
-    size_ += text.size();
-  }
-  size_t size() const { return size_; }
-
- private:
-  char* Room(size_t n) {
-    if (out_.size() - size_ < n) out_.resize(std::max(2 * out_.size(), size_ + n + 256));
-    return out_.data() + size_;
-  }
-
-  std::string& out_;
-  size_t size_;  // what was written; out_ is longer until the writer goes
-};
-
-void AppendEscaped(std::string_view text, Writer& out, bool json) {
-  out.Put('"');
+void AppendEscaped(std::string_view text, std::string& out, bool json) {
+  out += '"';
   for (size_t i = 0; i < text.size(); ++i) {
     uint32_t cp = 0;
     if (size_t len = SpecialCodepointAt(text, i, cp); len > 0) {
-      out.Put(fmt::format("\\u{:04x}", cp));
+      out += fmt::format("\\u{:04x}", cp);
       i += len - 1;
       continue;
     }
     unsigned char c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
-        out.Put("\\\"");
+        out += "\\\"";
         break;
       case '\\':
-        out.Put("\\\\");
+        out += "\\\\";
         break;
       case '\n':
-        out.Put("\\n");
+        out += "\\n";
         break;
       case '\t':
-        out.Put("\\t");
+        out += "\\t";
         break;
       case '\r':
-        out.Put("\\r");
+        out += "\\r";
         break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          out.Put(json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c));
+          out += json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c);
         } else {
-          out.Put(static_cast<char>(c));
+          out += static_cast<char>(c);
         }
     }
   }
-  out.Put('"');
+  out += '"';
 }
 
-void AppendScalar(const Node& n, Writer& out) {
+void AppendScalar(const Node& n, std::string& out) {
   if (n.IsNull()) {
-    out.Put("null");
+    out += "null";
   } else if (n.scalar_type() == ScalarType::String && NeedsQuotes(n.text())) {
     AppendEscaped(n.text(), out, false);
   } else {
-    out.Put(n.text());
+    out += n.text();
   }
 }
 
@@ -124,97 +81,97 @@ bool IsEmptyCollection(const Node& n) {
 // Keys this long (as written) are written as explicit keys; below YAML's limit of 1,024.
 constexpr size_t kLongestImplicitKey = 1000;
 
-void AppendKey(std::string_view key, Writer& out) {
+void AppendKey(std::string_view key, std::string& out) {
   if (NeedsQuotes(key)) {
     AppendEscaped(key, out, false);
   } else {
-    out.Put(key);
+    out += key;
   }
 }
 
 // Writes `n` as a block at `indent`. With `first_line_started`, the first line's indentation is
 // already written (the "- " of a sequence item whose first entry shares its line).
-void EmitBlock(const Node& n, size_t indent, Writer& out, bool first_line_started = false);
+void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started = false);
 
 // Writes `value` after "key:" or "- " on the current line.
-void EmitValueAfter(const Node& value, size_t indent, Writer& out) {
+void EmitValueAfter(const Node& value, size_t indent, std::string& out) {
   if (value.IsMapping() && !value.entries().empty()) {
-    out.Put('\n');
+    out += '\n';
     EmitBlock(value, indent + 2, out);
   } else if (value.IsSequence() && !value.items().empty()) {
-    out.Put('\n');
+    out += '\n';
     EmitBlock(value, indent, out);  // kubectl style: "- " at the key's indentation
   } else if (IsEmptyCollection(value)) {
-    out.Put(value.IsMapping() ? " {}\n" : " []\n");
+    out += value.IsMapping() ? " {}\n" : " []\n";
   } else {
-    out.Put(' ');
+    out += ' ';
     AppendScalar(value, out);
-    out.Put('\n');
+    out += '\n';
   }
 }
 
-void EmitBlock(const Node& n, size_t indent, Writer& out, bool first_line_started) {
+void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started) {
   bool pad = !first_line_started;
   if (n.IsMapping()) {
     for (const MapEntry& e : n.entries()) {
-      if (pad) out.Spaces(indent);
+      if (pad) out.append(indent, ' ');
       pad = true;
       size_t key_start = out.size();
       AppendKey(e.key, out);
       // An implicit key ends within 1,024 characters (YAML 1.2 §7.4.2, which libyaml enforces):
       // a longer one is written as an explicit key, `? key` with `:` on the next line.
       if (out.size() - key_start >= kLongestImplicitKey) {
-        out.Insert(key_start, "? ");
-        out.Put('\n');
-        out.Spaces(indent);
+        out.insert(key_start, "? ");
+        out += '\n';
+        out.append(indent, ' ');
       }
-      out.Put(':');
+      out += ':';
       EmitValueAfter(e.value, indent, out);
     }
   } else if (n.IsSequence()) {
     for (const Node& item : n.items()) {
-      if (pad) out.Spaces(indent);
+      if (pad) out.append(indent, ' ');
       pad = true;
-      out.Put('-');
+      out += '-';
       if (item.IsMapping() && !item.entries().empty()) {
         // First entry on the dash line, the rest aligned under it.
-        out.Put(' ');
+        out += ' ';
         EmitBlock(item, indent + 2, out, true);
       } else if (item.IsSequence() && !item.items().empty()) {
-        out.Put('\n');
+        out += '\n';
         EmitBlock(item, indent + 2, out);
       } else {
         EmitValueAfter(item, indent, out);
       }
     }
   } else {
-    if (pad) out.Spaces(indent);
+    if (pad) out.append(indent, ' ');
     AppendScalar(n, out);
-    out.Put('\n');
+    out += '\n';
   }
 }
 
-void EmitJsonValue(const Node& n, int indent, int depth, Writer& out) {
+void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
   auto newline = [&](int d) {
     if (indent < 0) return;
-    out.Put('\n');
-    out.Spaces(static_cast<size_t>(indent) * static_cast<size_t>(d));
+    out += '\n';
+    out.append(static_cast<size_t>(indent) * static_cast<size_t>(d), ' ');
   };
   switch (n.kind()) {
     case Node::Kind::Null:
-      out.Put("null");
+      out += "null";
       return;
     case Node::Kind::Scalar:
       switch (n.scalar_type()) {
         case ScalarType::Null:
-          out.Put("null");
+          out += "null";
           return;
         case ScalarType::Bool: {
           char c = n.text().empty() ? 'f' : n.text()[0];
-          out.Put((c == 't' || c == 'T' || c == 'y' || c == 'Y' || n.text() == "on" ||
-                   n.text() == "On" || n.text() == "ON")
-                      ? "true"
-                      : "false");
+          out += (c == 't' || c == 'T' || c == 'y' || c == 'Y' || n.text() == "on" ||
+                  n.text() == "On" || n.text() == "ON")
+                     ? "true"
+                     : "false";
           return;
         }
         case ScalarType::Int:
@@ -223,7 +180,7 @@ void EmitJsonValue(const Node& n, int indent, int depth, Writer& out) {
           // (0x1F, 0o17, .inf) are written as strings rather than as invalid JSON.
           if (n.text().find_first_not_of("0123456789-+.eE") == std::string::npos &&
               (n.text().size() < 2 || n.text()[0] != '0' || n.text()[1] == '.')) {
-            out.Put(n.text());
+            out += n.text();
           } else {
             AppendEscaped(n.text(), out, true);
           }
@@ -235,38 +192,38 @@ void EmitJsonValue(const Node& n, int indent, int depth, Writer& out) {
       return;
     case Node::Kind::Sequence: {
       if (n.items().empty()) {
-        out.Put("[]");
+        out += "[]";
         return;
       }
-      out.Put('[');
+      out += '[';
       bool first = true;
       for (const Node& item : n.items()) {
-        if (!first) out.Put(',');
+        if (!first) out += ',';
         first = false;
         newline(depth + 1);
         EmitJsonValue(item, indent, depth + 1, out);
       }
       newline(depth);
-      out.Put(']');
+      out += ']';
       return;
     }
     case Node::Kind::Mapping: {
       if (n.entries().empty()) {
-        out.Put("{}");
+        out += "{}";
         return;
       }
-      out.Put('{');
+      out += '{';
       bool first = true;
       for (const MapEntry& e : n.entries()) {
-        if (!first) out.Put(',');
+        if (!first) out += ',';
         first = false;
         newline(depth + 1);
         AppendEscaped(e.key, out, true);
-        out.Put(indent < 0 ? ":" : ": ");
+        out += indent < 0 ? ":" : ": ";
         EmitJsonValue(e.value, indent, depth + 1, out);
       }
       newline(depth);
-      out.Put('}');
+      out += '}';
       return;
     }
   }
@@ -329,43 +286,30 @@ bool NeedsQuotes(std::string_view text) {
   return false;
 }
 
-namespace {
-
-void EmitDocument(const Node& document, Writer& out) {
+void EmitYaml(const Node& document, std::string& out) {
   if (!document.IsMapping() && !document.IsSequence()) {
     AppendScalar(document, out);
-    out.Put('\n');
+    out += '\n';
     return;
   }
   if (IsEmptyCollection(document)) {
-    out.Put(document.IsMapping() ? "{}\n" : "[]\n");
+    out += document.IsMapping() ? "{}\n" : "[]\n";
     return;
   }
   EmitBlock(document, 0, out);
 }
 
-}  // namespace
-
-void EmitYaml(const Node& document, std::string& out) {
-  Writer writer(out);
-  EmitDocument(document, writer);
-}
-
 std::string EmitYamlStream(const std::vector<Node>& documents) {
   std::string out;
-  {
-    Writer writer(out);  // cuts `out` to what was written when it goes, before the return
-    for (const Node& doc : documents) {
-      writer.Put("---\n");
-      EmitDocument(doc, writer);
-    }
+  for (const Node& doc : documents) {
+    out += "---\n";
+    EmitYaml(doc, out);
   }
   return out;
 }
 
 void EmitJson(const Node& value, std::string& out, int indent) {
-  Writer writer(out);
-  EmitJsonValue(value, indent, 0, writer);
+  EmitJsonValue(value, indent, 0, out);
 }
 
 }  // namespace meshfed

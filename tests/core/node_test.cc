@@ -28,6 +28,32 @@ TEST(ResolvePlainScalar, FollowsYaml11AsKubectlReadsIt) {
   EXPECT_EQ(ResolvePlainScalar("networking.istio.io/v1"), ScalarType::String);
 }
 
+// YAML 1.1's null and boolean words resolve in their lower case, Capitalized and UPPER CASE
+// spellings, and in no other mix of cases (as in kubectl's resolver).
+TEST(ResolvePlainScalar, WordsOnlyInTheirThreeSpellings) {
+  const std::vector<std::pair<std::string, ScalarType>> words = {
+      {"null", ScalarType::Null}, {"true", ScalarType::Bool}, {"false", ScalarType::Bool},
+      {"y", ScalarType::Bool},    {"n", ScalarType::Bool},    {"yes", ScalarType::Bool},
+      {"no", ScalarType::Bool},   {"on", ScalarType::Bool},   {"off", ScalarType::Bool}};
+  for (const auto& [word, type] : words) {
+    for (unsigned mask = 0; mask < (1u << word.size()); ++mask) {
+      std::string text = word;
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (mask & (1u << i)) text[i] = static_cast<char>(text[i] - 'a' + 'A');
+      }
+      std::string capitalized = word;
+      capitalized[0] = static_cast<char>(capitalized[0] - 'a' + 'A');
+      bool spelled = mask == 0 || mask == (1u << word.size()) - 1 || text == capitalized;
+      EXPECT_EQ(ResolvePlainScalar(text), spelled ? type : ScalarType::String) << text;
+    }
+  }
+  for (const char* other : {"~", "nul", "tru", "yess", "of", "o", "t", "f", "nulll", "ye"}) {
+    EXPECT_EQ(ResolvePlainScalar(other),
+              std::string_view(other) == "~" ? ScalarType::Null : ScalarType::String)
+        << other;
+  }
+}
+
 // Keys of every length and storage read, compare, copy and move as the text they hold.
 TEST(Key, HoldsItsTextWhateverItsLengthOrStorage) {
   static constexpr std::string_view kLong = "multicluster.istio.io/owner-namespace";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -65,6 +66,47 @@ bool LooksLikeFloat(std::string_view s) {
   return i == s.size() && (dot || exponent);
 }
 
+// `text` is `word` (lower case), or it Capitalized, or it in UPPER CASE: the spellings YAML 1.1's
+// null and boolean words have. Compared byte by byte: they are a few letters long.
+bool IsWord(std::string_view text, std::string_view word) {
+  if (text.size() != word.size()) return false;
+  auto upper = [](char c) { return static_cast<char>(c - 'a' + 'A'); };
+  bool lower = true, capitalized = true, upper_case = true;
+  for (size_t i = 0; i < word.size(); ++i) {
+    lower = lower && text[i] == word[i];
+    capitalized = capitalized && text[i] == (i == 0 ? upper(word[i]) : word[i]);
+    upper_case = upper_case && text[i] == upper(word[i]);
+  }
+  return lower || capitalized || upper_case;
+}
+
+// The YAML 1.1 null and boolean words (`~`, null, true, false, y, n, yes, no, on, off, in their
+// three spellings), as kubectl's resolver reads them; nothing for any other text.
+std::optional<ScalarType> WordType(std::string_view text) {
+  switch (text.size()) {
+    case 1:
+      if (text[0] == '~') return ScalarType::Null;
+      if (IsWord(text, "y") || IsWord(text, "n")) return ScalarType::Bool;
+      break;
+    case 2:
+      if (IsWord(text, "no") || IsWord(text, "on")) return ScalarType::Bool;
+      break;
+    case 3:
+      if (IsWord(text, "yes") || IsWord(text, "off")) return ScalarType::Bool;
+      break;
+    case 4:
+      if (IsWord(text, "null")) return ScalarType::Null;
+      if (IsWord(text, "true")) return ScalarType::Bool;
+      break;
+    case 5:
+      if (IsWord(text, "false")) return ScalarType::Bool;
+      break;
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ScalarType ResolvePlainScalar(std::string_view text) {
@@ -95,12 +137,7 @@ ScalarType ResolvePlainScalar(std::string_view text) {
       ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= 'A' && text[0] <= 'Z'))) {
     return ScalarType::String;
   }
-  if (IsOneOf(text, {"~", "null", "Null", "NULL"})) return ScalarType::Null;
-  if (IsOneOf(text, {"true", "True", "TRUE", "false", "False", "FALSE", "y",  "Y",
-                     "yes",  "Yes",  "YES",  "n",     "N",     "no",    "No", "NO",
-                     "on",   "On",   "ON",   "off",   "Off",   "OFF"})) {
-    return ScalarType::Bool;
-  }
+  if (std::optional<ScalarType> word = WordType(text)) return *word;
   if (LooksLikeInt(text)) return ScalarType::Int;
   if (LooksLikeFloat(text)) return ScalarType::Float;
   return ScalarType::String;

@@ -77,8 +77,8 @@ class Key {
   bool empty() const noexcept { return size() == 0; }
   bool OnHeap() const noexcept { return Tag() == kHeapTag; }
 
-  friend bool operator==(const Key& a, const Key& b) noexcept { return a.view() == b.view(); }
-  friend bool operator==(const Key& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const Key& a, const Key& b) noexcept { return Same(a.view(), b.view()); }
+  friend bool operator==(const Key& a, std::string_view b) noexcept { return Same(a.view(), b); }
   friend std::strong_ordering operator<=>(const Key& a, const Key& b) noexcept {
     return a.view() <=> b.view();
   }
@@ -89,6 +89,14 @@ class Key {
   friend std::ostream& operator<<(std::ostream& out, const Key& k);
 
  private:
+  // Equality as Node::Find asks it, many times per lookup: keys of one length are common
+  // (`kind` and `name`), and they mostly differ in their first byte, which is compared before
+  // memcmp is called.
+  static bool Same(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() &&
+           (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+  }
+
   // bytes_[0..14]: the text in place (length = the tag), or a pointer (0..7) and a 32-bit size
   // (8..11); bytes_[15]: the tag.
   static constexpr size_t kTag = 15;
