@@ -44,13 +44,22 @@ struct GeneratedFacts {
 GeneratedFacts FactsOf(const ClusterOutput* output) {
   GeneratedFacts facts;
   if (output == nullptr) return facts;
+  // A cluster's output is sorted by kind (ClusterOutput): only the Services and ServiceEntries,
+  // which are next to each other, are read; the other objects' trees are not touched.
+  auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
+  const std::vector<Node>& objects = output->objects;
+  auto first = std::partition_point(objects.begin(), objects.end(), [&](const Node& o) {
+    return std::string_view(kind_of(o)) < "Service";
+  });
   // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
-  facts.hosts.reserve(output->objects.size() / 2);
-  for (const Node& o : output->objects) {
-    const Node* kind = o.Find("kind");
+  facts.hosts.reserve(objects.size() / 2);
+  for (auto it = first; it != objects.end(); ++it) {
+    const Node& o = *it;
+    const std::string& kind = kind_of(o);
+    if (std::string_view(kind) > "ServiceEntry") break;
     const Node* meta = o.Find("metadata");
-    if (!kind || !meta) return facts;
-    if (kind->text() == "Service") {
+    if (!meta) continue;
+    if (kind == "Service") {
       const std::string& name = ScalarText(meta->Find("name"));
       const std::string& ns = ScalarText(meta->Find("namespace"));
       std::string fqdn = ServiceFqdn(name, ns);
@@ -61,7 +70,7 @@ GeneratedFacts FactsOf(const ClusterOutput* output) {
         facts.internal_to_exposed[fmt::format("{}.{}.{}", name, ns, kInternalDomain)] =
             exposed->text();
       }
-    } else if (kind->text() == "ServiceEntry") {
+    } else if (kind == "ServiceEntry") {
       const Node* spec = o.Find("spec");
       const Node* hosts = spec ? spec->Find("hosts") : nullptr;
       if (hosts == nullptr || !hosts->IsSequence()) continue;
