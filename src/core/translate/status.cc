@@ -123,13 +123,13 @@ void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name
 }
 
 Node ExposureStatusEntry(const Exposure& e) {
-  Node n = Node::MappingWithRoom(10);
+  Node n = Node::MappingWithRoom(9);
   n.Add("name", Node::String(e.entry->name));
   n.Add("exposedName", Node::String(e.exposed_name));
   n.Add("host", Node::String(e.host));
   if (!e.target.empty()) n.Add("target", Node::String(e.target));
   if (!e.ports.empty()) {
-    Node ports = Node::Sequence();
+    Node ports = Node::SequenceWithRoom(e.ports.size());
     for (int p : e.ports) ports.Append(Node::Int(p));
     n.Add("ports", std::move(ports));
   }
@@ -141,7 +141,7 @@ Node ExposureStatusEntry(const Exposure& e) {
 }
 
 Node BindingStatusEntry(const Binding& b) {
-  Node n = Node::MappingWithRoom(11);
+  Node n = Node::MappingWithRoom(10);
   n.Add("cluster", Node::String(b.remote->cluster));
   n.Add("namespace", Node::String(b.donor_namespace));
   n.Add("name", Node::String(b.service->name));

@@ -678,7 +678,7 @@ class TranslationState {
         !list || list->items().size() != now.size() || slot.at.size() != now.size() ||
         (Generation(owner) != nullptr) != (status->Find("observedGeneration") != nullptr);
     if (rebuild) slot.seen.assign(now.size(), {0, 0});
-    Node entries = Node::Sequence();
+    Node entries = rebuild ? Node::SequenceWithRoom(now.size()) : Node::Sequence();
     std::vector<std::pair<size_t, size_t>> old_at = std::move(slot.at);
     slot.at.clear();
     slot.flags.clear();
