@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -296,6 +298,17 @@ class Rules {
   void Warning(const Node* at, const std::string& field, std::string message) {
     Report(Severity::Warning, code::kIstioSchemaWarning, at, field, std::move(message));
   }
+  // Runs `check` on `r`'s `key`, with the field path `f`.`key`, when `r` has that key: the path
+  // is built only then (an HTTP route has eight such parts, and most are absent).
+  template <typename Check>
+  void Part(const Node* r, const std::string& f, std::string_view key, Check check) {
+    const Node* n = Field(r, key);
+    if (n == nullptr) return;
+    std::string path;
+    path.reserve(f.size() + 1 + key.size());
+    path.append(f).append(".").append(key);
+    (this->*check)(n, path);
+  }
 
   // ---- Shared pieces ----
 
@@ -511,24 +524,31 @@ class Rules {
   }
 
   void Destination(const Node* d, const std::string& field) {
+    DestinationAt(d, [&field](std::string_view more) { return field + std::string(more); });
+  }
+  // `field_of(".host")` is the path of the destination's host: written only for a diagnostic.
+  template <typename FieldOf>
+  void DestinationAt(const Node* d, const FieldOf& field_of) {
     if (!d) return;
     const Node* host = Field(d, "host");
     if (host) {
       std::string h = Text(*host);
       if (h == "*") {
-        Error(host, field + ".host", fmt::format("invalid destination host {}", h));
-      } else {
-        ErrorIf(host, field + ".host", ValidateWildcardDomain(h));
+        Error(host, field_of(".host"), fmt::format("invalid destination host {}", h));
+      } else if (std::optional<std::string> error = ValidateWildcardDomain(h)) {
+        Error(host, field_of(".host"), *error);
       }
     }
     if (const Node* subset = Field(d, "subset"); subset && !IsIstioDnsLabel(Text(*subset))) {
-      Error(subset, field + ".subset",
+      Error(subset, field_of(".subset"),
             Text(*subset).empty() ? std::string("subset name cannot be empty")
                                   : fmt::format("subset name is invalid: {}", Text(*subset)));
     }
     if (const Node* port = Field(d, "port")) {
       if (auto n = Int(port, "number")) {
-        ErrorIf(Field(port, "number"), field + ".port.number", ValidatePort(*n));
+        if (std::optional<std::string> error = ValidatePort(*n)) {
+          Error(Field(port, "number"), field_of(".port.number"), *error);
+        }
       }
     }
   }
@@ -703,9 +723,9 @@ class Rules {
       }
     }
     HttpMatches(r, f);
-    HeaderOperations(Field(r, "headers"), f + ".headers");
-    Cors(Field(r, "corsPolicy"), f + ".corsPolicy");
-    Fault(Field(r, "fault"), f + ".fault");
+    Part(r, f, "headers", &Rules::HeaderOperations);
+    Part(r, f, "corsPolicy", &Rules::Cors);
+    Part(r, f, "fault", &Rules::Fault);
     if (auto mp = Int(r, "mirrorPercent")) {
       if (*mp > 100) {
         Error(Field(r, "mirrorPercent"), f + ".mirrorPercent",
@@ -726,7 +746,7 @@ class Rules {
               fmt::format("mirror_percentage must have a min value of 0 (it has {})", GoFixed(*v)));
       }
     }
-    Destination(Field(r, "mirror"), f + ".mirror");
+    Part(r, f, "mirror", &Rules::Destination);
     const std::vector<Node>& mirrors = Items(r, "mirrors");
     for (size_t i = 0; i < mirrors.size(); ++i) {
       std::string mf = fmt::format("{}.mirrors[{}]", f, i);
@@ -752,10 +772,10 @@ class Rules {
         }
       }
     }
-    Redirect(Field(r, "redirect"), f + ".redirect");
-    DirectResponse(Field(r, "directResponse"), f + ".directResponse");
-    Retries(Field(r, "retries"), f + ".retries");
-    Rewrite(Field(r, "rewrite"), f + ".rewrite");
+    Part(r, f, "redirect", &Rules::Redirect);
+    Part(r, f, "directResponse", &Rules::DirectResponse);
+    Part(r, f, "retries", &Rules::Retries);
+    Part(r, f, "rewrite", &Rules::Rewrite);
     AuthorityRewrite(r, f);
     RouteDestinations(r, f);
   }
@@ -1138,17 +1158,21 @@ class Rules {
     const std::vector<Node>& routes = Items(r, "route");
     int64_t total = 0;
     for (size_t i = 0; i < routes.size(); ++i) {
-      std::string rf = fmt::format("{}.route[{}]", f, i);
+      // The route's path, written only for a diagnostic: most routes have none.
+      auto rf = [&](std::string_view more) { return fmt::format("{}.route[{}]{}", f, i, more); };
       if (routes[i].IsNull()) {
-        Error(&routes[i], rf, "weight may not be nil");
+        Error(&routes[i], rf(""), "weight may not be nil");
         continue;
       }
       // Per-destination header operations exist on HTTP routes only (the schema says so).
-      HeaderOperations(Field(&routes[i], "headers"), rf + ".headers");
-      Destination(Field(&routes[i], "destination"), rf + ".destination");
+      if (const Node* headers = Field(&routes[i], "headers")) {
+        HeaderOperations(headers, rf(".headers"));
+      }
+      DestinationAt(Field(&routes[i], "destination"),
+                    [&](std::string_view more) { return rf(".destination") + std::string(more); });
       if (auto w = Int(&routes[i], "weight")) {
         if (*w < 0)
-          Error(Field(&routes[i], "weight"), rf + ".weight", fmt::format("weight {} < 0", *w));
+          Error(Field(&routes[i], "weight"), rf(".weight"), fmt::format("weight {} < 0", *w));
         total += *w;
       }
     }
