@@ -13,14 +13,21 @@
 //                                                makes it resident first as the heap prefault does
 //   (MESHFED_HEAP_PREFAULT=0 in the environment measures without the heap prefault)
 //   meshfed_bench trees FLEET                    what the translation's trees are made of
+//   meshfed_bench write DIR [--piece KIB]        116 MiB into 21 new files in DIR (as render
+//                                                writes the large fleet), in write(2)s of KIB
+//                                                (0, the default: one per file); the files are
+//                                                removed after
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -345,6 +352,49 @@ int Parse(const std::string& fleet_dir) {
   return 0;
 }
 
+// Writing render's output: 116 MiB into 21 new files, in write(2)s of `piece` bytes (0: one per
+// file), timed up to the last close. Through write(2), not a stream, so that the pieces are
+// exactly these. On this project's VM the size of the writes decides the cost
+// (docs/performance.md, "Eighth session").
+int WriteBench(const std::string& dir, size_t piece) {
+  constexpr size_t kTotal = 116u << 20;
+  constexpr int kFiles = 21;
+  const std::string text(kTotal, 'x');
+  const size_t per_file = kTotal / kFiles;
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> paths;
+  auto t0 = Clock::now();
+  for (int f = 0; f < kFiles; ++f) {
+    paths.push_back(fmt::format("{}/meshfed-write-{}", dir, f));
+    int fd = open(paths.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      std::cerr << paths.back() << ": " << std::strerror(errno) << '\n';
+      return 1;
+    }
+    const char* p = text.data() + static_cast<size_t>(f) * per_file;
+    size_t left = per_file;
+    while (left > 0) {
+      ssize_t n = write(fd, p, piece == 0 ? left : std::min(piece, left));
+      if (n <= 0) {
+        std::cerr << paths.back() << ": " << std::strerror(errno) << '\n';
+        close(fd);
+        return 1;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    close(fd);
+  }
+  double took = Seconds(t0, Clock::now());
+  for (const std::string& path : paths) std::filesystem::remove(path);
+  std::cout << fmt::format("write: {} MiB into {} new files in {} in {:.3f} s\n", kTotal >> 20,
+                           kFiles,
+                           piece == 0 ? std::string("one write(2) per file")
+                                      : fmt::format("write(2)s of {} KiB", piece >> 10),
+                           took);
+  return 0;
+}
+
 // Fresh memory: a process that builds 0.9 GiB of trees first touches every page of it, and on a
 // VM each page fault is costly. Measured on pages no allocator has seen (mmap), one write each.
 int MemoryBench(size_t mib, bool huge, bool populate) {
@@ -459,15 +509,19 @@ int main(int argc, char** argv) {
   const bool prefault = meshfed::PrefaultHeapGrowth();
   if (argc < 3) {
     std::cerr << "usage: meshfed_bench render|parse|translate|simulate|incremental FLEET "
-                 "[--repeat N] | trees FLEET | memory MIB [huge|populate]\n";
+                 "[--repeat N] | trees FLEET | memory MIB [huge|populate] | write DIR "
+                 "[--piece KIB]\n";
     return 2;
   }
   std::string mode = argv[1];
   std::string fleet = argv[2];
   int repeat = 1;
+  size_t piece_kib = 0;
   for (int i = 3; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--repeat") == 0) repeat = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--piece") == 0) piece_kib = std::strtoul(argv[i + 1], nullptr, 10);
   }
+  if (mode == "write") return meshfed::WriteBench(fleet, piece_kib << 10);
   if (mode == "memory") {
     return meshfed::MemoryBench(std::max(1, std::atoi(argv[2])),
                                 argc > 3 && std::strcmp(argv[3], "huge") == 0,

@@ -32,12 +32,11 @@ class StagedFiles {
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // temp, place
 };
 
-// Writes `content` to `out` in pieces of kWritePiece bytes. Large buffered writes are much slower
-// on this project's VM than the same bytes in pieces: one write(2) of 100 MiB to ext4 took
-// 0.27 s, and the same bytes in 256 KiB or 1 MiB writes 0.035-0.045 s, while 2 MiB writes took
-// 0.47 s (the kernel sizes page-cache folios by the write, and the VM's free-page reporting hands
-// blocks of 2 MiB back to the host, so large folios come from memory the host must fault in
-// again; docs/performance.md, "Eighth session"). coreutils' cp writes in pieces of this size too.
+// Writes `content` to `out` in pieces of kWritePiece bytes. On this project's VM, `meshfed render`
+// spent 12% of its time writing the large fleet's 116 MiB with one write(2) per 5.5 MiB file, and
+// 1.4% in 256 KiB pieces; writes of 2 MiB or more are slow whenever their page-cache folios come
+// from memory the host took back (`meshfed_bench write`; docs/performance.md, "Eighth session").
+// coreutils' cp writes in pieces of this size too.
 inline constexpr size_t kWritePiece = 256 * 1024;
 void WriteInPieces(std::ostream& out, std::string_view content);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <map>
 #include <set>
 #include <tuple>
@@ -48,6 +49,9 @@ GeneratedFacts FactsOf(const ClusterOutput* output) {
   // which are next to each other, are read; the other objects' trees are not touched.
   auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
   const std::vector<Node>& objects = output->objects;
+  assert(std::is_sorted(objects.begin(), objects.end(), [&](const Node& a, const Node& b) {
+    return std::string_view(kind_of(a)) < std::string_view(kind_of(b));
+  }));  // checked in the Debug (sanitizer) builds the tests run
   auto first = std::partition_point(objects.begin(), objects.end(), [&](const Node& o) {
     return std::string_view(kind_of(o)) < "Service";
   });
