@@ -217,7 +217,7 @@ bool Vary(Object& o) {
     Node* services = remote->items()[0].Find("services");
     if (!services || services->items().empty()) return false;
     Node& svc = services->items()[0];
-    svc.Set("alias", Node::String(ScalarText(svc.Find("name")) + "-moved"));
+    svc.Set("alias", Node::String(std::string(ScalarText(svc.Find("name"))) + "-moved"));
     return true;
   }
   return SwapWeights(o.root);
@@ -435,13 +435,13 @@ int MemoryBench(size_t mib, bool huge, bool populate) {
 }
 
 // What the generated objects and statuses are made of: mappings, entries (and the room their
-// lists hold), list items, the strings too long for std::string's inline buffer, and the keys
-// on the heap (longer than a Key's inline 15 bytes, and not Key::Static).
+// lists hold), list items, the scalars too long for a node's inline 23 bytes, and the keys on the
+// heap (longer than a Key's inline 15 bytes, and not Key::Static).
 struct TreeCount {
   size_t mappings = 0, entries = 0, entry_room = 0, lists = 0, items = 0, item_room = 0;
   size_t scalars = 0, long_strings = 0, heap_keys = 0, long_bytes = 0;
   void Add(const Node& n) {
-    constexpr size_t kInline = 15;  // libstdc++'s short-string buffer
+    constexpr size_t kInline = ScalarString::kInPlace;  // longer text is on the heap
     if (n.IsMapping()) {
       ++mappings;
       entries += n.entries().size();
@@ -462,7 +462,7 @@ struct TreeCount {
       ++scalars;
       if (n.text().size() > kInline) {
         ++long_strings;
-        long_bytes += n.text().capacity() + 1;
+        long_bytes += n.text().size();
       }
     }
   }
@@ -472,7 +472,7 @@ struct TreeCount {
         (1 << 20);
     return fmt::format(
         "{} mappings, {} entries of {} bytes (room for {}), {} lists, {} items of {} bytes "
-        "(room for {}), {} scalars; {} strings beyond the inline buffer and {} keys on the heap "
+        "(room for {}), {} scalars; {} scalars and {} keys on the heap "
         "({:.1f} MiB of text): {:.0f} MiB before the allocator's rounding",
         mappings, entries, sizeof(MapEntry), entry_room, lists, items, sizeof(Node), item_room,
         scalars, long_strings, heap_keys, static_cast<double>(long_bytes) / (1 << 20), mib);

@@ -167,7 +167,7 @@ bool Builder::Deliver(Node value, Position pos) {
       return Fail(pos, code::kYamlSyntax,
                   fmt::format("a mapping key must be a plain value, not a {}", value.TypeName()));
     }
-    std::string key = value.text();
+    std::string key(value.text());
     top.replace_merged = !top.merged_keys.empty() && top.merged_keys.erase(key) > 0;
     if (!top.replace_merged && !top.keys.Insert(top.node, key)) {
       return Fail(pos, code::kDuplicateKey,

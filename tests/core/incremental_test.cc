@@ -3,6 +3,7 @@
 // BuildFleet's, and the deltas it returned, applied in order, give the same output and name
 // only what changed.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,8 +24,8 @@ namespace {
 
 std::string Name(const Node& o) {
   const Node* meta = o.Find("metadata");
-  return ScalarText(o.Find("kind")) + "/" + ScalarText(meta->Find("namespace")) + "/" +
-         ScalarText(meta->Find("name"));
+  return fmt::format("{}/{}/{}", ScalarText(o.Find("kind")), ScalarText(meta->Find("namespace")),
+                     ScalarText(meta->Find("name")));
 }
 
 // Every index of a cluster as sorted lines "index key -> object keys in order".
@@ -255,7 +256,7 @@ class Mutator {
   size_t Pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
 
   void Collect(const Node& n) {
-    if (n.IsScalar()) pool_.push_back(n.text());
+    if (n.IsScalar()) pool_.emplace_back(n.text());
     for (const Node& i : n.items()) Collect(i);
     for (const MapEntry& e : n.entries()) Collect(e.value);
   }

@@ -54,41 +54,82 @@ TEST(ResolvePlainScalar, WordsOnlyInTheirThreeSpellings) {
   }
 }
 
-// Keys of every length and storage read, compare, copy and move as the text they hold.
-TEST(Key, HoldsItsTextWhateverItsLengthOrStorage) {
+// Keys (16 bytes) and scalar texts (24) of every length and storage read, compare, copy and move
+// as the text they hold, on either side of the in-place limit.
+template <typename T>
+class CompactTextTest : public ::testing::Test {};
+using CompactTexts = ::testing::Types<Key, ScalarString>;
+TYPED_TEST_SUITE(CompactTextTest, CompactTexts);
+
+TYPED_TEST(CompactTextTest, HoldsItsTextWhateverItsLengthOrStorage) {
+  using Text = TypeParam;
   static constexpr std::string_view kLong = "multicluster.istio.io/owner-namespace";
-  const std::string fifteen(15, 'k'), sixteen(16, 'k');
+  const std::string in_place(Text::kInPlace, 'k'), one_more(Text::kInPlace + 1, 'k');
   for (std::string_view text : {std::string_view(), std::string_view("name"),
-                                std::string_view(fifteen), std::string_view(sixteen), kLong}) {
-    Key copied(text);
-    Key referring = Key::Static(text);
+                                std::string_view(in_place), std::string_view(one_more), kLong}) {
+    Text copied(text);
+    Text referring = Text::Static(text);
     EXPECT_EQ(copied.view(), text);
     EXPECT_EQ(referring.view(), text);
     EXPECT_EQ(copied, referring);
     EXPECT_EQ(copied.size(), text.size());
     EXPECT_EQ(copied.empty(), text.empty());
-    EXPECT_EQ(copied.OnHeap(), text.size() > 15);  // only long copied keys allocate
+    EXPECT_EQ(copied.OnHeap(), text.size() > Text::kInPlace);  // only long copies allocate
     EXPECT_FALSE(referring.OnHeap());
-    Key a = copied, b = referring;  // copies own their text: the originals may go first
-    Key c(std::move(copied)), d(std::move(referring));
-    copied = Key(std::string(text) + "!");
+    Text a = copied, b = referring;  // copies own their text: the originals may go first
+    Text c(std::move(copied)), d(std::move(referring));
+    copied = Text(std::string(text) + "!");
     EXPECT_EQ(a.view(), text);
     EXPECT_EQ(b.view(), text);
     EXPECT_EQ(c.view(), text);
     EXPECT_EQ(d.view(), text);
     EXPECT_EQ(copied.view(), std::string(text) + "!");
-    const Key& same = a;
+    const Text& same = a;
     a = same;  // self-assignment keeps the text
     EXPECT_EQ(a.view(), text);
     a = copied;
     EXPECT_EQ(a.view(), copied.view());
   }
-  // A static key refers to the constant's own text.
-  EXPECT_EQ(Key::Static(kLong).data(), kLong.data());
+  // A static text refers to the constant's own text.
+  EXPECT_EQ(Text::Static(kLong).data(), kLong.data());
   // Ordering is the text's, whatever the storage.
-  EXPECT_LT(Key("apiVersion"), Key::Static(kLong));
-  EXPECT_LT(Key(sixteen), Key("l"));
-  EXPECT_EQ(std::string("spec.") + Key(kLong), "spec." + std::string(kLong));
+  EXPECT_LT(Text("apiVersion"), Text::Static(kLong));
+  EXPECT_LT(Text(one_more), Text("l"));
+  EXPECT_EQ(std::string("spec.") + Text(kLong), "spec." + std::string(kLong));
+}
+
+// A scalar keeps its text whatever its length (up to 23 bytes in the node itself), through
+// copies, moves and the trees they are in; a node is 40 bytes and a mapping entry 64, as the
+// memory figures in docs/performance.md assume.
+TEST(Node, ScalarsOfEveryLengthKeepTheirTextThroughCopiesAndMoves) {
+  EXPECT_EQ(sizeof(Node), 40u);
+  EXPECT_EQ(sizeof(MapEntry), 64u);
+  Node list = Node::Sequence();
+  std::vector<std::string> texts;
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string text;
+    for (size_t i = 0; i < n; ++i) text.push_back(static_cast<char>('a' + (n + i) % 26));
+    texts.push_back(text);
+    Node s = Node::String(text);
+    Node p = Node::Plain(text);
+    EXPECT_EQ(s.text(), text);
+    EXPECT_EQ(p.text(), text);
+    Node moved(std::move(s));
+    EXPECT_EQ(moved.text(), text);
+    list.Append(moved);
+    list.Append(std::move(p));
+  }
+  Node copy = list;
+  list = Node::Null();  // the copy owns its texts
+  ASSERT_EQ(copy.items().size(), 2 * texts.size());
+  for (size_t n = 0; n < texts.size(); ++n) {
+    EXPECT_EQ(copy.items()[2 * n].text(), texts[n]);
+    EXPECT_TRUE(copy.items()[2 * n].IsString());
+    EXPECT_EQ(copy.items()[2 * n + 1].text(), texts[n]);
+  }
+  EXPECT_EQ(Node::Int(-9223372036854775807 - 1).text(), "-9223372036854775808");
+  EXPECT_EQ(Node::Int(0).text(), "0");
+  EXPECT_EQ(Node::Int(0).scalar_type(), ScalarType::Int);
 }
 
 TEST(Node, TreesWithStaticAndCopiedKeysAreEqualAndCopyIndependently) {

@@ -147,7 +147,7 @@ spec:
     const Node& rule = ap->Find("spec")->Find("rules")->items()[0];
     for (const Node& p :
          rule.Find("from")->items()[0].Find("source")->Find("principals")->items()) {
-      out.push_back(p.text());
+      out.emplace_back(p.text());
     }
     return out;
   };

@@ -64,7 +64,8 @@ bool SameJsonValue(const Node& a, const Node& b) {
     ScalarType ta = a.scalar_type(), tb = b.scalar_type();
     if (ta != tb) return false;
     if (ta == ScalarType::Float || ta == ScalarType::Int) {
-      return std::strtod(a.text().c_str(), nullptr) == std::strtod(b.text().c_str(), nullptr);
+      return std::strtod(std::string(a.text()).c_str(), nullptr) ==
+             std::strtod(std::string(b.text()).c_str(), nullptr);
     }
     return a.text() == b.text();
   }

@@ -42,7 +42,7 @@ std::optional<Node> ReadBody(const std::string& body) {
 
 std::string Str(const Node* map, std::string_view key) {
   const Node* v = map && map->IsMapping() ? map->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
+  return v && v->IsScalar() ? std::string(v->text()) : std::string();
 }
 
 Node StatusObject(int code, const std::string& reason, const std::string& message) {
@@ -133,7 +133,7 @@ bool Matches(const std::vector<Requirement>& selector, const Node& object) {
   if (const Node* meta = object.Find("metadata")) labels = meta->Find("labels");
   for (const Requirement& r : selector) {
     const Node* v = labels && labels->IsMapping() ? labels->Find(r.key) : nullptr;
-    std::string value = v && v->IsScalar() ? v->text() : "";
+    std::string value(v && v->IsScalar() ? v->text() : "");
     bool has = v != nullptr;
     bool ok = true;
     if (r.op == "=") ok = has && value == r.values[0];

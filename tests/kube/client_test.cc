@@ -39,7 +39,7 @@ std::string Field(const Node& n, std::initializer_list<std::string_view> path) {
   for (std::string_view k : path) {
     cur = cur && cur->IsMapping() ? cur->Find(k) : nullptr;
   }
-  return cur && cur->IsScalar() ? cur->text() : std::string();
+  return cur && cur->IsScalar() ? std::string(cur->text()) : std::string();
 }
 
 Node Service(const std::string& name, const std::string& app) {

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     for (const Node& entry : sep.Find("spec")->Find("exposed")->items()) {
       if (vs || entry.Find("alias") || entry.Find("subset")) continue;
       // One whose last rule splits traffic by weight between two destinations.
-      std::optional<Node> candidate = donor.Find(vss, "default", entry.Find("name")->text());
+      std::optional<Node> candidate =
+          donor.Find(vss, "default", std::string(entry.Find("name")->text()));
       const Node* http = candidate ? candidate->Find("spec")->Find("http") : nullptr;
       const Node* route =
           http && !http->items().empty() ? http->items().back().Find("route") : nullptr;

@@ -67,8 +67,9 @@ class Fleet : public testing::FleetHarness {
     for (const StatusOutput& st : want.translation.statuses) {
       const Node* meta = st.object.Find("metadata");
       const ResourceType* t = TypeOf(st.object);
-      std::optional<Node> live = servers[st.cluster]->Find(*t, meta->Find("namespace")->text(),
-                                                           meta->Find("name")->text());
+      std::optional<Node> live =
+          servers[st.cluster]->Find(*t, std::string(meta->Find("namespace")->text()),
+                                    std::string(meta->Find("name")->text()));
       ASSERT_TRUE(live.has_value());
       const Node* status = live->Find("status");
       ASSERT_NE(status, nullptr) << st.cluster << " " << Meta(*live, "name") << " has no status";
@@ -298,8 +299,8 @@ TEST(Controller, AnUnreachableClusterDoesNotStopTheOthers) {
     const Node* status = mc ? mc->Find("status") : nullptr;
     const Node* conditions = status ? status->Find("conditions") : nullptr;
     if (!conditions || conditions->items().empty()) return std::string("none");
-    return conditions->items()[0].Find("status")->text() + " " +
-           conditions->items()[0].Find("reason")->text();
+    return fmt::format("{} {}", conditions->items()[0].Find("status")->text(),
+                       conditions->items()[0].Find("reason")->text());
   };
   for (auto deadline = std::chrono::steady_clock::now() + kConverge;
        connected("cluster-c") != "False Unreachable" &&

@@ -29,10 +29,10 @@ void Check(const Node& schema, const Node& value, const std::string& path,
            std::vector<std::string>& errors) {
   auto str = [&](const char* key) {
     const Node* v = schema.Find(key);
-    return v && v->IsScalar() ? v->text() : std::string();
+    return v && v->IsScalar() ? std::string(v->text()) : std::string();
   };
   if (value.IsNull()) return;
-  std::string type = str("type");
+  std::string type(str("type"));
   if (type == "object") {
     if (!value.IsMapping()) {
       errors.push_back(path + ": must be an object");
@@ -53,7 +53,8 @@ void Check(const Node& schema, const Node& value, const std::string& path,
     }
     if (const Node* required = schema.Find("required")) {
       for (const Node& r : required->items()) {
-        if (!value.Find(r.text())) errors.push_back(path + "." + r.text() + ": Required value");
+        if (!value.Find(r.text()))
+          errors.push_back(path + "." + std::string(r.text()) + ": Required value");
       }
     }
   } else if (type == "array") {
@@ -75,7 +76,7 @@ void Check(const Node& schema, const Node& value, const std::string& path,
     if (!str("maxLength").empty() && value.text().size() > std::stoul(str("maxLength"))) {
       errors.push_back(path + ": too long");
     }
-    if (!str("pattern").empty() && !RE2::PartialMatch(value.text(), str("pattern"))) {
+    if (!str("pattern").empty() && !RE2::PartialMatch(std::string(value.text()), str("pattern"))) {
       errors.push_back(path + ": does not match " + str("pattern"));
     }
     if (const Node* e = schema.Find("enum")) {
@@ -88,7 +89,7 @@ void Check(const Node& schema, const Node& value, const std::string& path,
       errors.push_back(path + ": must be an integer");
       return;
     }
-    long long v = std::stoll(value.text());
+    long long v = std::stoll(std::string(value.text()));
     if (!str("minimum").empty() && v < std::stoll(str("minimum")))
       errors.push_back(path + ": too small");
     if (!str("maximum").empty() && v > std::stoll(str("maximum")))
@@ -110,7 +111,7 @@ std::map<std::string, Crd> LoadCrds() {
   for (const char* f : {"meshclusters", "serviceexpositionpolicies", "remoteservicebindings"}) {
     Node crd = ReadOne(kSource / "deploy/crds" / (std::string(f) + ".yaml"));
     const Node* spec = crd.Find("spec");
-    std::string kind = spec->Find("names")->Find("kind")->text();
+    std::string kind(spec->Find("names")->Find("kind")->text());
     const Node& version = spec->Find("versions")->items().at(0);
     EXPECT_EQ(version.Find("name")->text(), "v1alpha1");
     EXPECT_TRUE(version.Find("subresources")->Find("status"))
@@ -123,7 +124,7 @@ std::map<std::string, Crd> LoadCrds() {
 
 std::vector<std::string> Validate(const std::map<std::string, Crd>& crds, const Node& object) {
   std::vector<std::string> errors;
-  Check(crds.at(object.Find("kind")->text()).schema, object, "", errors);
+  Check(crds.at(std::string(object.Find("kind")->text())).schema, object, "", errors);
   return errors;
 }
 

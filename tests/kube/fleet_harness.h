@@ -28,12 +28,12 @@ inline constexpr std::chrono::seconds kConverge{30};
 inline std::string Meta(const Node& o, std::string_view key) {
   const Node* m = o.Find("metadata");
   const Node* v = m ? m->Find(key) : nullptr;
-  return v && v->IsScalar() ? v->text() : std::string();
+  return v && v->IsScalar() ? std::string(v->text()) : std::string();
 }
 using ::meshfed::Managed;  // core/sync/plan.h
 
 inline const ResourceType* TypeOf(const Node& o) {
-  std::string api = o.Find("apiVersion")->text();
+  std::string api(o.Find("apiVersion")->text());
   size_t slash = api.find('/');
   return FindResource(slash == std::string::npos ? "" : api.substr(0, slash),
                       o.Find("kind")->text());

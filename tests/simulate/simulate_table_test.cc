@@ -43,14 +43,15 @@ std::vector<CaseRef> AllCases() {
     if (!cases) continue;
     for (size_t i = 0; i < cases->items().size(); ++i) {
       const Node* name = cases->items()[i].Find("name");
-      out.push_back(CaseRef{f.stem().string(), i, name ? name->text() : std::to_string(i)});
+      out.push_back(
+          CaseRef{f.stem().string(), i, name ? std::string(name->text()) : std::to_string(i)});
     }
   }
   return out;
 }
 
 std::string Text(const Node* n, std::string fallback = "") {
-  return n && n->IsScalar() ? n->text() : fallback;
+  return n && n->IsScalar() ? std::string(n->text()) : fallback;
 }
 
 class SimulateTable : public ::testing::TestWithParam<CaseRef> {};
@@ -62,7 +63,7 @@ Fleet CaseFleet(const Node& doc) {
     clusters["cluster-a"] = testing::FileText(kDir / "bookinfo.yaml");
   if (const Node* extra = doc.Find("clusters")) {
     for (const MapEntry& e : extra->entries()) {
-      clusters[e.key.str()] += "\n---\n" + e.value.text();
+      clusters[e.key.str()].append("\n---\n").append(e.value.text());
     }
   }
   Diagnostics diagnostics;
@@ -80,7 +81,7 @@ bool CaseInput(const Node& c, SimulateInput& input, std::string& error) {
   input.workload = from.substr(from.rfind('/') + 1);
   std::vector<std::string> headers;
   if (const Node* h = c.Find("headers")) {
-    for (const Node& item : h->items()) headers.push_back(item.text());
+    for (const Node& item : h->items()) headers.emplace_back(item.text());
   }
   auto request = ParseRequest(Text(c.Find("url"), "http://reviews:9080/reviews/0"),
                               Text(c.Find("method"), "GET"), headers, error);
@@ -131,7 +132,7 @@ TEST_P(SimulateTable, Case) {
   if (const Node* workloads = expect.Find("workloads")) {
     ASSERT_FALSE(dests.empty()) << trace;
     std::vector<std::string> want;
-    for (const Node& w : workloads->items()) want.push_back(w.text());
+    for (const Node& w : workloads->items()) want.emplace_back(w.text());
     EXPECT_EQ(dests[0].destination.workloads, want) << trace;
   }
   if (const Node* shares = expect.Find("destinations")) {
@@ -146,7 +147,8 @@ TEST_P(SimulateTable, Case) {
       got[key] += d.probability;
     }
     std::map<std::string, double> want;
-    for (const MapEntry& e : shares->entries()) want[e.key.str()] = std::stod(e.value.text());
+    for (const MapEntry& e : shares->entries())
+      want[e.key.str()] = std::stod(std::string(e.value.text()));
     ASSERT_EQ(got.size(), want.size()) << trace;
     for (const auto& [k, p] : want) EXPECT_NEAR(got[k], p, 1e-9) << k << "\n" << trace;
   }
@@ -155,7 +157,8 @@ TEST_P(SimulateTable, Case) {
     std::map<std::string, double> got;
     for (const Outcome& o : sim.outcomes) got[std::to_string(o.status)] += o.probability;
     for (const MapEntry& e : outcomes->entries()) {
-      EXPECT_NEAR(got[e.key.str()], std::stod(e.value.text()), 1e-9) << e.key << "\n" << trace;
+      EXPECT_NEAR(got[e.key.str()], std::stod(std::string(e.value.text())), 1e-9) << e.key << "\n"
+                                                                                  << trace;
     }
   }
   if (const Node* hop = expect.Find("hop")) {

@@ -143,7 +143,7 @@ TEST_P(BadInput, GivesItsDiagnostics) {
   for (const Expectation& e : expected) {
     bool found = false;
     for (const Node& d : list->items()) {
-      std::string file = text(d, "file");
+      std::string file(text(d, "file"));
       std::string want_suffix = fs::is_directory(input) ? "/" + e.file : "/" + e.file;
       bool same_file =
           file.size() >= want_suffix.size() &&

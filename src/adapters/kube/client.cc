@@ -144,7 +144,7 @@ absl::StatusOr<ExecResult> RunExecPlugin(const ExecPlugin& plugin, const RestCon
   result.token = ScalarAt(st, "token");
   result.cert_pem = ScalarAt(st, "clientCertificateData");
   result.key_pem = ScalarAt(st, "clientKeyData");
-  std::string expiry = ScalarAt(st, "expirationTimestamp");
+  std::string expiry(ScalarAt(st, "expirationTimestamp"));
   if (!expiry.empty()) {
     std::tm tm{};
     if (strptime(expiry.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) {

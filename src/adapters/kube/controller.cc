@@ -70,11 +70,12 @@ bool HasFinalizer(const Node& o) {
 bool Deleting(const Node& o) { return !ScalarAt(&o, "metadata", "deletionTimestamp").empty(); }
 
 std::string OwnerCacheKey(const Node& o) {
-  return ScalarAt(&o, "metadata", "namespace") + "/" + ScalarAt(&o, "metadata", "name");
+  return std::string(ScalarAt(&o, "metadata", "namespace")) + "/" +
+         std::string(ScalarAt(&o, "metadata", "name"));
 }
 
 const ResourceType* TypeOf(const Node& object) {
-  std::string api_version = ScalarAt(&object, "apiVersion");
+  std::string api_version(ScalarAt(&object, "apiVersion"));
   size_t slash = api_version.find('/');
   std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   return FindResource(group, ScalarAt(&object, "kind"));
@@ -264,9 +265,9 @@ void Controller::ReconcileLoop() {
 void Controller::SyncMembers(const std::vector<Node>& mesh_clusters) {
   std::map<std::string, std::string> wanted;  // name -> context
   for (const Node& mc : mesh_clusters) {
-    std::string name = ScalarAt(&mc, "metadata", "name");
+    std::string name(ScalarAt(&mc, "metadata", "name"));
     const Node* spec = mc.Find("spec");
-    std::string context = ScalarAt(spec ? spec->Find("kubeconfig") : nullptr, "context");
+    std::string context(ScalarAt(spec ? spec->Find("kubeconfig") : nullptr, "context"));
     wanted[name] = context.empty() ? name : context;
   }
   std::lock_guard<std::mutex> lock(members_mutex_);
@@ -457,7 +458,8 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
       std::string expectation =
           c.kind == Change::Kind::Delete
               ? "deleted"
-              : ScalarAt(c.desired.Find("metadata")->Find("annotations"), kAppliedHashAnnotation);
+              : std::string(ScalarAt(c.desired.Find("metadata")->Find("annotations"),
+                                     kAppliedHashAnnotation));
       if (Expected(key, expectation, pass)) continue;
       w.changes.push_back(&c);
       w.keys.push_back(std::move(key));
@@ -473,9 +475,9 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
       auto t0 = std::chrono::steady_clock::now();
       absl::Status s;
       if (c.kind == Change::Kind::Delete) {
-        s = m.client->Delete(type, ScalarAt(&c.live, "metadata", "namespace"),
-                             ScalarAt(&c.live, "metadata", "name"),
-                             {ScalarAt(&c.live, "metadata", "uid"), ""});
+        s = m.client->Delete(type, std::string(ScalarAt(&c.live, "metadata", "namespace")),
+                             std::string(ScalarAt(&c.live, "metadata", "name")),
+                             {std::string(ScalarAt(&c.live, "metadata", "uid")), ""});
         if (absl::IsNotFound(s)) s = absl::OkStatus();
       } else {
         s = m.client->Apply(type, c.desired).status();
@@ -543,8 +545,8 @@ void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) 
   const ResourceType* type = TypeOf(s.object);
   Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
   if (!informer || !s.object.Find("status")) return;
-  std::optional<Node> live_object =
-      informer->Get(ScalarAt(meta, "namespace") + "/" + ScalarAt(meta, "name"));
+  std::optional<Node> live_object = informer->Get(std::string(ScalarAt(meta, "namespace")) + "/" +
+                                                  std::string(ScalarAt(meta, "name")));
   if (!live_object || Deleting(*live_object)) return;
   std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
   std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind,
@@ -553,14 +555,14 @@ void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) 
     pass.considered.insert(key);
     return;
   }
-  WriteStatus(*m.client, *type, ScalarAt(meta, "namespace"), ScalarAt(meta, "name"),
-              std::move(*status), key, pass);
+  WriteStatus(*m.client, *type, std::string(ScalarAt(meta, "namespace")),
+              std::string(ScalarAt(meta, "name")), std::move(*status), key, pass);
 }
 
 // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
 void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass) {
   for (const Node& mc : mesh) {
-    std::string name = ScalarAt(&mc, "metadata", "name");
+    std::string name(ScalarAt(&mc, "metadata", "name"));
     auto mit = members_.find(name);
     if (mit == members_.end()) continue;
     const Member& m = *mit->second;
@@ -636,8 +638,9 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
     // client-go's RetryOnConflict), rather than waiting for the watch. The update is recomputed
     // from the latest object, never the stale one (a PUT of a stale copy would undo whatever
     // changed meanwhile).
-    absl::StatusOr<Node> latest = m.client->Get(*type, ScalarAt(&o, "metadata", "namespace"),
-                                                ScalarAt(&o, "metadata", "name"));
+    absl::StatusOr<Node> latest =
+        m.client->Get(*type, std::string(ScalarAt(&o, "metadata", "namespace")),
+                      std::string(ScalarAt(&o, "metadata", "name")));
     if (latest.ok() && HasFinalizer(*latest) == deleting) {
       w = m.client->Update(*type, without_ours(*latest)).status();
     } else if (latest.ok()) {
@@ -1005,10 +1008,10 @@ bool Controller::TryAcquireOrRenew() {
   }
   if (!current.ok()) return false;
   const Node* cs = current->Find("spec");
-  std::string holder = ScalarAt(cs, "holderIdentity");
+  std::string holder(ScalarAt(cs, "holderIdentity"));
   int duration = ParseIntOr(ScalarAt(cs, "leaseDurationSeconds"), 15);
   std::optional<std::chrono::system_clock::time_point> renewed =
-      ParseTime(ScalarAt(cs, "renewTime"));
+      ParseTime(std::string(ScalarAt(cs, "renewTime")));
   bool held_by_other = !holder.empty() && holder != options_.identity && renewed &&
                        *renewed + std::chrono::seconds(duration) > now;
   if (held_by_other) return false;

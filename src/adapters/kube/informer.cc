@@ -10,7 +10,8 @@ namespace meshfed::kube {
 namespace {
 
 std::string CacheKey(const Node& object) {
-  return ScalarAt(&object, "metadata", "namespace") + "/" + ScalarAt(&object, "metadata", "name");
+  return std::string(ScalarAt(&object, "metadata", "namespace")) + "/" +
+         std::string(ScalarAt(&object, "metadata", "name"));
 }
 
 }  // namespace
@@ -121,7 +122,7 @@ bool Informer::List() {
 }
 
 void Informer::Apply(const WatchEvent& e) {
-  std::string rv = ScalarAt(&e.object, "metadata", "resourceVersion");
+  std::string rv(ScalarAt(&e.object, "metadata", "resourceVersion"));
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

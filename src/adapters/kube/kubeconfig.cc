@@ -35,15 +35,15 @@ const Node* Get(const Node* map, std::string_view key) {
   return map && map->IsMapping() ? map->Find(key) : nullptr;
 }
 
-std::string Resolve(const std::string& path, const std::string& dir) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
+std::string Resolve(std::string_view path, const std::string& dir) {
+  if (path.empty() || fs::path(path).is_absolute()) return std::string(path);
   return (fs::path(dir) / path).lexically_normal().string();
 }
 
 // `name-data` (base64) or `name` (a file): the PEM text, or an error naming the field.
 absl::StatusOr<std::string> DataOrFile(const Node* body, const std::string& key,
                                        const Entry& where) {
-  std::string data = ScalarAt(body, key + "-data");
+  std::string data(ScalarAt(body, key + "-data"));
   if (!data.empty()) {
     std::string decoded;
     if (!absl::Base64Unescape(data, &decoded)) {
@@ -52,7 +52,7 @@ absl::StatusOr<std::string> DataOrFile(const Node* body, const std::string& key,
     }
     return decoded;
   }
-  std::string file = ScalarAt(body, key);
+  std::string file(ScalarAt(body, key));
   if (file.empty()) return std::string();
   absl::StatusOr<std::string> text = ReadText(Resolve(file, where.dir));
   if (!text.ok()) {
@@ -90,7 +90,7 @@ absl::StatusOr<Merged> Merge(const std::vector<std::string>& paths) {
       const Node* items = Get(&root, list);
       if (!items || !items->IsSequence()) return;
       for (const Node& item : items->items()) {
-        std::string name = ScalarAt(&item, "name");
+        std::string name(ScalarAt(&item, "name"));
         if (!name.empty() && !into.count(name)) into[name] = Entry{Get(&item, body_key), dir, path};
       }
     };
@@ -162,7 +162,7 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
   RestConfig c;
   c.context = name;
   c.namespace_ = ScalarAt(ctx->second.body, "namespace");
-  std::string cluster_name = ScalarAt(ctx->second.body, "cluster");
+  std::string cluster_name(ScalarAt(ctx->second.body, "cluster"));
   auto cluster = m.clusters.find(cluster_name);
   if (cluster == m.clusters.end()) {
     return absl::NotFoundError(
@@ -181,7 +181,7 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
   if (!ca.ok()) return ca.status();
   c.ca_pem = *ca;
 
-  std::string user_name = ScalarAt(ctx->second.body, "user");
+  std::string user_name(ScalarAt(ctx->second.body, "user"));
   auto user = m.users.find(user_name);
   if (user == m.users.end()) {
     if (!user_name.empty()) {
@@ -218,7 +218,7 @@ absl::StatusOr<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
       plugin.command = Resolve(plugin.command, user->second.dir);
     }
     if (const Node* args = Get(exec, "args"); args && args->IsSequence()) {
-      for (const Node& a : args->items()) plugin.args.push_back(ScalarText(&a));
+      for (const Node& a : args->items()) plugin.args.emplace_back(ScalarText(&a));
     }
     if (const Node* env = Get(exec, "env"); env && env->IsSequence()) {
       for (const Node& e : env->items())

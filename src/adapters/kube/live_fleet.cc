@@ -24,8 +24,8 @@ absl::StatusOr<LiveFleet> ReadLiveFleet(const ResolveContext& resolve,
   out.source.fleet_file = fmt::format("{} (MeshClusters)", fleet_config->context);
   AppendObjects(clusters->items, out.source.fleet_file, order, out.source.mesh_clusters, ignored);
   for (const Node& mc : clusters->items) {
-    std::string name = ScalarAt(&mc, "metadata", "name");
-    std::string context = ScalarAt(mc.Find("spec"), "kubeconfig", "context");
+    std::string name(ScalarAt(&mc, "metadata", "name"));
+    std::string context(ScalarAt(mc.Find("spec"), "kubeconfig", "context"));
     if (context.empty()) context = name;
     absl::StatusOr<RestConfig> config = resolve(context);
     absl::StatusOr<std::unique_ptr<Client>> client =

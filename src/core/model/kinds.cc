@@ -73,13 +73,13 @@ class FieldReader {
                                     : std::string()));
       return std::nullopt;
     }
-    return n->text();
+    return std::string(n->text());
   }
   std::optional<int64_t> Integer(const Node* n, FieldPath field) {
     if (n == nullptr || n->IsNull()) return std::nullopt;
     int64_t value = 0;
     if (n->IsScalar() && n->scalar_type() == ScalarType::Int) {
-      const std::string& t = n->text();
+      std::string_view t = n->text();
       auto [ptr, ec] =
           std::from_chars(t.data() + (t[0] == '+' ? 1 : 0), t.data() + t.size(), value);
       if (ec == std::errc() && ptr == t.data() + t.size()) return value;
@@ -106,7 +106,7 @@ class FieldReader {
       for (size_t i = 0; i < seq->items().size(); ++i) {
         const Node& item = seq->items()[i];
         if (item.IsString()) {
-          out.push_back(item.text());
+          out.emplace_back(item.text());
         } else {
           String(&item, fmt::format("{}[{}]", field.str(), i));  // reports what is not a string
         }
@@ -607,7 +607,7 @@ AuthorizationPolicy ReadAuthorizationPolicy(const Object& o, const std::string& 
         }
         rule_has_hosts = true;
         for (const Node& h : hosts->items()) {
-          std::string host = h.IsScalar() ? h.text() : std::string();
+          std::string host(h.IsScalar() ? h.text() : std::string());
           std::transform(host.begin(), host.end(), host.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
           if (!host.empty() && host.front() == '*') {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -143,57 +144,35 @@ ScalarType ResolvePlainScalar(std::string_view text) {
   return ScalarType::String;
 }
 
-void Key::Assign(std::string_view text, Storage storage) {
-  if (text.size() <= kInline) {
-    if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());  // data() may be null
-    bytes_[kTag] = static_cast<char>(text.size());
-    return;
-  }
-  if (storage == Storage::Static) {
-    SetExternal(text.data(), text.size(), kStaticTag);
-    return;
-  }
-  if (text.size() > UINT32_MAX) throw std::length_error("mapping key too long");
-  char* copy = new char[text.size()];
-  std::memcpy(copy, text.data(), text.size());
-  SetExternal(copy, text.size(), kHeapTag);
-}
-
-std::ostream& operator<<(std::ostream& out, const Key& k) { return out << k.view(); }
-
-void Key::CopyFrom(const Key& other) {
-  if (other.Tag() == kHeapTag) {
-    Assign(other.view(), Storage::Heap);
-  } else {
-    std::memcpy(bytes_, other.bytes_, sizeof bytes_);
-  }
-}
-
 Node Node::Null(Position pos) {
   Node n;
   n.position_ = pos;
   return n;
 }
 
-Node Node::String(std::string value, Position pos) {
+Node Node::String(std::string_view value, Position pos) {
   Node n;
   n.kind_ = Kind::Scalar;
   n.style_ = Style::Quoted;
-  n.text_ = std::move(value);
+  n.text_ = ScalarString(value);
   n.position_ = pos;
   return n;
 }
 
-Node Node::Plain(std::string text, Position pos) {
+Node Node::Plain(std::string_view text, Position pos) {
   Node n;
   n.kind_ = Kind::Scalar;
   n.style_ = Style::Plain;
-  n.text_ = std::move(text);
+  n.text_ = ScalarString(text);
   n.position_ = pos;
   return n;
 }
 
-Node Node::Int(int64_t value, Position pos) { return Plain(std::to_string(value), pos); }
+Node Node::Int(int64_t value, Position pos) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  return Plain(std::string_view(digits, static_cast<size_t>(end - digits)), pos);
+}
 Node Node::Bool(bool value, Position pos) { return Plain(value ? "true" : "false", pos); }
 
 Node Node::Sequence(Position pos) {
@@ -258,7 +237,7 @@ void Node::Construct(Node&& other) noexcept {
       new (&entries_) std::vector<MapEntry>(std::move(other.entries_));
       break;
     default:
-      new (&text_) std::string(std::move(other.text_));
+      new (&text_) ScalarString(std::move(other.text_));
   }
 }
 
@@ -274,7 +253,7 @@ void Node::Construct(const Node& other) {
       new (&entries_) std::vector<MapEntry>(other.entries_);
       break;
     default:
-      new (&text_) std::string(other.text_);
+      new (&text_) ScalarString(other.text_);
   }
 }
 
@@ -287,7 +266,7 @@ void Node::Destroy() noexcept {
       entries_.~vector();
       break;
     default:
-      text_.~basic_string();
+      text_.~ScalarString();
   }
 }
 
@@ -303,14 +282,10 @@ void Node::Become(Kind kind) {
       new (&entries_) std::vector<MapEntry>();
       break;
     default:
-      new (&text_) std::string();
+      new (&text_) ScalarString();
   }
 }
 
-const std::string& Node::EmptyText() {
-  static const std::string kEmpty;
-  return kEmpty;
-}
 const std::vector<Node>& Node::NoItems() {
   static const std::vector<Node> kNone;
   return kNone;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iosfwd>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,34 +29,37 @@ struct Position {
 enum class ScalarType : uint8_t { Null, Bool, Int, Float, String };
 ScalarType ResolvePlainScalar(std::string_view text);
 
-// A mapping's key, in 16 bytes instead of a std::string's 32: a mapping entry is the most
-// numerous thing meshfed keeps (a large fleet has millions). Keys of up to 15 bytes are kept in
-// place, longer ones on the heap; Key::Static refers to text that lives as long as the program
-// (literals and constants) without copying it, so the long label and annotation keys of every
-// generated object cost neither an allocation nor a copy.
-class Key {
+// Text kept in N bytes instead of a std::string's 32: mapping keys (16) and scalars (24) are the
+// most numerous things meshfed keeps (a large fleet has millions of each). Up to N - 1 bytes are
+// kept in place, longer text on the heap at its exact size; Static refers to text that lives as
+// long as the program (literals and constants) without copying it, so the long label and
+// annotation keys of every generated object cost neither an allocation nor a copy.
+template <size_t N>
+class CompactText {
+  static_assert(N >= 16 && N <= 128, "room for a pointer, a size and the tag");
+
  public:
-  Key() noexcept { bytes_[kTag] = 0; }
-  explicit Key(std::string_view text) { Assign(text, Storage::Heap); }
-  // `text` must outlive every Key made from it (string literals, constants).
-  static Key Static(std::string_view text) {
-    Key k;
+  CompactText() noexcept { bytes_[kTag] = 0; }
+  explicit CompactText(std::string_view text) { Assign(text, Storage::Heap); }
+  // `text` must outlive every CompactText made from it (string literals, constants).
+  static CompactText Static(std::string_view text) {
+    CompactText k;
     k.Assign(text, Storage::Static);
     return k;
   }
-  Key(const Key& other) { CopyFrom(other); }
-  Key(Key&& other) noexcept {
+  CompactText(const CompactText& other) { CopyFrom(other); }
+  CompactText(CompactText&& other) noexcept {
     std::memcpy(bytes_, other.bytes_, sizeof bytes_);
     other.bytes_[kTag] = 0;
   }
-  Key& operator=(const Key& other) {
+  CompactText& operator=(const CompactText& other) {
     if (this != &other) {
       Release();
       CopyFrom(other);
     }
     return *this;
   }
-  Key& operator=(Key&& other) noexcept {
+  CompactText& operator=(CompactText&& other) noexcept {
     if (this != &other) {
       Release();
       std::memcpy(bytes_, other.bytes_, sizeof bytes_);
@@ -63,7 +67,7 @@ class Key {
     }
     return *this;
   }
-  ~Key() { Release(); }
+  ~CompactText() { Release(); }
 
   std::string_view view() const noexcept {
     uint8_t tag = Tag();
@@ -76,17 +80,24 @@ class Key {
   size_t size() const noexcept { return view().size(); }
   bool empty() const noexcept { return size() == 0; }
   bool OnHeap() const noexcept { return Tag() == kHeapTag; }
+  static constexpr size_t kInPlace = N - 1;
 
-  friend bool operator==(const Key& a, const Key& b) noexcept { return Same(a.view(), b.view()); }
-  friend bool operator==(const Key& a, std::string_view b) noexcept { return Same(a.view(), b); }
-  friend std::strong_ordering operator<=>(const Key& a, const Key& b) noexcept {
+  friend bool operator==(const CompactText& a, const CompactText& b) noexcept {
+    return Same(a.view(), b.view());
+  }
+  friend bool operator==(const CompactText& a, std::string_view b) noexcept {
+    return Same(a.view(), b);
+  }
+  friend std::strong_ordering operator<=>(const CompactText& a, const CompactText& b) noexcept {
     return a.view() <=> b.view();
   }
-  friend std::strong_ordering operator<=>(const Key& a, std::string_view b) noexcept {
+  friend std::strong_ordering operator<=>(const CompactText& a, std::string_view b) noexcept {
     return a.view() <=> b;
   }
-  friend std::string operator+(std::string a, const Key& b) { return a.append(b.view()); }
-  friend std::ostream& operator<<(std::ostream& out, const Key& k);
+  friend std::string operator+(std::string a, const CompactText& b) { return a.append(b.view()); }
+  friend std::ostream& operator<<(std::ostream& out, const CompactText& k) {
+    return out << k.view();
+  }
 
  private:
   // Equality as Node::Find asks it, many times per lookup: keys of one length are common
@@ -97,12 +108,12 @@ class Key {
            (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
   }
 
-  // bytes_[0..14]: the text in place (length = the tag), or a pointer (0..7) and a 32-bit size
-  // (8..11); bytes_[15]: the tag.
-  static constexpr size_t kTag = 15;
-  static constexpr uint8_t kInline = 15;
-  static constexpr uint8_t kHeapTag = 0x40;
-  static constexpr uint8_t kStaticTag = 0x80;
+  // bytes_[0..N-2]: the text in place (length = the tag), or a pointer (0..7) and a 32-bit size
+  // (8..11); bytes_[N-1]: the tag.
+  static constexpr size_t kTag = N - 1;
+  static constexpr uint8_t kInline = N - 1;
+  static constexpr uint8_t kHeapTag = 0x80;
+  static constexpr uint8_t kStaticTag = 0x81;
   enum class Storage { Heap, Static };
 
   uint8_t Tag() const noexcept { return static_cast<uint8_t>(bytes_[kTag]); }
@@ -122,14 +133,39 @@ class Key {
     std::memcpy(bytes_ + 8, &size, sizeof size);
     bytes_[kTag] = static_cast<char>(tag);
   }
-  void Assign(std::string_view text, Storage storage);
-  void CopyFrom(const Key& other);
+  void Assign(std::string_view text, Storage storage) {
+    if (text.size() <= kInline) {
+      if (!text.empty()) std::memcpy(bytes_, text.data(), text.size());  // data() may be null
+      bytes_[kTag] = static_cast<char>(text.size());
+      return;
+    }
+    if (storage == Storage::Static) {
+      SetExternal(text.data(), text.size(), kStaticTag);
+      return;
+    }
+    if (text.size() > UINT32_MAX) throw std::length_error("text too long");
+    char* copy = new char[text.size()];
+    std::memcpy(copy, text.data(), text.size());
+    SetExternal(copy, text.size(), kHeapTag);
+  }
+  void CopyFrom(const CompactText& other) {
+    if (other.Tag() == kHeapTag) {
+      Assign(other.view(), Storage::Heap);
+    } else {
+      std::memcpy(bytes_, other.bytes_, sizeof bytes_);
+    }
+  }
   void Release() noexcept {
     if (Tag() == kHeapTag) delete[] Pointer();
   }
 
-  alignas(8) char bytes_[16];
+  alignas(8) char bytes_[N];
 };
+
+// A mapping's key: 16 bytes, up to 15 in place.
+using Key = CompactText<16>;
+// A scalar's text: 24 bytes, up to 23 in place (most names, ports, versions and API groups).
+using ScalarString = CompactText<24>;
 
 struct MapEntry;
 
@@ -138,7 +174,7 @@ class Node {
   enum class Kind : uint8_t { Null, Scalar, Sequence, Mapping };
   enum class Style : uint8_t { Plain, Quoted };
 
-  Node() noexcept { new (&text_) std::string(); }
+  Node() noexcept { new (&text_) ScalarString(); }
   Node(const Node& other);
   Node(Node&& other) noexcept { Construct(std::move(other)); }
   Node& operator=(const Node& other);
@@ -146,8 +182,9 @@ class Node {
   ~Node() { Destroy(); }
 
   static Node Null(Position pos = {});
-  static Node String(std::string value, Position pos = {});  // always a string, quoted if needed
-  static Node Plain(std::string text, Position pos = {});    // resolves like unquoted YAML
+  static Node String(std::string_view value,
+                     Position pos = {});                        // always a string, quoted if needed
+  static Node Plain(std::string_view text, Position pos = {});  // resolves like unquoted YAML
   static Node Int(int64_t value, Position pos = {});
   static Node Bool(bool value, Position pos = {});
   static Node Sequence(Position pos = {});
@@ -165,7 +202,7 @@ class Node {
   bool IsMapping() const { return kind_ == Kind::Mapping; }
 
   // Scalars (empty for the other kinds).
-  const std::string& text() const { return HasText() ? text_ : EmptyText(); }
+  std::string_view text() const { return HasText() ? text_.view() : std::string_view(); }
   Style style() const { return style_; }
   ScalarType scalar_type() const;  // Null for null nodes; String for quoted scalars
   bool IsString() const { return IsScalar() && scalar_type() == ScalarType::String; }
@@ -203,7 +240,6 @@ class Node {
   void Construct(const Node& other);
   void Destroy() noexcept;
   void Become(Kind kind);  // destroys the value and starts an empty one of `kind`
-  static const std::string& EmptyText();
   static const std::vector<Node>& NoItems();
   static const std::vector<MapEntry>& NoEntries();
 
@@ -211,7 +247,7 @@ class Node {
   Style style_ = Style::Plain;
   Position position_;
   union {
-    std::string text_;
+    ScalarString text_;
     std::vector<Node> items_;
     std::vector<MapEntry> entries_;
   };

@@ -13,7 +13,7 @@ std::string Object::Label(std::string_view key) const {
   const Node* meta = metadata();
   const Node* labels = meta ? meta->Find("labels") : nullptr;
   const Node* value = labels ? labels->Find(key) : nullptr;
-  return value && value->IsScalar() ? value->text() : std::string();
+  return value && value->IsScalar() ? std::string(value->text()) : std::string();
 }
 
 std::map<std::string, std::string> Object::Labels() const {

@@ -12,6 +12,13 @@
 
 namespace meshfed {
 
+// Hashes any string-like key (std::string, std::string_view, Key): with std::equal_to<>, a map
+// keyed by std::string is searched for a view without a copy.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // ASCII lower case (what std::tolower does in the "C" locale, without a call per byte).
 inline std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -71,19 +78,18 @@ std::string ClosestName(std::string_view name, const Names& candidates) {
   return best;
 }
 
-// The text of a scalar node, or "" for a missing or non-scalar one. A reference into the node
-// (valid while it is), not a copy.
-inline const std::string& ScalarText(const Node* n) {
-  static const std::string kNone;
-  return n && n->IsScalar() ? n->text() : kNone;
+// The text of a scalar node, or "" for a missing or non-scalar one. A view into the node (valid
+// while it is), not a copy.
+inline std::string_view ScalarText(const Node* n) {
+  return n && n->IsScalar() ? n->text() : std::string_view();
 }
 
 // The text of the scalar under `key` of a mapping (`a`, then `b`), or "" when `n` is no mapping
 // or anything on the way is missing or not a scalar.
-inline const std::string& ScalarAt(const Node* n, std::string_view key) {
+inline std::string_view ScalarAt(const Node* n, std::string_view key) {
   return ScalarText(n ? n->Find(key) : nullptr);
 }
-inline const std::string& ScalarAt(const Node* n, std::string_view a, std::string_view b) {
+inline std::string_view ScalarAt(const Node* n, std::string_view a, std::string_view b) {
   return ScalarAt(n ? n->Find(a) : nullptr, b);
 }
 

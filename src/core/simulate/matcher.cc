@@ -30,24 +30,28 @@ bool IsPresenceOnly(const Node& match) {
 Matcher::Matcher() = default;
 Matcher::~Matcher() = default;
 
-const re2::RE2* Matcher::Compile(const std::string& pattern) {
+const re2::RE2* Matcher::Compile(std::string_view pattern) {
   auto it = cache_.find(pattern);
   if (it == cache_.end()) {
     re2::RE2::Options options;
     options.set_log_errors(false);
-    it = cache_.emplace(pattern, std::make_unique<re2::RE2>(pattern, options)).first;
+    auto re = std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+    it = cache_.emplace(std::string(pattern), std::move(re)).first;
   }
   return it->second->ok() ? it->second.get() : nullptr;
 }
 
-bool Matcher::FullMatch(const std::string& pattern, std::string_view value) {
+bool Matcher::FullMatch(std::string_view pattern, std::string_view value) {
   const re2::RE2* re = Compile(pattern);
   return re && re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re);
 }
 
-std::string Matcher::RegexReplace(const std::string& pattern, const std::string& substitution,
+std::string Matcher::RegexReplace(std::string_view pattern, std::string_view substitution,
                                   std::string value) {
-  if (const re2::RE2* re = Compile(pattern)) re2::RE2::GlobalReplace(&value, *re, substitution);
+  if (const re2::RE2* re = Compile(pattern)) {
+    re2::RE2::GlobalReplace(&value, *re,
+                            re2::StringPiece(substitution.data(), substitution.size()));
+  }
   return value;
 }
 
@@ -56,7 +60,7 @@ bool Matcher::StringMatches(const Node& match, std::string_view value, bool igno
     return ignore_case ? ToLower(exact->text()) == ToLower(value) : exact->text() == value;
   }
   if (const Node* prefix = match.Find("prefix"); prefix && prefix->IsScalar()) {
-    std::string p = ignore_case ? ToLower(prefix->text()) : prefix->text();
+    std::string p(ignore_case ? ToLower(prefix->text()) : prefix->text());
     std::string v = ignore_case ? ToLower(value) : std::string(value);
     return v.compare(0, p.size(), p) == 0;
   }

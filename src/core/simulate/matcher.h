@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/model/node.h"
+#include "core/model/text.h"
 #include "core/simulate/request.h"
 
 namespace re2 {
@@ -34,14 +35,14 @@ class Matcher {
   bool StringMatches(const Node& match, std::string_view value, bool ignore_case = false);
 
   // RE2 full match; an invalid pattern matches nothing (validation reports it).
-  bool FullMatch(const std::string& pattern, std::string_view value);
+  bool FullMatch(std::string_view pattern, std::string_view value);
   // Envoy regex_rewrite: every match of `pattern` in `value` replaced by `substitution` (\1...).
-  std::string RegexReplace(const std::string& pattern, const std::string& substitution,
+  std::string RegexReplace(std::string_view pattern, std::string_view substitution,
                            std::string value);
 
  private:
-  const re2::RE2* Compile(const std::string& pattern);
-  std::unordered_map<std::string, std::unique_ptr<re2::RE2>> cache_;
+  const re2::RE2* Compile(std::string_view pattern);
+  std::unordered_map<std::string, std::unique_ptr<re2::RE2>, TextHash, std::equal_to<>> cache_;
 };
 
 }  // namespace meshfed

@@ -155,7 +155,7 @@ struct ServiceView {
     } else if (const Node* ports = entry->object->spec()->Find("ports");
                ports && ports->IsSequence()) {
       for (const Node& p : ports->items()) {
-        std::string n = ScalarText(p.Find("number"));
+        std::string n(ScalarText(p.Find("number")));
         if (int port = ParseIntOr(n, 0); port > 0) out.push_back(port);
       }
     }
@@ -216,7 +216,7 @@ struct RouteEntry {
   std::string compiled_from_file;
   std::optional<Position> position;
   std::string Name() const {
-    std::string given = ScalarText(rule->Find("name"));
+    std::string given(ScalarText(rule->Find("name")));
     std::string where = block ? fmt::format("spec.http[{}].match[{}]", rule_index, block_index)
                               : fmt::format("spec.http[{}]", rule_index);
     return given.empty() ? where : fmt::format("{} (\"{}\")", where, given);
@@ -407,7 +407,7 @@ class Simulator {
     route.name = route.Name();
     const Object& vs = *route.vs->object;
     const Node* notes = vs.metadata() ? vs.metadata()->Find("annotations") : nullptr;
-    std::string from =
+    std::string_view from =
         ScalarText(notes ? notes->Find("multicluster.istio.io/routes-from") : nullptr);
     const Node* at = route.block ? route.block : route.rule;
     if (!from.empty()) {
@@ -646,7 +646,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
       } else {
         // sourceMatchHTTP: source fields are compared with the proxy being configured.
         if (!LabelsSubset(StringMap(block.Find("sourceLabels")), *proxy.labels)) continue;
-        std::string sns = ScalarText(block.Find("sourceNamespace"));
+        std::string sns(ScalarText(block.Find("sourceNamespace")));
         if (!sns.empty() && sns != proxy.namespace_) continue;
       }
       if (const Node* p = block.Find("port");
@@ -925,10 +925,12 @@ void ApplyHeaderOps(const Node* headers, Request& request) {
   const Node* req = headers && headers->IsMapping() ? headers->Find("request") : nullptr;
   if (!req || !req->IsMapping()) return;
   if (const Node* set = req->Find("set"); set && set->IsMapping()) {
-    for (const MapEntry& e : set->entries()) request.SetHeader(e.key, ScalarText(&e.value));
+    for (const MapEntry& e : set->entries())
+      request.SetHeader(e.key, std::string(ScalarText(&e.value)));
   }
   if (const Node* add = req->Find("add"); add && add->IsMapping()) {
-    for (const MapEntry& e : add->entries()) request.AddHeader(e.key, ScalarText(&e.value));
+    for (const MapEntry& e : add->entries())
+      request.AddHeader(e.key, std::string(ScalarText(&e.value)));
   }
   if (const Node* remove = req->Find("remove"); remove && remove->IsSequence()) {
     for (const Node& n : remove->items()) request.RemoveHeader(ScalarText(&n));
@@ -937,7 +939,7 @@ void ApplyHeaderOps(const Node* headers, Request& request) {
 
 double Percentage(const Node* fault_part) {
   const Node* pct = fault_part ? fault_part->Find("percentage") : nullptr;
-  std::string v = ScalarText(pct ? pct->Find("value") : nullptr);
+  std::string v(ScalarText(pct ? pct->Find("value") : nullptr));
   if (v.empty()) return 100.0;
   double value = ParseDoubleOr(v, 100.0);
   return std::isfinite(value) ? std::clamp(value, 0.0, 100.0) : 100.0;
@@ -953,7 +955,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     return;
   }
   if (const Node* redirect = rule.Find("redirect"); redirect && redirect->IsMapping()) {
-    std::string code = ScalarText(redirect->Find("redirectCode"));
+    std::string code(ScalarText(redirect->Find("redirectCode")));
     int status = ParseIntOr(code, 301);
     std::string location = fmt::format(
         "{}://{}{}",
@@ -968,7 +970,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     return;
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
-    std::string code = ScalarText(dr->Find("status"));
+    std::string code(ScalarText(dr->Find("status")));
     int status = ParseIntOr(code, 200);
     branch.hops.push_back(
         MakeHop(proxy, "route", Fmt(FMT_COMPILE("direct response {}"), status), vs));
@@ -984,7 +986,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     }
     if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
       double pct = Percentage(abort);
-      std::string code = ScalarText(abort->Find("httpStatus"));
+      std::string code(ScalarText(abort->Find("httpStatus")));
       int status = ParseIntOr(code, 200);
       if (pct > 0) {
         Branch aborted = branch;
@@ -1000,14 +1002,14 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   }
   // Rewrites, then header operations: what the next hop sees.
   if (const Node* rewrite = rule.Find("rewrite"); rewrite && rewrite->IsMapping()) {
-    if (std::string authority = ScalarText(rewrite->Find("authority")); !authority.empty()) {
+    if (std::string authority(ScalarText(rewrite->Find("authority"))); !authority.empty()) {
       req.authority = authority;
     }
     if (const Node* uri = rewrite->Find("uri"); uri && uri->IsScalar()) {
       const Node* m = route.block ? route.block->Find("uri") : nullptr;
-      std::string prefix = m ? ScalarText(m->Find("prefix")) : std::string();
+      std::string prefix(m ? ScalarText(m->Find("prefix")) : std::string());
       if (!prefix.empty() && req.path.compare(0, prefix.size(), prefix) == 0) {
-        req.path = uri->text() + req.path.substr(prefix.size());
+        req.path = std::string(uri->text()) + req.path.substr(prefix.size());
       } else {
         req.path = uri->text();
       }
@@ -1031,7 +1033,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   std::vector<std::pair<const Node*, double>> weighted;
   double total = 0;
   for (const Node& d : dests->items()) {
-    std::string w = ScalarText(d.Find("weight"));
+    std::string w(ScalarText(d.Find("weight")));
     double weight = ParseDoubleOr(w, 0);
     if (!std::isfinite(weight) || weight < 0 || weight > 1e9) weight = 0;
     if (dests->items().size() == 1) weight = 1;
@@ -1051,12 +1053,12 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     b.probability *= weight / total;
     const Node* dest = d->Find("destination");
     const std::string& host = RouteHost(dest, *vs);
-    std::string subset = ScalarText(dest ? dest->Find("subset") : nullptr);
+    std::string subset(ScalarText(dest ? dest->Find("subset") : nullptr));
     // GetDestinationCluster (§2.4): the destination's port, else the service's only port, else
     // the listener port.
     int dport = port;
     const Node* p = dest ? dest->Find("port") : nullptr;
-    if (std::string n = ScalarText(p ? p->Find("number") : nullptr);
+    if (std::string n(ScalarText(p ? p->Find("number") : nullptr));
         !n.empty() && ResolvePlainScalar(n) == ScalarType::Int) {
       dport = ParseIntOr(n, port);
     } else if (auto sv = FindService(proxy, host)) {
@@ -1117,8 +1119,8 @@ OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& 
     subset_labels = StringMap(s->Find("labels"));
   }
   const Node* tls = drs.Tls(subset, port);
-  std::string mode = ScalarText(tls ? tls->Find("mode") : nullptr);
-  std::string sni = ScalarText(tls ? tls->Find("sni") : nullptr);
+  std::string mode(ScalarText(tls ? tls->Find("mode") : nullptr));
+  std::string sni(ScalarText(tls ? tls->Find("sni") : nullptr));
   oc.hops.push_back(
       {"cluster",
        fmt::format("cluster {}{}", envoy_cluster,
@@ -1163,7 +1165,7 @@ OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& 
     for (const Node& p : sports->items()) {
       if (ScalarText(p.Find("number")) == std::to_string(port)) {
         port_name = ScalarText(p.Find("name"));
-        if (std::string tp = ScalarText(p.Find("targetPort")); !tp.empty())
+        if (std::string tp(ScalarText(p.Find("targetPort"))); !tp.empty())
           target_port = ParseIntOr(tp, target_port);
       }
     }
@@ -1171,9 +1173,10 @@ OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& 
   std::vector<EntryEndpoint> endpoints;
   if (const Node* eps = spec->Find("endpoints"); eps && eps->IsSequence()) {
     for (const Node& ep : eps->items()) {
-      EntryEndpoint e{ScalarText(ep.Find("address")), target_port, StringMap(ep.Find("labels"))};
+      EntryEndpoint e{std::string(ScalarText(ep.Find("address"))), target_port,
+                      StringMap(ep.Find("labels"))};
       if (const Node* ports_map = ep.Find("ports"); ports_map && ports_map->IsMapping()) {
-        if (std::string p = ScalarText(ports_map->Find(port_name)); !p.empty())
+        if (std::string p(ScalarText(ports_map->Find(port_name))); !p.empty())
           e.port = ParseIntOr(p, e.port);
       }
       if (LabelsSubset(subset_labels, e.labels)) endpoints.push_back(e);
@@ -1310,7 +1313,7 @@ bool MatchesValue(std::string_view pattern, std::string_view value) {
 bool AnyMatches(const Node* list, std::string_view lower_value, bool ignore_case = false) {
   if (!list || !list->IsSequence()) return false;
   return std::any_of(list->items().begin(), list->items().end(), [&](const Node& n) {
-    const std::string& pattern = n.text();
+    std::string_view pattern = n.text();
     if (ignore_case &&
         std::any_of(pattern.begin(), pattern.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
       return MatchesValue(ToLower(pattern), lower_value);
@@ -1484,7 +1487,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
         if (const Node* hosts = srv.Find("hosts"); hosts && hosts->IsSequence()) {
           for (const Node& h : hosts->items()) {
             size_t slash = h.text().find('/');
-            std::string dns = slash == std::string::npos ? h.text() : h.text().substr(slash + 1);
+            std::string dns(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
             int r = DomainRank(ToLower(dns), host);
             if (r >= 0) rank = std::min(rank, r);
           }
@@ -1507,7 +1510,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   }
   gw.gateway_ref = &GatewayRef(*chosen->object);
   const Node* tls = server->Find("tls");
-  std::string server_mode = ScalarText(tls ? tls->Find("mode") : nullptr);
+  std::string server_mode(ScalarText(tls ? tls->Find("mode") : nullptr));
   std::string protocol = ToLower(ScalarText(server->Find("port")->Find("protocol")));
   if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
     branch.hops.push_back(
@@ -1564,9 +1567,9 @@ VirtualHostChoice Simulator::BuildGatewayVirtualHost(const Cluster& donor, const
   VirtualHostChoice choice;
   std::vector<std::pair<std::string, std::string>> server_entries;  // namespace part, dns part
   for (const Node& h : server.Find("hosts")->items()) {
-    const std::string& t = h.text();
+    std::string_view t = h.text();
     size_t slash = t.find('/');
-    std::string ns = slash == std::string::npos ? "*" : t.substr(0, slash);
+    std::string ns(slash == std::string::npos ? "*" : t.substr(0, slash));
     if (ns == ".") ns = gateway.namespace_;
     server_entries.emplace_back(ns, ToLower(slash == std::string::npos ? t : t.substr(slash + 1)));
   }

@@ -13,7 +13,7 @@ namespace {
 
 std::string Annotation(const Node& object, std::string_view key) {
   const Node* meta = object.Find("metadata");
-  return ScalarAt(meta ? meta->Find("annotations") : nullptr, key);
+  return std::string(ScalarAt(meta ? meta->Find("annotations") : nullptr, key));
 }
 
 std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
@@ -135,7 +135,7 @@ std::optional<Node> StatusToWrite(const Node& desired_status, const Node& live_o
   const Node* meta = live_object.Find("metadata");
   const Node* live_status = live_object.Find("status");
   Node status = Node::Mapping();
-  std::string generation = ScalarAt(meta, "generation");
+  std::string generation(ScalarAt(meta, "generation"));
   status.Add("observedGeneration", Node::Int(ParseIntOr(generation, 0)));
   for (const MapEntry& e : desired_status.entries()) {
     if (e.key == "observedGeneration") continue;

@@ -47,14 +47,13 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(Context& ctx, const Cl
 // Subsets of `fqdn` that a proxy in `viewer_namespace` can use (Istio §4, PushContext
 // destinationRule): DRs of the viewer's namespace first, then the service's namespace, then the
 // root namespace, each only if exported to the viewer; DRs of one namespace merge their subsets.
-std::optional<std::set<std::string>> VisibleSubsets(Context& ctx, const Cluster& cluster,
-                                                    const std::string& fqdn,
-                                                    std::string_view service_namespace,
-                                                    std::string_view viewer_namespace) {
+std::optional<std::set<std::string, std::less<>>> VisibleSubsets(
+    Context& ctx, const Cluster& cluster, const std::string& fqdn,
+    std::string_view service_namespace, std::string_view viewer_namespace) {
   const std::array<std::string_view, 3> order = {viewer_namespace, service_namespace,
                                                  "istio-system"};
   for (std::string_view ns : order) {
-    std::optional<std::set<std::string>> found;
+    std::optional<std::set<std::string, std::less<>>> found;
     for (const DestinationRule* drp : ctx.DestinationRulesForHost(cluster, fqdn)) {
       const DestinationRule& dr = *drp;
       if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
@@ -195,13 +194,13 @@ class RouteCompiler {
     headers->Set(kPortHeader, std::move(exact));
   }
 
-  void CheckSubset(const std::string& host, const std::string& subset, Compiled& out) {
+  void CheckSubset(const std::string& host, std::string_view subset, Compiled& out) {
     if (subset.empty()) return;
     const Service* svc = ctx_.ServiceForHost(donor_, host);
     std::string service_ns = svc ? svc->object->namespace_ : std::string();
     auto subsets = VisibleSubsets(ctx_, donor_, host, service_ns, gateway_namespace_);
     if (!subsets || !subsets->count(subset)) {
-      std::string key = host + "+" + subset;
+      std::string key = host + "+" + std::string(subset);
       if (std::find(out.missing_subsets.begin(), out.missing_subsets.end(), key) ==
           out.missing_subsets.end()) {
         out.missing_subsets.push_back(key);

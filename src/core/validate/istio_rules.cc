@@ -199,7 +199,7 @@ const Node* Field(const Node* n, std::string_view key) {
 bool Has(const Node* n, std::string_view key) { return Field(n, key) != nullptr; }
 std::string Str(const Node* n, std::string_view key) {
   const Node* v = Field(n, key);
-  return v && v->IsString() ? v->text() : std::string();
+  return v && v->IsString() ? std::string(v->text()) : std::string();
 }
 std::optional<int64_t> Int(const Node* n, std::string_view key) {
   const Node* v = Field(n, key);
@@ -237,7 +237,9 @@ size_t Count(const Node* n, std::string_view key) {
   if (v->IsMapping()) return v->entries().size();
   return 1;
 }
-std::string Text(const Node& n) { return n.IsScalar() ? n.text() : std::string(); }
+std::string Text(const Node& n) {
+  return std::string(n.IsScalar() ? n.text() : std::string_view());
+}
 Position Pos(const Node* n) { return n ? n->position() : Position{}; }
 
 // A canonical form of a value, for "same match" comparisons (Istio compares JSON encodings).

@@ -361,12 +361,6 @@ struct Field {
   bool required = false;
   const Type* type = nullptr;
 };
-// Hashes any string-like key, so that a mapping's Key is looked up without a std::string copy.
-struct TextHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 struct Type {
   enum class Kind { String, Bool, Int, Double, Duration, Any, Enum, Object, List, Map };
   double min_seconds = 0.001;  // durations: the CRD's "greater than 1ms" rule, or 0

@@ -59,13 +59,13 @@ GeneratedFacts FactsOf(const ClusterOutput* output) {
   facts.hosts.reserve(objects.size() / 2);
   for (auto it = first; it != objects.end(); ++it) {
     const Node& o = *it;
-    const std::string& kind = kind_of(o);
+    std::string_view kind = kind_of(o);
     if (std::string_view(kind) > "ServiceEntry") break;
     const Node* meta = o.Find("metadata");
     if (!meta) continue;
     if (kind == "Service") {
-      const std::string& name = ScalarText(meta->Find("name"));
-      const std::string& ns = ScalarText(meta->Find("namespace"));
+      std::string_view name = ScalarText(meta->Find("name"));
+      std::string_view ns = ScalarText(meta->Find("namespace"));
       std::string fqdn = ServiceFqdn(name, ns);
       facts.hosts.insert(fqdn);
       const Node* annotations = meta->Find("annotations");
@@ -176,7 +176,7 @@ class Analyzer {
                    const DestinationField& field, bool mirror) {
     const Node* host_node = Get(d, "host");
     if (!host_node || !host_node->IsString()) return;
-    const std::string& host = host_node->text();
+    std::string_view host = host_node->text();
     if (host.empty() || host.front() == '*') return;
     const std::string& ns = vs.object->namespace_;
     std::string resolved = ToLower(ResolveShortName(host, ns));
@@ -270,7 +270,7 @@ class Analyzer {
     }
   }
 
-  bool SubsetDefined(const std::string& host, const std::string& subset,
+  bool SubsetDefined(const std::string& host, std::string_view subset,
                      const std::string& viewer_namespace) const {
     auto defines = [&](const DestinationRule* dr) {
       if (!ExportedTo(dr->export_to, dr->object->namespace_, viewer_namespace)) return false;
@@ -310,7 +310,7 @@ class Analyzer {
       std::vector<std::pair<std::string, std::string>> server_hosts;  // namespace, dnsName
       for (const Node& server : ItemsOf(Get(gw->spec(), "servers"))) {
         for (const Node& h : ItemsOf(Get(&server, "hosts"))) {
-          std::string text = ScalarText(&h);
+          std::string text(ScalarText(&h));
           size_t s = text.find('/');
           if (s == std::string::npos) {
             server_hosts.emplace_back("*", ToLower(text));
