@@ -42,7 +42,7 @@ Object StandaloneCluster(const std::string& name) {
 Node DiagnosticToNode(const Diagnostic& d) {
   Node n = Node::Mapping();
   n.Add("code", Node::String(d.code));
-  n.Add("severity", Node::String(std::string(SeverityName(d.severity))));
+  n.Add("severity", Node::String(SeverityName(d.severity)));
   if (!d.file.empty()) n.Add("file", Node::String(d.file));
   if (d.position.line > 0) {
     n.Add("line", Node::Int(d.position.line));

@@ -48,7 +48,8 @@ class BlockReader {
   struct Scalar {
     const char* start = nullptr;
     const char* end = nullptr;  // after the closing quote, or after a plain scalar's last character
-    std::string text;
+    std::string_view text;      // into the input, or into `unescaped` (not to be copied or moved)
+    std::string unescaped;      // only for quoted text with a '' or an escape in it
     bool quoted = false;
   };
 
@@ -110,13 +111,14 @@ class BlockReader {
         const void* quote = std::memchr(q, '\'', static_cast<size_t>(eol_ - q));
         if (!quote) return false;
         const char* at = static_cast<const char*>(quote);
-        s.text.append(q, at);
         if (at + 1 < eol_ && at[1] == '\'') {  // '' is a quote
-          s.text.push_back('\'');
+          s.unescaped.append(q, at);
+          s.unescaped.push_back('\'');
           q = at + 2;
           continue;
         }
         s.end = at + 1;
+        s.text = Finish(s, p + 1, q, at);
         return true;
       }
     }
@@ -125,12 +127,13 @@ class BlockReader {
       for (const char* q = p + 1; q < eol_;) {
         const char* stop = q;
         while (stop < eol_ && *stop != '"' && *stop != '\\') ++stop;
-        s.text.append(q, stop);
         if (stop == eol_) return false;
         if (*stop == '"') {
           s.end = stop + 1;
+          s.text = Finish(s, p + 1, q, stop);
           return true;
         }
+        s.unescaped.append(q, stop);
         if (stop + 1 == eol_) return false;
         char c = 0;
         switch (stop[1]) {  // libyaml 0.2.5's escapes that stay within ASCII (not \')
@@ -176,7 +179,7 @@ class BlockReader {
           default:
             return false;
         }
-        s.text.push_back(c);
+        s.unescaped.push_back(c);
         q = stop + 2;
       }
       return false;
@@ -194,8 +197,16 @@ class BlockReader {
       last = q + 1;
     }
     s.end = last;
-    s.text.assign(p, last);
+    s.text = std::string_view(p, static_cast<size_t>(last - p));
     return true;
+  }
+
+  // A quoted scalar's text, whose last piece is [from, to): the input itself when nothing was
+  // unescaped before it (the piece starts at `first`, right after the opening quote).
+  static std::string_view Finish(Scalar& s, const char* first, const char* from, const char* to) {
+    if (from == first) return std::string_view(from, static_cast<size_t>(to - from));
+    s.unescaped.append(from, to);
+    return s.unescaped;
   }
 
   // A value scalar as the YAML reader keeps it.
@@ -203,11 +214,11 @@ class BlockReader {
     if (s.text.size() > limits_.max_scalar_bytes || !Count()) return false;
     Position pos = At(s.start);
     if (s.quoted) {
-      out = Node::String(std::move(s.text), pos);
+      out = Node::String(s.text, pos);
     } else if (ResolvePlainScalar(s.text) == ScalarType::Null) {
       out = Node::Null(pos);
     } else {
-      out = Node::Plain(std::move(s.text), pos);
+      out = Node::Plain(s.text, pos);
     }
     return true;
   }

@@ -40,7 +40,7 @@ Node Convert(simdjson::dom::element e) {
       return Node::Plain(std::move(text));
     }
     case Type::STRING:
-      return Node::String(std::string(e.get_string().value_unsafe()));
+      return Node::String(e.get_string().value_unsafe());
     case Type::BOOL:
       return Node::Bool(e.get_bool().value_unsafe());
     case Type::NULL_VALUE:
@@ -165,7 +165,7 @@ class PositionedReader {
       case Type::string: {
         std::string_view text;
         if (value.get_string().get(text) || text.size() > limits_.max_scalar_bytes) return false;
-        out = Node::String(std::string(text), pos);
+        out = Node::String(text, pos);
         return true;
       }
       case Type::number:
@@ -177,7 +177,7 @@ class PositionedReader {
         if (text == "null") {
           out = Node::Null(pos);
         } else if (text == "true" || text == "false" || IsJsonNumber(text)) {
-          out = Node::Plain(std::string(text), pos);
+          out = Node::Plain(text, pos);
         } else {
           return false;
         }

@@ -247,7 +247,7 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
                                 s.length, limits_.max_scalar_bytes));
       }
       if (!CountNodes(1, pos)) return false;
-      std::string text(reinterpret_cast<const char*>(s.value), s.length);
+      std::string_view text(reinterpret_cast<const char*>(s.value), s.length);
       const char* tag = reinterpret_cast<const char*>(s.tag);
       Node value;
       bool quoted = s.style != YAML_PLAIN_SCALAR_STYLE && s.style != YAML_ANY_SCALAR_STYLE;
@@ -269,7 +269,7 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
                       fmt::format("cannot read `{}` as {} (the tag and the value disagree)", text,
                                   tag_name.substr(tag_name.rfind(':') + 1)));
         }
-        value = resolved == ScalarType::Null ? Node::Null(pos) : Node::Plain(std::move(text), pos);
+        value = resolved == ScalarType::Null ? Node::Null(pos) : Node::Plain(text, pos);
       } else if (quoted || tag) {
         if (tag && tag_name != YAML_STR_TAG && tag_name != "!") {
           Warn(pos, code::kInvalidValue,
@@ -280,10 +280,10 @@ bool Builder::HandleEvent(const yaml_event_t& event) {
                                : std::string(tag_name),
                            text));
         }
-        value = Node::String(std::move(text), pos);
+        value = Node::String(text, pos);
       } else {
         bool null = text.empty() || ResolvePlainScalar(text) == ScalarType::Null;
-        value = null ? Node::Null(pos) : Node::Plain(std::move(text), pos);
+        value = null ? Node::Null(pos) : Node::Plain(text, pos);
       }
       if (s.anchor) anchors_[reinterpret_cast<const char*>(s.anchor)] = value;
       return Deliver(std::move(value), pos);

@@ -625,7 +625,7 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
         if (!(item.IsScalar() && item.text() == kFinalizer)) finalizers.Append(item);
       }
     }
-    if (!deleting) finalizers.Append(Node::String(std::string(kFinalizer)));
+    if (!deleting) finalizers.Append(Node::String(kFinalizer));
     meta->Set("finalizers", std::move(finalizers));
     object.Erase("status");
     return object;

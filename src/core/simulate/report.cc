@@ -25,12 +25,12 @@ Node HopsNode(const std::vector<Hop>& hops) {
   Node list = Node::Sequence();
   for (const Hop& h : hops) {
     Node n = Node::Mapping();
-    n.Add("cluster", Node::String(std::string(h.cluster)));
-    n.Add("proxy", Node::String(std::string(h.proxy)));
-    n.Add("step", Node::String(std::string(h.step)));
-    n.Add("detail", Node::String(std::string(h.detail)));
+    n.Add("cluster", Node::String(h.cluster));
+    n.Add("proxy", Node::String(h.proxy));
+    n.Add("step", Node::String(h.step));
+    n.Add("detail", Node::String(h.detail));
     if (!h.object.empty()) {
-      n.Add("object", Node::String(std::string(h.object)));
+      n.Add("object", Node::String(h.object));
       n.Add("source", Node::String(h.position.line ? fmt::format("{}:{}:{}", h.file,
                                                                  h.position.line, h.position.column)
                                                    : std::string(h.file)));

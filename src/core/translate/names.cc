@@ -51,7 +51,7 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
   Node labels = Node::MappingWithRoom(4);
   // The label and annotation keys are constants: the tree refers to them.
-  labels.Add(Key::Static(kManagedByLabel), Node::String(std::string(kManagedByValue)));
+  labels.Add(Key::Static(kManagedByLabel), Node::String(kManagedByValue));
   labels.Add(Key::Static(kOwnerKindLabel), Node::String(owner.kind));
   labels.Add(Key::Static(kOwnerNameLabel), Node::String(LabelValue(owner.name)));
   labels.Add(Key::Static(kOwnerNamespaceLabel), Node::String(owner.namespace_));
@@ -66,8 +66,8 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
 
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata) {
   Node o = Node::MappingWithRoom(4);  // and spec, status or data
-  o.Add("apiVersion", Node::String(std::string(api_version)));
-  o.Add("kind", Node::String(std::string(kind)));
+  o.Add("apiVersion", Node::String(api_version));
+  o.Add("kind", Node::String(kind));
   o.Add("metadata", std::move(metadata));
   return o;
 }

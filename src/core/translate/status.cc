@@ -17,14 +17,14 @@ namespace {
 Node Condition(std::string_view type, bool status, std::string_view reason, std::string message,
                const Object& owner) {
   Node c = Node::MappingWithRoom(5);
-  c.Add("type", Node::String(std::string(type)));
+  c.Add("type", Node::String(type));
   c.Add("status", Node::String(status ? "True" : "False"));
   if (const Node* meta = owner.metadata()) {
     if (const Node* gen = meta->Find("generation"); gen && gen->IsScalar()) {
       c.Add("observedGeneration", Node::Plain(gen->text()));
     }
   }
-  c.Add("reason", Node::String(std::string(reason)));
+  c.Add("reason", Node::String(reason));
   c.Add("message", Node::String(std::move(message)));
   return c;
 }
