@@ -19,14 +19,16 @@ struct TextHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// ASCII lower case (what std::tolower does in the "C" locale, without a call per byte).
-inline std::string ToLower(std::string_view s) {
-  std::string out(s);
+// ASCII lower case (what std::tolower does in the "C" locale, without a call per byte). A string
+// that is going away anyway (ToLower(ResolveShortName(...))) is lowered in place, not copied.
+inline std::string ToLower(std::string&& s) {
+  std::string out(std::move(s));
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
+inline std::string ToLower(std::string_view s) { return ToLower(std::string(s)); }
 
 // A decimal integer, or `fallback` when `text` is not one (or does not fit an int). Never throws:
 // values from user input reach these.
