@@ -9,11 +9,9 @@
 
 namespace meshfed {
 
-std::string Object::Label(std::string_view key) const {
+std::string_view Object::Label(std::string_view key) const {
   const Node* meta = metadata();
-  const Node* labels = meta ? meta->Find("labels") : nullptr;
-  const Node* value = labels ? labels->Find(key) : nullptr;
-  return value && value->IsScalar() ? std::string(value->text()) : std::string();
+  return ScalarAt(meta ? meta->Find("labels") : nullptr, key);
 }
 
 std::map<std::string, std::string> Object::Labels() const {

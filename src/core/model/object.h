@@ -30,7 +30,7 @@ struct Object {
 
   const Node* spec() const { return root.Find("spec"); }
   const Node* metadata() const { return root.Find("metadata"); }
-  std::string Label(std::string_view key) const;
+  std::string_view Label(std::string_view key) const;  // "" when there is none
   std::map<std::string, std::string> Labels() const;
   bool ManagedByMeshfed() const { return Label(kManagedByLabel) == kManagedByValue; }
   // The position of a field path such as {"spec", "exposed"}, or of the deepest part present.
