@@ -5,8 +5,6 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
-#include <ostream>
-#include <stdexcept>
 
 namespace meshfed {
 namespace {

@@ -182,9 +182,9 @@ class Node {
   ~Node() { Destroy(); }
 
   static Node Null(Position pos = {});
-  static Node String(std::string_view value,
-                     Position pos = {});                        // always a string, quoted if needed
-  static Node Plain(std::string_view text, Position pos = {});  // resolves like unquoted YAML
+  // String is always a string (quoted if needed when written); Plain resolves like unquoted YAML.
+  static Node String(std::string_view value, Position pos = {});
+  static Node Plain(std::string_view text, Position pos = {});
   static Node Int(int64_t value, Position pos = {});
   static Node Bool(bool value, Position pos = {});
   static Node Sequence(Position pos = {});

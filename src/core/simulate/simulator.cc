@@ -155,7 +155,7 @@ struct ServiceView {
     } else if (const Node* ports = entry->object->spec()->Find("ports");
                ports && ports->IsSequence()) {
       for (const Node& p : ports->items()) {
-        std::string n(ScalarText(p.Find("number")));
+        std::string_view n = ScalarText(p.Find("number"));
         if (int port = ParseIntOr(n, 0); port > 0) out.push_back(port);
       }
     }
@@ -646,7 +646,7 @@ std::vector<RouteEntry> Simulator::BuildRoutes(const VirtualService& vs, const P
       } else {
         // sourceMatchHTTP: source fields are compared with the proxy being configured.
         if (!LabelsSubset(StringMap(block.Find("sourceLabels")), *proxy.labels)) continue;
-        std::string sns(ScalarText(block.Find("sourceNamespace")));
+        std::string_view sns = ScalarText(block.Find("sourceNamespace"));
         if (!sns.empty() && sns != proxy.namespace_) continue;
       }
       if (const Node* p = block.Find("port");
@@ -939,7 +939,7 @@ void ApplyHeaderOps(const Node* headers, Request& request) {
 
 double Percentage(const Node* fault_part) {
   const Node* pct = fault_part ? fault_part->Find("percentage") : nullptr;
-  std::string v(ScalarText(pct ? pct->Find("value") : nullptr));
+  std::string_view v = ScalarText(pct ? pct->Find("value") : nullptr);
   if (v.empty()) return 100.0;
   double value = ParseDoubleOr(v, 100.0);
   return std::isfinite(value) ? std::clamp(value, 0.0, 100.0) : 100.0;
@@ -955,7 +955,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     return;
   }
   if (const Node* redirect = rule.Find("redirect"); redirect && redirect->IsMapping()) {
-    std::string code(ScalarText(redirect->Find("redirectCode")));
+    std::string_view code = ScalarText(redirect->Find("redirectCode"));
     int status = ParseIntOr(code, 301);
     std::string location = fmt::format(
         "{}://{}{}",
@@ -970,7 +970,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     return;
   }
   if (const Node* dr = rule.Find("directResponse"); dr && dr->IsMapping()) {
-    std::string code(ScalarText(dr->Find("status")));
+    std::string_view code = ScalarText(dr->Find("status"));
     int status = ParseIntOr(code, 200);
     branch.hops.push_back(
         MakeHop(proxy, "route", Fmt(FMT_COMPILE("direct response {}"), status), vs));
@@ -986,7 +986,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     }
     if (const Node* abort = fault->Find("abort"); abort && abort->IsMapping()) {
       double pct = Percentage(abort);
-      std::string code(ScalarText(abort->Find("httpStatus")));
+      std::string_view code = ScalarText(abort->Find("httpStatus"));
       int status = ParseIntOr(code, 200);
       if (pct > 0) {
         Branch aborted = branch;
@@ -1033,7 +1033,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
   std::vector<std::pair<const Node*, double>> weighted;
   double total = 0;
   for (const Node& d : dests->items()) {
-    std::string w(ScalarText(d.Find("weight")));
+    std::string_view w = ScalarText(d.Find("weight"));
     double weight = ParseDoubleOr(w, 0);
     if (!std::isfinite(weight) || weight < 0 || weight > 1e9) weight = 0;
     if (dests->items().size() == 1) weight = 1;
@@ -1058,7 +1058,7 @@ void Simulator::ApplyRoute(const Proxy& proxy, const RouteEntry& route, Branch b
     // the listener port.
     int dport = port;
     const Node* p = dest ? dest->Find("port") : nullptr;
-    if (std::string n(ScalarText(p ? p->Find("number") : nullptr));
+    if (std::string_view n = ScalarText(p ? p->Find("number") : nullptr);
         !n.empty() && ResolvePlainScalar(n) == ScalarType::Int) {
       dport = ParseIntOr(n, port);
     } else if (auto sv = FindService(proxy, host)) {
@@ -1165,7 +1165,7 @@ OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& 
     for (const Node& p : sports->items()) {
       if (ScalarText(p.Find("number")) == std::to_string(port)) {
         port_name = ScalarText(p.Find("name"));
-        if (std::string tp(ScalarText(p.Find("targetPort"))); !tp.empty())
+        if (std::string_view tp = ScalarText(p.Find("targetPort")); !tp.empty())
           target_port = ParseIntOr(tp, target_port);
       }
     }
@@ -1176,7 +1176,7 @@ OutboundCluster Simulator::BuildOutbound(const Proxy& proxy, const std::string& 
       EntryEndpoint e{std::string(ScalarText(ep.Find("address"))), target_port,
                       StringMap(ep.Find("labels"))};
       if (const Node* ports_map = ep.Find("ports"); ports_map && ports_map->IsMapping()) {
-        if (std::string p(ScalarText(ports_map->Find(port_name))); !p.empty())
+        if (std::string_view p = ScalarText(ports_map->Find(port_name)); !p.empty())
           e.port = ParseIntOr(p, e.port);
       }
       if (LabelsSubset(subset_labels, e.labels)) endpoints.push_back(e);

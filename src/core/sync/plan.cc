@@ -135,7 +135,7 @@ std::optional<Node> StatusToWrite(const Node& desired_status, const Node& live_o
   const Node* meta = live_object.Find("metadata");
   const Node* live_status = live_object.Find("status");
   Node status = Node::Mapping();
-  std::string generation(ScalarAt(meta, "generation"));
+  std::string_view generation = ScalarAt(meta, "generation");
   status.Add("observedGeneration", Node::Int(ParseIntOr(generation, 0)));
   for (const MapEntry& e : desired_status.entries()) {
     if (e.key == "observedGeneration") continue;

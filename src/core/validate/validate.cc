@@ -50,17 +50,16 @@ GeneratedFacts FactsOf(const ClusterOutput* output) {
   auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
   const std::vector<Node>& objects = output->objects;
   assert(std::is_sorted(objects.begin(), objects.end(), [&](const Node& a, const Node& b) {
-    return std::string_view(kind_of(a)) < std::string_view(kind_of(b));
+    return kind_of(a) < kind_of(b);
   }));  // checked in the Debug (sanitizer) builds the tests run
-  auto first = std::partition_point(objects.begin(), objects.end(), [&](const Node& o) {
-    return std::string_view(kind_of(o)) < "Service";
-  });
+  auto first = std::partition_point(objects.begin(), objects.end(),
+                                    [&](const Node& o) { return kind_of(o) < "Service"; });
   // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
   facts.hosts.reserve(objects.size() / 2);
   for (auto it = first; it != objects.end(); ++it) {
     const Node& o = *it;
     std::string_view kind = kind_of(o);
-    if (std::string_view(kind) > "ServiceEntry") break;
+    if (kind > "ServiceEntry") break;
     const Node* meta = o.Find("metadata");
     if (!meta) continue;
     if (kind == "Service") {
