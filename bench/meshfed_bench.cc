@@ -18,6 +18,7 @@
 //                                                writes the large fleet), in write(2)s of KIB
 //                                                (0, the default: one per file); the files are
 //                                                removed after
+#include <absl/container/flat_hash_set.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -465,8 +466,16 @@ int MemoryBench(size_t mib, bool huge, bool populate) {
 struct TreeCount {
   size_t mappings = 0, entries = 0, entry_room = 0, lists = 0, items = 0, item_room = 0;
   size_t scalars = 0, long_strings = 0, heap_keys = 0, long_bytes = 0;
+  size_t shared = 0,
+         references = 0;  // shared values (counted once) and the nodes referring to them
+  absl::flat_hash_set<const void*> seen;
   void Add(const Node& n) {
     constexpr size_t kInline = ScalarString::kInPlace;  // longer text is on the heap
+    if (n.IsShared()) {
+      ++references;
+      if (!seen.insert(n.shared_value()).second) return;
+      ++shared;
+    }
     if (n.IsMapping()) {
       ++mappings;
       entries += n.entries().size();
@@ -492,15 +501,17 @@ struct TreeCount {
     }
   }
   std::string Describe() const {
-    double mib =
-        static_cast<double>(entry_room * sizeof(MapEntry) + item_room * sizeof(Node) + long_bytes) /
-        (1 << 20);
+    double mib = static_cast<double>(entry_room * sizeof(MapEntry) + item_room * sizeof(Node) +
+                                     long_bytes + shared * (sizeof(Node) + 8)) /
+                 (1 << 20);
     return fmt::format(
         "{} mappings, {} entries of {} bytes (room for {}), {} lists, {} items of {} bytes "
         "(room for {}), {} scalars; {} scalars and {} keys on the heap "
-        "({:.1f} MiB of text): {:.0f} MiB before the allocator's rounding",
+        "({:.1f} MiB of text); {} shared values referred to {} times: {:.0f} MiB before the "
+        "allocator's rounding",
         mappings, entries, sizeof(MapEntry), entry_room, lists, items, sizeof(Node), item_room,
-        scalars, long_strings, heap_keys, static_cast<double>(long_bytes) / (1 << 20), mib);
+        scalars, long_strings, heap_keys, static_cast<double>(long_bytes) / (1 << 20), shared,
+        references, mib);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/emitter.h"
+#include "core/translate/translate_internal.h"
 #include "fleet_text.h"
 
 namespace meshfed {
@@ -240,6 +241,63 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
   EXPECT_EQ(bound.Find("cluster")->text(), "cluster-a");
   EXPECT_EQ(bound.Find("namespace")->text(), "shop");
   EXPECT_EQ(bound.Find("localName")->text(), "reviews");
+}
+
+// The objects generated for one owner hold one labels value (Node::Share), which reads as that
+// owner's labels; the acceptor's objects of one local name hold one metadata value, the Service
+// (named for the local name) its own with the same labels and annotations.
+TEST(Translator, ObjectsOfOneOwnerShareTheirOwnersLabels) {
+  Result r =
+      TranslateText({{"cluster-b", std::string(kReviews) + kSepToA}, {"cluster-a", kRsbReviews}});
+  auto labels = [](const Node* o) { return o->Find("metadata")->Find("labels"); };
+  std::vector<const Node*> acceptor, donor;
+  for (const char* kind : {"Service", "ServiceEntry", "DestinationRule", "VirtualService"}) {
+    auto found = Generated(r, "cluster-a", kind);
+    ASSERT_EQ(found.size(), 1u) << kind;
+    acceptor.push_back(found[0]);
+  }
+  for (const char* kind : {"Gateway", "VirtualService", "AuthorizationPolicy"}) {
+    auto found = Generated(r, "cluster-b", kind);
+    ASSERT_EQ(found.size(), 1u) << kind;
+    donor.push_back(found[0]);
+  }
+  for (const Node* o : acceptor) {
+    ASSERT_TRUE(labels(o)->IsShared());
+    EXPECT_EQ(labels(o)->shared_value(), labels(acceptor[0])->shared_value());
+    EXPECT_EQ(labels(o)->Find("multicluster.istio.io/owner-name")->text(), "reviews-rsb");
+    EXPECT_EQ(labels(o)->Find("multicluster.istio.io/owner-kind")->text(), "RemoteServiceBinding");
+  }
+  EXPECT_EQ(acceptor[0]->Find("metadata")->Find("name")->text(), "reviews");
+  EXPECT_EQ(acceptor[0]->Find("metadata")->Find("annotations")->shared_value(),
+            acceptor[1]->Find("metadata")->Find("annotations")->shared_value());
+  EXPECT_EQ(acceptor[1]->Find("metadata")->shared_value(),
+            acceptor[3]->Find("metadata")->shared_value());
+  EXPECT_NE(acceptor[1]->Find("metadata")->Find("name")->text(), "reviews");
+  for (const Node* o : donor) {
+    EXPECT_EQ(labels(o)->shared_value(), labels(donor[0])->shared_value());
+    EXPECT_EQ(labels(o)->Find("multicluster.istio.io/owner-name")->text(), "reviews-sep");
+  }
+  EXPECT_NE(labels(donor[0])->shared_value(), labels(acceptor[0])->shared_value());
+}
+
+// The cache of owners' labels knows an owner by its address, and checks who is there: an object
+// that took over an address gets its own labels.
+TEST(OwnerLabelCache, AnAddressTakenOverByAnotherOwnerGetsThatOwnersLabels) {
+  Object owner;
+  owner.kind = "RemoteServiceBinding";
+  owner.namespace_ = "shop";
+  owner.name = "first";
+  internal::OwnerLabelCache cache;
+  const Node* first = &cache.For(owner);
+  EXPECT_EQ(first->Find("multicluster.istio.io/owner-name")->text(), "first");
+  EXPECT_EQ(cache.For(owner).shared_value(), first->shared_value());  // made once
+  owner.name = "second";
+  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-name")->text(), "second");
+  owner.namespace_ = "other";
+  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-namespace")->text(), "other");
+  owner.kind = "ServiceExpositionPolicy";
+  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-kind")->text(),
+            "ServiceExpositionPolicy");
 }
 
 TEST(Translator, StaticMatchFieldsAreEvaluatedAsOnADonorSidecar) {

@@ -199,6 +199,41 @@ Node Node::MappingWithRoom(size_t room) {
   return n;
 }
 
+Node Node::Share(Node value) {
+  if (value.shared_ || !(value.IsSequence() || value.IsMapping())) return value;
+  Compact(value);
+  Node n;
+  n.kind_ = value.kind_;
+  n.position_ = value.position_;
+  n.text_.~ScalarString();
+  n.shared_value_ = new SharedValue(std::move(value));
+  n.shared_ = true;
+  return n;
+}
+
+void Node::Unshare() {
+  SharedValue* shared = shared_value_;
+  shared_ = false;
+  // The only reference (acquire: another node's last use of the value happens before): take the
+  // value over, whose items or entries stay where they are. Otherwise copy it.
+  const bool only = shared->references.load(std::memory_order_acquire) == 1;
+  Node& value = shared->value;
+  if (kind_ == Kind::Sequence) {
+    if (only) {
+      new (&items_) std::vector<Node>(std::move(value.items_));
+    } else {
+      new (&items_) std::vector<Node>(value.items_);
+    }
+  } else {
+    if (only) {
+      new (&entries_) std::vector<MapEntry>(std::move(value.entries_));
+    } else {
+      new (&entries_) std::vector<MapEntry>(value.entries_);
+    }
+  }
+  if (shared->references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete shared;
+}
+
 ScalarType Node::scalar_type() const {
   if (kind_ == Kind::Null) return ScalarType::Null;
   if (kind_ != Kind::Scalar) return ScalarType::String;
@@ -227,6 +262,18 @@ void Node::Construct(Node&& other) noexcept {
   kind_ = other.kind_;
   style_ = other.style_;
   position_ = other.position_;
+  shared_ = other.shared_;
+  if (shared_) {
+    // `other` keeps an empty value of its kind.
+    shared_value_ = other.shared_value_;
+    other.shared_ = false;
+    if (kind_ == Kind::Sequence) {
+      new (&other.items_) std::vector<Node>();
+    } else {
+      new (&other.entries_) std::vector<MapEntry>();
+    }
+    return;
+  }
   switch (kind_) {
     case Kind::Sequence:
       new (&items_) std::vector<Node>(std::move(other.items_));
@@ -243,6 +290,12 @@ void Node::Construct(const Node& other) {
   kind_ = other.kind_;
   style_ = other.style_;
   position_ = other.position_;
+  shared_ = other.shared_;
+  if (shared_) {
+    shared_value_ = other.shared_value_;
+    shared_value_->references.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   switch (kind_) {
     case Kind::Sequence:
       new (&items_) std::vector<Node>(other.items_);
@@ -256,6 +309,12 @@ void Node::Construct(const Node& other) {
 }
 
 void Node::Destroy() noexcept {
+  if (shared_) {
+    if (shared_value_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete shared_value_;
+    }
+    return;
+  }
   switch (kind_) {
     case Kind::Sequence:
       items_.~vector();
@@ -270,6 +329,7 @@ void Node::Destroy() noexcept {
 
 void Node::Become(Kind kind) {
   Destroy();
+  shared_ = false;
   kind_ = kind;
   style_ = Style::Plain;
   switch (kind) {
@@ -294,6 +354,7 @@ const std::vector<MapEntry>& Node::NoEntries() {
 }
 
 std::vector<Node>& Node::items() {
+  if (shared_) Unshare();
   if (IsSequence()) return items_;
   // Another kind has no items (reading them never changes the node): what is added here is
   // dropped.
@@ -303,6 +364,7 @@ std::vector<Node>& Node::items() {
 }
 
 std::vector<MapEntry>& Node::entries() {
+  if (shared_) Unshare();
   if (IsMapping()) return entries_;
   static thread_local std::vector<MapEntry> dropped;
   dropped.clear();
@@ -318,7 +380,7 @@ Node& Node::Append(Node item) {
 
 const Node* Node::Find(std::string_view key) const {
   if (!IsMapping()) return nullptr;
-  for (const MapEntry& e : entries_) {
+  for (const MapEntry& e : Value().entries_) {
     if (e.key == key) return &e.value;
   }
   return nullptr;
@@ -326,6 +388,7 @@ const Node* Node::Find(std::string_view key) const {
 
 Node* Node::Find(std::string_view key) {
   if (!IsMapping()) return nullptr;
+  if (shared_) Unshare();
   for (MapEntry& e : entries_) {
     if (e.key == key) return &e.value;
   }
@@ -353,6 +416,7 @@ Node& Node::Add(Key key, Node value) {
 
 bool Node::Erase(std::string_view key) {
   if (!IsMapping()) return false;
+  if (shared_) Unshare();
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const MapEntry& e) { return e.key == key; });
   if (it == entries_.end()) return false;
@@ -388,27 +452,29 @@ std::string_view Node::TypeName() const {
 
 bool operator==(const Node& a, const Node& b) {
   if (a.kind_ != b.kind_) return false;
+  if (a.shared_ && b.shared_ && a.shared_value_ == b.shared_value_) return true;
   switch (a.kind_) {
     case Node::Kind::Null:
       return true;
     case Node::Kind::Scalar:
       return a.text_ == b.text_ && a.scalar_type() == b.scalar_type();
     case Node::Kind::Sequence:
-      return a.items_ == b.items_;
-    case Node::Kind::Mapping:
-      if (a.entries_.size() != b.entries_.size()) return false;
-      for (size_t i = 0; i < a.entries_.size(); ++i) {
-        if (a.entries_[i].key != b.entries_[i].key ||
-            !(a.entries_[i].value == b.entries_[i].value)) {
-          return false;
-        }
+      return a.Value().items_ == b.Value().items_;
+    case Node::Kind::Mapping: {
+      const std::vector<MapEntry>& x = a.Value().entries_;
+      const std::vector<MapEntry>& y = b.Value().entries_;
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i].key != y[i].key || !(x[i].value == y[i].value)) return false;
       }
       return true;
+    }
   }
   return false;
 }
 
 void Compact(Node& n) {
+  if (n.IsShared()) return;  // compacted when it was shared, and not to be copied now
   if (n.IsSequence()) {
     n.items().shrink_to_fit();
     for (Node& item : n.items()) Compact(item);

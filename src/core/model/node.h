@@ -5,6 +5,7 @@
 // tell the string "9080" from the number 9080 exactly as a Kubernetes API server would.
 #pragma once
 
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -193,6 +194,11 @@ class Node {
   // then allocated once, at its final size (the translator keeps what it generates compact).
   static Node SequenceWithRoom(size_t room);
   static Node MappingWithRoom(size_t room);
+  // `value` (a mapping or a list) made shareable: its copies refer to one value instead of each
+  // holding its own, until one of them is changed, which then gets its own copy first (copy on
+  // write). For what many generated objects hold alike (metadata, labels); scalars and nulls are
+  // returned as they are. Copies may be read, copied and destroyed on different threads.
+  static Node Share(Node value);
 
   Kind kind() const { return kind_; }
   Position position() const { return position_; }
@@ -200,6 +206,10 @@ class Node {
   bool IsScalar() const { return kind_ == Kind::Scalar; }
   bool IsSequence() const { return kind_ == Kind::Sequence; }
   bool IsMapping() const { return kind_ == Kind::Mapping; }
+  // Whether this node refers to a value shared with its copies (Share); `shared_value` then
+  // identifies it (the same for every copy), and is null otherwise.
+  bool IsShared() const { return shared_; }
+  const void* shared_value() const { return shared_ ? shared_value_ : nullptr; }
 
   // Scalars (empty for the other kinds).
   std::string_view text() const { return HasText() ? text_.view() : std::string_view(); }
@@ -208,15 +218,18 @@ class Node {
   bool IsString() const { return IsScalar() && scalar_type() == ScalarType::String; }
 
   // Sequences. The items of any other kind are an empty list (what is put in it is dropped);
-  // Append to a null node makes it a sequence.
-  const std::vector<Node>& items() const { return IsSequence() ? items_ : NoItems(); }
+  // Append to a null node makes it a sequence. The non-const accessors here and below give a
+  // shared node its own copy of the value first.
+  const std::vector<Node>& items() const { return IsSequence() ? Value().items_ : NoItems(); }
   std::vector<Node>& items();
   Node& Append(Node item);
 
   // Mappings keep insertion order (emitters write keys in this order). The entries of any other
   // kind are an empty list (what is put in it is dropped); Add or Set on a null node makes it a
   // mapping.
-  const std::vector<MapEntry>& entries() const { return IsMapping() ? entries_ : NoEntries(); }
+  const std::vector<MapEntry>& entries() const {
+    return IsMapping() ? Value().entries_ : NoEntries();
+  }
   std::vector<MapEntry>& entries();
   const Node* Find(std::string_view key) const;
   Node* Find(std::string_view key);
@@ -233,9 +246,14 @@ class Node {
   friend bool operator==(const Node& a, const Node& b);  // value equality, positions ignored
 
  private:
-  // One of text_ (null and scalar nodes), items_ or entries_ is alive, as kind_ says: with the
-  // 24-byte text, a node is 40 bytes instead of 96, and the fleet is millions of them.
+  struct SharedValue;
+  // One of text_ (null and scalar nodes), items_ or entries_ is alive, as kind_ says, or, when
+  // shared_, shared_value_ (a list or mapping shared with other nodes): with the 24-byte text, a
+  // node is 40 bytes instead of 96, and the fleet is millions of them.
   bool HasText() const { return kind_ == Kind::Null || kind_ == Kind::Scalar; }
+  // The node that holds the value: this one, or the shared value.
+  const Node& Value() const;
+  void Unshare();  // gives this node its own value
   void Construct(Node&& other) noexcept;
   void Construct(const Node& other);
   void Destroy() noexcept;
@@ -245,11 +263,13 @@ class Node {
 
   Kind kind_ = Kind::Null;
   Style style_ = Style::Plain;
+  bool shared_ = false;
   Position position_;
   union {
     ScalarString text_;
     std::vector<Node> items_;
     std::vector<MapEntry> entries_;
+    SharedValue* shared_value_;
   };
 };
 
@@ -262,6 +282,14 @@ struct MapEntry {
   Position key_position;
   Node value;
 };
+
+struct Node::SharedValue {
+  explicit SharedValue(Node v) : value(std::move(v)) {}
+  std::atomic<uint32_t> references{1};
+  Node value;  // never itself shared
+};
+
+inline const Node& Node::Value() const { return shared_ ? shared_value_->value : *this; }
 
 // Value equality where the order of mapping keys does not matter (as in JSON objects; API servers
 // may return keys in another order than they were written).

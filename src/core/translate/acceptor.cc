@@ -100,7 +100,7 @@ std::string Addresses(const Binding& b) {
 
 // The objects for one local name, served by `group` (one binding, or several bindings of the same
 // exposed FQDN from different donors: their gateways are all endpoints).
-std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
+std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
   const Binding& first = *group.front();
   const Object& owner = *first.policy->object;
   const std::string& ns = owner.namespace_;
@@ -115,9 +115,11 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
   std::vector<Node> objects;
 
   // Service: DNS for <local>, <local>.<ns>, the FQDN; a ClusterIP the sidecar captures.
-  // The four objects' metadata differ only in the Service's name: built once, copied.
-  Node meta = GeneratedMetadata(name, ns, owner, notes);
-  Node service_meta = meta;
+  // The four objects' metadata differ only in the Service's name: built once.
+  // The ServiceEntry's, DestinationRule's and VirtualService's metadata is one shared value; the
+  // Service's shares its labels and annotations.
+  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &ctx.labels.For(owner));
+  const Node meta = Node::Share(service_meta);
   *service_meta.Find("name") = Node::String(local);
   Node service = NewObject("v1", "Service", std::move(service_meta));
   Node sspec = Node::MappingWithRoom(2);
@@ -189,7 +191,7 @@ std::vector<Node> BuildObjects(const std::vector<Binding*>& group) {
 
   // VirtualService for the local name: :authority = the exposed FQDN, so the donor gateway's
   // virtual host and the donor's own match rules see the name they were written for.
-  Node vs = NewObject("networking.istio.io/v1", "VirtualService", std::move(meta));
+  Node vs = NewObject("networking.istio.io/v1", "VirtualService", meta);
   Node vspec = Node::MappingWithRoom(2);
   vspec.Add("hosts", StringList({ServiceFqdn(local, ns)}));
   Node http = Node::SequenceWithRoom(first.ports.size());
@@ -289,7 +291,7 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
   }
   if (group.empty()) return;
 
-  std::vector<Node> objects = BuildObjects(group);
+  std::vector<Node> objects = BuildObjects(ctx, group);
   std::string who;
   if (ctx.CollidesWithUserObject(acceptor, objects, who)) {
     for (Binding* b : group) {
@@ -338,8 +340,8 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
 }  // namespace
 
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
-                 const ExposureFinder& find, BindingUnit& unit) {
-  Context ctx{fleet, unit};
+                 const ExposureFinder& find, OwnerLabelCache& labels, BindingUnit& unit) {
+  Context ctx{fleet, unit, labels};
   BindGroup(ctx, acceptor, members, find, unit);
 }
 

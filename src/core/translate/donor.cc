@@ -499,7 +499,10 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   Node tls = Node::MappingWithRoom(1);
   tls.Add("mode", Node::String("ISTIO_MUTUAL"));
   server.Add("tls", std::move(tls));
-  Node meta = GeneratedMetadata(name, gw.namespace_, sep, notes);  // the Gateway's and the AP's
+  // The Gateway's and the AuthorizationPolicy's metadata is one shared value; the VirtualService
+  // shares its labels.
+  const Node& labels = ctx.labels.For(sep);
+  const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, notes, &labels));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::MappingWithRoom(2);
   Node selector = Node::MappingWithRoom(gw.selector.size());
@@ -512,7 +515,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   objects.push_back(std::move(gateway));
 
   Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
-                         GeneratedMetadata(name, gw.namespace_, sep, vs_notes));
+                         GeneratedMetadata(name, gw.namespace_, sep, vs_notes, &labels));
   Node vspec = Node::MappingWithRoom(4);
   vspec.Add("hosts", StringList({e.host}));
   vspec.Add("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
@@ -521,7 +524,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   vsobj.Add("spec", std::move(vspec));
   objects.push_back(std::move(vsobj));
 
-  Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy", std::move(meta));
+  Node ap = NewObject("security.istio.io/v1", "AuthorizationPolicy", meta);
   Node aspec = Node::MappingWithRoom(3);
   Node match_labels = Node::MappingWithRoom(1);
   match_labels.Add("matchLabels", selector);
@@ -584,8 +587,8 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
 }  // namespace
 
 void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
-                  ExposureUnit& unit) {
-  Context ctx{fleet, unit};
+                  OwnerLabelCache& labels, ExposureUnit& unit) {
+  Context ctx{fleet, unit, labels};
   unit.exposures.reserve(claims.size());  // later claims point to the first
   for (const Claim& claim : claims) {
     Exposure e;

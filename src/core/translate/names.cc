@@ -44,23 +44,28 @@ std::string LabelValue(std::string_view value) {
   return cut + "-" + hash;
 }
 
-Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const std::vector<std::pair<std::string_view, std::string>>& annotations) {
-  Node meta = Node::MappingWithRoom(namespace_.empty() ? 3 : 4);
-  meta.Add("name", Node::String(name));
-  if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
+Node OwnerLabels(const Object& owner) {
   Node labels = Node::MappingWithRoom(4);
   // The label and annotation keys are constants: the tree refers to them.
   labels.Add(Key::Static(kManagedByLabel), Node::String(kManagedByValue));
   labels.Add(Key::Static(kOwnerKindLabel), Node::String(owner.kind));
   labels.Add(Key::Static(kOwnerNameLabel), Node::String(LabelValue(owner.name)));
   labels.Add(Key::Static(kOwnerNamespaceLabel), Node::String(owner.namespace_));
-  meta.Add("labels", std::move(labels));
+  return Node::Share(std::move(labels));
+}
+
+Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
+                       const std::vector<std::pair<std::string_view, std::string>>& annotations,
+                       const Node* labels) {
+  Node meta = Node::MappingWithRoom(namespace_.empty() ? 3 : 4);
+  meta.Add("name", Node::String(name));
+  if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
+  meta.Add("labels", labels ? *labels : OwnerLabels(owner));
   Node notes = Node::MappingWithRoom(1 + annotations.size());
   notes.Add(Key::Static(kOwnerAnnotation),
             Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
   for (const auto& [k, v] : annotations) notes.Add(Key::Static(k), Node::String(v));
-  meta.Add("annotations", std::move(notes));
+  meta.Add("annotations", Node::Share(std::move(notes)));
   return meta;
 }
 

@@ -33,11 +33,18 @@ std::string GeneratedName(const std::vector<std::string_view>& parts);
 // A label value (at most 63 characters): the value itself, or a cut prefix plus its hash.
 std::string LabelValue(std::string_view value);
 
+// The labels of every object generated for `owner` (a SEP or RSB), shared (Node::Share): the
+// objects that hold copies of it hold one value.
+Node OwnerLabels(const Object& owner);
+
 // metadata for a generated object owned by `owner` (a SEP or RSB). The annotations' keys are
-// constants (the k...Annotation above): the tree refers to them (Key::Static).
+// constants (the k...Annotation above): the tree refers to them (Key::Static). The labels and the
+// annotations are shared (Node::Share), so copies of the metadata share them; `labels`, when
+// given, is OwnerLabels(owner) made earlier, for objects of one owner to share.
 Node GeneratedMetadata(
     const std::string& name, const std::string& namespace_, const Object& owner,
-    const std::vector<std::pair<std::string_view, std::string>>& annotations = {});
+    const std::vector<std::pair<std::string_view, std::string>>& annotations = {},
+    const Node* labels = nullptr);
 
 // Starts an object: apiVersion, kind, metadata.
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata);

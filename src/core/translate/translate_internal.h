@@ -10,6 +10,8 @@
 // A unit records what it read (its dependencies) through Context's lookups.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -120,10 +122,27 @@ struct BindingUnit : UnitOutput {
 // Finds the exposure unit with this key (null when there is none).
 using ExposureFinder = std::function<const ExposureUnit*(const std::string&)>;
 
+// The labels of the objects generated for each owner (OwnerLabels), made once per owner and
+// shared by all its objects. An owner is found by its address and checked by its identity, so an
+// address that another object took over gets that object's labels.
+class OwnerLabelCache {
+ public:
+  const Node& For(const Object& owner);
+  void Clear() { cache_.clear(); }
+
+ private:
+  struct Entry {
+    std::string kind, namespace_, name;
+    Node labels;
+  };
+  absl::flat_hash_map<const Object*, Entry> cache_;
+};
+
 // A unit's view of the fleet: lookups that record what they read, and where results go.
 struct Context {
   const Fleet& fleet;
   UnitOutput& out;
+  OwnerLabelCache& labels;
 
   const Service* ServiceForHost(const Cluster& c, const std::string& fqdn);
   const Service* FindService(const Cluster& c, std::string_view namespace_, std::string_view name);
@@ -146,9 +165,9 @@ struct Context {
 
 // The units. `claims` and `members` are in creation order (SEPs/RSBs, then entries).
 void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
-                  ExposureUnit& unit);
+                  OwnerLabelCache& labels, ExposureUnit& unit);
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
-                 const ExposureFinder& find, BindingUnit& unit);
+                 const ExposureFinder& find, OwnerLabelCache& labels, BindingUnit& unit);
 // An entry's part of its SEP's / RSB's status, kept with the entry's unit (a change rebuilds only
 // the entries it recomputed).
 Node ExposureStatusEntry(const Exposure& e);

@@ -14,6 +14,7 @@
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
+#include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
 
 namespace meshfed {
@@ -63,6 +64,15 @@ Node StringList(const std::vector<std::string>& values) {
   Node list = Node::SequenceWithRoom(values.size());
   for (const std::string& v : values) list.Append(Node::String(v));
   return list;
+}
+
+const Node& OwnerLabelCache::For(const Object& owner) {
+  auto [it, added] = cache_.try_emplace(&owner);
+  Entry& e = it->second;
+  if (added || e.kind != owner.kind || e.namespace_ != owner.namespace_ || e.name != owner.name) {
+    e = Entry{owner.kind, owner.namespace_, owner.name, OwnerLabels(owner)};
+  }
+  return e.labels;
 }
 
 Node PortNode(int number) {
@@ -354,6 +364,7 @@ class TranslationState {
 
   // Recomputes the dirty units, then the units and statuses that depend on what changed.
   void Recompute(const Fleet& fleet, Dirty dirty, TranslationDelta& delta) {
+    labels_.Clear();  // shared within one update: owners come and go
     for (const std::string& key : dirty.exposures) {
       ++delta.units;
       ExposureUnit before = Take(exposures_, key);
@@ -557,7 +568,7 @@ class TranslationState {
                             const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
     entry.second.track_dependencies = incremental_;
-    ExposeClaims(fleet, c, claims, entry.second);
+    ExposeClaims(fleet, c, claims, labels_, entry.second);
     for (Node& o : entry.second.objects) Compact(o);
     entry.second.generation = next_generation_++;
     Remember(entry, true);
@@ -575,7 +586,7 @@ class TranslationState {
           auto it = exposures_.find(exposure);
           return it == exposures_.end() ? nullptr : &it->second;
         },
-        unit);
+        labels_, unit);
     for (Node& o : unit.objects) Compact(o);
     unit.generation = next_generation_++;
     Remember(entry, false);
@@ -856,6 +867,7 @@ class TranslationState {
   std::unordered_map<std::string, BindingUnit> bindings_;
   std::map<std::string, StatusSlot> statuses_;  // by StatusKey
   uint64_t next_generation_ = 1;
+  OwnerLabelCache labels_;
   // Dependency -> the units that read it (keys point into exposures_ and bindings_).
   struct UnitRef {
     const std::string* key;
