@@ -282,21 +282,21 @@ TEST(Translator, ObjectsOfOneOwnerShareTheirOwnersLabels) {
 
 // The cache of owners' labels knows an owner by its address, and checks who is there: an object
 // that took over an address gets its own labels.
-TEST(OwnerLabelCache, AnAddressTakenOverByAnotherOwnerGetsThatOwnersLabels) {
+TEST(SharedValues, AnAddressTakenOverByAnotherOwnerGetsThatOwnersLabels) {
   Object owner;
   owner.kind = "RemoteServiceBinding";
   owner.namespace_ = "shop";
   owner.name = "first";
-  internal::OwnerLabelCache cache;
-  const Node* first = &cache.For(owner);
+  internal::SharedValues cache;
+  const Node* first = &cache.Labels(owner);
   EXPECT_EQ(first->Find("multicluster.istio.io/owner-name")->text(), "first");
-  EXPECT_EQ(cache.For(owner).shared_value(), first->shared_value());  // made once
+  EXPECT_EQ(cache.Labels(owner).shared_value(), first->shared_value());  // made once
   owner.name = "second";
-  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-name")->text(), "second");
+  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-name")->text(), "second");
   owner.namespace_ = "other";
-  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-namespace")->text(), "other");
+  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-namespace")->text(), "other");
   owner.kind = "ServiceExpositionPolicy";
-  EXPECT_EQ(cache.For(owner).Find("multicluster.istio.io/owner-kind")->text(),
+  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-kind")->text(),
             "ServiceExpositionPolicy");
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "core/model/hosts.h"
@@ -118,59 +119,85 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   // The four objects' metadata differ only in the Service's name: built once.
   // The ServiceEntry's, DestinationRule's and VirtualService's metadata is one shared value; the
   // Service's shares its labels and annotations.
-  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &ctx.labels.For(owner));
+  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &ctx.shared.Labels(owner));
   const Node meta = Node::Share(service_meta);
   *service_meta.Find("name") = Node::String(local);
+  // What many names' objects hold alike is made once per translation and shared: the Service's
+  // spec and the ServiceEntry's ports for the same local ports, the endpoints for the same donors
+  // and ports.
+  std::string local_ports;
+  for (const PortMapping& p : first.ports)
+    fmt::format_to(std::back_inserter(local_ports), ",{}", p.local_port);
   Node service = NewObject("v1", "Service", std::move(service_meta));
-  Node sspec = Node::MappingWithRoom(2);
-  Node sports = Node::SequenceWithRoom(first.ports.size());
-  for (const PortMapping& p : first.ports) {
-    Node port = Node::MappingWithRoom(4);
-    port.Add("name", Node::String(port_name(p.local_port)));
-    port.Add("port", Node::Int(p.local_port));
-    port.Add("protocol", Node::String("TCP"));
-    port.Add("targetPort", Node::Int(p.local_port));
-    sports.Append(std::move(port));
-  }
-  sspec.Add("ports", std::move(sports));
-  sspec.Add("type", Node::String("ClusterIP"));
-  service.Add("spec", std::move(sspec));
+  service.Add("spec", ctx.shared.Get("Service.spec" + local_ports, [&] {
+    Node sspec = Node::MappingWithRoom(2);
+    Node sports = Node::SequenceWithRoom(first.ports.size());
+    for (const PortMapping& p : first.ports) {
+      Node port = Node::MappingWithRoom(4);
+      port.Add("name", Node::String(port_name(p.local_port)));
+      port.Add("port", Node::Int(p.local_port));
+      port.Add("protocol", Node::String("TCP"));
+      port.Add("targetPort", Node::Int(p.local_port));
+      sports.Append(std::move(port));
+    }
+    sspec.Add("ports", std::move(sports));
+    sspec.Add("type", Node::String("ClusterIP"));
+    return sspec;
+  }));
   objects.push_back(std::move(service));
 
   // ServiceEntry: the donors' federation gateways as endpoints of an internal host.
   bool all_ip = true;
-  Node endpoints = Node::Sequence();
-  std::set<std::string> seen;
+  std::string endpoints_key = "ServiceEntry.endpoints";
   for (const Binding* b : group) {
     const Cluster& donor = *b->exposure->donor;
-    const FederationGateway& gw = donor.mesh.federation_gateway;
-    for (const std::string& address : gw.addresses) {
-      if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
+    for (const std::string& address : donor.mesh.federation_gateway.addresses) {
       all_ip = all_ip && IsIpAddress(address);
-      Node ep = Node::MappingWithRoom(3);
-      ep.Add("address", Node::String(address));
-      Node labels = Node::MappingWithRoom(1);
-      labels.Add(Key::Static(kClusterAnnotation), Node::String(donor.name));
-      ep.Add("labels", std::move(labels));
-      Node ports = Node::MappingWithRoom(b->ports.size());
-      for (const PortMapping& p : b->ports) ports.Add(port_name(p.local_port), Node::Int(gw.port));
-      ep.Add("ports", std::move(ports));
-      endpoints.Append(std::move(ep));
+    }
+    // The donor's gateway (its MeshCluster) is the same throughout a translation.
+    fmt::format_to(std::back_inserter(endpoints_key), "/{}", donor.name);
+    for (const PortMapping& p : b->ports) {
+      fmt::format_to(std::back_inserter(endpoints_key), ",{}", p.local_port);
     }
   }
+  Node endpoints = ctx.shared.Get(endpoints_key, [&] {
+    Node list = Node::Sequence();
+    std::set<std::string> seen;
+    for (const Binding* b : group) {
+      const Cluster& donor = *b->exposure->donor;
+      const FederationGateway& gw = donor.mesh.federation_gateway;
+      for (const std::string& address : gw.addresses) {
+        if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
+        Node ep = Node::MappingWithRoom(3);
+        ep.Add("address", Node::String(address));
+        Node labels = Node::MappingWithRoom(1);
+        labels.Add(Key::Static(kClusterAnnotation), Node::String(donor.name));
+        ep.Add("labels", std::move(labels));
+        Node ports = Node::MappingWithRoom(b->ports.size());
+        for (const PortMapping& p : b->ports) {
+          ports.Add(port_name(p.local_port), Node::Int(gw.port));
+        }
+        ep.Add("ports", std::move(ports));
+        list.Append(std::move(ep));
+      }
+    }
+    return list;
+  });
   Node se = NewObject("networking.istio.io/v1", "ServiceEntry", meta);
   Node sespec = Node::MappingWithRoom(5);
   sespec.Add("hosts", StringList({internal_host}));
   sespec.Add("location", Node::String("MESH_INTERNAL"));
-  Node seports = Node::SequenceWithRoom(first.ports.size());
-  for (const PortMapping& p : first.ports) {
-    Node port = Node::MappingWithRoom(3);
-    port.Add("number", Node::Int(p.local_port));
-    port.Add("name", Node::String(port_name(p.local_port)));
-    port.Add("protocol", Node::String("HTTP"));
-    seports.Append(std::move(port));
-  }
-  sespec.Add("ports", std::move(seports));
+  sespec.Add("ports", ctx.shared.Get("ServiceEntry.ports" + local_ports, [&] {
+    Node seports = Node::SequenceWithRoom(first.ports.size());
+    for (const PortMapping& p : first.ports) {
+      Node port = Node::MappingWithRoom(3);
+      port.Add("number", Node::Int(p.local_port));
+      port.Add("name", Node::String(port_name(p.local_port)));
+      port.Add("protocol", Node::String("HTTP"));
+      seports.Append(std::move(port));
+    }
+    return seports;
+  }));
   sespec.Add("resolution", Node::String(all_ip ? "STATIC" : "DNS"));
   sespec.Add("endpoints", std::move(endpoints));
   se.Add("spec", std::move(sespec));
@@ -340,8 +367,8 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
 }  // namespace
 
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
-                 const ExposureFinder& find, OwnerLabelCache& labels, BindingUnit& unit) {
-  Context ctx{fleet, unit, labels};
+                 const ExposureFinder& find, SharedValues& shared, BindingUnit& unit) {
+  Context ctx{fleet, unit, shared};
   BindGroup(ctx, acceptor, members, find, unit);
 }
 

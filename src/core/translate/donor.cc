@@ -489,24 +489,33 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   std::vector<Node> objects;
   objects.reserve(3);
 
+  // What every exposure of this donor holds alike is made once per translation and shared: the
+  // gateway's port, TLS mode and selector (the donor's MeshCluster is the same throughout).
   Node server = Node::MappingWithRoom(3);
-  Node port = Node::MappingWithRoom(3);
-  port.Add("number", Node::Int(gw.port));
-  port.Add("name", Node::String("https-meshfed"));
-  port.Add("protocol", Node::String("HTTPS"));
-  server.Add("port", std::move(port));
+  server.Add("port", ctx.shared.Get("Gateway.port/" + donor.name, [&] {
+    Node port = Node::MappingWithRoom(3);
+    port.Add("number", Node::Int(gw.port));
+    port.Add("name", Node::String("https-meshfed"));
+    port.Add("protocol", Node::String("HTTPS"));
+    return port;
+  }));
   server.Add("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
-  Node tls = Node::MappingWithRoom(1);
-  tls.Add("mode", Node::String("ISTIO_MUTUAL"));
-  server.Add("tls", std::move(tls));
+  server.Add("tls", ctx.shared.Get("Gateway.tls", [] {
+    Node tls = Node::MappingWithRoom(1);
+    tls.Add("mode", Node::String("ISTIO_MUTUAL"));
+    return tls;
+  }));
   // The Gateway's and the AuthorizationPolicy's metadata is one shared value; the VirtualService
   // shares its labels.
-  const Node& labels = ctx.labels.For(sep);
+  const Node& labels = ctx.shared.Labels(sep);
   const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, notes, &labels));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::MappingWithRoom(2);
-  Node selector = Node::MappingWithRoom(gw.selector.size());
-  for (const auto& [k, v] : gw.selector) selector.Add(k, Node::String(v));
+  const Node selector = ctx.shared.Get("Gateway.selector/" + donor.name, [&] {
+    Node match = Node::MappingWithRoom(gw.selector.size());
+    for (const auto& [k, v] : gw.selector) match.Add(k, Node::String(v));
+    return match;
+  });
   gspec.Add("selector", selector);
   Node servers = Node::SequenceWithRoom(1);
   servers.Append(std::move(server));
@@ -530,16 +539,21 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   match_labels.Add("matchLabels", selector);
   aspec.Add("selector", std::move(match_labels));
   aspec.Add("action", Node::String("ALLOW"));
-  std::vector<std::string> principals;
-  for (const std::string& c : e.allowed_clusters) {
-    principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
-  }
-  Node source = Node::MappingWithRoom(1);
-  source.Add("principals", StringList(principals));
-  Node from_item = Node::MappingWithRoom(1);
-  from_item.Add("source", std::move(source));
-  Node from = Node::SequenceWithRoom(1);
-  from.Append(std::move(from_item));
+  // The clusters' trust domains are the same throughout a translation (their MeshClusters).
+  Node from = ctx.shared.Get(
+      fmt::format("AuthorizationPolicy.from/{}", fmt::join(e.allowed_clusters, "/")), [&] {
+        std::vector<std::string> principals;
+        for (const std::string& c : e.allowed_clusters) {
+          principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
+        }
+        Node source = Node::MappingWithRoom(1);
+        source.Add("principals", StringList(principals));
+        Node from_item = Node::MappingWithRoom(1);
+        from_item.Add("source", std::move(source));
+        Node list = Node::SequenceWithRoom(1);
+        list.Append(std::move(from_item));
+        return list;
+      });
   Node operation = Node::MappingWithRoom(1);
   operation.Add("hosts", StringList({e.host, e.host + ":*"}));
   Node to_item = Node::MappingWithRoom(1);
@@ -587,8 +601,8 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
 }  // namespace
 
 void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
-                  OwnerLabelCache& labels, ExposureUnit& unit) {
-  Context ctx{fleet, unit, labels};
+                  SharedValues& shared, ExposureUnit& unit) {
+  Context ctx{fleet, unit, shared};
   unit.exposures.reserve(claims.size());  // later claims point to the first
   for (const Claim& claim : claims) {
     Exposure e;
@@ -602,7 +616,7 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
     unit.exposures.push_back(std::move(e));
     ExposeEntry(ctx, unit.exposures.back(),
                 unit.exposures.size() > 1 ? &unit.exposures.front() : nullptr);
-    unit.exposures.back().status_entry = ExposureStatusEntry(unit.exposures.back());
+    unit.exposures.back().status_entry = ExposureStatusEntry(unit.exposures.back(), shared);
     std::string status = StatusKey(donor.name, *claim.policy->object);
     if (unit.status_keys.empty() || unit.status_keys.back() != status) {
       unit.status_keys.push_back(std::move(status));

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "core/model/text.h"
 #include "core/translate/names.h"
@@ -122,25 +123,29 @@ void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name
   if (!is_ready && first_problem.empty()) first_problem = fmt::format("{}: {}", name, reason);
 }
 
-Node ExposureStatusEntry(const Exposure& e) {
+Node ExposureStatusEntry(const Exposure& e, SharedValues& shared) {
   Node n = Node::MappingWithRoom(9);
   n.Add("name", Node::String(e.entry->name));
   n.Add("exposedName", Node::String(e.exposed_name));
   n.Add("host", Node::String(e.host));
   if (!e.target.empty()) n.Add("target", Node::String(e.target));
   if (!e.ports.empty()) {
-    Node ports = Node::SequenceWithRoom(e.ports.size());
-    for (int p : e.ports) ports.Append(Node::Int(p));
-    n.Add("ports", std::move(ports));
+    n.Add("ports", shared.Get(fmt::format("status.ports/{}", fmt::join(e.ports, ",")), [&] {
+      Node ports = Node::SequenceWithRoom(e.ports.size());
+      for (int p : e.ports) ports.Append(Node::Int(p));
+      return ports;
+    }));
   }
-  n.Add("allowedClusters", StringList(e.allowed_clusters));
+  n.Add("allowedClusters",
+        shared.Get(fmt::format("status.allowedClusters/{}", fmt::join(e.allowed_clusters, "/")),
+                   [&] { return StringList(e.allowed_clusters); }));
   n.Add("ready", Node::Bool(e.ready));
   n.Add("reason", Node::String(e.reason));
   n.Add("message", Node::String(e.message));
   return n;
 }
 
-Node BindingStatusEntry(const Binding& b) {
+Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
   Node n = Node::MappingWithRoom(10);
   n.Add("cluster", Node::String(b.remote->cluster));
   n.Add("namespace", Node::String(b.donor_namespace));
@@ -148,21 +153,32 @@ Node BindingStatusEntry(const Binding& b) {
   n.Add("localName", Node::String(b.local_name));
   if (b.exposure) n.Add("host", Node::String(b.exposure->host));
   if (!b.ports.empty()) {
-    Node ports = Node::SequenceWithRoom(b.ports.size());
+    std::string key = "status.portMappings";
     for (const PortMapping& p : b.ports) {
-      Node pm = Node::MappingWithRoom(2);
-      pm.Add("local", Node::Int(p.local_port));
-      pm.Add("exposed", Node::Int(p.exposed_port));
-      ports.Append(std::move(pm));
+      fmt::format_to(std::back_inserter(key), "/{}:{}", p.local_port, p.exposed_port);
     }
-    n.Add("ports", std::move(ports));
+    n.Add("ports", shared.Get(key, [&] {
+      Node ports = Node::SequenceWithRoom(b.ports.size());
+      for (const PortMapping& p : b.ports) {
+        Node pm = Node::MappingWithRoom(2);
+        pm.Add("local", Node::Int(p.local_port));
+        pm.Add("exposed", Node::Int(p.exposed_port));
+        ports.Append(std::move(pm));
+      }
+      return ports;
+    }));
   }
   if (b.ready) {
-    const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
-    Node gws = Node::SequenceWithRoom(gw.addresses.size());
-    for (const std::string& a : gw.addresses)
-      gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
-    n.Add("gateways", std::move(gws));
+    // The donor's gateway (its MeshCluster) is the same throughout a translation.
+    const Cluster& donor = *b.exposure->donor;
+    n.Add("gateways", shared.Get("status.gateways/" + donor.name, [&] {
+      const FederationGateway& gw = donor.mesh.federation_gateway;
+      Node gws = Node::SequenceWithRoom(gw.addresses.size());
+      for (const std::string& a : gw.addresses) {
+        gws.Append(Node::String(fmt::format("{}:{}", a, gw.port)));
+      }
+      return gws;
+    }));
   }
   n.Add("ready", Node::Bool(b.ready));
   n.Add("reason", Node::String(b.reason));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/model/fleet.h"
+#include "core/model/text.h"
 #include "core/translate/translator.h"
 
 namespace meshfed::internal {
@@ -122,27 +123,42 @@ struct BindingUnit : UnitOutput {
 // Finds the exposure unit with this key (null when there is none).
 using ExposureFinder = std::function<const ExposureUnit*(const std::string&)>;
 
-// The labels of the objects generated for each owner (OwnerLabels), made once per owner and
-// shared by all its objects. An owner is found by its address and checked by its identity, so an
-// address that another object took over gets that object's labels.
-class OwnerLabelCache {
+// Values that many generated objects hold alike, made once and shared (Node::Share) by all that
+// hold them: the labels of each owner's objects, and values keyed by what they are made of (a
+// Service's spec by its ports, a donor's federation gateway as endpoints). Cleared before each
+// update of an incremental translation: only values made from one snapshot of the fleet meet.
+class SharedValues {
  public:
-  const Node& For(const Object& owner);
-  void Clear() { cache_.clear(); }
+  // OwnerLabels(owner). An owner is found by its address and checked by its identity, so an
+  // address that another object took over gets that object's labels.
+  const Node& Labels(const Object& owner);
+  // The value of `key`, made by `make` the first time; `key` must name everything `make` reads
+  // that may differ between calls.
+  template <typename Make>
+  Node Get(std::string_view key, Make make) {
+    auto it = values_.find(key);
+    if (it == values_.end()) it = values_.emplace(std::string(key), Node::Share(make())).first;
+    return it->second;
+  }
+  void Clear() {
+    labels_.clear();
+    values_.clear();
+  }
 
  private:
-  struct Entry {
+  struct OwnerLabels {
     std::string kind, namespace_, name;
     Node labels;
   };
-  absl::flat_hash_map<const Object*, Entry> cache_;
+  absl::flat_hash_map<const Object*, OwnerLabels> labels_;
+  absl::flat_hash_map<std::string, Node, TextHash, std::equal_to<>> values_;
 };
 
 // A unit's view of the fleet: lookups that record what they read, and where results go.
 struct Context {
   const Fleet& fleet;
   UnitOutput& out;
-  OwnerLabelCache& labels;
+  SharedValues& shared;
 
   const Service* ServiceForHost(const Cluster& c, const std::string& fqdn);
   const Service* FindService(const Cluster& c, std::string_view namespace_, std::string_view name);
@@ -165,13 +181,14 @@ struct Context {
 
 // The units. `claims` and `members` are in creation order (SEPs/RSBs, then entries).
 void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Claim>& claims,
-                  OwnerLabelCache& labels, ExposureUnit& unit);
+                  SharedValues& shared, ExposureUnit& unit);
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
-                 const ExposureFinder& find, OwnerLabelCache& labels, BindingUnit& unit);
+                 const ExposureFinder& find, SharedValues& shared, BindingUnit& unit);
 // An entry's part of its SEP's / RSB's status, kept with the entry's unit (a change rebuilds only
 // the entries it recomputed).
-Node ExposureStatusEntry(const Exposure& e);
-Node BindingStatusEntry(const Binding& b);
+// Their lists of ports, clusters and gateways are shared values.
+Node ExposureStatusEntry(const Exposure& e, SharedValues& shared);
+Node BindingStatusEntry(const Binding& b, SharedValues& shared);
 // The entry of an exposure in its SEP's status: its status_entry and who bound it.
 Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by);
 

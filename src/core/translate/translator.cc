@@ -66,11 +66,11 @@ Node StringList(const std::vector<std::string>& values) {
   return list;
 }
 
-const Node& OwnerLabelCache::For(const Object& owner) {
-  auto [it, added] = cache_.try_emplace(&owner);
-  Entry& e = it->second;
+const Node& SharedValues::Labels(const Object& owner) {
+  auto [it, added] = labels_.try_emplace(&owner);
+  OwnerLabels& e = it->second;
   if (added || e.kind != owner.kind || e.namespace_ != owner.namespace_ || e.name != owner.name) {
-    e = Entry{owner.kind, owner.namespace_, owner.name, OwnerLabels(owner)};
+    e = OwnerLabels{owner.kind, owner.namespace_, owner.name, meshfed::OwnerLabels(owner)};
   }
   return e.labels;
 }
@@ -364,7 +364,7 @@ class TranslationState {
 
   // Recomputes the dirty units, then the units and statuses that depend on what changed.
   void Recompute(const Fleet& fleet, Dirty dirty, TranslationDelta& delta) {
-    labels_.Clear();  // shared within one update: owners come and go
+    shared_.Clear();  // shared within one update: what they are made of changes
     for (const std::string& key : dirty.exposures) {
       ++delta.units;
       ExposureUnit before = Take(exposures_, key);
@@ -568,7 +568,7 @@ class TranslationState {
                             const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
     entry.second.track_dependencies = incremental_;
-    ExposeClaims(fleet, c, claims, labels_, entry.second);
+    ExposeClaims(fleet, c, claims, shared_, entry.second);
     for (Node& o : entry.second.objects) Compact(o);
     entry.second.generation = next_generation_++;
     Remember(entry, true);
@@ -586,7 +586,7 @@ class TranslationState {
           auto it = exposures_.find(exposure);
           return it == exposures_.end() ? nullptr : &it->second;
         },
-        labels_, unit);
+        shared_, unit);
     for (Node& o : unit.objects) Compact(o);
     unit.generation = next_generation_++;
     Remember(entry, false);
@@ -675,7 +675,7 @@ class TranslationState {
   }
 
   Node EntryNode(const EntryNow& e) const {
-    if (e.binding) return BindingStatusEntry(*e.binding);
+    if (e.binding) return BindingStatusEntry(*e.binding, shared_);
     return ExposureEntry(*e.exposure, e.in_effect ? BoundTo(*e.unit) : std::vector<BoundBy>{});
   }
 
@@ -867,7 +867,7 @@ class TranslationState {
   std::unordered_map<std::string, BindingUnit> bindings_;
   std::map<std::string, StatusSlot> statuses_;  // by StatusKey
   uint64_t next_generation_ = 1;
-  OwnerLabelCache labels_;
+  mutable SharedValues shared_;  // a cache: what it gives is the same made anew
   // Dependency -> the units that read it (keys point into exposures_ and bindings_).
   struct UnitRef {
     const std::string* key;
