@@ -290,7 +290,10 @@ class TranslationState {
               {&sep, &entry});
         }
       }
-      for (const auto& [key, list] : claims) PutExposure(fleet, c, key, list);
+      for (const auto& [key, list] : claims) {
+        auto& unit = PutExposure(fleet, c, key, list);
+        for (const Claim& claim : list) exposure_of_[claim.entry] = &unit;
+      }
     }
     for (const Cluster& c : fleet.clusters) {
       std::map<std::string, std::vector<Member>> members;
@@ -302,7 +305,10 @@ class TranslationState {
           }
         }
       }
-      for (const auto& [key, list] : members) PutBinding(fleet, c, key, list);
+      for (const auto& [key, list] : members) {
+        auto& unit = PutBinding(fleet, c, key, list);
+        for (const Member& m : list) binding_of_[m.service] = &unit;
+      }
     }
     if (!incremental_) IndexBound();
     for (const Cluster& c : fleet.clusters) {
@@ -313,6 +319,8 @@ class TranslationState {
         Refresh(c, *rsb.object, EntriesOf(c, rsb), statuses_[StatusKey(c.name, *rsb.object)], true);
       }
     }
+    exposure_of_ = {};  // updates find units by key
+    binding_of_ = {};
   }
 
   const StatusOutput* Status(const std::string& key) const {
@@ -383,7 +391,7 @@ class TranslationState {
       std::vector<Node>* after = &no_objects;
       for (const std::string& status : before.status_keys) dirty.Status(status, &key);
       if (!claims.empty()) {
-        ExposureUnit& now = PutExposure(fleet, *c, key, claims);
+        ExposureUnit& now = PutExposure(fleet, *c, key, claims).second;
         after = &now.objects;
         for (const std::string& status : now.status_keys) dirty.Status(status, &key);
       }
@@ -421,7 +429,7 @@ class TranslationState {
       };
       mark_donors(before);
       if (!members.empty()) {
-        BindingUnit& now = PutBinding(fleet, *c, key, members);
+        BindingUnit& now = PutBinding(fleet, *c, key, members).second;
         after = &now.objects;
         mark_donors(now);
       }
@@ -484,27 +492,29 @@ class TranslationState {
     for (const Cluster& c : fleet.clusters) {
       ClusterOutput co{c.name, {}};
       const std::vector<NodePtr>& objects = by_cluster[c.name];
-      std::vector<std::pair<SortKey, NodePtr>> order;
-      order.reserve(objects.size());
+      std::vector<SortKey> keys;
+      keys.reserve(objects.size());
       size_t bytes = 0;
       for (NodePtr o : objects) {
-        SortKey key = SortKeyOf(*o);
-        bytes += std::get<0>(key).size() + std::get<1>(key).size() + std::get<2>(key).size();
-        order.emplace_back(key, o);
+        keys.push_back(SortKeyOf(*o));
+        bytes += std::get<0>(keys.back()).size() + std::get<1>(keys.back()).size() +
+                 std::get<2>(keys.back()).size() + 2;
       }
-      // The keys copied next to each other: the sort then reads one block of memory, not three
-      // places in each of thousands of trees. (Reserved: the views into it stay put.)
+      // Each key copied as one text, kind NUL namespace NUL name, next to the others: the sort
+      // then compares one text per object in one block of memory, not three texts in each of
+      // thousands of trees. NUL sorts before any other byte, and no kind, namespace or name holds
+      // one, so the texts sort as the (kind, namespace, name) triples do. (Reserved: the views
+      // into it stay put.)
       std::string packed;
       packed.reserve(bytes);
-      auto pack = [&packed](std::string_view& part) {
+      std::vector<std::pair<std::string_view, NodePtr>> order;
+      order.reserve(objects.size());
+      for (size_t i = 0; i < objects.size(); ++i) {
         size_t at = packed.size();
-        packed += part;
-        part = std::string_view(packed).substr(at, part.size());
-      };
-      for (auto& [key, o] : order) {
-        pack(std::get<0>(key));
-        pack(std::get<1>(key));
-        pack(std::get<2>(key));
+        packed.append(std::get<0>(keys[i])).push_back('\0');
+        packed.append(std::get<1>(keys[i])).push_back('\0');
+        packed.append(std::get<2>(keys[i]));
+        order.emplace_back(std::string_view(packed).substr(at), objects[i]);
       }
       std::sort(order.begin(), order.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -564,19 +574,21 @@ class TranslationState {
     }
   }
 
-  ExposureUnit& PutExposure(const Fleet& fleet, const Cluster& c, const std::string& key,
-                            const std::vector<Claim>& claims) {
+  std::pair<const std::string, ExposureUnit>& PutExposure(const Fleet& fleet, const Cluster& c,
+                                                          const std::string& key,
+                                                          const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(key).first;
     entry.second.track_dependencies = incremental_;
     ExposeClaims(fleet, c, claims, shared_, entry.second);
     for (Node& o : entry.second.objects) Compact(o);
     entry.second.generation = next_generation_++;
     Remember(entry, true);
-    return entry.second;
+    return entry;
   }
 
-  BindingUnit& PutBinding(const Fleet& fleet, const Cluster& c, const std::string& key,
-                          const std::vector<Member>& members) {
+  std::pair<const std::string, BindingUnit>& PutBinding(const Fleet& fleet, const Cluster& c,
+                                                        const std::string& key,
+                                                        const std::vector<Member>& members) {
     auto& entry = *bindings_.try_emplace(key).first;
     BindingUnit& unit = entry.second;
     unit.track_dependencies = incremental_;
@@ -590,7 +602,7 @@ class TranslationState {
     for (Node& o : unit.objects) Compact(o);
     unit.generation = next_generation_++;
     Remember(entry, false);
-    return unit;
+    return entry;
   }
 
   // One-shot: who bound each exposure unit, in the order the bindings were put (the order
@@ -645,7 +657,11 @@ class TranslationState {
   std::vector<EntryNow> EntriesOf(const Cluster& c, const ServiceExpositionPolicy& sep) const {
     std::vector<EntryNow> out;
     for (const ExposedEntry& entry : sep.exposed) {
-      auto it = exposures_.find(Key(c.name, sep.object->namespace_, entry.exposed_name()));
+      auto built = exposure_of_.find(&entry);
+      const auto* it =
+          built != exposure_of_.end()
+              ? built->second
+              : &*exposures_.find(Key(c.name, sep.object->namespace_, entry.exposed_name()));
       const ExposureUnit& unit = it->second;
       for (size_t i = 0; i < unit.exposures.size(); ++i) {
         if (unit.exposures[i].entry != &entry) continue;
@@ -663,7 +679,11 @@ class TranslationState {
     std::vector<EntryNow> out;
     for (const RemoteEntry& remote : rsb.remote) {
       for (const BoundService& svc : remote.services) {
-        auto it = bindings_.find(Key(c.name, rsb.object->namespace_, svc.local_name()));
+        auto built = binding_of_.find(&svc);
+        const auto* it =
+            built != binding_of_.end()
+                ? built->second
+                : &*bindings_.find(Key(c.name, rsb.object->namespace_, svc.local_name()));
         for (const Binding& b : it->second.bindings) {
           if (b.service == &svc) {
             out.push_back(EntryNow{{it->second.generation, 0}, nullptr, &it->first, false, &b});
@@ -877,6 +897,11 @@ class TranslationState {
   const bool incremental_;
   // One-shot only: the binding units in the order they were put, and who bound each exposure.
   std::vector<const BindingUnit*> put_bindings_;
+  // While Build runs: the unit of each SEP entry and RSB service (by its view), for the statuses,
+  // which otherwise find them by key.
+  absl::flat_hash_map<const ExposedEntry*, std::pair<const std::string, ExposureUnit>*>
+      exposure_of_;
+  absl::flat_hash_map<const BoundService*, std::pair<const std::string, BindingUnit>*> binding_of_;
   absl::flat_hash_map<std::string_view, std::vector<const BoundBy*>> bound_by_;
 };
 
