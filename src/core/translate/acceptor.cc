@@ -289,10 +289,12 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     b.donor_namespace = m.remote->namespace_;
     unit.bindings.push_back(std::move(b));
     Binding& bound = unit.bindings.back();
-    std::string status = StatusKey(acceptor.name, *m.policy->object);
-    if (std::find(unit.status_keys.begin(), unit.status_keys.end(), status) ==
-        unit.status_keys.end()) {
-      unit.status_keys.push_back(std::move(status));
+    if (unit.track_dependencies) {
+      std::string status = StatusKey(acceptor.name, *m.policy->object);
+      if (std::find(unit.status_keys.begin(), unit.status_keys.end(), status) ==
+          unit.status_keys.end()) {
+        unit.status_keys.push_back(std::move(status));
+      }
     }
     if (!ResolveBinding(ctx, bound, find)) continue;
     if (group.empty()) {

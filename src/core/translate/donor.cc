@@ -617,9 +617,11 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
     ExposeEntry(ctx, unit.exposures.back(),
                 unit.exposures.size() > 1 ? &unit.exposures.front() : nullptr);
     unit.exposures.back().status_entry = ExposureStatusEntry(unit.exposures.back(), shared);
-    std::string status = StatusKey(donor.name, *claim.policy->object);
-    if (unit.status_keys.empty() || unit.status_keys.back() != status) {
-      unit.status_keys.push_back(std::move(status));
+    if (unit.track_dependencies) {
+      std::string status = StatusKey(donor.name, *claim.policy->object);
+      if (unit.status_keys.empty() || unit.status_keys.back() != status) {
+        unit.status_keys.push_back(std::move(status));
+      }
     }
   }
 }

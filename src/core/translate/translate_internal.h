@@ -103,13 +103,14 @@ struct UnitOutput {
   std::vector<Node> objects;
   Diagnostics diagnostics;
   std::vector<Dependency> dependencies;  // sorted, unique once the unit is stored
-  bool track_dependencies = true;        // false for a one-shot translation, which never updates
-  uint64_t generation = 0;  // unique to each computation of a unit (statuses compare them)
+  bool track_dependencies = true;  // false for a one-shot translation, which never updates: it
+                                   // keeps neither dependencies nor status_keys
+  uint64_t generation = 0;         // unique to each computation of a unit (statuses compare them)
 };
 
 struct ExposureUnit : UnitOutput {
   std::vector<Exposure> exposures;       // one per claim, in claim order
-  std::vector<std::string> status_keys;  // of the SEPs that claim it
+  std::vector<std::string> status_keys;  // of the SEPs that claim it (updates only)
   uint64_t bound_generation = 0;         // changed when a binding of it was recomputed
 };
 
@@ -117,7 +118,7 @@ struct BindingUnit : UnitOutput {
   std::vector<Binding> bindings;  // one per member, in member order
   // Who bound which exposure (by exposure unit key), for the donors' status.
   std::vector<std::pair<std::string, BoundBy>> bound;
-  std::vector<std::string> status_keys;  // of the RSBs of its members
+  std::vector<std::string> status_keys;  // of the RSBs of its members (updates only)
 };
 
 // Finds the exposure unit with this key (null when there is none).
