@@ -114,6 +114,7 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   const bool several_ports = first.ports.size() > 1;
   auto port_name = [](int p) { return fmt::format("http-{}", p); };
   std::vector<Node> objects;
+  objects.reserve(4);
 
   // Service: DNS for <local>, <local>.<ns>, the FQDN; a ClusterIP the sidecar captures.
   // The four objects' metadata differ only in the Service's name: built once.
@@ -332,7 +333,11 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     }
     return;
   }
-  for (Node& o : objects) unit.objects.push_back(std::move(o));
+  if (unit.objects.empty()) {
+    unit.objects = std::move(objects);
+  } else {
+    for (Node& o : objects) unit.objects.push_back(std::move(o));
+  }
   // A user's mesh VirtualService for the local name: on sidecars the oldest VS for a host
   // wins and meshfed's is the newest, so the user's shadows it (Istio §3.3, IST0109).
   const Binding& first = *group.front();
