@@ -257,8 +257,10 @@ struct RouteSimulator::Derived {
   std::unordered_map<const VirtualService*, std::vector<std::string>> vs_hosts;
   std::unordered_map<const VirtualService*, std::vector<std::string>> vs_gateways;  // resolved
   std::unordered_map<const DestinationRule*, std::string> dr_hosts;
-  std::unordered_map<const Node*, std::string> route_hosts;  // a route destination's host
-  Matcher matcher;                                           // keeps compiled regexes
+  // A route destination's host, by the destination and its VirtualService: a destination's node
+  // may be a value shared with other objects' (Node::Share), in other namespaces.
+  absl::node_hash_map<std::pair<const Node*, const Object*>, std::string> route_hosts;
+  Matcher matcher;  // keeps compiled regexes
   // Outbound clusters by proxy and cluster (Simulator::Outbound); node-based: references stay
   // valid while others are added.
   absl::node_hash_map<std::string, OutboundCluster> outbound;
@@ -342,7 +344,7 @@ class Simulator {
   }
   // The host of a route destination (`destination` of an http route), in `vs`'s namespace.
   const std::string& RouteHost(const Node* destination, const Object& vs) {
-    auto [it, added] = derived_.route_hosts.try_emplace(destination);
+    auto [it, added] = derived_.route_hosts.try_emplace(std::make_pair(destination, &vs));
     if (added) {
       it->second = ToLower(ResolveShortName(
           ScalarText(destination ? destination->Find("host") : nullptr), vs.namespace_));
