@@ -263,15 +263,8 @@ void Node::Construct(Node&& other) noexcept {
   style_ = other.style_;
   position_ = other.position_;
   shared_ = other.shared_;
-  if (shared_) {
-    // `other` keeps an empty value of its kind.
-    shared_value_ = other.shared_value_;
-    other.shared_ = false;
-    if (kind_ == Kind::Sequence) {
-      new (&other.items_) std::vector<Node>();
-    } else {
-      new (&other.entries_) std::vector<MapEntry>();
-    }
+  if (shared_) [[unlikely]] {
+    TakeShared(other);
     return;
   }
   switch (kind_) {
@@ -286,12 +279,29 @@ void Node::Construct(Node&& other) noexcept {
   }
 }
 
+void Node::TakeShared(Node& other) noexcept {
+  // `other` keeps an empty value of its kind.
+  shared_value_ = other.shared_value_;
+  other.shared_ = false;
+  if (kind_ == Kind::Sequence) {
+    new (&other.items_) std::vector<Node>();
+  } else {
+    new (&other.entries_) std::vector<MapEntry>();
+  }
+}
+
+void Node::Release() noexcept {
+  if (shared_value_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    delete shared_value_;
+  }
+}
+
 void Node::Construct(const Node& other) {
   kind_ = other.kind_;
   style_ = other.style_;
   position_ = other.position_;
   shared_ = other.shared_;
-  if (shared_) {
+  if (shared_) [[unlikely]] {
     shared_value_ = other.shared_value_;
     shared_value_->references.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -309,10 +319,8 @@ void Node::Construct(const Node& other) {
 }
 
 void Node::Destroy() noexcept {
-  if (shared_) {
-    if (shared_value_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      delete shared_value_;
-    }
+  if (shared_) [[unlikely]] {
+    Release();
     return;
   }
   switch (kind_) {
@@ -354,7 +362,8 @@ const std::vector<MapEntry>& Node::NoEntries() {
 }
 
 std::vector<Node>& Node::items() {
-  if (shared_) Unshare();
+  if (shared_) [[unlikely]]
+    Unshare();
   if (IsSequence()) return items_;
   // Another kind has no items (reading them never changes the node): what is added here is
   // dropped.
@@ -364,7 +373,8 @@ std::vector<Node>& Node::items() {
 }
 
 std::vector<MapEntry>& Node::entries() {
-  if (shared_) Unshare();
+  if (shared_) [[unlikely]]
+    Unshare();
   if (IsMapping()) return entries_;
   static thread_local std::vector<MapEntry> dropped;
   dropped.clear();

@@ -254,6 +254,9 @@ class Node {
   // The node that holds the value: this one, or the shared value.
   const Node& Value() const;
   void Unshare();  // gives this node its own value
+  // Out of the common paths of moving and destroying: most nodes are not shared.
+  [[gnu::noinline]] void TakeShared(Node& other) noexcept;
+  [[gnu::noinline]] void Release() noexcept;
   void Construct(Node&& other) noexcept;
   void Construct(const Node& other);
   void Destroy() noexcept;
