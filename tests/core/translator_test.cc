@@ -288,16 +288,20 @@ TEST(SharedValues, AnAddressTakenOverByAnotherOwnerGetsThatOwnersLabels) {
   owner.namespace_ = "shop";
   owner.name = "first";
   internal::SharedValues cache;
-  const Node* first = &cache.Labels(owner);
-  EXPECT_EQ(first->Find("multicluster.istio.io/owner-name")->text(), "first");
-  EXPECT_EQ(cache.Labels(owner).shared_value(), first->shared_value());  // made once
+  auto label = [&cache, &owner](std::string_view key) {
+    const Node labels = cache.Labels(owner);
+    return std::string(labels.Find(key)->text());
+  };
+  const Node first = cache.Labels(owner);
+  EXPECT_EQ(first.Find("multicluster.istio.io/owner-name")->text(), "first");
+  EXPECT_EQ(cache.Labels(owner).shared_value(), first.shared_value());  // made once
   owner.name = "second";
-  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-name")->text(), "second");
+  EXPECT_EQ(label("multicluster.istio.io/owner-name"), "second");
   owner.namespace_ = "other";
-  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-namespace")->text(), "other");
+  EXPECT_EQ(label("multicluster.istio.io/owner-namespace"), "other");
   owner.kind = "ServiceExpositionPolicy";
-  EXPECT_EQ(cache.Labels(owner).Find("multicluster.istio.io/owner-kind")->text(),
-            "ServiceExpositionPolicy");
+  EXPECT_EQ(label("multicluster.istio.io/owner-kind"), "ServiceExpositionPolicy");
+  EXPECT_EQ(first.Find("multicluster.istio.io/owner-name")->text(), "first");  // still its own
 }
 
 TEST(Translator, StaticMatchFieldsAreEvaluatedAsOnADonorSidecar) {

@@ -507,7 +507,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   }));
   // The Gateway's and the AuthorizationPolicy's metadata is one shared value; the VirtualService
   // shares its labels.
-  const Node& labels = ctx.shared.Labels(sep);
+  const Node labels = ctx.shared.Labels(sep);
   const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, notes, &labels));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::MappingWithRoom(2);

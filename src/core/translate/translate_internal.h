@@ -132,7 +132,9 @@ class SharedValues {
  public:
   // OwnerLabels(owner). An owner is found by its address and checked by its identity, so an
   // address that another object took over gets that object's labels.
-  const Node& Labels(const Object& owner);
+  // A copy (it refers to the one value), not a reference into the cache, which moves its
+  // values as it grows.
+  Node Labels(const Object& owner);
   // The value of `key`, made by `make` the first time; `key` must name everything `make` reads
   // that may differ between calls.
   template <typename Make>

@@ -66,7 +66,7 @@ Node StringList(const std::vector<std::string>& values) {
   return list;
 }
 
-const Node& SharedValues::Labels(const Object& owner) {
+Node SharedValues::Labels(const Object& owner) {
   auto [it, added] = labels_.try_emplace(&owner);
   OwnerLabels& e = it->second;
   if (added || e.kind != owner.kind || e.namespace_ != owner.namespace_ || e.name != owner.name) {
