@@ -120,8 +120,8 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   // The four objects' metadata differ only in the Service's name: built once.
   // The ServiceEntry's, DestinationRule's and VirtualService's metadata is one shared value; the
   // Service's shares its labels and annotations.
-  const Node labels = ctx.shared.Labels(owner);
-  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &labels);
+  const Node owner_labels = ctx.shared.Labels(owner);
+  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &owner_labels);
   const Node meta = Node::Share(service_meta);
   *service_meta.Find("name") = Node::String(local);
   // What many names' objects hold alike is made once per translation and shared: the Service's
