@@ -219,7 +219,7 @@ class Node {
 
   // Sequences. The items of any other kind are an empty list (what is put in it is dropped);
   // Append to a null node makes it a sequence. The non-const accessors here and below give a
-  // shared node its own copy of the value first.
+  // shared node its own copy of the value first: read a shared node through a const reference.
   const std::vector<Node>& items() const { return IsSequence() ? Value().items_ : NoItems(); }
   std::vector<Node>& items();
   Node& Append(Node item);

@@ -117,9 +117,9 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   objects.reserve(4);
 
   // Service: DNS for <local>, <local>.<ns>, the FQDN; a ClusterIP the sidecar captures.
-  // The four objects' metadata differ only in the Service's name: built once.
-  // The ServiceEntry's, DestinationRule's and VirtualService's metadata is one shared value; the
-  // Service's shares its labels and annotations.
+  // The four objects' metadata differ only in the Service's name: the ServiceEntry's,
+  // DestinationRule's and VirtualService's is one shared value, and the Service's shares its
+  // labels and annotations.
   const Node owner_labels = ctx.shared.Labels(owner);
   Node service_meta = GeneratedMetadata(name, ns, owner, notes, &owner_labels);
   const Node meta = Node::Share(service_meta);
@@ -128,8 +128,9 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   // spec and the ServiceEntry's ports for the same local ports, the endpoints for the same donors
   // and ports.
   std::string local_ports;
-  for (const PortMapping& p : first.ports)
+  for (const PortMapping& p : first.ports) {
     fmt::format_to(std::back_inserter(local_ports), ",{}", p.local_port);
+  }
   Node service = NewObject("v1", "Service", std::move(service_meta));
   service.Add("spec", ctx.shared.Get("Service.spec" + local_ports, [&] {
     Node sspec = Node::MappingWithRoom(2);
