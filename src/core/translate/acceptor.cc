@@ -121,7 +121,7 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   // DestinationRule's and VirtualService's is one shared value, and the Service's shares its
   // labels and annotations.
   const Node owner_labels = ctx.shared.Labels(owner);
-  Node service_meta = GeneratedMetadata(name, ns, owner, notes, &owner_labels);
+  Node service_meta = GeneratedMetadata(name, ns, owner, owner_labels, notes);
   const Node meta = Node::Share(service_meta);
   *service_meta.Find("name") = Node::String(local);
   // What many names' objects hold alike is made once per translation and shared: the Service's

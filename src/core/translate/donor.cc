@@ -508,7 +508,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   // The Gateway's and the AuthorizationPolicy's metadata is one shared value; the VirtualService
   // shares its labels.
   const Node labels = ctx.shared.Labels(sep);
-  const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, notes, &labels));
+  const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, labels, notes));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::MappingWithRoom(2);
   const Node selector = ctx.shared.Get("Gateway.selector/" + donor.name, [&] {
@@ -524,7 +524,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   objects.push_back(std::move(gateway));
 
   Node vsobj = NewObject("networking.istio.io/v1", "VirtualService",
-                         GeneratedMetadata(name, gw.namespace_, sep, vs_notes, &labels));
+                         GeneratedMetadata(name, gw.namespace_, sep, labels, vs_notes));
   Node vspec = Node::MappingWithRoom(4);
   vspec.Add("hosts", StringList({e.host}));
   vspec.Add("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));

@@ -55,12 +55,12 @@ Node OwnerLabels(const Object& owner) {
 }
 
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const std::vector<std::pair<std::string_view, std::string>>& annotations,
-                       const Node* labels) {
+                       const Node& labels,
+                       const std::vector<std::pair<std::string_view, std::string>>& annotations) {
   Node meta = Node::MappingWithRoom(namespace_.empty() ? 3 : 4);
   meta.Add("name", Node::String(name));
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));
-  meta.Add("labels", labels ? *labels : OwnerLabels(owner));
+  meta.Add("labels", labels);
   Node notes = Node::MappingWithRoom(1 + annotations.size());
   notes.Add(Key::Static(kOwnerAnnotation),
             Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));

@@ -37,14 +37,13 @@ std::string LabelValue(std::string_view value);
 // objects that hold copies of it hold one value.
 Node OwnerLabels(const Object& owner);
 
-// metadata for a generated object owned by `owner` (a SEP or RSB). The annotations' keys are
-// constants (the k...Annotation above): the tree refers to them (Key::Static). The labels and the
-// annotations are shared (Node::Share), so copies of the metadata share them; `labels`, when
-// given, is OwnerLabels(owner) made earlier, for objects of one owner to share.
-Node GeneratedMetadata(
-    const std::string& name, const std::string& namespace_, const Object& owner,
-    const std::vector<std::pair<std::string_view, std::string>>& annotations = {},
-    const Node* labels = nullptr);
+// metadata for a generated object owned by `owner` (a SEP or RSB), with `labels` (OwnerLabels of
+// the owner, made once for all its objects). The annotations' keys are constants (the
+// k...Annotation above): the tree refers to them (Key::Static). The annotations are shared
+// (Node::Share), as the labels are, so copies of the metadata share both.
+Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
+                       const Node& labels,
+                       const std::vector<std::pair<std::string_view, std::string>>& annotations);
 
 // Starts an object: apiVersion, kind, metadata.
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata);

@@ -149,11 +149,11 @@ class SharedValues {
   }
 
  private:
-  struct OwnerLabels {
+  struct OwnerEntry {
     std::string kind, namespace_, name;
     Node labels;
   };
-  absl::flat_hash_map<const Object*, OwnerLabels> labels_;
+  absl::flat_hash_map<const Object*, OwnerEntry> labels_;
   absl::flat_hash_map<std::string, Node, TextHash, std::equal_to<>> values_;
 };
 

@@ -68,9 +68,9 @@ Node StringList(const std::vector<std::string>& values) {
 
 Node SharedValues::Labels(const Object& owner) {
   auto [it, added] = labels_.try_emplace(&owner);
-  OwnerLabels& e = it->second;
+  OwnerEntry& e = it->second;
   if (added || e.kind != owner.kind || e.namespace_ != owner.namespace_ || e.name != owner.name) {
-    e = OwnerLabels{owner.kind, owner.namespace_, owner.name, meshfed::OwnerLabels(owner)};
+    e = OwnerEntry{owner.kind, owner.namespace_, owner.name, OwnerLabels(owner)};
   }
   return e.labels;
 }
@@ -502,9 +502,10 @@ class TranslationState {
       }
       // Each key copied as one text, kind NUL namespace NUL name, next to the others: the sort
       // then compares one text per object in one block of memory, not three texts in each of
-      // thousands of trees. NUL sorts before any other byte, and no kind, namespace or name holds
-      // one, so the texts sort as the (kind, namespace, name) triples do. (Reserved: the views
-      // into it stay put.)
+      // thousands of trees. NUL sorts before any other byte, so the texts sort as the (kind,
+      // namespace, name) triples do while no part holds a NUL (none that passes validation does;
+      // one that did would still sort the same way every time). (Reserved: the views into it
+      // stay put.)
       std::string packed;
       packed.reserve(bytes);
       std::vector<std::pair<std::string_view, NodePtr>> order;
