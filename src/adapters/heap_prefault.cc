@@ -7,8 +7,10 @@
 #include <gperftools/malloc_extension.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #endif
 
 namespace meshfed {
@@ -18,19 +20,35 @@ namespace {
 
 // tcmalloc calls Alloc with its page heap locked, whenever it needs more memory: 1 MiB at a time
 // for small objects, the rounded size for a large one. It must not allocate.
+//
+// Each piece is asked for in whole, aligned 2 MiB blocks (tcmalloc takes the size it is given
+// back in `actual_size`: gperftools' PageHeap::GrowHeap) and marked MADV_HUGEPAGE before it is
+// populated, so that where transparent huge pages are on for `madvise` or `always`, the kernel
+// backs it with 2 MiB pages: one page-table entry per 2 MiB instead of 512. A virtual machine
+// pays for every entry it maps (`meshfed_bench memory 630 [populate|huge]`, docs/performance.md).
+// Where huge pages are off or refused, the advice is a no-op and the pages are 4 KiB.
 class PopulatingAllocator : public SysAllocator {
  public:
   explicit PopulatingAllocator(SysAllocator* next) : next_(next) {}
 
+  static constexpr size_t kHugePage = size_t{2} << 20;
+
   void* Alloc(size_t size, size_t* actual_size, size_t alignment) override {
-    void* p = next_->Alloc(size, actual_size, alignment);
-    if (p != nullptr && enabled_.load(std::memory_order_relaxed)) {
-      size_t got = actual_size != nullptr ? *actual_size : size;
-      // Kernels before 5.14 answer EINVAL: stop asking. ENOMEM and the like leave the memory to
-      // be faulted in on first touch, as it would have been.
-      if (madvise(p, got, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
-        enabled_.store(false, std::memory_order_relaxed);
-      }
+    if (!enabled_.load(std::memory_order_relaxed))
+      return next_->Alloc(size, actual_size, alignment);
+    void* p = nullptr;
+    if (actual_size != nullptr && size <= SIZE_MAX - kHugePage) {
+      p = next_->Alloc((size + kHugePage - 1) & ~(kHugePage - 1), actual_size,
+                       std::max(alignment, kHugePage));
+    }
+    if (p == nullptr) p = next_->Alloc(size, actual_size, alignment);
+    if (p == nullptr) return nullptr;
+    size_t got = actual_size != nullptr ? *actual_size : size;
+    madvise(p, got, MADV_HUGEPAGE);  // EINVAL without THP in the kernel: 4 KiB pages, as before
+    // Kernels before 5.14 answer EINVAL: stop asking. ENOMEM and the like leave the memory to
+    // be faulted in on first touch, as it would have been.
+    if (madvise(p, got, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
+      enabled_.store(false, std::memory_order_relaxed);
     }
     return p;
   }

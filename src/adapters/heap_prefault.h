@@ -1,10 +1,14 @@
-// Heap memory made resident in bulk as the allocator obtains it from the kernel.
+// Heap memory made resident in bulk, in huge pages where the kernel allows, as the allocator
+// obtains it from the kernel.
 //
-// A render of the large fleet builds about 800 MiB of trees, and on this project's VM the first
-// touch of each 4 KiB page costs a page fault: 0.39-0.41 s per GiB. Asking the kernel to populate
-// the allocator's new memory in one call per piece (madvise MADV_POPULATE_WRITE, Linux 5.14) does
-// the same work without a fault per page: 800 MiB in 0.20-0.22 s instead of 0.31-0.34 s
-// (docs/performance.md, "Eighth session"). The JVM's -XX:+AlwaysPreTouch does this for its heap.
+// A render of the large fleet builds about 600 MiB of trees, and on a VM the first touch of each
+// 4 KiB page is costly: a page fault, and the hypervisor mapping the page. Asking the kernel to
+// populate the allocator's new memory in one call per piece (madvise MADV_POPULATE_WRITE, Linux
+// 5.14) does the kernel's part without a fault per page (docs/performance.md, "Eighth session");
+// the JVM's -XX:+AlwaysPreTouch does this for its heap. Marking each piece MADV_HUGEPAGE first
+// lets the kernel map it in 2 MiB pages, which leaves the hypervisor one entry per 2 MiB to map
+// instead of 512 (and fewer TLB misses everywhere): on this project's VM it halved the user time
+// of `meshfed render` (docs/performance.md, "Eleventh session").
 #pragma once
 
 namespace meshfed {

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -24,9 +25,9 @@ size_t ResidentPages(void* p, size_t size) {
   return resident;
 }
 
-// The memory tcmalloc obtains for its heap is resident before anything touches it; fresh memory
-// from the kernel is not (so the check can tell them apart); and MESHFED_HEAP_PREFAULT=0 keeps
-// it off.
+// The memory tcmalloc obtains for its heap is resident before anything touches it, in aligned
+// 2 MiB blocks; fresh memory from the kernel is not resident (so the check can tell them apart);
+// and MESHFED_HEAP_PREFAULT=0 keeps it off.
 TEST(HeapPrefault, TheHeapsNewMemoryIsResidentBeforeItIsTouched) {
   const size_t size = 16 << 20;
   void* fresh = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -50,6 +51,16 @@ TEST(HeapPrefault, TheHeapsNewMemoryIsResidentBeforeItIsTouched) {
   ASSERT_GE(actual, size);
   if (!PrefaultHeapGrowth()) GTEST_SKIP() << "the kernel refused MADV_POPULATE_WRITE";
   EXPECT_EQ(ResidentPages(grown, actual), actual / page);
+  // In whole 2 MiB blocks at 2 MiB boundaries, which the kernel can back with huge pages.
+  constexpr size_t kHugePage = size_t{2} << 20;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(grown) % kHugePage, 0u);
+  EXPECT_EQ(actual % kHugePage, 0u);
+  // A piece tcmalloc asks for below 2 MiB comes back as a whole block too.
+  void* small = MallocExtension::instance()->GetSystemAllocator()->Alloc(1 << 20, &actual, page);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small) % kHugePage, 0u);
+  EXPECT_EQ(actual, kHugePage);
+  EXPECT_EQ(ResidentPages(small, actual), actual / page);
 #endif
 }
 
