@@ -81,6 +81,14 @@ size_t EmitAll(Translation& t) {
 
 int Render(const std::string& fleet_dir, int repeat, bool prefault) {
   for (int i = 0; i < repeat; ++i) {
+    // The heap after each phase: MiB in use / MiB obtained from the kernel.
+    std::string heap;
+    auto note_heap = [&heap](const char* phase) {
+      HeapUse use = CurrentHeapUse();
+      heap += fmt::format("{}{} {:.0f}/{:.0f}", heap.empty() ? "" : ", ", phase,
+                          static_cast<double>(use.allocated) / (1 << 20),
+                          static_cast<double>(use.obtained) / (1 << 20));
+    };
     auto t0 = Clock::now();
     Diagnostics d;
     absl::StatusOr<FleetSource> source = ReadFleetDirectory(fleet_dir, d);
@@ -90,8 +98,10 @@ int Render(const std::string& fleet_dir, int repeat, bool prefault) {
     }
     auto t1 = Clock::now();
     double rss_read = PeakRssMiB();
+    note_heap("read");
     Fleet fleet = BuildFleet(std::move(*source), d);
     auto t2 = Clock::now();
+    note_heap("build");
     // The checks every command runs (CheckFleet): the Istio schema and webhook rules per object,
     // and the fleet analyzers after translation.
     ValidateObjects(fleet, d);
@@ -99,10 +109,12 @@ int Render(const std::string& fleet_dir, int repeat, bool prefault) {
     Translation t = Translate(fleet);
     auto t3 = Clock::now();
     double rss_translate = PeakRssMiB();
+    note_heap("translate");
     AnalyzeFleet(fleet, t, d);
     auto ta = Clock::now();
     size_t bytes = EmitAll(t);
     auto t4 = Clock::now();
+    note_heap("emit");
     size_t generated = 0;
     for (const ClusterOutput& c : t.clusters) generated += c.objects.size();
     size_t objects = 0;
@@ -111,11 +123,12 @@ int Render(const std::string& fleet_dir, int repeat, bool prefault) {
         "render {}: {} objects in, {} generated, {:.1f} MiB out | read+parse {:.3f} s, build "
         "{:.3f} s, validate {:.3f} s, translate {:.3f} s, analyze {:.3f} s, emit {:.3f} s, total "
         "{:.3f} s | translate {:.1f}% of total | peak RSS {:.0f} MiB (after read {:.0f}, after "
-        "translate {:.0f}) | {} diagnostics | heap prefault {}\n",
+        "translate {:.0f}) | heap MiB in use/obtained after {} | {} diagnostics | heap prefault "
+        "{}\n",
         fleet_dir, objects, generated, static_cast<double>(bytes) / (1 << 20), Seconds(t0, t1),
         Seconds(t1, t2), Seconds(t2, tv), Seconds(tv, t3), Seconds(t3, ta), Seconds(ta, t4),
         Seconds(t0, t4), 100 * Seconds(tv, t3) / Seconds(t0, t4), PeakRssMiB(), rss_read,
-        rss_translate, d.size(), prefault ? "on" : "off");
+        rss_translate, heap, d.size(), prefault ? "on" : "off");
   }
   return 0;
 }

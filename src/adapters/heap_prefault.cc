@@ -76,9 +76,19 @@ bool PrefaultHeapGrowth() {
   return installed != nullptr && installed->enabled();
 }
 
+HeapUse CurrentHeapUse() {
+  HeapUse use;
+  MallocExtension* extension = MallocExtension::instance();
+  extension->GetNumericProperty("generic.current_allocated_bytes", &use.allocated);
+  extension->GetNumericProperty("generic.heap_size", &use.obtained);
+  return use;
+}
+
 #else
 
 bool PrefaultHeapGrowth() { return false; }
+
+HeapUse CurrentHeapUse() { return {}; }
 
 #endif
 

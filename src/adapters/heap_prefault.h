@@ -11,6 +11,8 @@
 // of `meshfed render` (docs/performance.md, "Eleventh session").
 #pragma once
 
+#include <cstddef>
+
 namespace meshfed {
 
 // Installs the populating system allocator under tcmalloc (gperftools' SysAllocator interface),
@@ -18,5 +20,13 @@ namespace meshfed {
 // tcmalloc (sanitizer and fuzzing builds, MESHFED_TCMALLOC=OFF), when switched off, and once the
 // kernel has refused MADV_POPULATE_WRITE. Call it once, first thing in main.
 bool PrefaultHeapGrowth();
+
+// The heap's bytes in use by the program and obtained from the kernel (tcmalloc's
+// generic.current_allocated_bytes and generic.heap_size); zeros without tcmalloc. For benchmarks.
+struct HeapUse {
+  size_t allocated = 0;
+  size_t obtained = 0;
+};
+HeapUse CurrentHeapUse();
 
 }  // namespace meshfed

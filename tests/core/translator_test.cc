@@ -1,6 +1,9 @@
 #include "core/translate/translator.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "codec/emitter.h"
 #include "core/translate/translate_internal.h"
@@ -278,6 +281,66 @@ TEST(Translator, ObjectsOfOneOwnerShareTheirOwnersLabels) {
     EXPECT_EQ(labels(o)->Find("multicluster.istio.io/owner-name")->text(), "reviews-sep");
   }
   EXPECT_NE(labels(donor[0])->shared_value(), labels(acceptor[0])->shared_value());
+}
+
+// Acceptors that bind one exposure under the same local name, through RSBs of the same namespace
+// and name, hold the same objects (one shared value each); an RSB of another name, another local
+// name or another namespace gets objects of its own, which name their own owner and name.
+TEST(Translator, AcceptorsBindingAlikeShareTheirObjects) {
+  constexpr const char* kSepToAC = R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: reviews-sep}
+spec: {exposed: [{name: reviews, clusters: [cluster-a, cluster-c]}]}
+)";
+  const std::string other_rsb = R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: other-rsb}
+spec: {remote: [{cluster: cluster-b, services: [{name: reviews, alias: remote-reviews}]}]}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: reviews-rsb, namespace: shop}
+spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: reviews}]}]}
+)";
+  Result r = TranslateText({{"cluster-b", std::string(kReviews) + kSepToAC},
+                            {"cluster-a", kRsbReviews},
+                            {"cluster-c", std::string(kRsbReviews) + other_rsb}});
+  auto owner = [](const Node* o) {
+    return std::string(
+        o->Find("metadata")->Find("annotations")->Find("multicluster.istio.io/owner")->text());
+  };
+  for (const char* kind : {"Service", "ServiceEntry", "DestinationRule", "VirtualService"}) {
+    auto in_a = Generated(r, "cluster-a", kind);
+    auto in_c = Generated(r, "cluster-c", kind);
+    ASSERT_EQ(in_a.size(), 1u) << kind;
+    ASSERT_EQ(in_c.size(), 3u) << kind;
+    ASSERT_TRUE(in_a[0]->IsShared()) << kind;
+    int same = 0;
+    for (const Node* o : in_c) {
+      if (o->shared_value() == in_a[0]->shared_value()) {
+        ++same;
+        EXPECT_EQ(owner(o), "RemoteServiceBinding/default/reviews-rsb");
+      } else {
+        EXPECT_NE(owner(o), "RemoteServiceBinding/default/reviews-rsb") << Yaml(o);
+        EXPECT_NE(*o, *in_a[0]);
+      }
+    }
+    EXPECT_EQ(same, 1) << kind;
+  }
+  std::vector<std::string> services;
+  for (const Node* o : Generated(r, "cluster-c", "Service")) {
+    services.push_back(fmt::format("{}/{} {}", o->Find("metadata")->Find("namespace")->text(),
+                                   o->Find("metadata")->Find("name")->text(), owner(o)));
+  }
+  std::sort(services.begin(), services.end());
+  EXPECT_EQ(services, (std::vector<std::string>{
+                          "default/remote-reviews RemoteServiceBinding/default/other-rsb",
+                          "default/reviews RemoteServiceBinding/default/reviews-rsb",
+                          "shop/reviews RemoteServiceBinding/shop/reviews-rsb"}));
 }
 
 // The cache of owners' labels knows an owner by its address, and checks who is there: an object

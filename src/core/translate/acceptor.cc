@@ -101,7 +101,7 @@ std::string Addresses(const Binding& b) {
 
 // The objects for one local name, served by `group` (one binding, or several bindings of the same
 // exposed FQDN from different donors: their gateways are all endpoints).
-std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
+std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) {
   const Binding& first = *group.front();
   const Object& owner = *first.policy->object;
   const std::string& ns = owner.namespace_;
@@ -260,6 +260,42 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   vspec.Add("http", std::move(http));
   vs.Add("spec", std::move(vspec));
   objects.push_back(std::move(vs));
+  return objects;
+}
+
+// MakeObjects(group), made once per translation for all that read the same: an acceptor's objects
+// depend only on what the key names (the owner's kind, namespace and name; the local name; the
+// exposed host and whether it has several ports; each donor and its port mappings; a donor's
+// gateway is the same throughout a translation). Acceptors that bind one exposure under the same
+// local name through RemoteServiceBindings of the same namespace and name (one manifest applied
+// in several clusters; the generated fleet's five acceptors of each exposed service) share the
+// objects: each object is a shared value, read in place by every cluster's output.
+std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
+  const Binding& first = *group.front();
+  const Object& owner = *first.policy->object;
+  // Each text is written with its length, so no text can be mistaken for a separator.
+  std::string key = "acceptor";
+  auto add = [&key](std::string_view text) {
+    fmt::format_to(std::back_inserter(key), "/{}:{}", text.size(), text);
+  };
+  add(owner.kind);
+  add(owner.namespace_);
+  add(owner.name);
+  add(first.local_name);
+  add(first.exposure->host);
+  key += first.exposure->ports.size() > 1 ? "/several" : "/one";
+  for (const Binding* b : group) {
+    add(b->exposure->donor->name);
+    for (const PortMapping& p : b->ports) {
+      fmt::format_to(std::back_inserter(key), ",{}:{}", p.local_port, p.exposed_port);
+    }
+  }
+  const Node made = ctx.shared.Get(key, [&] {
+    Node list = Node::SequenceWithRoom(4);
+    for (Node& o : MakeObjects(ctx, group)) list.Append(Node::Share(std::move(o)));
+    return list;
+  });
+  std::vector<Node> objects(made.items().begin(), made.items().end());
   return objects;
 }
 
