@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "codec/emitter.h"
 #include "core/translate/translate_internal.h"
@@ -284,8 +285,9 @@ TEST(Translator, ObjectsOfOneOwnerShareTheirOwnersLabels) {
 }
 
 // Acceptors that bind one exposure under the same local name, through RSBs of the same namespace
-// and name, hold the same objects (one shared value each); an RSB of another name, another local
-// name or another namespace gets objects of its own, which name their own owner and name.
+// and name, hold the same objects (one shared value each), and their RSBs' status the same entry;
+// an RSB of another name, another local name or another namespace gets objects and an entry of
+// its own, which name their own owner and name.
 TEST(Translator, AcceptorsBindingAlikeShareTheirObjects) {
   constexpr const char* kSepToAC = R"(
 ---
@@ -341,6 +343,28 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
                           "default/remote-reviews RemoteServiceBinding/default/other-rsb",
                           "default/reviews RemoteServiceBinding/default/reviews-rsb",
                           "shop/reviews RemoteServiceBinding/shop/reviews-rsb"}));
+  // The RSBs' status entries: the same for the same binding, each its own otherwise.
+  std::map<std::string, const Node*> entries;  // cluster/namespace/name -> its one entry
+  for (const StatusOutput& s : r.translation.statuses) {
+    const Node& meta = *s.object.Find("metadata");
+    if (s.object.Find("kind")->text() != "RemoteServiceBinding") continue;
+    const Node* services_status = s.object.Find("status")->Find("services");
+    ASSERT_NE(services_status, nullptr);
+    ASSERT_EQ(services_status->items().size(), 1u);
+    entries[fmt::format("{}/{}/{}", s.cluster, meta.Find("namespace")->text(),
+                        meta.Find("name")->text())] = &services_status->items()[0];
+  }
+  ASSERT_EQ(entries.size(), 4u);
+  const Node* a = entries["cluster-a/default/reviews-rsb"];
+  const Node* c = entries["cluster-c/default/reviews-rsb"];
+  ASSERT_TRUE(a && c && a->IsShared());
+  EXPECT_EQ(a->shared_value(), c->shared_value());
+  EXPECT_EQ(a->Find("ready")->text(), "true");
+  for (const char* other : {"cluster-c/default/other-rsb", "cluster-c/shop/reviews-rsb"}) {
+    ASSERT_TRUE(entries[other]) << other;
+    EXPECT_NE(entries[other]->shared_value(), a->shared_value()) << other;
+    EXPECT_NE(entries[other]->Find("message")->text(), a->Find("message")->text()) << other;
+  }
 }
 
 // The cache of owners' labels knows an owner by its address, and checks who is there: an object

@@ -273,11 +273,8 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
 std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
   const Binding& first = *group.front();
   const Object& owner = *first.policy->object;
-  // Each text is written with its length, so no text can be mistaken for a separator.
   std::string key = "acceptor";
-  auto add = [&key](std::string_view text) {
-    fmt::format_to(std::back_inserter(key), "/{}:{}", text.size(), text);
-  };
+  auto add = [&key](std::string_view text) { AppendKeyPart(key, text); };
   add(owner.kind);
   add(owner.namespace_);
   add(owner.name);

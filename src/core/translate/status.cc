@@ -145,7 +145,9 @@ Node ExposureStatusEntry(const Exposure& e, SharedValues& shared) {
   return n;
 }
 
-Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
+namespace {
+
+Node MakeBindingStatusEntry(const Binding& b, SharedValues& shared) {
   Node n = Node::MappingWithRoom(10);
   n.Add("cluster", Node::String(b.remote->cluster));
   n.Add("namespace", Node::String(b.donor_namespace));
@@ -184,6 +186,29 @@ Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
   n.Add("reason", Node::String(b.reason));
   n.Add("message", Node::String(b.message));
   return n;
+}
+
+}  // namespace
+
+// Acceptors that bind alike (one RemoteServiceBinding manifest applied in several clusters) have
+// equal entries: an entry is made once per translation for what it holds, and shared.
+Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
+  std::string key = "status.binding";
+  AppendKeyPart(key, b.remote->cluster);
+  AppendKeyPart(key, b.donor_namespace);
+  AppendKeyPart(key, b.service->name);
+  AppendKeyPart(key, b.local_name);
+  key += b.exposure ? "/host" : "/no-host";
+  if (b.exposure) AppendKeyPart(key, b.exposure->host);
+  key += "/ports";
+  for (const PortMapping& p : b.ports) {
+    fmt::format_to(std::back_inserter(key), ",{}:{}", p.local_port, p.exposed_port);
+  }
+  if (b.ready) AppendKeyPart(key, b.exposure->donor->name);  // its gateways
+  key += b.ready ? "/ready" : "/not-ready";
+  AppendKeyPart(key, b.reason);
+  AppendKeyPart(key, b.message);
+  return shared.Get(key, [&] { return MakeBindingStatusEntry(b, shared); });
 }
 
 }  // namespace meshfed::internal

@@ -124,6 +124,10 @@ struct BindingUnit : UnitOutput {
 // Finds the exposure unit with this key (null when there is none).
 using ExposureFinder = std::function<const ExposureUnit*(const std::string&)>;
 
+// Appends `part` to a SharedValues key with its length first ("/<length>:<part>"), so that no part
+// can be mistaken for a separator or run into the next.
+void AppendKeyPart(std::string& key, std::string_view part);
+
 // Values that many generated objects hold alike, made once and shared (Node::Share) by all that
 // hold them: the labels of each owner's objects, and values keyed by what they are made of (a
 // Service's spec by its ports, a donor's federation gateway as endpoints). Cleared before each

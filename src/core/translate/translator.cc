@@ -66,6 +66,10 @@ Node StringList(const std::vector<std::string>& values) {
   return list;
 }
 
+void AppendKeyPart(std::string& key, std::string_view part) {
+  fmt::format_to(std::back_inserter(key), "/{}:{}", part.size(), part);
+}
+
 Node SharedValues::Labels(const Object& owner) {
   auto [it, added] = labels_.try_emplace(&owner);
   OwnerEntry& e = it->second;
