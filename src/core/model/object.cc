@@ -81,8 +81,8 @@ ObjectRef Object::Ref(std::string cluster) const {
 }
 
 std::string Object::Describe() const {
-  return namespace_.empty() ? fmt::format("{} {}", kind, name)
-                            : fmt::format("{} {}/{}", kind, namespace_, name);
+  return namespace_.empty() ? ConcatText(kind, " ", name)
+                            : ConcatText(kind, " ", namespace_, "/", name);
 }
 
 std::string Object::Key() const {

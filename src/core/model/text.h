@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/model/node.h"
@@ -29,6 +30,51 @@ inline std::string ToLower(std::string&& s) {
   return out;
 }
 inline std::string ToLower(std::string_view s) { return ToLower(std::string(s)); }
+
+// Appends each part to `out`: text as it is, an integer in decimal. What fmt::format_to with "{}"
+// for each part writes, without reading a format string at run time: the translator builds
+// hundreds of thousands of keys and messages, and fmt's parsing and its output iterator into a
+// std::string were a fifth of its instructions (docs/performance.md, "Eleventh session").
+template <typename... Parts>
+void AppendText(std::string& out, const Parts&... parts) {
+  [[maybe_unused]] auto one = [&out](const auto& part) {
+    using Part = std::decay_t<decltype(part)>;
+    if constexpr (std::is_integral_v<Part> && !std::is_same_v<Part, char> &&
+                  !std::is_same_v<Part, bool>) {
+      char digits[24];
+      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, part);
+      out.append(digits, end);
+    } else {
+      out.append(std::string_view(part));
+    }
+  };
+  (one(parts), ...);
+}
+
+template <typename... Parts>
+std::string ConcatText(const Parts&... parts) {
+  std::string out;
+  AppendText(out, parts...);
+  return out;
+}
+
+// The items of `items` (texts or integers) written one after another with `separator` between.
+template <typename Items>
+void AppendJoined(std::string& out, const Items& items, std::string_view separator) {
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out.append(separator);
+    first = false;
+    AppendText(out, item);
+  }
+}
+
+template <typename Items>
+std::string JoinText(const Items& items, std::string_view separator) {
+  std::string out;
+  AppendJoined(out, items, separator);
+  return out;
+}
 
 // A decimal integer, or `fallback` when `text` is not one (or does not fit an int). Never throws:
 // values from user input reach these.

@@ -94,9 +94,11 @@ bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
 
 std::string Addresses(const Binding& b) {
   const FederationGateway& gw = b.exposure->donor->mesh.federation_gateway;
-  std::vector<std::string> out;
-  for (const std::string& a : gw.addresses) out.push_back(fmt::format("{}:{}", a, gw.port));
-  return fmt::format("{}", fmt::join(out, ", "));
+  std::string out;
+  for (const std::string& a : gw.addresses) {
+    AppendText(out, out.empty() ? "" : ", ", a, ":", gw.port);
+  }
+  return out;
 }
 
 // The objects for one local name, served by `group` (one binding, or several bindings of the same
@@ -129,7 +131,7 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
   // and ports.
   std::string local_ports;
   for (const PortMapping& p : first.ports) {
-    fmt::format_to(std::back_inserter(local_ports), ",{}", p.local_port);
+    AppendText(local_ports, ",", p.local_port);
   }
   Node service = NewObject("v1", "Service", std::move(service_meta));
   service.Add("spec", ctx.shared.Get("Service.spec" + local_ports, [&] {
@@ -158,9 +160,9 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
       all_ip = all_ip && IsIpAddress(address);
     }
     // The donor's gateway (its MeshCluster) is the same throughout a translation.
-    fmt::format_to(std::back_inserter(endpoints_key), "/{}", donor.name);
+    AppendText(endpoints_key, "/", donor.name);
     for (const PortMapping& p : b->ports) {
-      fmt::format_to(std::back_inserter(endpoints_key), ",{}", p.local_port);
+      AppendText(endpoints_key, ",", p.local_port);
     }
   }
   Node endpoints = ctx.shared.Get(endpoints_key, [&] {
@@ -284,7 +286,7 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
   for (const Binding* b : group) {
     add(b->exposure->donor->name);
     for (const PortMapping& p : b->ports) {
-      fmt::format_to(std::back_inserter(key), ",{}:{}", p.local_port, p.exposed_port);
+      AppendText(key, ",", p.local_port, ":", p.exposed_port);
     }
   }
   const Node made = ctx.shared.Get(key, [&] {
@@ -400,9 +402,9 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     }
     b->ready = true;
     b->reason = "Bound";
-    b->message = fmt::format("{}.{} -> {} via {} federation gateway {}", b->local_name,
-                             b->policy->object->namespace_, b->exposure->host,
-                             b->exposure->donor->name, Addresses(*b));
+    b->message =
+        ConcatText(b->local_name, ".", b->policy->object->namespace_, " -> ", b->exposure->host,
+                   " via ", b->exposure->donor->name, " federation gateway ", Addresses(*b));
   }
 }
 

@@ -454,7 +454,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
     }
   } else {
     e.target = service->object->Describe();
-    if (!entry.subset.empty()) e.target += fmt::format(" subset {}", entry.subset);
+    if (!entry.subset.empty()) AppendText(e.target, " subset ", entry.subset);
     compiler.AddPlainRoute(service_host, entry.subset, compiled);
   }
   if (compiled.http.items().empty()) {
@@ -499,7 +499,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
     port.Add("protocol", Node::String("HTTPS"));
     return port;
   }));
-  server.Add("hosts", StringList({fmt::format("{}/{}", gw.namespace_, e.host)}));
+  server.Add("hosts", StringList({ConcatText(gw.namespace_, "/", e.host)}));
   server.Add("tls", ctx.shared.Get("Gateway.tls", [] {
     Node tls = Node::MappingWithRoom(1);
     tls.Add("mode", Node::String("ISTIO_MUTUAL"));
@@ -527,7 +527,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
                          GeneratedMetadata(name, gw.namespace_, sep, labels, vs_notes));
   Node vspec = Node::MappingWithRoom(4);
   vspec.Add("hosts", StringList({e.host}));
-  vspec.Add("gateways", StringList({fmt::format("{}/{}", gw.namespace_, name)}));
+  vspec.Add("gateways", StringList({ConcatText(gw.namespace_, "/", name)}));
   vspec.Add("exportTo", StringList({"."}));
   vspec.Add("http", std::move(compiled.http));
   vsobj.Add("spec", std::move(vspec));
@@ -541,7 +541,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   aspec.Add("action", Node::String("ALLOW"));
   // The clusters' trust domains are the same throughout a translation (their MeshClusters).
   Node from = ctx.shared.Get(
-      fmt::format("AuthorizationPolicy.from/{}", fmt::join(e.allowed_clusters, "/")), [&] {
+      ConcatText("AuthorizationPolicy.from/", JoinText(e.allowed_clusters, "/")), [&] {
         std::vector<std::string> principals;
         for (const std::string& c : e.allowed_clusters) {
           principals.push_back(ctx.fleet.Find(c)->mesh.trust_domain + "/*");
@@ -595,7 +595,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   e.ready = true;
   e.reason = "Exposed";
   e.message =
-      fmt::format("{} routes with {} on port(s) {}", e.host, e.target, fmt::join(e.ports, ", "));
+      ConcatText(e.host, " routes with ", e.target, " on port(s) ", JoinText(e.ports, ", "));
 }
 
 }  // namespace

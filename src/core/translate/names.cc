@@ -1,8 +1,8 @@
 #include "core/translate/names.h"
 
-#include <fmt/format.h>
-
 #include <cstdint>
+
+#include "core/model/text.h"
 
 namespace meshfed {
 
@@ -20,7 +20,10 @@ std::string ShortHash(const std::vector<std::string_view>& parts) {
       h *= 16777619u;
     }
   }
-  return fmt::format("{:08x}", h);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(8, '0');
+  for (size_t i = out.size(); i-- > 0; h >>= 4) out[i] = kHex[h & 0xf];
+  return out;
 }
 
 std::string GeneratedName(const std::vector<std::string_view>& parts) {
@@ -63,7 +66,7 @@ Node GeneratedMetadata(const std::string& name, const std::string& namespace_, c
   meta.Add("labels", labels);
   Node notes = Node::MappingWithRoom(1 + annotations.size());
   notes.Add(Key::Static(kOwnerAnnotation),
-            Node::String(fmt::format("{}/{}/{}", owner.kind, owner.namespace_, owner.name)));
+            Node::String(ConcatText(owner.kind, "/", owner.namespace_, "/", owner.name)));
   for (const auto& [k, v] : annotations) notes.Add(Key::Static(k), Node::String(v));
   meta.Add("annotations", Node::Share(std::move(notes)));
   return meta;

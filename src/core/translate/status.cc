@@ -130,14 +130,14 @@ Node ExposureStatusEntry(const Exposure& e, SharedValues& shared) {
   n.Add("host", Node::String(e.host));
   if (!e.target.empty()) n.Add("target", Node::String(e.target));
   if (!e.ports.empty()) {
-    n.Add("ports", shared.Get(fmt::format("status.ports/{}", fmt::join(e.ports, ",")), [&] {
+    n.Add("ports", shared.Get(ConcatText("status.ports/", JoinText(e.ports, ",")), [&] {
       Node ports = Node::SequenceWithRoom(e.ports.size());
       for (int p : e.ports) ports.Append(Node::Int(p));
       return ports;
     }));
   }
   n.Add("allowedClusters",
-        shared.Get(fmt::format("status.allowedClusters/{}", fmt::join(e.allowed_clusters, "/")),
+        shared.Get(ConcatText("status.allowedClusters/", JoinText(e.allowed_clusters, "/")),
                    [&] { return StringList(e.allowed_clusters); }));
   n.Add("ready", Node::Bool(e.ready));
   n.Add("reason", Node::String(e.reason));
@@ -202,7 +202,7 @@ Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
   if (b.exposure) AppendKeyPart(key, b.exposure->host);
   key += "/ports";
   for (const PortMapping& p : b.ports) {
-    fmt::format_to(std::back_inserter(key), ",{}:{}", p.local_port, p.exposed_port);
+    AppendText(key, ",", p.local_port, ":", p.exposed_port);
   }
   if (b.ready) AppendKeyPart(key, b.exposure->donor->name);  // its gateways
   key += b.ready ? "/ready" : "/not-ready";

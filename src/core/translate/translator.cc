@@ -67,7 +67,7 @@ Node StringList(const std::vector<std::string>& values) {
 }
 
 void AppendKeyPart(std::string& key, std::string_view part) {
-  fmt::format_to(std::back_inserter(key), "/{}:{}", part.size(), part);
+  AppendText(key, "/", part.size(), ":", part);
 }
 
 Node SharedValues::Labels(const Object& owner) {
@@ -534,12 +534,19 @@ class TranslationState {
                               std::make_tuple(std::string_view(b.cluster), SortKeyOf(b.object));
                      });
     // Warnings unit by unit in key order, exposures first: deterministic (SortDiagnostics orders
-    // them by position later).
-    auto middle = units.begin() + static_cast<std::ptrdiff_t>(self.exposures_.size());
+    // them by position later). Only the units that have any are sorted.
+    std::vector<std::pair<std::string_view, UnitPtr>> warned;
+    size_t exposures_warned = 0;
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (units[i].second->diagnostics.empty()) continue;
+      warned.push_back(units[i]);
+      if (i < self.exposures_.size()) ++exposures_warned;
+    }
+    auto middle = warned.begin() + static_cast<std::ptrdiff_t>(exposures_warned);
     auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-    std::sort(units.begin(), middle, by_key);
-    std::sort(middle, units.end(), by_key);
-    for (const auto& [key, unit] : units) {
+    std::sort(warned.begin(), middle, by_key);
+    std::sort(middle, warned.end(), by_key);
+    for (const auto& [key, unit] : warned) {
       for (auto& d : unit->diagnostics) out.diagnostics.push_back(give(d));
     }
     return out;
