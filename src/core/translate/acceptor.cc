@@ -271,11 +271,14 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
 // gateway is the same throughout a translation). Acceptors that bind one exposure under the same
 // local name through RemoteServiceBindings of the same namespace and name (one manifest applied
 // in several clusters; the generated fleet's five acceptors of each exposed service) share the
-// objects: each object is a shared value, read in place by every cluster's output.
-std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
+// objects: each object is a shared value, read in place by every cluster's output. Their
+// identities come with them (made once, like the objects).
+const SharedValues::ObjectSet& BuildObjects(Context& ctx, const std::vector<Binding*>& group) {
   const Binding& first = *group.front();
   const Object& owner = *first.policy->object;
-  std::string key = "acceptor";
+  std::string key;
+  key.reserve(256);  // grown once, not at every part
+  key = "acceptor";
   auto add = [&key](std::string_view text) { AppendKeyPart(key, text); };
   add(owner.kind);
   add(owner.namespace_);
@@ -289,13 +292,7 @@ std::vector<Node> BuildObjects(Context& ctx, const std::vector<Binding*>& group)
       AppendText(key, ",", p.local_port, ":", p.exposed_port);
     }
   }
-  const Node made = ctx.shared.Get(key, [&] {
-    Node list = Node::SequenceWithRoom(4);
-    for (Node& o : MakeObjects(ctx, group)) list.Append(Node::Share(std::move(o)));
-    return list;
-  });
-  std::vector<Node> objects(made.items().begin(), made.items().end());
-  return objects;
+  return ctx.shared.Objects(key, [&] { return MakeObjects(ctx, group); });
 }
 
 bool SamePorts(const Binding& a, const Binding& b) {
@@ -358,9 +355,9 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
   }
   if (group.empty()) return;
 
-  std::vector<Node> objects = BuildObjects(ctx, group);
+  const SharedValues::ObjectSet& made = BuildObjects(ctx, group);
   std::string who;
-  if (ctx.CollidesWithUserObject(acceptor, objects, who)) {
+  if (ctx.CollidesWithUserObject(acceptor, made.keys, who)) {
     for (Binding* b : group) {
       b->conflict = true;
       Fail(
@@ -370,11 +367,7 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     }
     return;
   }
-  if (unit.objects.empty()) {
-    unit.objects = std::move(objects);
-  } else {
-    for (Node& o : objects) unit.objects.push_back(std::move(o));
-  }
+  unit.objects.insert(unit.objects.end(), made.objects.begin(), made.objects.end());
   // A user's mesh VirtualService for the local name: on sidecars the oldest VS for a host
   // wins and meshfed's is the newest, so the user's shadows it (Istio §3.3, IST0109).
   const Binding& first = *group.front();

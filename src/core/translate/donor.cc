@@ -570,7 +570,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   objects.push_back(std::move(ap));
 
   std::string who;
-  if (ctx.CollidesWithUserObject(donor, objects, who)) {
+  if (ctx.CollidesWithUserObject(donor, ObjectKeys(objects), who)) {
     e.conflict = true;
     Fail(e, "Conflict",
          fmt::format("{} exists and is not managed by meshfed; meshfed never overwrites it", who));

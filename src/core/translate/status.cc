@@ -193,7 +193,9 @@ Node MakeBindingStatusEntry(const Binding& b, SharedValues& shared) {
 // Acceptors that bind alike (one RemoteServiceBinding manifest applied in several clusters) have
 // equal entries: an entry is made once per translation for what it holds, and shared.
 Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
-  std::string key = "status.binding";
+  std::string key;
+  key.reserve(256 + b.message.size());  // grown once, not at every part
+  key = "status.binding";
   AppendKeyPart(key, b.remote->cluster);
   AppendKeyPart(key, b.donor_namespace);
   AppendKeyPart(key, b.service->name);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 
 #include <cstdint>
 #include <functional>
@@ -33,6 +34,8 @@ using Dependency = uint64_t;
 Dependency HostDependency(std::string_view cluster, std::string_view host);
 Dependency ObjectDependency(std::string_view cluster, std::string_view object_key);
 Dependency ExposureDependency(std::string_view exposure_key);
+// The identities (AppendObjectKey) of generated objects, in their order.
+std::vector<std::string> ObjectKeys(const std::vector<Node>& objects);
 // A status's key: the cluster and the identity (Object::Key()) of its SEP or RSB.
 std::string StatusKey(std::string_view cluster, const Object& owner);
 
@@ -147,9 +150,29 @@ class SharedValues {
     if (it == values_.end()) it = values_.emplace(std::string(key), Node::Share(make())).first;
     return it->second;
   }
+  // Generated objects, each a shared value, with their identities (ObjectKeys): made by `make`
+  // (which returns the objects) the first time `key` is asked for. The reference stays valid
+  // until Clear.
+  struct ObjectSet {
+    std::vector<Node> objects;
+    std::vector<std::string> keys;
+  };
+  template <typename Make>
+  const ObjectSet& Objects(std::string_view key, Make make) {
+    auto it = object_sets_.find(key);
+    if (it == object_sets_.end()) {
+      ObjectSet set;
+      set.objects = make();
+      set.keys = ObjectKeys(set.objects);
+      for (Node& o : set.objects) o = Node::Share(std::move(o));
+      it = object_sets_.emplace(std::string(key), std::move(set)).first;
+    }
+    return it->second;
+  }
   void Clear() {
     labels_.clear();
     values_.clear();
+    object_sets_.clear();
   }
 
  private:
@@ -159,6 +182,7 @@ class SharedValues {
   };
   absl::flat_hash_map<const Object*, OwnerEntry> labels_;
   absl::flat_hash_map<std::string, Node, TextHash, std::equal_to<>> values_;
+  absl::node_hash_map<std::string, ObjectSet, TextHash, std::equal_to<>> object_sets_;
 };
 
 // A unit's view of the fleet: lookups that record what they read, and where results go.
@@ -175,7 +199,7 @@ struct Context {
                                                                      const std::string& host);
   // True (and nothing is added) when a user object, not managed by meshfed, already holds one of
   // these objects' identities in `cluster`; `who` then names it.
-  bool CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
+  bool CollidesWithUserObject(const Cluster& cluster, const std::vector<std::string>& object_keys,
                               std::string& who);
   // Records a dependency, computed only when the unit tracks them.
   template <typename MakeDependency>

@@ -107,12 +107,16 @@ const std::vector<const DestinationRule*>& Context::DestinationRulesForHost(
   return c.DestinationRulesForHost(host);
 }
 
-bool Context::CollidesWithUserObject(const Cluster& cluster, const std::vector<Node>& objects,
+std::vector<std::string> ObjectKeys(const std::vector<Node>& objects) {
+  std::vector<std::string> keys(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) AppendObjectKey(objects[i], keys[i]);
+  return keys;
+}
+
+bool Context::CollidesWithUserObject(const Cluster& cluster,
+                                     const std::vector<std::string>& object_keys,
                                      std::string& who) {
-  std::string key;
-  for (const Node& o : objects) {
-    key.clear();
-    AppendObjectKey(o, key);
+  for (const std::string& key : object_keys) {
     Depend([&] { return ObjectDependency(cluster.name, key); });
     const Object* existing = cluster.FindObject(key);
     if (existing && !existing->ManagedByMeshfed()) {
