@@ -497,38 +497,61 @@ class TranslationState {
       auto& list = by_cluster[SplitKey(key)[0]];
       for (auto& o : unit->objects) list.push_back(&o);
     }
-    for (const Cluster& c : fleet.clusters) {
-      ClusterOutput co{c.name, {}};
-      const std::vector<NodePtr>& objects = by_cluster[c.name];
-      std::vector<SortKey> keys;
-      keys.reserve(objects.size());
-      size_t bytes = 0;
+    // Each cluster's objects in (kind, namespace, name) order. The distinct keys are ordered
+    // once for the whole fleet and each cluster's objects then by the key's rank: an object that
+    // is a shared value (an acceptor's, held by every acceptor that binds alike) has one key
+    // however many clusters hold it, so the texts are read and compared once, not per cluster.
+    // Each key is copied as one text, kind NUL namespace NUL name, next to the others: the sort
+    // compares one text per object in one block of memory, not three texts in each of thousands
+    // of trees. NUL sorts before any other byte, so the texts sort as the (kind, namespace, name)
+    // triples do while no part holds a NUL (none that passes validation does; one that did would
+    // still sort the same way every time).
+    struct Placed {
+      uint32_t key = 0;  // index into `keys`, then the key's rank
+      NodePtr object = nullptr;
+    };
+    std::vector<std::vector<Placed>> placed(fleet.clusters.size());
+    std::vector<std::pair<std::string_view, uint32_t>> keys;  // packed text, index
+    std::vector<std::pair<size_t, size_t>> spans;  // of each key in `packed`, fixed once all are in
+    std::string packed;
+    absl::flat_hash_map<const void*, uint32_t> key_of_shared;
+    for (size_t ci = 0; ci < fleet.clusters.size(); ++ci) {
+      const std::vector<NodePtr>& objects = by_cluster[fleet.clusters[ci].name];
+      placed[ci].reserve(objects.size());
       for (NodePtr o : objects) {
-        keys.push_back(SortKeyOf(*o));
-        bytes += std::get<0>(keys.back()).size() + std::get<1>(keys.back()).size() +
-                 std::get<2>(keys.back()).size() + 2;
-      }
-      // Each key copied as one text, kind NUL namespace NUL name, next to the others: the sort
-      // then compares one text per object in one block of memory, not three texts in each of
-      // thousands of trees. NUL sorts before any other byte, so the texts sort as the (kind,
-      // namespace, name) triples do while no part holds a NUL (none that passes validation does;
-      // one that did would still sort the same way every time). (Reserved: the views into it
-      // stay put.)
-      std::string packed;
-      packed.reserve(bytes);
-      std::vector<std::pair<std::string_view, NodePtr>> order;
-      order.reserve(objects.size());
-      for (size_t i = 0; i < objects.size(); ++i) {
+        const void* shared = o->IsShared() ? o->shared_value() : nullptr;
+        if (shared) {
+          auto [it, added] = key_of_shared.try_emplace(shared, static_cast<uint32_t>(spans.size()));
+          if (!added) {
+            placed[ci].push_back({it->second, o});
+            continue;
+          }
+        }
+        auto [kind, ns, name] = SortKeyOf(*o);
         size_t at = packed.size();
-        packed.append(std::get<0>(keys[i])).push_back('\0');
-        packed.append(std::get<1>(keys[i])).push_back('\0');
-        packed.append(std::get<2>(keys[i]));
-        order.emplace_back(std::string_view(packed).substr(at), objects[i]);
+        packed.append(kind).push_back('\0');
+        packed.append(ns).push_back('\0');
+        packed.append(name);
+        placed[ci].push_back({static_cast<uint32_t>(spans.size()), o});
+        spans.emplace_back(at, packed.size() - at);
       }
+    }
+    keys.reserve(spans.size());
+    for (size_t i = 0; i < spans.size(); ++i) {
+      keys.emplace_back(std::string_view(packed).substr(spans[i].first, spans[i].second),
+                        static_cast<uint32_t>(i));
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<uint32_t> rank(keys.size());
+    for (size_t r = 0; r < keys.size(); ++r) rank[keys[r].second] = static_cast<uint32_t>(r);
+    for (size_t ci = 0; ci < fleet.clusters.size(); ++ci) {
+      std::vector<Placed>& order = placed[ci];
+      for (Placed& p : order) p.key = rank[p.key];
       std::sort(order.begin(), order.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
+                [](const Placed& x, const Placed& y) { return x.key < y.key; });
+      ClusterOutput co{fleet.clusters[ci].name, {}};
       co.objects.reserve(order.size());
-      for (const auto& [key, o] : order) co.objects.push_back(give(*o));
+      for (const Placed& p : order) co.objects.push_back(give(*p.object));
       out.clusters.push_back(std::move(co));
     }
     for (auto& [key, slot] : self.statuses_) out.statuses.push_back(give(slot.output));
