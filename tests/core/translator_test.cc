@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "codec/emitter.h"
 #include "core/translate/translate_internal.h"
@@ -343,6 +344,17 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
                           "default/remote-reviews RemoteServiceBinding/default/other-rsb",
                           "default/reviews RemoteServiceBinding/default/reviews-rsb",
                           "shop/reviews RemoteServiceBinding/shop/reviews-rsb"}));
+  // Each cluster's objects, shared or not, in (kind, namespace, name) order.
+  for (const ClusterOutput& c : r.translation.clusters) {
+    std::vector<std::tuple<std::string, std::string, std::string>> order;
+    for (const Node& o : c.objects) {
+      const Node& meta = *o.Find("metadata");
+      order.emplace_back(o.Find("kind")->text(), meta.Find("namespace")->text(),
+                         meta.Find("name")->text());
+    }
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << c.cluster;
+    EXPECT_EQ(std::adjacent_find(order.begin(), order.end()), order.end()) << c.cluster;
+  }
   // The RSBs' status entries: the same for the same binding, each its own otherwise.
   std::map<std::string, const Node*> entries;  // cluster/namespace/name -> its one entry
   for (const StatusOutput& s : r.translation.statuses) {
