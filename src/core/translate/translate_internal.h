@@ -13,7 +13,9 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
@@ -128,8 +130,19 @@ struct BindingUnit : UnitOutput {
 using ExposureFinder = std::function<const ExposureUnit*(const std::string&)>;
 
 // Appends `part` to a SharedValues key with its length first ("/<length>:<part>"), so that no part
-// can be mistaken for a separator or run into the next.
-void AppendKeyPart(std::string& key, std::string_view part);
+// can be mistaken for a separator or run into the next. (One resize and two copies: the
+// translator appends hundreds of thousands of parts.)
+inline void AppendKeyPart(std::string& key, std::string_view part) {
+  char head[24];
+  head[0] = '/';
+  char* end = std::to_chars(head + 1, head + sizeof head - 1, part.size()).ptr;
+  *end++ = ':';
+  const size_t head_size = static_cast<size_t>(end - head);
+  const size_t at = key.size();
+  key.resize(at + head_size + part.size());
+  std::memcpy(key.data() + at, head, head_size);
+  if (!part.empty()) std::memcpy(key.data() + at + head_size, part.data(), part.size());
+}
 
 // Values that many generated objects hold alike, made once and shared (Node::Share) by all that
 // hold them: the labels of each owner's objects, and values keyed by what they are made of (a

@@ -66,10 +66,6 @@ Node StringList(const std::vector<std::string>& values) {
   return list;
 }
 
-void AppendKeyPart(std::string& key, std::string_view part) {
-  AppendText(key, "/", part.size(), ":", part);
-}
-
 Node SharedValues::Labels(const Object& owner) {
   auto [it, added] = labels_.try_emplace(&owner);
   OwnerEntry& e = it->second;
