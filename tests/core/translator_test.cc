@@ -248,6 +248,41 @@ spec: {remote: [{cluster: cluster-b, namespace: default, services: [{name: revie
   EXPECT_EQ(bound.Find("localName")->text(), "reviews");
 }
 
+// The federation gateway sees the subsets of the first namespace that has a DestinationRule for
+// the host, in Istio's order: its own namespace, the service's, the root namespace. A DR in the
+// gateway's namespace that lacks a subset hides the service namespace's DR that defines it.
+TEST(Translator, TheGatewaysOwnNamespaceDecidesWhichSubsetsItSees) {
+  auto exposure = [](const std::string& subset, bool gateway_dr) {
+    std::string donor = std::string(kReviews) + R"(
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: reviews-sep}
+spec: {exposed: [{name: reviews, alias: reviews-pinned, subset: )" +
+                        subset + R"(, clusters: [cluster-a]}]}
+)";
+    if (gateway_dr) {
+      donor += R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-at-gateway, namespace: federation}
+spec:
+  host: reviews.default.svc.cluster.local
+  subsets: [{name: v1, labels: {version: v1}}]
+)";
+    }
+    Result r = TranslateText({{"cluster-b", donor}});
+    const Node* status = Status(r, "cluster-b", "reviews-sep");
+    EXPECT_NE(status, nullptr);
+    return status ? std::string(status->Find("exposed")->items()[0].Find("reason")->text()) : "";
+  };
+  EXPECT_EQ(exposure("v2", false), "Exposed");  // the service namespace's DR defines v2
+  EXPECT_EQ(exposure("v2", true), "SubsetNotFound");
+  EXPECT_EQ(exposure("v1", true), "Exposed");
+  EXPECT_EQ(exposure("v3", false), "SubsetNotFound");
+}
+
 // The objects generated for one owner hold one labels value (Node::Share), which reads as that
 // owner's labels; the acceptor's objects of one local name hold one metadata value, the Service
 // (named for the local name) its own with the same labels and annotations.

@@ -44,26 +44,29 @@ std::vector<const VirtualService*> MeshVirtualServicesFor(Context& ctx, const Cl
   return out;
 }
 
-// Subsets of `fqdn` that a proxy in `viewer_namespace` can use (Istio §4, PushContext
-// destinationRule): DRs of the viewer's namespace first, then the service's namespace, then the
-// root namespace, each only if exported to the viewer; DRs of one namespace merge their subsets.
-std::optional<std::set<std::string, std::less<>>> VisibleSubsets(
-    Context& ctx, const Cluster& cluster, const std::string& fqdn,
-    std::string_view service_namespace, std::string_view viewer_namespace) {
+// Whether a proxy in `viewer_namespace` can use `subset` of `fqdn` (Istio §4, PushContext
+// destinationRule): the DRs of the viewer's namespace first, then the service's namespace, then
+// the root namespace, each only if exported to the viewer; the first namespace with any decides,
+// and its DRs merge their subsets.
+bool SubsetVisible(Context& ctx, const Cluster& cluster, const std::string& fqdn,
+                   std::string_view service_namespace, std::string_view viewer_namespace,
+                   std::string_view subset) {
   const std::array<std::string_view, 3> order = {viewer_namespace, service_namespace,
                                                  "istio-system"};
   for (std::string_view ns : order) {
-    std::optional<std::set<std::string, std::less<>>> found;
+    bool found = false;  // a DestinationRule of `ns` applies: its subsets are the ones visible
     for (const DestinationRule* drp : ctx.DestinationRulesForHost(cluster, fqdn)) {
       const DestinationRule& dr = *drp;
       if (dr.object->namespace_ != ns || dr.has_workload_selector) continue;
       if (!ExportedTo(dr.export_to, ns, viewer_namespace)) continue;
-      if (!found) found.emplace();
-      for (const Subset& s : dr.subsets) found->insert(s.name);
+      found = true;
+      for (const Subset& s : dr.subsets) {
+        if (s.name == subset) return true;
+      }
     }
-    if (found) return found;
+    if (found) return false;
   }
-  return std::nullopt;
+  return false;
 }
 
 struct Compiled {
@@ -197,9 +200,8 @@ class RouteCompiler {
   void CheckSubset(const std::string& host, std::string_view subset, Compiled& out) {
     if (subset.empty()) return;
     const Service* svc = ctx_.ServiceForHost(donor_, host);
-    std::string service_ns = svc ? svc->object->namespace_ : std::string();
-    auto subsets = VisibleSubsets(ctx_, donor_, host, service_ns, gateway_namespace_);
-    if (!subsets || !subsets->count(subset)) {
+    std::string_view service_ns = svc ? std::string_view(svc->object->namespace_) : "";
+    if (!SubsetVisible(ctx_, donor_, host, service_ns, gateway_namespace_, subset)) {
       std::string key = host + "+" + std::string(subset);
       if (std::find(out.missing_subsets.begin(), out.missing_subsets.end(), key) ==
           out.missing_subsets.end()) {
