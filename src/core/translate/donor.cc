@@ -100,15 +100,15 @@ class RouteCompiler {
       for (size_t i = 0; i < rules.size(); ++i) {
         const Node& rule = rules[i];
         if (!rule.IsMapping()) continue;
-        std::string rule_name = fmt::format("{} spec.http[{}]", vs.object->name, i);
+        // For notes only (rare): made when one is written.
+        auto rule_name = [&] { return fmt::format("{} spec.http[{}]", vs.object->name, i); };
         if (rule.Find("delegate")) {
           Note(noted, out,
                fmt::format("{}: delegation is not carried to the federation gateway; "
                            "its requests from remote callers get 404 NR",
-                           rule_name));
+                           rule_name()));
           continue;
         }
-        Node copy = rule;
         const Node* match = rule.Find("match");
         Node blocks = Node::Sequence();
         bool had_blocks = match && match->IsSequence() && !match->items().empty();
@@ -125,7 +125,7 @@ class RouteCompiler {
               Note(noted, out,
                    fmt::format("{}.match[{}]: sourceLabels/sourceNamespace select donor workloads; "
                                "remote callers are not donor workloads, so this block is left out",
-                               rule_name, j));
+                               rule_name(), j));
               continue;
             }
             if (const Node* p = block.Find("port");
@@ -147,7 +147,7 @@ class RouteCompiler {
         Node rebuilt = Node::Mapping(rule.position());  // keeps the rule's source position
         if (const Node* name = rule.Find("name")) rebuilt.Add("name", *name);
         if (!blocks.items().empty()) rebuilt.Add("match", std::move(blocks));
-        for (const MapEntry& e : copy.entries()) {
+        for (const MapEntry& e : rule.entries()) {
           if (e.key == "name" || e.key == "match") continue;
           rebuilt.Set(e.key, e.value);
         }
