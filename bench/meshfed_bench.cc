@@ -455,11 +455,12 @@ int MemoryBench(size_t mib, bool huge, bool populate) {
   auto* p = static_cast<volatile char*>(mem);
   auto t0 = Clock::now();
   const size_t piece = huge ? kHugePage : size_t{1} << 20;
+  bool advise_huge = huge;  // until the kernel refuses: then populated in 4 KiB pages
   for (size_t at = 0; (huge || populate) && at < bytes; at += piece) {
     size_t length = std::min(piece, bytes - at);
-    if (huge && madvise(mem + at, length, MADV_HUGEPAGE) != 0) {
+    if (advise_huge && madvise(mem + at, length, MADV_HUGEPAGE) != 0) {
       std::cerr << "madvise(MADV_HUGEPAGE): " << std::strerror(errno) << '\n';
-      huge = false;
+      advise_huge = false;
     }
     if (madvise(mem + at, length, MADV_POPULATE_WRITE) != 0) {
       std::cerr << "madvise(MADV_POPULATE_WRITE): " << std::strerror(errno) << '\n';

@@ -145,9 +145,10 @@ inline void AppendKeyPart(std::string& key, std::string_view part) {
 }
 
 // Values that many generated objects hold alike, made once and shared (Node::Share) by all that
-// hold them: the labels of each owner's objects, and values keyed by what they are made of (a
-// Service's spec by its ports, a donor's federation gateway as endpoints). Cleared before each
-// update of an incremental translation: only values made from one snapshot of the fleet meet.
+// hold them: the labels of each owner's objects, values keyed by what they are made of (a
+// Service's spec by its ports, a donor's federation gateway as endpoints), and whole generated
+// objects keyed the same way (an acceptor's, for every acceptor that binds alike). Cleared before
+// each update of an incremental translation: only values made from one snapshot of the fleet meet.
 class SharedValues {
  public:
   // OwnerLabels(owner). An owner is found by its address and checked by its identity, so an

@@ -503,7 +503,7 @@ class TranslationState {
     // triples do while no part holds a NUL (none that passes validation does; one that did would
     // still sort the same way every time).
     struct Placed {
-      uint32_t key = 0;  // index into `keys`, then the key's rank
+      uint32_t key = 0;  // the key's index (into `spans`), then its rank
       NodePtr object = nullptr;
     };
     std::vector<std::vector<Placed>> placed(fleet.clusters.size());
