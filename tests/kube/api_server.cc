@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 
 #include "codec/emitter.h"
 #include "codec/json_reader.h"
@@ -323,6 +324,9 @@ void ApiServer::Start() {
   server_->new_task_queue = [] { return new httplib::ThreadPool(96); };
   // Idle keep-alive connections close soon, so that Stop() (a restart) does not wait for them.
   server_->set_keep_alive_timeout(1);
+  // kube-apiserver (Go's net/http) serves any number of requests on a kept-alive connection;
+  // httplib's default closes it after 5, which made every client reconnect that often.
+  server_->set_keep_alive_max_count(std::numeric_limits<size_t>::max());
   server_->set_tcp_nodelay(true);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     Handle(&req, &res);
