@@ -689,14 +689,21 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
   AppendObjects(mesh, "fleet/meshclusters", next_order_, source.mesh_clusters, read);
   std::map<std::string, std::vector<Node>> live;     // cluster -> objects of generated kinds
   std::vector<std::pair<std::string, Node>> owners;  // SEPs and RSBs (cluster, object)
-  std::vector<std::string> not_ready;
   {
     std::lock_guard<std::mutex> lock(members_mutex_);
+    // Nothing is copied until every member is ready: at a cold start the others are still
+    // listing, and copies made now would be thrown away (and slow their lists down).
+    std::vector<std::string> not_ready;
     for (const auto& [name, m] : members_) {
-      if (!m->Synced()) {
-        not_ready.push_back(name);
-        continue;
-      }
+      if (!m->Synced()) not_ready.push_back(name);
+    }
+    if (!not_ready.empty()) {
+      log_.Info("waiting for member clusters",
+                {{"clusters", fmt::format("{}", fmt::join(not_ready, ","))}});
+      need_full_ = true;
+      return;
+    }
+    for (const auto& [name, m] : members_) {
       std::vector<Node> objects;
       for (const auto& informer : m->informers) {
         informer->DrainChanges();  // all of it is read now
@@ -711,12 +718,6 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
       AppendObjects(std::move(objects), name + " (live)", next_order_, source.cluster_objects[name],
                     read);
     }
-  }
-  if (!not_ready.empty()) {
-    log_.Info("waiting for member clusters",
-              {{"clusters", fmt::format("{}", fmt::join(not_ready, ","))}});
-    need_full_ = true;
-    return;
   }
   timing.snapshot = std::chrono::steady_clock::now();
   // The checks of every command (CheckFleet) but the fleet analyzers, whose findings are
