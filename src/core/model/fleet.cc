@@ -47,8 +47,13 @@ const Object* Cluster::FindObject(std::string_view key) const {
 }
 
 const Cluster* Fleet::Find(std::string_view name) const {
+  // Cluster names tend to share a prefix ("cluster-07"): the last byte tells most apart
+  // before the texts are compared.
   for (const Cluster& c : clusters) {
-    if (c.name == name) return &c;
+    if (c.name.size() == name.size() && (name.empty() || c.name.back() == name.back()) &&
+        c.name == name) {
+      return &c;
+    }
   }
   return nullptr;
 }

@@ -413,9 +413,7 @@ Node& Node::Set(std::string_view key, Node value) {
   return Add(key, std::move(value));
 }
 
-Node& Node::Add(std::string_view key, Node value) { return Add(Key(key), std::move(value)); }
-
-Node& Node::Add(Key key, Node value) {
+Node& Node::AddEntry(Key&& key, Node&& value) {
   if (kind_ == Kind::Null) Become(Kind::Mapping);
   std::vector<MapEntry>& list = entries();
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.

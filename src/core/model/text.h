@@ -1,6 +1,8 @@
 // Small text helpers shared by the core.
 #pragma once
 
+#include <absl/hash/hash.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -17,7 +19,11 @@ namespace meshfed {
 // keyed by std::string is searched for a view without a copy.
 struct TextHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Abseil's hash (wyhash-like for longer texts): keys such as a status entry's run to a few
+  // hundred bytes, where libstdc++'s Murmur-based std::hash costs several times more.
+  size_t operator()(std::string_view s) const {
+    return absl::Hash<absl::string_view>{}(absl::string_view(s.data(), s.size()));
+  }
 };
 
 // ASCII lower case (what std::tolower does in the "C" locale, without a call per byte). A string

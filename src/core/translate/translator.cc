@@ -499,15 +499,14 @@ class TranslationState {
     // however many clusters hold it, so the texts are read and compared once, not per cluster.
     // Each key is copied as one text, kind NUL namespace NUL name, next to the others: the sort
     // compares one text per object in one block of memory, not three texts in each of thousands
-    // of trees. NUL sorts before any other byte, so the texts sort as the (kind, namespace, name)
-    // triples do while no part holds a NUL (none that passes validation does; one that did would
-    // still sort the same way every time).
+    // of trees. NUL sorts before any other byte, so the texts sort as the
+    // (kind, namespace, name) triples do while no part holds a NUL (none that passes validation
+    // does; one that did would still sort the same way every time).
     struct Placed {
       uint32_t key = 0;  // the key's index (into `spans`), then its rank
       NodePtr object = nullptr;
     };
     std::vector<std::vector<Placed>> placed(fleet.clusters.size());
-    std::vector<std::pair<std::string_view, uint32_t>> keys;  // packed text, index
     std::vector<std::pair<size_t, size_t>> spans;  // of each key in `packed`, fixed once all are in
     std::string packed;
     absl::flat_hash_map<const void*, uint32_t> key_of_shared;
@@ -532,12 +531,19 @@ class TranslationState {
         spans.emplace_back(at, packed.size() - at);
       }
     }
+    std::vector<std::pair<std::string_view, uint32_t>> keys;  // packed text, index
     keys.reserve(spans.size());
     for (size_t i = 0; i < spans.size(); ++i) {
       keys.emplace_back(std::string_view(packed).substr(spans[i].first, spans[i].second),
                         static_cast<uint32_t>(i));
     }
-    std::sort(keys.begin(), keys.end());
+    // One three-way comparison of the texts per step (a pair's `<` makes two when the first
+    // members are not less); equal texts, from objects generated twice under one identity, keep
+    // the order they were found in.
+    std::sort(keys.begin(), keys.end(), [](const auto& x, const auto& y) {
+      int c = x.first.compare(y.first);
+      return c != 0 ? c < 0 : x.second < y.second;
+    });
     std::vector<uint32_t> rank(keys.size());
     for (size_t r = 0; r < keys.size(); ++r) rank[keys[r].second] = static_cast<uint32_t>(r);
     for (size_t ci = 0; ci < fleet.clusters.size(); ++ci) {
