@@ -103,13 +103,15 @@ void AppendObjectKey(const Node& object, std::string& out) {
   std::string_view api_version = ScalarAt(&object, "apiVersion");
   size_t slash = api_version.find('/');
   const Node* meta = object.Find("metadata");
-  out.append(slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash))
-      .append(1, '/')
-      .append(ScalarAt(&object, "kind"))
-      .append(1, '/')
-      .append(ScalarAt(meta, "namespace"))
-      .append(1, '/')
-      .append(ScalarAt(meta, "name"));
+  std::string_view group =
+      slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+  std::string_view kind = ScalarAt(&object, "kind");
+  std::string_view ns = ScalarAt(meta, "namespace");
+  std::string_view name = ScalarAt(meta, "name");
+  // Grown once: the translator makes a key per generated object, most too long to fit inline.
+  out.reserve(out.size() + group.size() + kind.size() + ns.size() + name.size() + 3);
+  out.append(group).append(1, '/').append(kind).append(1, '/').append(ns).append(1, '/').append(
+      name);
 }
 
 bool CreatedBefore(const Object& a, const Object& b) {

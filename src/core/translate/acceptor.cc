@@ -109,12 +109,12 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
   const std::string& ns = owner.namespace_;
   const std::string& local = first.local_name;
   const std::string& exposed_host = first.exposure->host;
-  const std::string internal_host = fmt::format("{}.{}.{}", local, ns, kInternalDomain);
+  const std::string internal_host = ConcatText(local, ".", ns, ".", kInternalDomain);
   const std::string name = GeneratedName({local});
   const std::vector<std::pair<std::string_view, std::string>> notes = {
       {kExposedHostAnnotation, exposed_host}};
   const bool several_ports = first.ports.size() > 1;
-  auto port_name = [](int p) { return fmt::format("http-{}", p); };
+  auto port_name = [](int p) { return ConcatText("http-", p); };
   std::vector<Node> objects;
   objects.reserve(4);
 
@@ -172,7 +172,7 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
       const Cluster& donor = *b->exposure->donor;
       const FederationGateway& gw = donor.mesh.federation_gateway;
       for (const std::string& address : gw.addresses) {
-        if (!seen.insert(fmt::format("{}:{}", address, gw.port)).second) continue;
+        if (!seen.insert(ConcatText(address, ":", gw.port)).second) continue;
         Node ep = Node::MappingWithRoom(3);
         ep.Add("address", Node::String(address));
         Node labels = Node::MappingWithRoom(1);
