@@ -372,7 +372,13 @@ std::string ApiServer::url() const {
   return fmt::format("{}://127.0.0.1:{}", options_.tls ? "https" : "http", port_);
 }
 
+void ApiServer::SetToken(std::string token) {
+  std::lock_guard<std::mutex> lock(token_mutex_);
+  options_.token = std::move(token);
+}
+
 bool ApiServer::Authorized(const void* request) const {
+  std::lock_guard<std::mutex> lock(token_mutex_);  // not mutex_: every request asks
   if (options_.token.empty()) return true;
   const auto& req = *static_cast<const httplib::Request*>(request);
   return req.get_header_value("Authorization") == "Bearer " + options_.token;

@@ -66,6 +66,8 @@ class ApiServer {
   // Stop, then Start on the same port, with the watch history gone (as after a restart of
   // kube-apiserver: its watch cache starts at the current version).
   void Restart();
+  // The bearer token required from now on (a rotated service-account token).
+  void SetToken(std::string token);
   std::string url() const;
   int port() const { return port_; }
 
@@ -139,6 +141,7 @@ class ApiServer {
   std::thread thread_;
   int port_ = 0;
   mutable std::mutex mutex_;
+  mutable std::mutex token_mutex_;  // options_.token (SetToken)
   // Per group/plural, for its watchers (map nodes stay put: a watch keeps a pointer).
   std::map<std::string, std::condition_variable> watch_changed_;
   std::map<std::string, Stored> objects_;          // group/plural/namespace/name

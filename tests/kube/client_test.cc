@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -382,6 +383,50 @@ TEST(ClientAuth, BearerTokensFromAFileAndAnExecPlugin) {
                          false};
   auto with_exec = Connect(server, {}, exec);
   EXPECT_TRUE(absl::IsNotFound(with_exec->Get(Services(), "default", "x").status()));
+}
+
+// A token file is read at most once a minute (client-go's cached file token source): a request
+// does not open the file each time. A 401 reads it again at once, so a rotated token is picked
+// up without waiting for the minute.
+TEST(ClientAuth, ATokenFileIsReadOnceAMinuteAndAgainAfterA401) {
+  ServerOptions so;
+  so.token = "first";
+  ApiServer server(so);
+  server.Start();
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("meshfed-token-file-{}", getpid());
+  fs::create_directories(dir);
+  const fs::path file = dir / "token";
+  std::ofstream(file) << "first\n";
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ClientOptions options;
+  options.now = [&now] { return now; };
+  options.sleep = [](std::chrono::milliseconds) {};
+  RestConfig config;
+  config.token_file = file.string();
+  auto client = Connect(server, options, config);
+  ASSERT_NE(client, nullptr);
+  EXPECT_TRUE(absl::IsNotFound(client->Get(Services(), "default", "x").status()));
+
+  fs::remove(file);
+  now += std::chrono::seconds(59);
+  EXPECT_TRUE(absl::IsNotFound(client->Get(Services(), "default", "x").status()))
+      << "within the minute the token read before is used: the file is not opened";
+  now += std::chrono::seconds(1);
+  absl::Status gone = client->Get(Services(), "default", "x").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(gone)) << gone;
+  EXPECT_NE(gone.message().find("cannot read the token file"), std::string::npos) << gone;
+
+  std::ofstream(file) << "first\n";
+  EXPECT_TRUE(absl::IsNotFound(client->Get(Services(), "default", "x").status()))
+      << "a failed read is not kept: the file is read again";
+
+  // Rotation before the client's minute is up: the old token gets 401, the file is read again.
+  std::ofstream(file) << "second\n";
+  server.SetToken("second");
+  EXPECT_TRUE(absl::IsNotFound(client->Get(Services(), "default", "x").status()))
+      << "the 401 made the client read the file again and retry";
+  fs::remove_all(dir);
 }
 
 TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {

@@ -217,6 +217,7 @@ Client::Client(RestConfig config, ClientOptions options)
   if (!options_.sleep) {
     options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   }
+  if (!options_.now) options_.now = [] { return std::chrono::steady_clock::now(); };
   tokens_ = options_.burst;
   last_refill_ = std::chrono::steady_clock::now();
 }
@@ -350,7 +351,13 @@ absl::StatusOr<std::string> Client::BearerToken() {
     return exec_token_;
   }
   if (!config_.token_file.empty()) {
-    // Re-read each time: projected service-account tokens rotate.
+    // Projected service-account tokens rotate, so the file is read again, but at most once a
+    // minute, and at once after a 401 (Do): what client-go does (transport/token_source.go,
+    // NewCachedFileTokenSource, reset by its round tripper on 401). Reading it for every
+    // request cost each request an open, reads and a close.
+    std::lock_guard<std::mutex> lock(token_mutex_);
+    const auto now = options_.now();
+    if (file_token_read_ && now - *file_token_read_ < std::chrono::minutes(1)) return file_token_;
     std::ifstream in(config_.token_file);
     if (!in) {
       return absl::FailedPreconditionError(
@@ -360,6 +367,8 @@ absl::StatusOr<std::string> Client::BearerToken() {
     ss << in.rdbuf();
     std::string t = ss.str();
     while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    file_token_ = t;
+    file_token_read_ = now;
     return t;
   }
   return config_.token;
@@ -414,9 +423,10 @@ absl::StatusOr<Client::Response> Client::Do(const std::string& method, const std
     } else {
       Response r{result->status, result->body, result->get_header_value("Retry-After")};
       Release(std::move(conn));
-      if (r.status == 401 && config_.exec && !refreshed) {
+      if (r.status == 401 && (config_.exec || !config_.token_file.empty()) && !refreshed) {
         std::lock_guard<std::mutex> lock(token_mutex_);
         exec_token_.clear();
+        file_token_read_.reset();
         refreshed = true;
         continue;
       }

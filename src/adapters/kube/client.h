@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct ClientOptions {
   std::string user_agent = "meshfed/0.1.0";
   // How the client waits (backoff, Retry-After, rate limit); tests record instead of sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
+  // The time, for how long a token read from a file is kept; tests move it forward.
+  std::function<std::chrono::steady_clock::time_point()> now;
 };
 
 struct ListResult {
@@ -150,6 +153,8 @@ class Client {
   std::mutex token_mutex_;
   std::string exec_token_;
   std::chrono::system_clock::time_point exec_token_expiry_;
+  std::string file_token_;  // config_.token_file's content, as read at file_token_read_
+  std::optional<std::chrono::steady_clock::time_point> file_token_read_;
   ClientStats stats_;
 };
 
