@@ -20,7 +20,8 @@ namespace meshfed {
 struct TextHash {
   using is_transparent = void;
   // Abseil's hash (wyhash-like for longer texts): keys such as a status entry's run to a few
-  // hundred bytes, where libstdc++'s Murmur-based std::hash costs several times more.
+  // hundred bytes, where it took a fifth fewer instructions than libstdc++'s Murmur-based
+  // std::hash in the translator (callgrind, the large fleet).
   size_t operator()(std::string_view s) const {
     return absl::Hash<absl::string_view>{}(absl::string_view(s.data(), s.size()));
   }
