@@ -342,7 +342,8 @@ void Controller::Reconcile() {
     finish();
     return;
   }
-  std::vector<Node> mesh = mesh_clusters_->Snapshot();
+  std::vector<Node> mesh;
+  for (const Informer::Object& mc : mesh_clusters_->Snapshot()) mesh.push_back(*mc);
   // What the translation and the members read of the MeshClusters: names and specs. Their
   // status (the Connected condition this controller writes) and versions are not inputs.
   std::string mesh_text;
@@ -545,8 +546,8 @@ void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) 
   const ResourceType* type = TypeOf(s.object);
   Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
   if (!informer || !s.object.Find("status")) return;
-  std::optional<Node> live_object = informer->Get(std::string(ScalarAt(meta, "namespace")) + "/" +
-                                                  std::string(ScalarAt(meta, "name")));
+  Informer::Object live_object = informer->Get(std::string(ScalarAt(meta, "namespace")) + "/" +
+                                               std::string(ScalarAt(meta, "name")));
   if (!live_object || Deleting(*live_object)) return;
   std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
   std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind,
@@ -687,8 +688,10 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
   Diagnostics read;
   next_order_ = 0;
   AppendObjects(mesh, "fleet/meshclusters", next_order_, source.mesh_clusters, read);
-  std::map<std::string, std::vector<Node>> live;     // cluster -> objects of generated kinds
-  std::vector<std::pair<std::string, Node>> owners;  // SEPs and RSBs (cluster, object)
+  // cluster -> objects of generated kinds
+  std::map<std::string, std::vector<const Node*>> live;
+  std::vector<std::pair<std::string, Informer::Object>> owners;  // SEPs, RSBs (cluster, object)
+  std::vector<Informer::Object> held;                            // what `live` points into
   {
     std::lock_guard<std::mutex> lock(members_mutex_);
     // Nothing is copied until every member is ready: at a cold start the others are still
@@ -707,12 +710,14 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
       std::vector<Node> objects;
       for (const auto& informer : m->informers) {
         informer->DrainChanges();  // all of it is read now
-        for (Node& o : informer->Snapshot()) {
+        for (Informer::Object& o : informer->Snapshot()) {
           bool owner_kind = informer->type().group == kMulticlusterGroup;
           if (owner_kind) owners.emplace_back(name, o);
-          if (GeneratedKind(informer->type())) live[name].push_back(o);
-          if (OwnerBeingDeleted(informer->type(), o)) continue;
-          objects.push_back(std::move(o));
+          if (!OwnerBeingDeleted(informer->type(), *o)) objects.push_back(*o);
+          if (GeneratedKind(informer->type())) {
+            live[name].push_back(o.get());
+            held.push_back(std::move(o));
+          }
         }
       }
       AppendObjects(std::move(objects), name + " (live)", next_order_, source.cluster_objects[name],
@@ -758,7 +763,10 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
       ++pass.failures;
       continue;
     }
-    plans.emplace_back(&m, PlanCluster(out.objects, live[out.cluster]));
+    std::vector<const Node*> desired_objects;
+    desired_objects.reserve(out.objects.size());
+    for (const Node& o : out.objects) desired_objects.push_back(&o);
+    plans.emplace_back(&m, PlanCluster(desired_objects, live[out.cluster]));
     auto& desired = desired_[out.cluster];
     for (Node& o : out.objects) {
       std::string key = ObjectKey(o);
@@ -775,8 +783,8 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
   for (const auto& [cluster, o] : owners) {
     auto mit = members_.find(cluster);
     if (mit == members_.end() || !mit->second->Healthy()) continue;
-    if (Deleting(o)) deleting_owners_.insert({cluster, OwnerCacheKey(o)});
-    SyncFinalizer(*mit->second, o, pass);
+    if (Deleting(*o)) deleting_owners_.insert({cluster, OwnerCacheKey(*o)});
+    SyncFinalizer(*mit->second, *o, pass);
   }
   members_lock.unlock();
   ForgetExpectations(pass, /*all=*/true);
@@ -816,8 +824,8 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
               fmt::format("{}/{}/{}/{}", type.group, type.kind, ns, object_name));
         }
         if (owner_kind) owners.push_back({m.get(), informer.get(), key});
-        std::optional<Node> now = informer->Get(key);
-        if (now && OwnerBeingDeleted(type, *now)) now.reset();
+        Informer::Object now = informer->Get(key);
+        if (now && OwnerBeingDeleted(type, *now)) now = nullptr;
         // What meshfed generated is output, not input: while neither this version nor the one
         // the translator holds is a user's object, the translation cannot change (typically
         // our own writes coming back). Such changes are only planned.
@@ -829,7 +837,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
         change.cluster = name;
         if (now) {
           std::vector<Object> read;
-          AppendObjects({std::move(*now)}, name + " (live)", next_order_, read, found);
+          AppendObjects({*now}, name + " (live)", next_order_, read, found);
           if (read.empty()) continue;
           change.object = std::move(read.front());
         } else {
@@ -891,7 +899,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     if (mit == members_.end()) continue;
     Member& m = *mit->second;
     std::vector<const Node*> desired, live_objects;
-    std::vector<Node> live;
+    std::vector<Informer::Object> live;
     live.reserve(cluster_keys.size());
     const auto& wanted = desired_[cluster];
     for (const std::string& key : cluster_keys) {
@@ -903,9 +911,9 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
       size_t a = key.find('/'), b = key.find('/', a + 1);
       Informer* informer = m.For(key.substr(0, a), key.substr(a + 1, b - a - 1));
       if (!informer) continue;
-      if (std::optional<Node> o = informer->Get(key.substr(b + 1))) live.push_back(std::move(*o));
+      if (Informer::Object o = informer->Get(key.substr(b + 1))) live.push_back(std::move(o));
     }
-    for (const Node& o : live) live_objects.push_back(&o);
+    for (const Informer::Object& o : live) live_objects.push_back(o.get());
     plans.emplace_back(&m, PlanCluster(desired, live_objects));
   }
   WritePlans(plans, pass);
@@ -916,7 +924,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     if (mit != members_.end()) WriteOwnerStatus(*mit->second, *s, pass);
   }
   for (const Owner& owner : owners) {
-    std::optional<Node> o = owner.informer->Get(owner.key);
+    Informer::Object o = owner.informer->Get(owner.key);
     if (!o) continue;
     Member& m = *owner.member;
     const ResourceType& type = owner.informer->type();
@@ -932,7 +940,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
   // SEPs/RSBs being deleted: their finalizer goes once the last generated object is gone.
   for (auto it = deleting_owners_.begin(); it != deleting_owners_.end();) {
     auto mit = members_.find(it->first);
-    std::optional<Node> o;
+    Informer::Object o;
     if (mit != members_.end()) {
       for (const auto& informer : mit->second->informers) {
         if (informer->type().group != kMulticlusterGroup) continue;

@@ -48,25 +48,25 @@ std::string Informer::resource_version() const {
   return observed_version_;
 }
 
-std::vector<Node> Informer::Snapshot() const {
+std::vector<Informer::Object> Informer::Snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<Node> out;
+  std::vector<Object> out;
   out.reserve(cache_.size());
   for (const auto& [key, object] : cache_) out.push_back(object);
   return out;
 }
 
-std::optional<Node> Informer::Get(const std::string& key) const {
+Informer::Object Informer::Get(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
+  if (it == cache_.end()) return nullptr;
   return it->second;
 }
 
 bool Informer::Any(const std::function<bool(const Node&)>& pred) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [key, object] : cache_) {
-    if (pred(object)) return true;
+    if (pred(*object)) return true;
   }
   return false;
 }
@@ -92,11 +92,14 @@ bool Informer::List() {
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::map<std::string, Node> fresh;
-    for (Node& item : list->items) fresh.emplace(CacheKey(item), std::move(item));
+    std::map<std::string, Object> fresh;
+    for (Node& item : list->items) {
+      std::string key = CacheKey(item);
+      fresh.emplace(std::move(key), std::make_shared<const Node>(std::move(item)));
+    }
     for (const auto& [key, object] : fresh) {
       auto it = cache_.find(key);
-      if (it == cache_.end() || !(it->second == object)) {
+      if (it == cache_.end() || !(*it->second == *object)) {
         changed = true;
         changed_.insert(key);
       }
@@ -121,23 +124,25 @@ bool Informer::List() {
   return true;
 }
 
-void Informer::Apply(const WatchEvent& e) {
+void Informer::Apply(WatchEvent&& e) {
   std::string rv(ScalarAt(&e.object, "metadata", "resourceVersion"));
   bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!rv.empty()) resource_version_ = rv;
     if (e.type == "ADDED" || e.type == "MODIFIED") {
-      Node object = e.object;
+      Node& object = e.object;
       if (!object.Find("kind")) {
         object.Set("apiVersion", Node::String(type_.ApiVersion()));
         object.Set("kind", Node::String(type_.kind));
       }
       std::string key = CacheKey(object);
-      Node& slot = cache_[key];
-      changed = !(slot == object);
-      slot = std::move(object);
-      if (changed) changed_.insert(std::move(key));
+      Object& slot = cache_[key];
+      changed = !slot || !(*slot == object);
+      if (changed) {
+        slot = std::make_shared<const Node>(std::move(object));
+        changed_.insert(std::move(key));
+      }
     } else if (e.type == "DELETED") {
       std::string key = CacheKey(e.object);
       changed = cache_.erase(key) > 0;
@@ -172,7 +177,7 @@ void Informer::Run() {
     options.timeout_seconds = 300;
     absl::Status s = client_.Watch(type_, "", options, [this](WatchEvent&& e) {
       if (stopping_) return false;
-      Apply(e);
+      Apply(std::move(e));
       return true;
     });
     if (stopping_ || absl::IsCancelled(s)) break;

@@ -9,8 +9,8 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,9 +35,12 @@ class Informer {
   bool synced() const { return synced_; }    // the first list completed
   bool healthy() const { return healthy_; }  // the last list or watch worked
   std::string last_error() const;
-  std::vector<Node> Snapshot() const;  // in key order
-  // The object with this cache key ("namespace/name"), if it is in the cache.
-  std::optional<Node> Get(const std::string& key) const;
+  // The cached objects are immutable and shared: a snapshot or a lookup copies no tree, and an
+  // object a caller holds stays as it was when the cache later replaces it.
+  using Object = std::shared_ptr<const Node>;
+  std::vector<Object> Snapshot() const;  // in key order
+  // The object with this cache key ("namespace/name"); null if it is not in the cache.
+  Object Get(const std::string& key) const;
   // True if some cached object satisfies `pred` (read in place, under the cache's lock).
   bool Any(const std::function<bool(const Node&)>& pred) const;
   // The cache keys changed (added, modified or deleted) since the last call: the controller's
@@ -51,7 +54,7 @@ class Informer {
  private:
   void Run();
   bool List();
-  void Apply(const WatchEvent& e);
+  void Apply(WatchEvent&& e);
   void Wait(std::chrono::milliseconds d);
 
   Client& client_;
@@ -61,10 +64,10 @@ class Informer {
   std::chrono::milliseconds max_backoff_;
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;
-  std::map<std::string, Node> cache_;  // namespace/name
-  std::set<std::string> changed_;      // keys changed since DrainChanges
-  std::string resource_version_;       // where a watch resumes
-  std::string observed_version_;       // published only after on_change_ ran for it
+  std::map<std::string, Object> cache_;  // namespace/name
+  std::set<std::string> changed_;        // keys changed since DrainChanges
+  std::string resource_version_;         // where a watch resumes
+  std::string observed_version_;         // published only after on_change_ ran for it
   std::string last_error_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> healthy_{false};
