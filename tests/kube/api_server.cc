@@ -841,6 +841,7 @@ void ApiServer::Handle(const void* request, void* response) {
   auto [code, answer] =
       Mutate(call, req.method, req.get_header_value("Content-Type"), std::move(*input), call.query);
   if (code < 300) ++mutating_;
+  if (code == 409) ++conflicts_;
   lock.unlock();
   reply(code, *answer.body);
 }
@@ -1069,6 +1070,10 @@ void ApiServer::Compact() {
 uint64_t ApiServer::mutating_requests() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return mutating_;
+}
+uint64_t ApiServer::conflicts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return conflicts_;
 }
 uint64_t ApiServer::requests() const {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -94,6 +94,7 @@ class ApiServer {
 
   // ---- Observations ----
   uint64_t mutating_requests() const;  // POST, PUT, PATCH, DELETE answered 2xx
+  uint64_t conflicts() const;          // writes answered 409 Conflict
   uint64_t requests() const;
   int open_watches() const;
   std::string resource_version() const;
@@ -152,6 +153,7 @@ class ApiServer {
   uint64_t oldest_rv_ = 100;  // watches from before this get 410
   uint64_t uid_ = 0;
   uint64_t mutating_ = 0;
+  uint64_t conflicts_ = 0;
   uint64_t requests_ = 0;
   int open_watches_ = 0;
   uint64_t drop_generation_ = 0;

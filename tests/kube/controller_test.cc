@@ -137,6 +137,20 @@ TEST(Controller, ASecondStartWithNothingChangedWritesNothing) {
   fleet.ExpectConverged(Step(3));
 }
 
+// A first reconcile gives every SEP and RSB its finalizer and its status. The finalizer is an
+// update of the version the controller has read; were the status written first, that version
+// would be stale and every update a 409 Conflict, then a read and a second update.
+TEST(Controller, AColdStartWritesEveryFinalizerWithoutAConflict) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(7)));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(7));
+  EXPECT_EQ(fleet.Conflicts(), 0u);
+  controller.Stop();
+}
+
 // After the first full reconcile a change costs only what depends on it: an edit that changes
 // no generated object writes nothing, and a donor route edit writes the one gateway
 // VirtualService compiled from it.

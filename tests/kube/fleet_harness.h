@@ -159,6 +159,12 @@ class FleetHarness {
     return n;
   }
 
+  uint64_t Conflicts() {
+    uint64_t n = 0;
+    for (auto& [name, s] : servers) n += s->conflicts();
+    return n;
+  }
+
   std::map<std::string, std::unique_ptr<ApiServer>> servers;
 };
 

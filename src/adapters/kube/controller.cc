@@ -74,6 +74,19 @@ std::string OwnerCacheKey(const Node& o) {
          std::string(ScalarAt(&o, "metadata", "name"));
 }
 
+// Runs work(0) ... work(n - 1), up to 16 at a time, each on its own thread: one per cluster,
+// whose writes are independent of other clusters'.
+void InParallel(size_t n, const std::function<void(size_t)>& work) {
+  constexpr size_t kWorkers = 16;
+  for (size_t first = 0; first < n; first += kWorkers) {
+    std::vector<std::thread> workers;
+    for (size_t i = first; i < std::min(n, first + kWorkers); ++i) {
+      workers.emplace_back([&work, i] { work(i); });
+    }
+    for (std::thread& t : workers) t.join();
+  }
+}
+
 const ResourceType* TypeOf(const Node& object) {
   std::string api_version(ScalarAt(&object, "apiVersion"));
   size_t slash = api_version.find('/');
@@ -501,14 +514,7 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
                 {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
     }
   };
-  constexpr size_t kWorkers = 16;
-  for (size_t first = 0; first < work.size(); first += kWorkers) {
-    std::vector<std::thread> workers;
-    for (size_t i = first; i < std::min(work.size(), first + kWorkers); ++i) {
-      workers.emplace_back([&write_cluster, &work, i] { write_cluster(work[i]); });
-    }
-    for (std::thread& t : workers) t.join();
-  }
+  InParallel(work.size(), [&](size_t i) { write_cluster(work[i]); });
   for (const Work& w : work) {
     pass.writes += w.writes;
     pass.failures += w.failures;
@@ -516,52 +522,77 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
   }
 }
 
-// Writes `status` on an object through /status, unless the same write is still in flight.
-void Controller::WriteStatus(Client& client, const ResourceType& type,
-                             const std::string& namespace_, const std::string& name, Node status,
-                             const std::string& key, Pass& pass) {
+std::optional<Controller::StatusWrite> Controller::PlanStatus(Client& client,
+                                                              const ResourceType& type,
+                                                              const std::string& namespace_,
+                                                              const std::string& name, Node status,
+                                                              const std::string& key, Pass& pass) {
   std::string expectation = CanonicalText(status);
-  if (Expected(key, expectation, pass)) return;
-  Node object = Node::Mapping();
-  object.Add("apiVersion", Node::String(type.ApiVersion()));
-  object.Add("kind", Node::String(type.kind));
-  Node md = Node::Mapping();
-  md.Add("name", Node::String(name));
-  if (!namespace_.empty()) md.Add("namespace", Node::String(namespace_));
-  object.Add("metadata", std::move(md));
-  object.Add("status", std::move(status));
-  absl::Status w = client.ApplyStatus(type, object).status();
-  if (!w.ok()) {
-    ++pass.failures;
-    log_.Error("status write failed", {{"object", key}, {"error", std::string(w.message())}});
-    return;
-  }
-  ++pass.writes;
-  Written(key, std::move(expectation), pass);
+  if (Expected(key, expectation, pass)) return std::nullopt;
+  return StatusWrite{
+      &client, &type, namespace_, name, std::move(status), key, std::move(expectation)};
 }
 
-// The status the translation wants on an SEP/RSB, on the object in its own cluster.
-void Controller::WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass) {
+std::optional<Controller::StatusWrite> Controller::PlanOwnerStatus(Member& m, const StatusOutput& s,
+                                                                   Pass& pass) {
   const Node* meta = s.object.Find("metadata");
   const ResourceType* type = TypeOf(s.object);
   Informer* informer = type ? m.For(type->group, type->kind) : nullptr;
-  if (!informer || !s.object.Find("status")) return;
+  if (!informer || !s.object.Find("status")) return std::nullopt;
   Informer::Object live_object = informer->Get(std::string(ScalarAt(meta, "namespace")) + "/" +
                                                std::string(ScalarAt(meta, "name")));
-  if (!live_object || Deleting(*live_object)) return;
+  if (!live_object || Deleting(*live_object)) return std::nullopt;
   std::optional<Node> status = StatusToWrite(*s.object.Find("status"), *live_object, Now());
   std::string key = fmt::format("{}|status|{}/{}/{}", m.name, type->kind,
                                 ScalarAt(meta, "namespace"), ScalarAt(meta, "name"));
   if (!status) {
     pass.considered.insert(key);
-    return;
+    return std::nullopt;
   }
-  WriteStatus(*m.client, *type, std::string(ScalarAt(meta, "namespace")),
-              std::string(ScalarAt(meta, "name")), std::move(*status), key, pass);
+  return PlanStatus(*m.client, *type, std::string(ScalarAt(meta, "namespace")),
+                    std::string(ScalarAt(meta, "name")), std::move(*status), key, pass);
+}
+
+// An SEP's or RSB's status lists every entry (an RSB binding a thousand services, a thousand),
+// and the API server takes a while over each: one cluster's statuses do not wait for another's.
+void Controller::WriteStatuses(std::vector<StatusWrite>& writes, Pass& pass) {
+  std::vector<std::vector<StatusWrite*>> by_client;
+  std::map<Client*, size_t> index;
+  for (StatusWrite& w : writes) {
+    auto [it, added] = index.try_emplace(w.client, by_client.size());
+    if (added) by_client.emplace_back();
+    by_client[it->second].push_back(&w);
+  }
+  std::vector<absl::Status> results(writes.size());
+  InParallel(by_client.size(), [&](size_t c) {
+    for (StatusWrite* w : by_client[c]) {
+      Node object = Node::Mapping();
+      object.Add("apiVersion", Node::String(w->type->ApiVersion()));
+      object.Add("kind", Node::String(w->type->kind));
+      Node md = Node::Mapping();
+      md.Add("name", Node::String(w->name));
+      if (!w->namespace_.empty()) md.Add("namespace", Node::String(w->namespace_));
+      object.Add("metadata", std::move(md));
+      object.Add("status", std::move(w->status));
+      results[static_cast<size_t>(w - writes.data())] =
+          w->client->ApplyStatus(*w->type, object).status();
+    }
+  });
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!results[i].ok()) {
+      ++pass.failures;
+      log_.Error("status write failed",
+                 {{"object", writes[i].key}, {"error", std::string(results[i].message())}});
+      continue;
+    }
+    ++pass.writes;
+    Written(writes[i].key, std::move(writes[i].expectation), pass);
+  }
 }
 
 // Each member's connection, on its MeshCluster in the fleet cluster (condition Connected).
 void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass) {
+  std::vector<StatusWrite> writes;
   for (const Node& mc : mesh) {
     std::string name(ScalarAt(&mc, "metadata", "name"));
     auto mit = members_.find(name);
@@ -593,8 +624,12 @@ void Controller::WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass
       pass.considered.insert(key);
       continue;
     }
-    WriteStatus(*fleet_client_, MeshClusterResource(), "", name, std::move(*status), key, pass);
+    if (auto w = PlanStatus(*fleet_client_, MeshClusterResource(), "", name, std::move(*status),
+                            key, pass)) {
+      writes.push_back(std::move(*w));
+    }
   }
+  WriteStatuses(writes, pass);
 }
 
 // The finalizer of an SEP/RSB: added to every one; removed from one being deleted once nothing
@@ -774,18 +809,22 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
     }
   }
   WritePlans(plans, pass);
-  for (const StatusOutput& s : translation.statuses) {
-    auto mit = members_.find(s.cluster);
-    if (mit == members_.end() || !mit->second->Healthy()) continue;
-    WriteOwnerStatus(*mit->second, s, pass);
-  }
-  WriteMemberConditions(mesh, pass);
+  // Finalizers before statuses: a finalizer is an update of the cached version, which a status
+  // written first would have made stale (a conflict, then a read and a second update).
   for (const auto& [cluster, o] : owners) {
     auto mit = members_.find(cluster);
     if (mit == members_.end() || !mit->second->Healthy()) continue;
     if (Deleting(*o)) deleting_owners_.insert({cluster, OwnerCacheKey(*o)});
     SyncFinalizer(*mit->second, *o, pass);
   }
+  std::vector<StatusWrite> statuses;
+  for (const StatusOutput& s : translation.statuses) {
+    auto mit = members_.find(s.cluster);
+    if (mit == members_.end() || !mit->second->Healthy()) continue;
+    if (auto w = PlanOwnerStatus(*mit->second, s, pass)) statuses.push_back(std::move(*w));
+  }
+  WriteStatuses(statuses, pass);
+  WriteMemberConditions(mesh, pass);
   members_lock.unlock();
   ForgetExpectations(pass, /*all=*/true);
 }
@@ -918,10 +957,18 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
   }
   WritePlans(plans, pass);
 
-  // Statuses: those the translation changed, and those of SEPs/RSBs whose live copy changed.
+  // Statuses: those the translation changed, and those of SEPs/RSBs whose live copy changed;
+  // each once, after the finalizers (as in FullReconcile).
+  std::vector<StatusWrite> statuses;
+  std::set<std::string> planned;
+  auto plan_status = [&](Member& m, const StatusOutput& s) {
+    std::optional<StatusWrite> w = PlanOwnerStatus(m, s, pass);
+    if (w && planned.insert(w->key).second) statuses.push_back(std::move(*w));
+  };
+  std::vector<std::pair<Member*, const StatusOutput*>> owner_statuses;
   for (const StatusOutput* s : delta.statuses) {
     auto mit = members_.find(s->cluster);
-    if (mit != members_.end()) WriteOwnerStatus(*mit->second, *s, pass);
+    if (mit != members_.end()) owner_statuses.emplace_back(mit->second.get(), s);
   }
   for (const Owner& owner : owners) {
     Informer::Object o = owner.informer->Get(owner.key);
@@ -932,7 +979,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
             engine_->Status(m.name, fmt::format("{}/{}/{}/{}", type.group, type.kind,
                                                 ScalarAt(&*o, "metadata", "namespace"),
                                                 ScalarAt(&*o, "metadata", "name")))) {
-      WriteOwnerStatus(m, *status, pass);
+      owner_statuses.emplace_back(&m, status);
     }
     if (Deleting(*o)) deleting_owners_.insert({m.name, owner.key});
     SyncFinalizer(m, *o, pass);
@@ -957,6 +1004,8 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     SyncFinalizer(m, *o, pass);
     ++it;
   }
+  for (const auto& [m, s] : owner_statuses) plan_status(*m, *s);
+  WriteStatuses(statuses, pass);
   WriteMemberConditions(mesh, pass);
   members_lock.unlock();
   ForgetExpectations(pass, /*all=*/false);

@@ -129,9 +129,22 @@ class Controller {
   void Written(const std::string& key, std::string expectation, Pass& pass);
   void ForgetExpectations(const Pass& pass, bool all);
   void WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans, Pass& pass);
-  void WriteStatus(Client& client, const ResourceType& type, const std::string& namespace_,
-                   const std::string& name, Node status, const std::string& key, Pass& pass);
-  void WriteOwnerStatus(Member& m, const StatusOutput& s, Pass& pass);
+  // A status to write through /status, and the expectation it leaves until the cache shows it.
+  struct StatusWrite {
+    Client* client = nullptr;
+    const ResourceType* type = nullptr;
+    std::string namespace_, name;
+    Node status;
+    std::string key, expectation;
+  };
+  // The write of `status`, unless the same write is still in flight.
+  std::optional<StatusWrite> PlanStatus(Client& client, const ResourceType& type,
+                                        const std::string& namespace_, const std::string& name,
+                                        Node status, const std::string& key, Pass& pass);
+  // The status the translation wants on an SEP/RSB, if it needs a write.
+  std::optional<StatusWrite> PlanOwnerStatus(Member& m, const StatusOutput& s, Pass& pass);
+  // Carries the writes out, those of different clients (clusters) in parallel.
+  void WriteStatuses(std::vector<StatusWrite>& writes, Pass& pass);
   void WriteMemberConditions(const std::vector<Node>& mesh, Pass& pass);
   void SyncFinalizer(Member& m, const Node& owner, Pass& pass);
   bool Remaining(const Member& m, const std::string& owner) const;
