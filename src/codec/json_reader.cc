@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "codec/key_set.h"
 
@@ -52,16 +55,60 @@ Node Convert(simdjson::dom::element e) {
 
 }  // namespace
 
-bool ReadJson(std::string_view text, Node& out, std::string& error) {
-  // One parser per thread keeps its buffers between answers.
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (simdjson::error_code e = parser.parse(text.data(), text.size()).get(root); e) {
-    error = simdjson::error_message(e);
-    return false;
+namespace {
+
+// simdjson's parsers, kept with their buffers between answers and shared by every thread. A
+// parser holds about thirteen bytes per byte of the largest document it has read (its copy of
+// the text, structural indexes, tape and strings): megabytes for a page of a list or an RSB's
+// status. One per thread made each of the controller's hundreds of threads (an informer per
+// cluster and type, a writer per cluster and pass, each one new) grow its own, and the heap with
+// it; a parser is now taken for one parse and given back. At most kKept are kept idle: no more
+// threads than that parse at once on the machines this runs on.
+class ParserPool {
+ public:
+  static constexpr size_t kKept = 8;
+
+  std::unique_ptr<simdjson::dom::parser> Take() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        std::unique_ptr<simdjson::dom::parser> p = std::move(idle_.back());
+        idle_.pop_back();
+        return p;
+      }
+    }
+    return std::make_unique<simdjson::dom::parser>();
   }
-  out = Convert(root);
-  return true;
+
+  void Give(std::unique_ptr<simdjson::dom::parser> p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_.size() < kKept) idle_.push_back(std::move(p));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> idle_;
+};
+
+ParserPool& Parsers() {
+  static ParserPool* pool = new ParserPool;  // used until the process ends, by any thread
+  return *pool;
+}
+
+}  // namespace
+
+bool ReadJson(std::string_view text, Node& out, std::string& error) {
+  std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
+  simdjson::dom::element root;
+  bool ok = true;
+  if (simdjson::error_code e = parser->parse(text.data(), text.size()).get(root); e) {
+    error = simdjson::error_message(e);
+    ok = false;
+  } else {
+    out = Convert(root);
+  }
+  Parsers().Give(std::move(parser));
+  return ok;
 }
 
 namespace {
