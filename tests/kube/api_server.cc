@@ -389,9 +389,8 @@ void ApiServer::NotifyWatches() {
 }
 
 ApiServer::Version ApiServer::Record(const std::string& plural, const std::string& type,
-                                     const Node& object) {
+                                     Version version) {
   type_versions_[plural] = rv_;
-  Version version = std::make_shared<const Node>(object);
   history_.push_back(Event{rv_, plural, type, version});
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
@@ -409,13 +408,15 @@ ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& 
   Node* meta = object.Find("metadata");
   meta->Set("resourceVersion", Node::String(std::to_string(rv_)));
   Stored& s = objects_[key];
-  s.object = std::move(object);
+  s.object = std::make_shared<const Node>(std::move(object));
   return Record(plural, "ADDED", s.object);
 }
 
-ApiServer::Version ApiServer::Modify(const std::string&, const std::string& plural, Stored& s) {
+ApiServer::Version ApiServer::Modify(const std::string&, const std::string& plural, Stored& s,
+                                     Node next) {
   ++rv_;
-  s.object.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
+  next.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
+  s.object = std::make_shared<const Node>(std::move(next));
   return Record(plural, "MODIFIED", s.object);
 }
 
@@ -423,10 +424,10 @@ void ApiServer::Remove(const std::string& key, const std::string& plural) {
   auto it = objects_.find(key);
   if (it == objects_.end()) return;
   ++rv_;
-  Node object = std::move(it->second.object);
+  Node object = *it->second.object;
   objects_.erase(it);
   object.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
-  Record(plural, "DELETED", object);
+  Record(plural, "DELETED", std::make_shared<const Node>(std::move(object)));
 }
 
 std::pair<int, ApiServer::Answer> ApiServer::Mutate(
@@ -467,7 +468,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
               StatusObject(404, "NotFound", fmt::format("{} \"{}\" not found", type.plural, name))};
     }
     const Node* pre = input.IsMapping() ? input.Find("preconditions") : nullptr;
-    const Node* meta = it->second.object.Find("metadata");
+    const Node* meta = it->second.object->Find("metadata");
     if (!Str(pre, "uid").empty() && Str(pre, "uid") != Str(meta, "uid")) {
       return {409, StatusObject(409, "Conflict",
                                 fmt::format("Precondition failed: UID in precondition: {}, UID in "
@@ -485,12 +486,13 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     const Node* finalizers = meta->Find("finalizers");
     if (finalizers && finalizers->IsSequence() && !finalizers->items().empty()) {
       if (Str(meta, "deletionTimestamp").empty()) {
-        it->second.object.Find("metadata")->Set("deletionTimestamp", Node::String(Now()));
-        Modify(key, plural, it->second);
+        Node next = *it->second.object;
+        next.Find("metadata")->Set("deletionTimestamp", Node::String(Now()));
+        Modify(key, plural, it->second, std::move(next));
       }
       return {200, it->second.object};
     }
-    Node gone = it->second.object;
+    Version gone = it->second.object;
     Remove(key, plural);
     return {200, gone};
   }
@@ -501,7 +503,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     }
     Stored& s = it->second;
     std::string want_rv = Str(input.Find("metadata"), "resourceVersion");
-    if (!want_rv.empty() && want_rv != Str(s.object.Find("metadata"), "resourceVersion")) {
+    if (!want_rv.empty() && want_rv != Str(s.object->Find("metadata"), "resourceVersion")) {
       return {409,
               StatusObject(409, "Conflict",
                            fmt::format("Operation cannot be fulfilled on {} \"{}\": the object "
@@ -509,7 +511,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
                                        "latest version and try again",
                                        type.plural, name))};
     }
-    Node next = s.object;
+    Node next = *s.object;
     if (status) {
       if (const Node* st = input.Find("status")) {
         next.Set("status", *st);
@@ -517,7 +519,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
         next.Erase("status");
       }
     } else {
-      Node keep_meta = *s.object.Find("metadata");
+      Node keep_meta = *s.object->Find("metadata");
       next = input;
       next.Set("apiVersion", Node::String(type.ApiVersion()));
       next.Set("kind", Node::String(type.kind));
@@ -531,7 +533,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
           meta->Erase(system);
         }
       }
-      if (const Node* st = s.object.Find("status")) {
+      if (const Node* st = s.object->Find("status")) {
         next.Set("status", *st);
       } else {
         next.Erase("status");
@@ -555,7 +557,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
         return {404, StatusObject(404, "NotFound",
                                   fmt::format("{} \"{}\" not found", type.plural, name))};
       }
-      Node next = it->second.object;
+      Node next = *it->second.object;
       Node patch = input;
       if (status) {
         Node only = Node::Mapping();
@@ -604,7 +606,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       for (const std::string& leaf : leaves) {
         if (!owned.count(leaf)) continue;
         Path p = Split(leaf);
-        const Node* current = At(s.object, p);
+        const Node* current = At(*s.object, p);
         const Node* wanted = At(input, p);
         if (current && wanted && !(*current == *wanted)) {
           std::string dotted;
@@ -618,7 +620,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
                                 fmt::format("Apply failed with {} conflict(s): {}",
                                             conflicts.size(), fmt::join(conflicts, "; ")))};
     }
-    Node next = s.object;
+    Node next = *s.object;
     for (const std::string& old_leaf : s.owners[manager]) {
       if (leaves.count(old_leaf)) continue;
       bool others = false;
@@ -656,22 +658,22 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
 
 ApiServer::Answer ApiServer::Commit(const std::string& key, const std::string& plural, Stored& s,
                                     Node next) {
-  if (next == s.object) return s.object;  // a no-op write changes nothing, not even the version
-  if (SpecChanged(s.object, next)) {
-    const Node* meta = s.object.Find("metadata");
+  if (next == *s.object) return s.object;  // a no-op write changes nothing, not even the version
+  if (SpecChanged(*s.object, next)) {
+    const Node* meta = s.object->Find("metadata");
     int64_t generation = ParseIntOr(Str(meta, "generation"), 1);
     next.Find("metadata")->Set("generation", Node::Int(generation + 1));
   }
-  s.object = std::move(next);
-  const Node* meta = s.object.Find("metadata");
+  const Node* meta = next.Find("metadata");
   const Node* finalizers = meta->Find("finalizers");
   bool finalized = !finalizers || !finalizers->IsSequence() || finalizers->items().empty();
   if (!Str(meta, "deletionTimestamp").empty() && finalized) {
-    Node gone = s.object;
+    s.object = std::make_shared<const Node>(std::move(next));
+    Version gone = s.object;
     Remove(key, plural);
     return gone;
   }
-  return Modify(key, plural, s);
+  return Modify(key, plural, s, std::move(next));
 }
 
 void ApiServer::Handle(const void* request, void* response) {
@@ -767,9 +769,9 @@ void ApiServer::Handle(const void* request, void* response) {
                               fmt::format("{} \"{}\" not found", type.plural, call.name)));
       return;
     }
-    Node copy = it->second.object;
+    Version found = it->second.object;
     lock.unlock();
-    reply(200, copy);
+    reply(200, *found);
     return;
   }
   if (req.method == "GET") {
@@ -808,12 +810,12 @@ void ApiServer::Handle(const void* request, void* response) {
     bool more = false;
     for (auto it = from.empty() ? objects_.lower_bound(prefix) : objects_.upper_bound(from);
          it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
-      if (!Matches(*selector, it->second.object)) continue;
+      if (!Matches(*selector, *it->second.object)) continue;
       if (limit > 0 && items.items().size() == limit) {
         more = true;
         break;
       }
-      Node item = it->second.object;
+      Node item = *it->second.object;
       if (type.group.empty() || type.group == "apps") {
         item.Erase("apiVersion");  // built-in lists leave these out of their items
         item.Erase("kind");
@@ -908,7 +910,7 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
             std::string prefix = fmt::format("{}/{}/", type.group, type.plural);
             for (auto it = objects_.lower_bound(prefix);
                  it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
-              if (matches(it->second.object)) out += line("ADDED", it->second.object);
+              if (matches(*it->second.object)) out += line("ADDED", *it->second.object);
             }
             state->last_rv = rv_;
           } else {
@@ -997,7 +999,7 @@ std::optional<Node> ApiServer::Find(const ResourceType& type, const std::string&
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = objects_.find(Key(type, namespace_, name));
   if (it == objects_.end()) return std::nullopt;
-  return it->second.object;
+  return *it->second.object;
 }
 
 std::vector<Node> ApiServer::List(const ResourceType& type) const {
@@ -1006,7 +1008,7 @@ std::vector<Node> ApiServer::List(const ResourceType& type) const {
   std::string prefix = fmt::format("{}/{}/", type.group, type.plural);
   for (auto it = objects_.lower_bound(prefix);
        it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
-    out.push_back(it->second.object);
+    out.push_back(*it->second.object);
   }
   return out;
 }

@@ -102,13 +102,14 @@ class ApiServer {
   uint64_t TypeVersion(const ResourceType& type) const;
 
  private:
+  // An object as one version left it: stored, kept in the history, and sent as the write's
+  // answer and in watch events, without copies and after the mutex is released. A change makes
+  // a new version; none is changed in place.
+  using Version = std::shared_ptr<const Node>;
   struct Stored {
-    Node object;
+    Version object;
     std::map<std::string, std::set<std::string>> owners;  // manager -> owned field paths
   };
-  // An object as one version left it: kept in the history, and sent as the write's answer and
-  // in watch events, without copies and after the mutex is released.
-  using Version = std::shared_ptr<const Node>;
   struct Event {
     uint64_t rv;
     std::string plural;  // group/plural
@@ -127,10 +128,11 @@ class ApiServer {
   bool Authorized(const void* request) const;
   // Mutations, with mutex_ held; they append events and notify watchers.
   Version Insert(const std::string& key, const std::string& plural, Node object);
-  Version Modify(const std::string& key, const std::string& plural, Stored& s);
+  // `next` becomes the stored version, with a new resourceVersion.
+  Version Modify(const std::string& key, const std::string& plural, Stored& s, Node next);
   void Remove(const std::string& key, const std::string& plural);
   void NotifyWatches();  // every watch, with mutex_ held
-  Version Record(const std::string& plural, const std::string& type, const Node& object);
+  Version Record(const std::string& plural, const std::string& type, Version object);
   Answer Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
   // `input` is the request's body, already read (null when there is none).
   std::pair<int, Answer> Mutate(const Call& call, const std::string& method,
