@@ -287,32 +287,32 @@ class TranslationState {
     bindings_.reserve(services);
     if (incremental_) dependents_.reserve(4 * (entries + services));
     for (const Cluster& c : fleet.clusters) {
-      std::map<std::string, std::vector<Claim>> claims;
+      std::vector<std::pair<std::string, Claim>> claims;
       for (const ServiceExpositionPolicy& sep : c.expositions) {
         for (const ExposedEntry& entry : sep.exposed) {
-          claims[Key(c.name, sep.object->namespace_, entry.exposed_name())].push_back(
-              {&sep, &entry});
+          claims.emplace_back(Key(c.name, sep.object->namespace_, entry.exposed_name()),
+                              Claim{&sep, &entry});
         }
       }
-      for (const auto& [key, list] : claims) {
-        auto& unit = PutExposure(fleet, c, key, list);
+      ForEachGroup(claims, [&](std::string key, const std::vector<Claim>& list) {
+        auto& unit = PutExposure(fleet, c, std::move(key), list);
         for (const Claim& claim : list) exposure_of_[claim.entry] = &unit;
-      }
+      });
     }
     for (const Cluster& c : fleet.clusters) {
-      std::map<std::string, std::vector<Member>> members;
+      std::vector<std::pair<std::string, Member>> members;
       for (const RemoteServiceBinding& rsb : c.bindings) {
         for (const RemoteEntry& remote : rsb.remote) {
           for (const BoundService& svc : remote.services) {
-            members[Key(c.name, rsb.object->namespace_, svc.local_name())].push_back(
-                {&rsb, &remote, &svc});
+            members.emplace_back(Key(c.name, rsb.object->namespace_, svc.local_name()),
+                                 Member{&rsb, &remote, &svc});
           }
         }
       }
-      for (const auto& [key, list] : members) {
-        auto& unit = PutBinding(fleet, c, key, list);
+      ForEachGroup(members, [&](std::string key, const std::vector<Member>& list) {
+        auto& unit = PutBinding(fleet, c, std::move(key), list);
         for (const Member& m : list) binding_of_[m.service] = &unit;
-      }
+      });
     }
     if (!incremental_) IndexBound();
     for (const Cluster& c : fleet.clusters) {
@@ -615,10 +615,27 @@ class TranslationState {
     }
   }
 
+  // The claims or members of each key, keys in order, each key's in the order found (a std::map
+  // of the keys did the same with a node and a copy of the key per unit).
+  template <typename Item, typename F>
+  static void ForEachGroup(std::vector<std::pair<std::string, Item>>& found, F&& f) {
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Item> list;
+    for (size_t i = 0; i < found.size();) {
+      size_t end = i + 1;
+      while (end < found.size() && found[end].first == found[i].first) ++end;
+      list.clear();
+      for (size_t j = i; j < end; ++j) list.push_back(found[j].second);
+      f(std::move(found[i].first), list);
+      i = end;
+    }
+  }
+
   std::pair<const std::string, ExposureUnit>& PutExposure(const Fleet& fleet, const Cluster& c,
-                                                          const std::string& key,
+                                                          std::string key,
                                                           const std::vector<Claim>& claims) {
-    auto& entry = *exposures_.try_emplace(key).first;
+    auto& entry = *exposures_.try_emplace(std::move(key)).first;
     entry.second.track_dependencies = incremental_;
     ExposeClaims(fleet, c, claims, shared_, entry.second);
     for (Node& o : entry.second.objects) Compact(o);
@@ -628,9 +645,9 @@ class TranslationState {
   }
 
   std::pair<const std::string, BindingUnit>& PutBinding(const Fleet& fleet, const Cluster& c,
-                                                        const std::string& key,
+                                                        std::string key,
                                                         const std::vector<Member>& members) {
-    auto& entry = *bindings_.try_emplace(key).first;
+    auto& entry = *bindings_.try_emplace(std::move(key)).first;
     BindingUnit& unit = entry.second;
     unit.track_dependencies = incremental_;
     BindMembers(
