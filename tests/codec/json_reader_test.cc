@@ -1,6 +1,10 @@
 #include "codec/json_reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
 
 #include "codec/same_positioned.h"
 #include "codec/yaml_reader.h"
@@ -67,6 +71,45 @@ TEST(JsonReader, RejectsWhatIsNotOneJsonValue) {
     EXPECT_FALSE(error.empty()) << bad;
     EXPECT_EQ(out.text(), "untouched") << bad;
   }
+}
+
+// The parsers are shared by every thread (taken for one parse and given back): threads reading
+// at once, documents small and large, good and bad, each get their own answer.
+TEST(JsonReader, ReadsOnManyThreadsAtOnce) {
+  constexpr int kThreads = 12, kRounds = 150;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &wrong] {
+      for (int r = 0; r < kRounds; ++r) {
+        // Sizes vary so that parsers grow and are reused at other sizes.
+        std::string items;
+        for (int i = 0; i < (t * 7 + r) % 300; ++i) {
+          items += fmt::format("{}{{\"i\": {}}}", i ? "," : "", i);
+        }
+        std::string text =
+            fmt::format(R"({{"thread": {}, "round": {}, "items": [{}]}})", t, r, items);
+        Node out;
+        std::string error;
+        bool bad_round = r % 10 == 9;
+        if (bad_round) text.pop_back();  // every tenth document is cut short
+        bool ok = ReadJson(text, out, error);
+        if (ok == bad_round) {
+          ++wrong[t];
+          continue;
+        }
+        if (bad_round) continue;
+        size_t want_items = static_cast<size_t>((t * 7 + r) % 300);
+        if (out.Find("thread")->text() != std::to_string(t) ||
+            out.Find("round")->text() != std::to_string(r) ||
+            out.Find("items")->items().size() != want_items) {
+          ++wrong[t];
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 
 // A file of valid JSON is read by simdjson (ReadJsonDocument) into what libyaml's road reads:
