@@ -53,10 +53,6 @@ Node Convert(simdjson::dom::element e) {
   return Node::Null();
 }
 
-}  // namespace
-
-namespace {
-
 // simdjson's parsers, kept with their buffers between answers and shared by every thread. A
 // parser holds about fifteen bytes per byte of the largest document it has read (simdjson 3.0:
 // 8 of tape, 4 of structural indexes, 5/3 of strings, its copy of the text): megabytes for a

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <iostream>
 
 #include "codec/emitter.h"
@@ -958,13 +959,7 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
   WritePlans(plans, pass);
 
   // Statuses: those the translation changed, and those of SEPs/RSBs whose live copy changed;
-  // each once, after the finalizers (as in FullReconcile).
-  std::vector<StatusWrite> statuses;
-  std::set<std::string> planned;
-  auto plan_status = [&](Member& m, const StatusOutput& s) {
-    std::optional<StatusWrite> w = PlanOwnerStatus(m, s, pass);
-    if (w && planned.insert(w->key).second) statuses.push_back(std::move(*w));
-  };
+  // written after the finalizers (as in FullReconcile).
   std::vector<std::pair<Member*, const StatusOutput*>> owner_statuses;
   for (const StatusOutput* s : delta.statuses) {
     auto mit = members_.find(s->cluster);
@@ -1004,7 +999,13 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     SyncFinalizer(m, *o, pass);
     ++it;
   }
-  for (const auto& [m, s] : owner_statuses) plan_status(*m, *s);
+  // An SEP/RSB can be in both lists: its status is written once.
+  std::vector<StatusWrite> statuses;
+  std::set<std::string> planned;
+  for (const auto& [m, s] : owner_statuses) {
+    std::optional<StatusWrite> w = PlanOwnerStatus(*m, *s, pass);
+    if (w && planned.insert(w->key).second) statuses.push_back(std::move(*w));
+  }
   WriteStatuses(statuses, pass);
   WriteMemberConditions(mesh, pass);
   members_lock.unlock();
