@@ -224,6 +224,40 @@ TEST(Controller, AChangeWritesOnlyWhatItChanges) {
   controller.Stop();
 }
 
+// An edited RSB is both an input whose live copy changed and an owner whose translated status
+// changed: its status is written once, and from the version just read (no conflict).
+TEST(Controller, AnEditedBindingWritesItsStatusOnce) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(6)));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  uint64_t full = controller.counters().full_reconciles;
+  const ResourceType& rsbs = *FindResource(kMulticlusterGroup, "RemoteServiceBinding");
+  ApiServer& a = *fleet.servers["cluster-a"];
+  std::optional<Node> rsb = a.Find(rsbs, "default", "reviews-rsb");
+  ASSERT_TRUE(rsb);
+  // A second service that cluster-b does not expose: no object to generate, one more entry in
+  // the status, which says why it is not bound.
+  Node details = Node::Mapping();
+  details.Set("name", Node::String("details"));
+  rsb->Find("spec")->Find("remote")->items()[0].Find("services")->Append(std::move(details));
+  uint64_t before = fleet.MutatingRequests();
+  uint64_t conflicts = fleet.Conflicts();
+  a.Apply(rsbs, *rsb);  // not through the API: not counted
+  ASSERT_TRUE(fleet.Settle(controller));
+  EXPECT_EQ(controller.counters().full_reconciles, full) << "reconciled from what changed";
+  EXPECT_EQ(fleet.Conflicts(), conflicts);
+  EXPECT_EQ(fleet.MutatingRequests(), before + 1) << "the status, once";
+  std::optional<Node> now = a.Find(rsbs, "default", "reviews-rsb");
+  ASSERT_TRUE(now);
+  const Node* entries = now->Find("status")->Find("services");
+  ASSERT_NE(entries, nullptr);
+  ASSERT_EQ(entries->items().size(), 2u);
+  EXPECT_EQ(now->Find("status")->Find("observedGeneration")->text(), Meta(*now, "generation"));
+  controller.Stop();
+}
+
 TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
