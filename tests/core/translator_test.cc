@@ -51,6 +51,8 @@ struct Result {
   Translation translation;
 };
 
+// The fleet goes before the translation: a translation (with the working state it holds) must
+// not depend on the fleet it came from (ASan checks every test that uses this).
 Result TranslateText(const std::map<std::string, std::string>& clusters) {
   Result r;
   Fleet fleet = FleetFromText(kThreeClusters, clusters, r.diagnostics);

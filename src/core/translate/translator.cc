@@ -966,9 +966,11 @@ class TranslationState {
 }  // namespace internal
 
 Translation Translate(const Fleet& fleet) {
-  internal::TranslationState state(/*incremental=*/false);
-  state.Build(fleet);
-  return state.Take(fleet);
+  auto state = std::make_shared<internal::TranslationState>(/*incremental=*/false);
+  state->Build(fleet);
+  Translation out = state->Take(fleet);
+  out.working_state = std::move(state);
+  return out;
 }
 
 IncrementalTranslator::IncrementalTranslator(Fleet fleet)
