@@ -234,8 +234,9 @@ void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<
 // Their lists of ports, clusters and gateways are shared values.
 Node ExposureStatusEntry(const Exposure& e, SharedValues& shared);
 Node BindingStatusEntry(const Binding& b, SharedValues& shared);
-// The entry of an exposure in its SEP's status: its status_entry and who bound it.
-Node ExposureEntry(const Exposure& e, std::vector<BoundBy> bound_by);
+// The entry of an exposure in its SEP's status: its status_entry and who bound it (pointers into
+// the binding units, read before this returns).
+Node ExposureEntry(const Exposure& e, std::vector<const BoundBy*> bound_by);
 
 // What a status's conditions say about its entries.
 struct StatusSummary {

@@ -671,16 +671,14 @@ class TranslationState {
     }
   }
 
-  // Who bound the exposure in effect of unit `key`.
-  std::vector<BoundBy> BoundTo(const std::string& key) const {
-    std::vector<BoundBy> out;
+  // Who bound the exposure in effect of unit `key`: pointers into bindings_, valid until a binding
+  // unit is put or taken.
+  std::vector<const BoundBy*> BoundTo(const std::string& key) const {
     if (!incremental_) {
       auto it = bound_by_.find(key);
-      if (it == bound_by_.end()) return out;
-      out.reserve(it->second.size());
-      for (const BoundBy* by : it->second) out.push_back(*by);
-      return out;
+      return it == bound_by_.end() ? std::vector<const BoundBy*>{} : it->second;
     }
+    std::vector<const BoundBy*> out;
     auto it = dependents_.find(ExposureDependency(key));
     if (it == dependents_.end()) return out;
     for (const UnitRef& unit : it->second) {
@@ -688,7 +686,7 @@ class TranslationState {
       auto b = bindings_.find(*unit.key);
       if (b == bindings_.end()) continue;
       for (const auto& [exposure, by] : b->second.bound) {
-        if (exposure == key) out.push_back(by);
+        if (exposure == key) out.push_back(&by);
       }
     }
     return out;
@@ -754,7 +752,8 @@ class TranslationState {
 
   Node EntryNode(const EntryNow& e) const {
     if (e.binding) return BindingStatusEntry(*e.binding, shared_);
-    return ExposureEntry(*e.exposure, e.in_effect ? BoundTo(*e.unit) : std::vector<BoundBy>{});
+    return ExposureEntry(*e.exposure,
+                         e.in_effect ? BoundTo(*e.unit) : std::vector<const BoundBy*>{});
   }
 
   // Builds the status of `owner` from all its entries, reusing the entries whose units were not
