@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
+#include "adapters/kube/informer.h"
 #include "codec/yaml_reader.h"
 #include "core/model/text.h"
 #include "kube/api_server.h"
@@ -468,6 +471,39 @@ TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
   auto anonymous = Connect(server, once, no_cert);
   EXPECT_FALSE(anonymous->Get(Services(), "default", "x").ok())
       << "the server requires a client certificate";
+}
+
+// The informer's objects are shared values: the controller copies every one of them into the
+// fleet it translates at each full reconcile, and a copy must cost a reference, not a tree.
+TEST_F(ClientTest, AnInformersObjectsAreSharedValues) {
+  server.Apply(Services(), Service("reviews", "reviews"));
+  auto client = Connect(server, Options());
+  std::mutex mutex;
+  std::condition_variable changed;
+  Informer informer(*client, Services(), [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    changed.notify_all();
+  });
+  informer.Start();
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
+                                 [&] { return informer.Get("default/reviews") != nullptr; }));
+  }
+  server.Apply(Services(), Service("ratings", "ratings"));  // arrives through the watch
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
+                                 [&] { return informer.Get("default/ratings") != nullptr; }));
+  }
+  for (const char* key : {"default/reviews", "default/ratings"}) {
+    Informer::Object o = informer.Get(key);
+    ASSERT_TRUE(o->IsShared()) << key;
+    Node copy = *o;
+    EXPECT_EQ(copy.shared_value(), o->shared_value()) << key;
+    EXPECT_EQ(Field(copy, {"metadata", "name"}), std::string(key).substr(8));
+  }
+  informer.Stop();
 }
 
 // The emulator stands in for kube-apiserver, which (Go's net/http) serves any number of requests

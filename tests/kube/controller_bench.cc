@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     if (line.find("\"level\":\"info\"") == std::string::npos) std::cerr << line;
   };
   uint64_t before = fleet.MutatingRequests();
+  HeapUse loaded = CurrentHeapUse();  // the emulators with the user objects, no controller yet
   auto t0 = std::chrono::steady_clock::now();
   auto controller = std::make_unique<Controller>(options);
   if (!controller->Start().ok() || !fleet.Settle(*controller, std::chrono::seconds(900))) {
@@ -81,11 +82,15 @@ int main(int argc, char** argv) {
   }
   auto t1 = std::chrono::steady_clock::now();
   uint64_t cold_writes = fleet.MutatingRequests() - before;
+  HeapUse settled = CurrentHeapUse();
+  auto mib = [](size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   std::cout << fmt::format(
       "cold start: {} clusters x {} services, {} user objects: converged in {:.2f} s with {} "
-      "writes ({:.0f} writes/s); peak RSS {:.0f} MiB (controller and emulators)\n",
+      "writes ({:.0f} writes/s); peak RSS {:.0f} MiB (controller and emulators); heap MiB in "
+      "use/obtained: emulators loaded {:.0f}/{:.0f}, converged {:.0f}/{:.0f}\n",
       shape.clusters, shape.services, user_objects, Seconds(t0, t1), cold_writes,
-      cold_writes / Seconds(t0, t1), PeakRssMiB());
+      cold_writes / Seconds(t0, t1), PeakRssMiB(), mib(loaded.allocated), mib(loaded.obtained),
+      mib(settled.allocated), mib(settled.obtained));
 
   // One change at a time: the weights of a VirtualService cluster-00 exposes, until the
   // controller has written the new gateway routes.

@@ -749,6 +749,7 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
         for (Informer::Object& o : informer->Snapshot()) {
           bool owner_kind = informer->type().group == kMulticlusterGroup;
           if (owner_kind) owners.emplace_back(name, o);
+          // A shared value: the copy refers to the cache's tree (Informer::Object).
           if (!OwnerBeingDeleted(informer->type(), *o)) objects.push_back(*o);
           if (GeneratedKind(informer->type())) {
             live[name].push_back(o.get());

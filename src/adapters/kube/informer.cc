@@ -95,7 +95,7 @@ bool Informer::List() {
     std::map<std::string, Object> fresh;
     for (Node& item : list->items) {
       std::string key = CacheKey(item);
-      fresh.emplace(std::move(key), std::make_shared<const Node>(std::move(item)));
+      fresh.emplace(std::move(key), std::make_shared<const Node>(Node::Share(std::move(item))));
     }
     for (const auto& [key, object] : fresh) {
       auto it = cache_.find(key);
@@ -140,7 +140,7 @@ void Informer::Apply(WatchEvent&& e) {
       Object& slot = cache_[key];
       changed = !slot || !(*slot == object);
       if (changed) {
-        slot = std::make_shared<const Node>(std::move(object));
+        slot = std::make_shared<const Node>(Node::Share(std::move(object)));
         changed_.insert(std::move(key));
       }
     } else if (e.type == "DELETED") {

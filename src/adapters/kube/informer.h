@@ -36,7 +36,9 @@ class Informer {
   bool healthy() const { return healthy_; }  // the last list or watch worked
   std::string last_error() const;
   // The cached objects are immutable and shared: a snapshot or a lookup copies no tree, and an
-  // object a caller holds stays as it was when the cache later replaces it.
+  // object a caller holds stays as it was when the cache later replaces it. Each is also a
+  // shared value (Node::Share), so that a copy of the Node itself (the controller copies every
+  // object into the fleet it translates) refers to the same tree instead of copying it.
   using Object = std::shared_ptr<const Node>;
   std::vector<Object> Snapshot() const;  // in key order
   // The object with this cache key ("namespace/name"); null if it is not in the cache.

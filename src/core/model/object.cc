@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include "core/model/text.h"
 
@@ -204,7 +205,9 @@ void AppendOne(Node root, const std::string& file, uint64_t& next_order, std::ve
     return;
   }
 
-  const Node* metadata = root.Find("metadata");
+  // Read through a const reference: a non-const lookup would give a shared root (an informer's
+  // object) its own copy of the whole tree.
+  const Node* metadata = std::as_const(root).Find("metadata");
   if (metadata == nullptr || !metadata->IsMapping()) {
     Report(diagnostics, file, metadata ? metadata->position() : root.position(), "metadata",
            metadata ? fmt::format("`metadata` must be a mapping, not {}", metadata->TypeName())
