@@ -103,11 +103,11 @@ int RunDiff(const DiffOptions& options, std::ostream& out, std::ostream& err) {
         case Change::Kind::Create:
           ++creates;
           out << fmt::format("# {}: create {} ({})\n", c.cluster, change.key, change.reason);
-          out << UnifiedDiff("", Yaml(WithoutHash(change.desired)), "/dev/null", name);
+          out << UnifiedDiff("", Yaml(change.desired), "/dev/null", name);
           break;
         case Change::Kind::Update: {
           ++updates;
-          Node desired = WithoutHash(change.desired);
+          const Node& desired = change.desired;
           out << fmt::format("# {}: update {} ({})\n", c.cluster, change.key, change.reason);
           out << UnifiedDiff(Yaml(Project(WithoutHash(change.live), desired)), Yaml(desired),
                              name + " (live)", name + " (generated)");

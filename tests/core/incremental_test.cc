@@ -17,6 +17,7 @@
 #include "core/generate/fleet_generator.h"
 #include "core/model/hosts.h"
 #include "core/model/text.h"
+#include "core/sync/plan.h"
 #include "core/translate/translator.h"
 #include "core/validate/validate.h"
 
@@ -347,8 +348,9 @@ Fleet GeneratedSmallFleet(uint64_t seed) {
 // The controller reads its informers' objects, which are shared values (Node::Share), into the
 // fleet it translates: the fleet must share them, not copy them, through reading, building,
 // checking and translating, first in full and then a change at a time. A copy is a second tree
-// of every object of every cluster (about 150 MiB of the large fleet's controller).
-TEST(IncrementalTranslator, SharesTheObjectsItIsGivenWithoutCopyingThem) {
+// of every object of every cluster (about 150 MiB of the large fleet's controller). The objects
+// it generates it hands out the same way: the controller keeps one of each it applies.
+TEST(IncrementalTranslator, SharesTheObjectsItIsGivenAndThoseItGenerates) {
   std::map<std::string, std::vector<Node>> documents;  // by cluster, as informers hold them
   std::set<const void*> given;
   for (const auto& [path, docs] : GenerateFleet([] {
@@ -407,6 +409,20 @@ TEST(IncrementalTranslator, SharesTheObjectsItIsGivenWithoutCopyingThem) {
     }
   }
   EXPECT_GT(objects, 50u);
+  // And what it generates is handed out the same way: Current() refers to the units' trees.
+  Translation third = engine.Current();
+  ASSERT_EQ(third.clusters.size(), second.clusters.size());
+  size_t generated = 0;
+  for (size_t c = 0; c < third.clusters.size(); ++c) {
+    ASSERT_EQ(third.clusters[c].objects.size(), second.clusters[c].objects.size());
+    for (size_t i = 0; i < third.clusters[c].objects.size(); ++i) {
+      const Node& o = third.clusters[c].objects[i];
+      ++generated;
+      EXPECT_TRUE(o.IsShared() && o.shared_value() == second.clusters[c].objects[i].shared_value())
+          << third.clusters[c].cluster << " " << ObjectKey(o) << " was copied";
+    }
+  }
+  EXPECT_GT(generated, 20u);
 }
 
 TEST(IncrementalTranslator, StartsEqualToTranslate) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "codec/yaml_reader.h"
+#include "core/model/text.h"
 
 namespace meshfed {
 namespace {
@@ -40,11 +43,32 @@ TEST(Plan, CreatesWhatIsMissingAndSkipsWhatIsThere) {
                 "create networking.istio.io/DestinationRule/default/meshfed-reviews"});
   EXPECT_EQ(first.Writes(), 1u);
   // Once applied (hash annotation included), the same desired state plans nothing.
-  Node live = first.changes[0].desired;
+  Node live = first.changes[0].ToApply();
   live.Find("metadata")->Set("resourceVersion", Node::String("42"));
   ClusterPlan second = PlanCluster({desired}, {live});
   EXPECT_TRUE(second.changes.empty());
   EXPECT_EQ(second.unchanged, 1u);
+}
+
+// A plan of a whole cluster holds what to write for every object that changed: it refers to the
+// generated trees (shared values, as the translator keeps them) instead of copying each, and the
+// object sent, with the hash annotation, is made when it is written.
+TEST(Plan, RefersToTheGeneratedTreesAndMakesTheObjectToSendOnDemand) {
+  Node desired = Node::Share(Yaml(kGenerated));
+  Node stale = WithAppliedHash(desired);
+  stale.Find("spec")->Set("host", Node::String("old.default.meshfed.internal"));
+  for (const ClusterPlan& plan : {PlanCluster({desired}, {}), PlanCluster({desired}, {stale})}) {
+    ASSERT_EQ(plan.changes.size(), 1u);
+    const Change& c = plan.changes[0];
+    EXPECT_EQ(c.desired.shared_value(), desired.shared_value()) << "not a copy";
+    Node sent = c.ToApply();
+    EXPECT_TRUE(SameValue(sent, WithAppliedHash(desired)));
+    EXPECT_EQ(ScalarAt(sent.Find("metadata")->Find("annotations"), kAppliedHashAnnotation),
+              c.applied_hash);
+    EXPECT_EQ(c.applied_hash, HashOf(desired));
+    EXPECT_EQ(std::as_const(desired).Find("metadata")->Find("annotations"), nullptr)
+        << "the tree is unchanged";
+  }
 }
 
 TEST(Plan, ApiServerDefaultsAreNotDriftButEditsAre) {

@@ -470,11 +470,7 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
         continue;
       }
       if (!TypeOf(c.kind == Change::Kind::Delete ? c.live : c.desired)) continue;
-      std::string expectation =
-          c.kind == Change::Kind::Delete
-              ? "deleted"
-              : std::string(ScalarAt(c.desired.Find("metadata")->Find("annotations"),
-                                     kAppliedHashAnnotation));
+      std::string expectation = c.kind == Change::Kind::Delete ? "deleted" : c.applied_hash;
       if (Expected(key, expectation, pass)) continue;
       w.changes.push_back(&c);
       w.keys.push_back(std::move(key));
@@ -495,7 +491,7 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
                              {std::string(ScalarAt(&c.live, "metadata", "uid")), ""});
         if (absl::IsNotFound(s)) s = absl::OkStatus();
       } else {
-        s = m.client->Apply(type, c.desired).status();
+        s = m.client->Apply(type, c.ToApply()).status();  // made here, freed once sent
       }
       {
         std::lock_guard<std::mutex> lock(counters_mutex_);

@@ -16,9 +16,9 @@ std::string Annotation(const Node& object, std::string_view key) {
   return std::string(ScalarAt(meta ? meta->Find("annotations") : nullptr, key));
 }
 
-std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
-
 }  // namespace
+
+std::string HashOf(const Node& desired) { return fmt::format("{:016x}", CanonicalHash(desired)); }
 
 bool Managed(const Node& object) {
   const Node* meta = object.Find("metadata");
@@ -65,9 +65,9 @@ bool Satisfies(const Node& live, const Node& desired) {
   return false;
 }
 
-Node WithAppliedHash(const Node& desired) {
+namespace {
+Node WithHash(const Node& desired, std::string_view hash) {
   Node out = desired;
-  std::string hash = HashOf(desired);
   Node* meta = out.Find("metadata");
   if (!meta || !meta->IsMapping()) meta = &out.Set("metadata", Node::Mapping());
   Node* annotations = meta->Find("annotations");
@@ -77,6 +77,11 @@ Node WithAppliedHash(const Node& desired) {
   annotations->Set(kAppliedHashAnnotation, Node::String(hash));
   return out;
 }
+}  // namespace
+
+Node WithAppliedHash(const Node& desired) { return WithHash(desired, HashOf(desired)); }
+
+Node Change::ToApply() const { return WithHash(desired, applied_hash); }
 
 ClusterPlan PlanCluster(const std::vector<Node>& desired, const std::vector<Node>& live) {
   auto pointers = [](const std::vector<Node>& nodes) {
@@ -98,18 +103,20 @@ ClusterPlan PlanCluster(const std::vector<const Node*>& desired,
   for (const auto& [key, want] : desired_by_key) {
     auto it = live_by_key.find(key);
     if (it == live_by_key.end()) {
-      plan.changes.push_back({Change::Kind::Create, key, WithAppliedHash(*want), Node(), "absent"});
+      plan.changes.push_back({Change::Kind::Create, key, *want, Node(), "absent", HashOf(*want)});
       continue;
     }
     const Node& have = *it->second;
     if (!Managed(have)) {
       plan.changes.push_back({Change::Kind::Conflict, key, *want, have,
-                              "exists and is not managed by meshfed; meshfed never overwrites it"});
+                              "exists and is not managed by meshfed; meshfed never overwrites it",
+                              ""});
       continue;
     }
     // The common case, nothing to do, copies nothing: compare the hash, then the fields.
     std::string reason;
-    if (Annotation(have, kAppliedHashAnnotation) != HashOf(*want)) {
+    std::string hash = HashOf(*want);
+    if (Annotation(have, kAppliedHashAnnotation) != hash) {
       reason = "the generated configuration changed";
     } else if (!Satisfies(have, *want)) {
       reason = "the live object drifted from what meshfed applied";
@@ -117,12 +124,12 @@ ClusterPlan PlanCluster(const std::vector<const Node*>& desired,
     if (reason.empty()) {
       ++plan.unchanged;
     } else {
-      plan.changes.push_back({Change::Kind::Update, key, WithAppliedHash(*want), have, reason});
+      plan.changes.push_back({Change::Kind::Update, key, *want, have, reason, std::move(hash)});
     }
   }
   for (const auto& [key, have] : live_by_key) {
     if (Managed(*have) && !desired_by_key.count(key)) {
-      plan.changes.push_back({Change::Kind::Delete, key, Node(), *have, "no longer generated"});
+      plan.changes.push_back({Change::Kind::Delete, key, Node(), *have, "no longer generated", ""});
     }
   }
   std::sort(plan.changes.begin(), plan.changes.end(),

@@ -35,9 +35,15 @@ struct Change {
   enum class Kind { Create, Update, Delete, Conflict };
   Kind kind = Kind::Create;
   std::string key;
-  Node desired;  // Create/Update: what to apply (with the hash annotation); Conflict: ours
-  Node live;     // Update/Delete/Conflict: what is there now
+  // Create/Update/Conflict: what meshfed generates, without the hash annotation. A copy of the
+  // generated object, which refers to its tree where that is a shared value: a plan of every
+  // object of a cluster holds no second tree of each (ToApply makes the one to send).
+  Node desired;
+  Node live;  // Update/Delete/Conflict: what is there now
   std::string reason;
+  std::string applied_hash;  // Create/Update: the hash annotation's value (HashOf(desired))
+  // The object to apply: `desired` with the applied-hash annotation.
+  Node ToApply() const;
 };
 
 struct ClusterPlan {
@@ -55,6 +61,8 @@ ClusterPlan PlanCluster(const std::vector<const Node*>& desired,
 
 // The object to apply: `desired` with the applied-hash annotation.
 Node WithAppliedHash(const Node& desired);
+// The value of the applied-hash annotation for `desired`.
+std::string HashOf(const Node& desired);
 
 // True when every field of `desired` is in `live` with the same value (maps: a subset; lists:
 // the same length, item by item; scalars: equal text and type).

@@ -632,13 +632,23 @@ class TranslationState {
     }
   }
 
+  // Generated objects are kept a long time: without spare room, and, when the state is kept to
+  // be updated, as shared values, so that the copies Current() hands out (a controller keeps one
+  // of every object it applies) refer to the unit's trees instead of copying them.
+  void Keep(std::vector<Node>& objects) const {
+    for (Node& o : objects) {
+      Compact(o);
+      if (incremental_ && !o.IsShared()) o = Node::Share(std::move(o));
+    }
+  }
+
   std::pair<const std::string, ExposureUnit>& PutExposure(const Fleet& fleet, const Cluster& c,
                                                           std::string key,
                                                           const std::vector<Claim>& claims) {
     auto& entry = *exposures_.try_emplace(std::move(key)).first;
     entry.second.track_dependencies = incremental_;
     ExposeClaims(fleet, c, claims, shared_, entry.second);
-    for (Node& o : entry.second.objects) Compact(o);
+    Keep(entry.second.objects);
     entry.second.generation = next_generation_++;
     Remember(entry, true);
     return entry;
@@ -657,7 +667,7 @@ class TranslationState {
           return it == exposures_.end() ? nullptr : &it->second;
         },
         shared_, unit);
-    for (Node& o : unit.objects) Compact(o);
+    Keep(unit.objects);
     unit.generation = next_generation_++;
     Remember(entry, false);
     return entry;
