@@ -324,7 +324,7 @@ Fleet LoadExample(const std::string& dir) {
   return std::move(*fleet);
 }
 
-Fleet GeneratedSmallFleet(uint64_t seed) {
+FleetShape SmallShape(uint64_t seed) {
   FleetShape shape;
   shape.clusters = 4;
   shape.services = 12;
@@ -332,6 +332,11 @@ Fleet GeneratedSmallFleet(uint64_t seed) {
   shape.bind_clusters = 2;
   shape.alias_fraction = 0.4;
   shape.seed = seed;
+  return shape;
+}
+
+Fleet GeneratedSmallFleet(uint64_t seed) {
+  FleetShape shape = SmallShape(seed);
   FleetSource source;
   uint64_t order = 0;
   Diagnostics d;
@@ -353,15 +358,7 @@ Fleet GeneratedSmallFleet(uint64_t seed) {
 TEST(IncrementalTranslator, SharesTheObjectsItIsGivenAndThoseItGenerates) {
   std::map<std::string, std::vector<Node>> documents;  // by cluster, as informers hold them
   std::set<const void*> given;
-  for (const auto& [path, docs] : GenerateFleet([] {
-         FleetShape shape;
-         shape.clusters = 3;
-         shape.services = 6;
-         shape.exposed_fraction = 0.6;
-         shape.bind_clusters = 2;
-         shape.alias_fraction = 0.5;
-         return shape;
-       }())) {
+  for (const auto& [path, docs] : GenerateFleet(SmallShape(3))) {
     size_t slash = path.find('/');
     for (const Node& d : docs) {
       Node shared = Node::Share(d);
