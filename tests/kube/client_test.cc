@@ -474,10 +474,26 @@ TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
 }
 
 // The informer's objects are shared values: the controller copies every one of them into the
-// fleet it translates at each full reconcile, and a copy must cost a reference, not a tree.
-TEST_F(ClientTest, AnInformersObjectsAreSharedValues) {
-  server.Apply(Services(), Service("reviews", "reviews"));
+// fleet it translates at each full reconcile, and a copy must cost a reference, not a tree. And
+// the cache drops metadata.managedFields, which API servers send with every object that
+// server-side apply or kubectl manage, and which nothing in meshfed reads.
+TEST_F(ClientTest, AnInformerCachesSharedValuesWithoutManagedFields) {
+  auto with_managed_fields = [](Node svc) {
+    Node entry = Yaml(R"(manager: kubectl
+operation: Apply
+apiVersion: v1
+fieldsType: FieldsV1
+fieldsV1: {f:spec: {f:ports: {}}})");
+    Node fields = Node::Sequence();
+    fields.Append(std::move(entry));
+    svc.Find("metadata")->Set("managedFields", std::move(fields));
+    return svc;
+  };
   auto client = Connect(server, Options());
+  // Created, not applied: the emulator keeps what a create sends, managedFields included.
+  ASSERT_TRUE(client->Create(Services(), with_managed_fields(Service("reviews", "reviews"))).ok());
+  ASSERT_TRUE(
+      client->Get(Services(), "default", "reviews")->Find("metadata")->Find("managedFields"));
   std::mutex mutex;
   std::condition_variable changed;
   Informer informer(*client, Services(), [&] {
@@ -490,7 +506,8 @@ TEST_F(ClientTest, AnInformersObjectsAreSharedValues) {
     ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
                                  [&] { return informer.Get("default/reviews") != nullptr; }));
   }
-  server.Apply(Services(), Service("ratings", "ratings"));  // arrives through the watch
+  // This one arrives through the watch.
+  ASSERT_TRUE(client->Create(Services(), with_managed_fields(Service("ratings", "ratings"))).ok());
   {
     std::unique_lock<std::mutex> lock(mutex);
     ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
@@ -502,6 +519,8 @@ TEST_F(ClientTest, AnInformersObjectsAreSharedValues) {
     Node copy = *o;
     EXPECT_EQ(copy.shared_value(), o->shared_value()) << key;
     EXPECT_EQ(Field(copy, {"metadata", "name"}), std::string(key).substr(8));
+    EXPECT_EQ(o->Find("metadata")->Find("managedFields"), nullptr) << key;
+    EXPECT_EQ(Field(*o, {"metadata", "labels", "app"}), std::string(key).substr(8));
   }
   informer.Stop();
 }

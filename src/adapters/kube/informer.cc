@@ -14,6 +14,19 @@ std::string CacheKey(const Node& object) {
          std::string(ScalarAt(&object, "metadata", "name"));
 }
 
+// What the cache keeps of an object the API server sent, which this edits. metadata.managedFields
+// (server-side apply's record of who set which field, about as large as the fields themselves)
+// is read by nothing here, and an update sent without it keeps the server's: client-go's
+// informers drop it the same way (cache.TransformStripManagedFields).
+void Trim(Node& object) {
+  if (Node* meta = object.Find("metadata"); meta && meta->IsMapping()) meta->Erase("managedFields");
+}
+
+// A trimmed object as the cache holds it.
+Informer::Object Cached(Node object) {
+  return std::make_shared<const Node>(Node::Share(std::move(object)));
+}
+
 }  // namespace
 
 Informer::Informer(Client& client, ResourceType type, std::function<void()> on_change,
@@ -95,7 +108,8 @@ bool Informer::List() {
     std::map<std::string, Object> fresh;
     for (Node& item : list->items) {
       std::string key = CacheKey(item);
-      fresh.emplace(std::move(key), std::make_shared<const Node>(Node::Share(std::move(item))));
+      Trim(item);
+      fresh.emplace(std::move(key), Cached(std::move(item)));
     }
     for (const auto& [key, object] : fresh) {
       auto it = cache_.find(key);
@@ -137,10 +151,11 @@ void Informer::Apply(WatchEvent&& e) {
         object.Set("kind", Node::String(type_.kind));
       }
       std::string key = CacheKey(object);
+      Trim(object);
       Object& slot = cache_[key];
       changed = !slot || !(*slot == object);
       if (changed) {
-        slot = std::make_shared<const Node>(Node::Share(std::move(object)));
+        slot = Cached(std::move(object));
         changed_.insert(std::move(key));
       }
     } else if (e.type == "DELETED") {
