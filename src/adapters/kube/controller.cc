@@ -397,11 +397,18 @@ void Controller::Reconcile() {
     };
     if (timing.snapshot == std::chrono::steady_clock::time_point{}) timing.snapshot = started;
     if (timing.checked == std::chrono::steady_clock::time_point{}) timing.checked = timing.snapshot;
+    std::string split;  // of a full reconcile's check: reading and validating, translating
+    if (timing.validated != std::chrono::steady_clock::time_point{}) {
+      split =
+          fmt::format(" (read and validate {:.0f}, translate {:.0f})",
+                      ms(timing.snapshot, timing.validated), ms(timing.validated, timing.checked));
+    }
     std::fprintf(stderr,
-                 "reconcile (%s): snapshot %.0f ms, check %.0f ms, write %.0f ms; %llu writes, "
+                 "reconcile (%s): snapshot %.0f ms, check %.0f ms%s, write %.0f ms; %llu writes, "
                  "%llu failures\n",
                  mode, ms(started, timing.snapshot), ms(timing.snapshot, timing.checked),
-                 ms(timing.checked, now), static_cast<unsigned long long>(pass.writes),
+                 split.c_str(), ms(timing.checked, now),
+                 static_cast<unsigned long long>(pass.writes),
                  static_cast<unsigned long long>(pass.failures));
   }
   {
@@ -775,6 +782,7 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
     need_full_ = true;
     return;
   }
+  timing.validated = std::chrono::steady_clock::now();
   engine_ = std::make_unique<IncrementalTranslator>(std::move(fleet));
   Translation translation = engine_->Current();
   timing.checked = std::chrono::steady_clock::now();

@@ -120,7 +120,8 @@ class Controller {
   void ReleaseLease();
   struct Pass;
   struct Timing {
-    std::chrono::steady_clock::time_point snapshot, checked;
+    // checked: read, validated and translated; validated (full reconciles): before translating
+    std::chrono::steady_clock::time_point snapshot, validated, checked;
   };
   void Reconcile();
   void FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing);
