@@ -500,19 +500,16 @@ fieldsV1: {f:spec: {f:ports: {}}})");
     std::lock_guard<std::mutex> lock(mutex);
     changed.notify_all();
   });
-  informer.Start();
-  {
+  auto cached = [&](const std::string& key) {  // waits for it to be cached
     std::unique_lock<std::mutex> lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
-                                 [&] { return informer.Get("default/reviews") != nullptr; }));
-  }
+    return changed.wait_for(lock, std::chrono::seconds(30),
+                            [&] { return informer.Get(key) != nullptr; });
+  };
+  informer.Start();
+  ASSERT_TRUE(cached("default/reviews"));
   // This one arrives through the watch.
   ASSERT_TRUE(client->Create(Services(), with_managed_fields(Service("ratings", "ratings"))).ok());
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30),
-                                 [&] { return informer.Get("default/ratings") != nullptr; }));
-  }
+  ASSERT_TRUE(cached("default/ratings"));
   for (const char* key : {"default/reviews", "default/ratings"}) {
     Informer::Object o = informer.Get(key);
     ASSERT_TRUE(o->IsShared()) << key;

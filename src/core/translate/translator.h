@@ -30,10 +30,10 @@ struct Translation {
   std::vector<ClusterOutput> clusters;  // every member cluster, sorted by name
   std::vector<StatusOutput> statuses;   // every SEP and RSB, by cluster, kind, namespace, name
   Diagnostics diagnostics;              // warnings about what the fleet asks for
-  // What Translate computed on the way (its units and caches, about a seventh of the output's
-  // memory for the large fleet), released with the translation rather than before Translate
-  // returns: a command that exits right after keeps it all for the kernel to take back
-  // (KeepUntilExit), where releasing it piece by piece costs about a tenth of translating.
+  // What Translate computed on the way (its units and caches: 58 MiB for the large fleet, two
+  // thirds as much as the output's trees), released with the translation rather than before
+  // Translate returns: a command that exits right after keeps it all for the kernel to take
+  // back (KeepUntilExit), where releasing it piece by piece costs about a tenth of translating.
   // Null from IncrementalTranslator, which keeps its state.
   std::shared_ptr<const internal::TranslationState> working_state;
 };
