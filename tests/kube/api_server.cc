@@ -265,6 +265,92 @@ bool SpecChanged(const Node& a, const Node& b) {
   return !(strip(a) == strip(b));
 }
 
+// ---- metadata.managedFields (k8s.io/apimachinery/pkg/apis/meta/v1: ManagedFieldsEntry) ----
+
+size_t EntryFor(std::vector<ManagedEntry>& entries, const std::string& manager,
+                const std::string& operation, const std::string& subresource) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ManagedEntry& e = entries[i];
+    if (e.manager == manager && e.operation == operation && e.subresource == subresource) return i;
+  }
+  entries.push_back(ManagedEntry{manager, operation, subresource, "", {}});
+  return entries.size() - 1;
+}
+
+// FieldsV1: the owned paths as a trie, each key "f:<field>", each leaf {}. Lists are atomic
+// here, so there are no "k:", "v:" or "i:" keys (kube-apiserver writes those for the items of
+// lists whose schema gives them keys).
+Node FieldsV1(const std::set<std::string>& fields) {
+  Node root = Node::Mapping();
+  for (const std::string& leaf : fields) {
+    Node* at = &root;
+    for (const std::string& key : Split(leaf)) {
+      std::string f = "f:" + key;
+      Node* next = at->Find(f);
+      at = next ? next : &at->Set(f, Node::Mapping());
+    }
+  }
+  return root;
+}
+
+// The entries in the order and with the fields a Go client reads (ManagedFieldsEntry's order).
+void SetManagedFields(Node& object, const std::vector<ManagedEntry>& entries) {
+  Node* meta = object.Find("metadata");
+  if (entries.empty()) {
+    meta->Erase("managedFields");
+    return;
+  }
+  Node api_version = Node::String(Str(&object, "apiVersion"));
+  Node list = Node::Sequence();
+  for (const ManagedEntry& e : entries) {
+    Node m = Node::Mapping();
+    m.Add("manager", Node::String(e.manager));
+    m.Add("operation", Node::String(e.operation));
+    m.Add("apiVersion", api_version);
+    m.Add("time", Node::String(e.time));
+    m.Add("fieldsType", Node::String("FieldsV1"));
+    m.Add("fieldsV1", FieldsV1(e.fields));
+    if (!e.subresource.empty()) m.Add("subresource", Node::String(e.subresource));
+    list.Append(std::move(m));
+  }
+  meta->Set("managedFields", std::move(list));
+}
+
+// An update (POST, PUT, merge patch) owns the leaves it set or changed, and takes them from
+// every other entry without a conflict: only apply checks for conflicts.
+void TakeUpdated(std::vector<ManagedEntry>& entries, const std::string& manager,
+                 const std::string& subresource, const Node* before, const Node& after,
+                 const std::string& now) {
+  std::set<std::string> leaves;
+  Path prefix;
+  Leaves(after, prefix, leaves, subresource == "status");
+  std::set<std::string> changed;
+  for (const std::string& leaf : leaves) {
+    Path p = Split(leaf);
+    const Node* old = before ? At(*before, p) : nullptr;
+    if (!old || !(*old == *At(after, p))) changed.insert(leaf);
+  }
+  if (changed.empty()) return;
+  for (ManagedEntry& e : entries) {
+    for (const std::string& leaf : changed) e.fields.erase(leaf);
+  }
+  ManagedEntry& mine = entries[EntryFor(entries, manager, "Update", subresource)];
+  mine.fields.insert(changed.begin(), changed.end());
+  mine.time = now;
+}
+
+// Fields the object no longer has as leaves are owned by nobody, and an entry left with no
+// fields goes.
+void Prune(std::vector<ManagedEntry>& entries, const Node& object) {
+  for (ManagedEntry& e : entries) {
+    std::erase_if(e.fields, [&](const std::string& leaf) {
+      const Node* n = At(object, Split(leaf));
+      return !n || (n->IsMapping() && !n->entries().empty());
+    });
+  }
+  std::erase_if(entries, [](const ManagedEntry& e) { return e.fields.empty(); });
+}
+
 const ResourceType* TypeFor(const std::string& group, const std::string& version,
                             const std::string& plural) {
   std::vector<const ResourceType*> all;
@@ -290,6 +376,7 @@ struct ApiServer::Call {
   std::string name;
   std::string subresource;
   std::map<std::string, std::string> query;
+  std::string user_agent;
 };
 
 ApiServer::ApiServer(ServerOptions options) : options_(std::move(options)) {}
@@ -440,6 +527,13 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
   std::string key = Key(type, call.namespace_, name);
   auto it = objects_.find(key);
   bool status = call.subresource == "status";
+  std::string now = clock_ ? clock_() : Now();
+  std::string subresource = status ? "status" : "";
+  // An update's manager: fieldManager, or the User-Agent up to its first '/'
+  // (k8s.io/apiserver/pkg/endpoints/handlers: managerOrUserAgent).
+  std::string update_manager = query.count("fieldManager")
+                                   ? query.at("fieldManager")
+                                   : call.user_agent.substr(0, call.user_agent.find('/'));
   auto normalize_new = [&](Node object) {
     object.Set("apiVersion", Node::String(type.ApiVersion()));
     object.Set("kind", Node::String(type.kind));
@@ -448,7 +542,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     meta->Set("name", Node::String(name));
     if (type.namespaced) meta->Set("namespace", Node::String(call.namespace_));
     meta->Set("uid", Node::String(fmt::format("6d1e7a10-0000-4000-8000-{:012d}", ++uid_)));
-    meta->Set("creationTimestamp", Node::String(Now()));
+    meta->Set("creationTimestamp", Node::String(now));
     meta->Set("generation", Node::Int(1));
     meta->Erase("deletionTimestamp");
     object.Erase("status");
@@ -460,7 +554,13 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       return {409, StatusObject(409, "AlreadyExists",
                                 fmt::format("{} \"{}\" already exists", type.plural, name))};
     }
-    return {201, Insert(key, plural, normalize_new(std::move(input)))};
+    Node object = normalize_new(std::move(input));
+    std::vector<ManagedEntry> managed;
+    TakeUpdated(managed, update_manager, "", nullptr, object, now);
+    SetManagedFields(object, managed);
+    Version created = Insert(key, plural, std::move(object));
+    objects_[key].managed = std::move(managed);
+    return {201, std::move(created)};
   }
   if (method == "DELETE") {
     if (it == objects_.end()) {
@@ -487,7 +587,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     if (finalizers && finalizers->IsSequence() && !finalizers->items().empty()) {
       if (Str(meta, "deletionTimestamp").empty()) {
         Node next = *it->second.object;
-        next.Find("metadata")->Set("deletionTimestamp", Node::String(Now()));
+        next.Find("metadata")->Set("deletionTimestamp", Node::String(now));
         Modify(key, plural, it->second, std::move(next));
       }
       return {200, it->second.object};
@@ -539,6 +639,8 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
         next.Erase("status");
       }
     }
+    TakeUpdated(s.managed, update_manager, subresource, s.object.get(), next, now);
+    Prune(s.managed, next);
     return {200, Commit(key, plural, s, std::move(next))};
   }
   if (method == "PATCH") {
@@ -573,6 +675,9 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
         }
       }
       MergePatch(next, patch);
+      TakeUpdated(it->second.managed, update_manager, subresource, it->second.object.get(), next,
+                  now);
+      Prune(it->second.managed, next);
       return {200, Commit(key, plural, it->second, std::move(next))};
     }
     // Server-side apply.
@@ -595,23 +700,32 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
         return {404, StatusObject(404, "NotFound",
                                   fmt::format("{} \"{}\" not found", type.plural, name))};
       }
-      Version created = Insert(key, plural, normalize_new(std::move(input)));
-      objects_[key].owners[manager] = std::move(leaves);
+      Node object = normalize_new(std::move(input));
+      std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, leaves}};
+      Prune(managed, object);
+      SetManagedFields(object, managed);
+      Version created = Insert(key, plural, std::move(object));
+      objects_[key].managed = std::move(managed);
       return {201, std::move(created)};
     }
     Stored& s = it->second;
+    // Another manager's field set to another value is a conflict; a field set to the same value
+    // is owned by both (sigs.k8s.io/structured-merge-diff: shared ownership).
+    std::vector<std::pair<size_t, std::string>> conflicting;  // entry, leaf
     std::vector<std::string> conflicts;
-    for (auto& [other, owned] : s.owners) {
-      if (other == manager) continue;
+    for (size_t i = 0; i < s.managed.size(); ++i) {
+      const ManagedEntry& other = s.managed[i];
+      if (other.manager == manager) continue;
       for (const std::string& leaf : leaves) {
-        if (!owned.count(leaf)) continue;
+        if (!other.fields.count(leaf)) continue;
         Path p = Split(leaf);
         const Node* current = At(*s.object, p);
         const Node* wanted = At(input, p);
         if (current && wanted && !(*current == *wanted)) {
           std::string dotted;
           for (const std::string& part : p) dotted += (dotted.empty() ? "" : ".") + part;
-          conflicts.push_back(fmt::format("conflict with \"{}\": .{}", other, dotted));
+          conflicts.push_back(fmt::format("conflict with \"{}\": .{}", other.manager, dotted));
+          conflicting.emplace_back(i, leaf);
         }
       }
     }
@@ -620,12 +734,14 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
                                 fmt::format("Apply failed with {} conflict(s): {}",
                                             conflicts.size(), fmt::join(conflicts, "; ")))};
     }
+    for (const auto& [i, leaf] : conflicting) s.managed[i].fields.erase(leaf);  // forced
+    size_t mine = EntryFor(s.managed, manager, "Apply", subresource);
     Node next = *s.object;
-    for (const std::string& old_leaf : s.owners[manager]) {
+    for (const std::string& old_leaf : s.managed[mine].fields) {
       if (leaves.count(old_leaf)) continue;
       bool others = false;
-      for (auto& [other, owned] : s.owners) {
-        if (other != manager && owned.count(old_leaf)) others = true;
+      for (size_t i = 0; i < s.managed.size(); ++i) {
+        if (i != mine && s.managed[i].fields.count(old_leaf)) others = true;
       }
       if (!others) Erase(next, Split(old_leaf));
     }
@@ -644,13 +760,10 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       }
     }
     Overlay(next, overlay);
-    s.owners[manager] = leaves;
-    if (force) {
-      for (auto& [other, owned] : s.owners) {
-        if (other == manager) continue;
-        for (const std::string& leaf : leaves) owned.erase(leaf);
-      }
-    }
+    // The entry's time moves only when this apply changed the object or what it owns.
+    if (!(next == *s.object) || s.managed[mine].fields != leaves) s.managed[mine].time = now;
+    s.managed[mine].fields = std::move(leaves);
+    Prune(s.managed, next);
     return {200, Commit(key, plural, s, std::move(next))};
   }
   return {405, StatusObject(405, "MethodNotAllowed", method + " is not supported here")};
@@ -658,6 +771,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
 
 ApiServer::Answer ApiServer::Commit(const std::string& key, const std::string& plural, Stored& s,
                                     Node next) {
+  SetManagedFields(next, s.managed);
   if (next == *s.object) return s.object;  // a no-op write changes nothing, not even the version
   if (SpecChanged(*s.object, next)) {
     const Node* meta = s.object->Find("metadata");
@@ -748,6 +862,7 @@ void ApiServer::Handle(const void* request, void* response) {
     return;
   }
   for (const auto& [k, v] : req.params) call.query[k] = v;
+  call.user_agent = req.get_header_value("User-Agent");
   const ResourceType& type = *call.type;
   if (!type.namespaced) call.namespace_.clear();
   if (type.namespaced && call.namespace_.empty() && req.method != "GET") {
@@ -1044,6 +1159,11 @@ void ApiServer::FailNext(int count, int status, int retry_after_seconds) {
   fail_count_ = count;
   fail_status_ = status;
   fail_retry_after_ = retry_after_seconds;
+}
+
+void ApiServer::SetClock(std::function<std::string()> now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  clock_ = std::move(now);
 }
 
 void ApiServer::SetLatency(std::chrono::milliseconds latency) {

@@ -9,6 +9,10 @@
 //   application/apply-patch+yaml (server-side apply: field ownership per manager, 409 on a
 //   conflict unless force=true; lists are atomic) and application/merge-patch+json, DELETE with
 //   preconditions (uid, resourceVersion);
+// - metadata.managedFields on every object it returns: one entry per manager, operation (Apply,
+//   or Update for POST, PUT and merge patches, whose manager is fieldManager or the User-Agent up
+//   to its first '/') and subresource, its fields as FieldsV1, and its time, which changes only
+//   when that manager's write changed the object or its fields;
 // - metadata: uid, resourceVersion (one counter for the server), generation (bumped when
 //   anything but metadata and status changes), creationTimestamp; finalizers and
 //   deletionTimestamp (DELETE of an object with finalizers only marks it; removing the last
@@ -53,6 +57,12 @@ struct ServerOptions {
   int port = 0;               // 0: any free port
 };
 
+// One entry of an object's metadata.managedFields, as the emulator keeps it.
+struct ManagedEntry {
+  std::string manager, operation, subresource, time;
+  std::set<std::string> fields;  // the leaves it owns: each path's keys joined by '\x1f'
+};
+
 class ApiServer {
  public:
   explicit ApiServer(ServerOptions options = {});
@@ -85,6 +95,9 @@ class ApiServer {
   // The next `count` requests (watches included) fail with `status` (and Retry-After when
   // `retry_after_seconds` >= 0) before anything happens.
   void FailNext(int count, int status, int retry_after_seconds = -1);
+  // The time the server stamps (creationTimestamp, deletionTimestamp, managedFields' times),
+  // RFC 3339 in seconds; unset: the wall clock.
+  void SetClock(std::function<std::string()> now);
   // Every request is answered `latency` late.
   void SetLatency(std::chrono::milliseconds latency);
   // Ends every open watch stream abruptly (the connection drops).
@@ -108,7 +121,8 @@ class ApiServer {
   using Version = std::shared_ptr<const Node>;
   struct Stored {
     Version object;
-    std::map<std::string, std::set<std::string>> owners;  // manager -> owned field paths
+    std::vector<ManagedEntry>
+        managed;  // in the order they were first made, as the object shows them
   };
   struct Event {
     uint64_t rv;
@@ -133,6 +147,7 @@ class ApiServer {
   void Remove(const std::string& key, const std::string& plural);
   void NotifyWatches();  // every watch, with mutex_ held
   Version Record(const std::string& plural, const std::string& type, Version object);
+  // `next` has its managedFields set from `s.managed` (which the caller has brought up to date).
   Answer Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
   // `input` is the request's body, already read (null when there is none).
   std::pair<int, Answer> Mutate(const Call& call, const std::string& method,
@@ -163,6 +178,7 @@ class ApiServer {
   int fail_status_ = 0;
   int fail_retry_after_ = -1;
   std::chrono::milliseconds latency_{0};
+  std::function<std::string()> clock_;
   bool stopping_ = false;
 };
 

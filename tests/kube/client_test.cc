@@ -188,6 +188,138 @@ status: {observedGeneration: 1, conditions: [{type: Ready, status: "True"}]})");
   EXPECT_TRUE(written->Find("spec")->Find("exposed")->IsSequence());
 }
 
+// The metadata.managedFields entry of `manager`'s `operation` through `subresource`, or null.
+const Node* ManagedBy(const Node& object, std::string_view manager, std::string_view operation,
+                      std::string_view subresource = "") {
+  const Node* entries = object.Find("metadata")->Find("managedFields");
+  if (!entries || !entries->IsSequence()) return nullptr;
+  for (const Node& e : entries->items()) {
+    if (Field(e, {"manager"}) == manager && Field(e, {"operation"}) == operation &&
+        Field(e, {"subresource"}) == subresource) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+// That entry's time and fields ("(none)" and null when there is no such entry).
+std::string ManagedTime(const Node& object, std::string_view manager, std::string_view operation,
+                        std::string_view subresource = "") {
+  const Node* e = ManagedBy(object, manager, operation, subresource);
+  return e ? Field(*e, {"time"}) : "(none)";
+}
+Node ManagedFieldsV1(const Node& object, std::string_view manager, std::string_view operation,
+                     std::string_view subresource = "") {
+  const Node* e = ManagedBy(object, manager, operation, subresource);
+  return e && e->Find("fieldsV1") ? *e->Find("fieldsV1") : Node();
+}
+
+// kube-apiserver returns metadata.managedFields with every object: one entry per manager,
+// operation and subresource, each with the fields it owns (FieldsV1) and the time its manager
+// last changed them. The controller benchmark reads what a real API server sends only if the
+// emulator does the same.
+TEST_F(ClientTest, ObjectsCarryManagedFieldsPerManagerOperationAndSubresource) {
+  std::string now = "2026-11-27T10:00:01Z";
+  server.SetClock([&] { return now; });
+  Node sep = Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default, labels: {team: shop}}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]})");
+  server.Apply(Seps(), sep);  // as kubectl apply --server-side
+  now = "2026-11-27T10:00:02Z";
+  auto client = Connect(server, Options());
+  ASSERT_TRUE(client
+                  ->ApplyStatus(Seps(), Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default}
+status: {observedGeneration: 1, conditions: [{type: Ready, status: "True"}]})"))
+                  .ok());
+  now = "2026-11-27T10:00:03Z";
+  Node with_finalizer = *client->Get(Seps(), "default", "s");
+  with_finalizer.Find("metadata")->Set("finalizers", Yaml("[multicluster.istio.io/cleanup]"));
+  absl::StatusOr<Node> updated = client->Update(Seps(), with_finalizer);  // PUT: an update
+  ASSERT_TRUE(updated.ok()) << updated.status();
+
+  const Node* user = ManagedBy(*updated, "kubectl", "Apply");
+  const Node* status = ManagedBy(*updated, "meshfed", "Apply", "status");
+  // No fieldManager on a PUT: the manager is the User-Agent ("meshfed/0.1.0") up to its '/'.
+  const Node* finalizer = ManagedBy(*updated, "meshfed", "Update");
+  ASSERT_TRUE(user && status && finalizer) << Field(*updated, {"metadata", "name"});
+  EXPECT_EQ(updated->Find("metadata")->Find("managedFields")->items().size(), 3u);
+  EXPECT_EQ(*user->Find("fieldsV1"), Yaml("{f:metadata: {f:labels: {f:team: {}}}, "
+                                          "f:spec: {f:exposed: {}}}"))
+      << "lists are atomic: the list is the leaf";
+  EXPECT_EQ(*status->Find("fieldsV1"),
+            Yaml("{f:status: {f:conditions: {}, f:observedGeneration: {}}}"));
+  EXPECT_EQ(*finalizer->Find("fieldsV1"), Yaml("{f:metadata: {f:finalizers: {}}}"));
+  EXPECT_EQ(Field(*user, {"apiVersion"}), "multicluster.istio.io/v1alpha1");
+  EXPECT_EQ(Field(*user, {"fieldsType"}), "FieldsV1");
+  EXPECT_EQ(Field(*user, {"time"}), "2026-11-27T10:00:01Z");
+  EXPECT_EQ(Field(*status, {"time"}), "2026-11-27T10:00:02Z");
+  EXPECT_EQ(Field(*finalizer, {"time"}), "2026-11-27T10:00:03Z");
+
+  // The same apply again changes nothing, its entry's time included.
+  now = "2026-11-27T10:00:04Z";
+  server.Apply(Seps(), sep);
+  Node same = *server.Find(Seps(), "default", "s");
+  EXPECT_EQ(Field(same, {"metadata", "resourceVersion"}),
+            Field(*updated, {"metadata", "resourceVersion"}));
+  EXPECT_EQ(ManagedTime(same, "kubectl", "Apply"), "2026-11-27T10:00:01Z");
+
+  // A changed apply moves its own entry's time only, and leaves what others own: the status
+  // (its own entry, on the status subresource) and the finalizer.
+  now = "2026-11-27T10:00:05Z";
+  sep.Find("spec")->Set("exposed", Yaml("[{name: reviews, clusters: [cluster-a, cluster-b]}]"));
+  server.Apply(Seps(), sep);
+  Node changed = *server.Find(Seps(), "default", "s");
+  EXPECT_EQ(ManagedTime(changed, "kubectl", "Apply"), "2026-11-27T10:00:05Z");
+  EXPECT_EQ(ManagedTime(changed, "meshfed", "Apply", "status"), "2026-11-27T10:00:02Z");
+  EXPECT_EQ(ManagedTime(changed, "meshfed", "Update"), "2026-11-27T10:00:03Z");
+  EXPECT_EQ(Field(changed, {"status", "observedGeneration"}), "1");
+  EXPECT_EQ(changed.Find("metadata")->Find("finalizers")->items().size(), 1u);
+
+  // The same manager applying the main resource has a second entry; its status stays.
+  absl::StatusOr<Node> labelled =
+      client->Apply(Seps(), Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default, labels: {meshfed: seen}})"));
+  ASSERT_TRUE(labelled.ok()) << labelled.status();
+  EXPECT_EQ(Field(*labelled, {"status", "observedGeneration"}), "1");
+  EXPECT_EQ(ManagedFieldsV1(*labelled, "meshfed", "Apply"),
+            Yaml("{f:metadata: {f:labels: {f:meshfed: {}}}}"));
+  EXPECT_TRUE(ManagedBy(*labelled, "meshfed", "Apply", "status"));
+}
+
+// Server-side apply's ownership (sigs.k8s.io/structured-merge-diff): a field two managers set to
+// the same value is owned by both, so it stays when one of them stops applying it; a forced apply
+// takes only the fields that conflicted.
+TEST_F(ClientTest, AppliersShareFieldsOfTheSameValueAndForceTakesOnlyConflicts) {
+  server.Apply(Services(), Yaml(R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default, labels: {app: reviews, team: shop}}
+spec: {ports: [{port: 9080, name: http}]})"));
+  auto client = Connect(server, Options());
+  absl::StatusOr<Node> forced = client->Apply(Services(), Yaml(R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default, labels: {app: meshfed-says, team: shop}})"),
+                                              /*force=*/true);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_EQ(ManagedFieldsV1(*forced, "kubectl", "Apply"),
+            Yaml("{f:metadata: {f:labels: {f:team: {}}}, f:spec: {f:ports: {}}}"))
+      << "kubectl lost app (a conflict, forced) and kept team (the same value)";
+  EXPECT_EQ(ManagedFieldsV1(*forced, "meshfed", "Apply"),
+            Yaml("{f:metadata: {f:labels: {f:app: {}, f:team: {}}}}"));
+  // kubectl stops applying team; meshfed still owns it, so it stays.
+  server.Apply(Services(), Yaml(R"(apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec: {ports: [{port: 9080, name: http}]})"));
+  Node after = *server.Find(Services(), "default", "reviews");
+  EXPECT_EQ(Field(after, {"metadata", "labels", "team"}), "shop");
+  EXPECT_EQ(Field(after, {"metadata", "labels", "app"}), "meshfed-says");
+  EXPECT_EQ(ManagedFieldsV1(after, "kubectl", "Apply"), Yaml("{f:spec: {f:ports: {}}}"));
+}
+
 TEST_F(ClientTest, OptimisticConcurrencyAndDeletePreconditions) {
   auto client = Connect(server, Options());
   absl::StatusOr<Node> created = client->Create(Services(), Service("a", "x"));
@@ -478,22 +610,10 @@ TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
 // the cache drops metadata.managedFields, which API servers send with every object that
 // server-side apply or kubectl manage, and which nothing in meshfed reads.
 TEST_F(ClientTest, AnInformerCachesSharedValuesWithoutManagedFields) {
-  auto with_managed_fields = [](Node svc) {
-    Node entry = Yaml(R"(manager: kubectl
-operation: Apply
-apiVersion: v1
-fieldsType: FieldsV1
-fieldsV1: {f:spec: {f:ports: {}}})");
-    Node fields = Node::Sequence();
-    fields.Append(std::move(entry));
-    svc.Find("metadata")->Set("managedFields", std::move(fields));
-    return svc;
-  };
   auto client = Connect(server, Options());
-  // Created, not applied: the emulator keeps what a create sends, managedFields included.
-  ASSERT_TRUE(client->Create(Services(), with_managed_fields(Service("reviews", "reviews"))).ok());
-  ASSERT_TRUE(
-      client->Get(Services(), "default", "reviews")->Find("metadata")->Find("managedFields"));
+  ASSERT_TRUE(client->Create(Services(), Service("reviews", "reviews")).ok());
+  ASSERT_TRUE(ManagedBy(*client->Get(Services(), "default", "reviews"), "meshfed", "Update"))
+      << "a create is an update by the client's User-Agent";
   std::mutex mutex;
   std::condition_variable changed;
   Informer informer(*client, Services(), [&] {
@@ -508,7 +628,7 @@ fieldsV1: {f:spec: {f:ports: {}}})");
   informer.Start();
   ASSERT_TRUE(cached("default/reviews"));
   // This one arrives through the watch.
-  ASSERT_TRUE(client->Create(Services(), with_managed_fields(Service("ratings", "ratings"))).ok());
+  ASSERT_TRUE(client->Create(Services(), Service("ratings", "ratings")).ok());
   ASSERT_TRUE(cached("default/ratings"));
   for (const char* key : {"default/reviews", "default/ratings"}) {
     Informer::Object o = informer.Get(key);
