@@ -14,14 +14,15 @@
 namespace meshfed {
 namespace {
 
-Node Convert(simdjson::dom::element e) {
+// `drop`: leave out metadata.managedFields wherever an object has it (JsonOptions).
+Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
   using Type = simdjson::dom::element_type;
   switch (e.type()) {
     case Type::ARRAY: {
       Node list = Node::Sequence();
       simdjson::dom::array items = e.get_array().value_unsafe();
       list.items().reserve(items.size());
-      for (simdjson::dom::element item : items) list.Append(Convert(item));
+      for (simdjson::dom::element item : items) list.Append(Convert(item, drop));
       return list;
     }
     case Type::OBJECT: {
@@ -29,7 +30,8 @@ Node Convert(simdjson::dom::element e) {
       simdjson::dom::object fields = e.get_object().value_unsafe();
       map.entries().reserve(fields.size());
       for (simdjson::dom::key_value_pair field : fields) {
-        map.Add(field.key, Convert(field.value));
+        if (in_metadata && field.key == "managedFields") continue;
+        map.Add(field.key, Convert(field.value, drop, drop && field.key == "metadata"));
       }
       return map;
     }
@@ -93,7 +95,7 @@ ParserPool& Parsers() {
 
 }  // namespace
 
-bool ReadJson(std::string_view text, Node& out, std::string& error) {
+bool ReadJson(std::string_view text, Node& out, std::string& error, JsonOptions options) {
   std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
   simdjson::dom::element root;
   bool ok = true;
@@ -101,7 +103,7 @@ bool ReadJson(std::string_view text, Node& out, std::string& error) {
     error = simdjson::error_message(e);
     ok = false;
   } else {
-    out = Convert(root);
+    out = Convert(root, options.drop_managed_fields);
   }
   Parsers().Give(std::move(parser));
   return ok;

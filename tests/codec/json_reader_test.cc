@@ -62,6 +62,23 @@ TEST(JsonReader, ReadsWhatTheYamlReaderReads) {
   EXPECT_EQ(Json(text), yaml.documents.at(0));
 }
 
+// An API client reads objects without the managedFields it never looks at: in a list's items and
+// a watch event's object alike, and only as metadata's field.
+TEST(JsonReader, CanLeaveOutManagedFields) {
+  std::string text =
+      R"({"type": "ADDED", "items": [{"metadata": {"name": "a", "managedFields": [{"manager":)"
+      R"( "kubectl", "fieldsV1": {"f:spec": {}}}], "uid": "1"}, "spec": {"managedFields": 1}}],)"
+      R"( "object": {"metadata": {"managedFields": [], "name": "b"}}})";
+  Node out;
+  std::string error;
+  ASSERT_TRUE(ReadJson(text, out, error, JsonOptions{.drop_managed_fields = true})) << error;
+  EXPECT_EQ(out,
+            Json(R"({"type": "ADDED", "items": [{"metadata": {"name": "a", "uid": "1"},)"
+                 R"( "spec": {"managedFields": 1}}], "object": {"metadata": {"name": "b"}}})"));
+  EXPECT_TRUE(Json(text).Find("object")->Find("metadata")->Find("managedFields"))
+      << "kept unless asked";
+}
+
 TEST(JsonReader, RejectsWhatIsNotOneJsonValue) {
   for (std::string_view bad : {"", "{", "{\"a\": 1,}", "{\"a\": 1} {}", "[1, 2", "{a: 1}",
                                "\"\xff\"", "123456789012345678901234567890", "nul"}) {

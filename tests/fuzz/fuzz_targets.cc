@@ -27,6 +27,20 @@ ReadLimits SmallLimits() {
   return limits;
 }
 
+// What ReadJson leaves out with JsonOptions::drop_managed_fields.
+void DropManagedFields(Node& n) {
+  if (n.IsSequence()) {
+    for (Node& item : n.items()) DropManagedFields(item);
+  }
+  if (!n.IsMapping()) return;
+  for (MapEntry& e : n.entries()) {
+    if (e.key == "metadata" && e.value.IsMapping()) {
+      while (e.value.Find("managedFields")) e.value.Erase("managedFields");
+    }
+    DropManagedFields(e.value);
+  }
+}
+
 [[noreturn]] void Die(const char* what, const std::string& detail) {
   std::fprintf(stderr, "fuzz invariant broken: %s\n%s\n", what, detail.c_str());
   std::abort();
@@ -145,12 +159,29 @@ void YamlReader(const uint8_t* data, size_t size) {
   // The JSON reader (API answers) must agree with it on what both read.
   Node answer;
   std::string error;
-  if (ReadJson(text, answer, error) && as_json.diagnostics.empty() &&
-      as_json.documents.size() == 1 && !SameJsonValue(answer, as_json.documents[0])) {
+  bool answered = ReadJson(text, answer, error);
+  if (answered && as_json.diagnostics.empty() && as_json.documents.size() == 1 &&
+      !SameJsonValue(answer, as_json.documents[0])) {
     std::string a, b;
     EmitYaml(answer, a);
     EmitYaml(as_json.documents[0], b);
     Die("the JSON reader and the YAML reader disagree", a + "---\n" + b);
+  }
+  // Leaving out managedFields (API answers) reads the same, less every metadata's managedFields.
+  Node trimmed;
+  std::string trimmed_error;
+  if (ReadJson(text, trimmed, trimmed_error, JsonOptions{.drop_managed_fields = true}) !=
+      answered) {
+    Die("leaving out managedFields changed whether the JSON reads", std::string(text));
+  }
+  if (answered) {
+    DropManagedFields(answer);
+    if (!(answer == trimmed)) {
+      std::string a, b;
+      EmitYaml(answer, a);
+      EmitYaml(trimmed, b);
+      Die("leaving out managedFields left out something else", a + "---\n" + b);
+    }
   }
   ReadResult r = ReadYamlStream(text, "fuzz.yaml", SmallLimits());
   if (!r.diagnostics.empty()) return;

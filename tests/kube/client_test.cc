@@ -237,8 +237,9 @@ status: {observedGeneration: 1, conditions: [{type: Ready, status: "True"}]})"))
   now = "2026-11-27T10:00:03Z";
   Node with_finalizer = *client->Get(Seps(), "default", "s");
   with_finalizer.Find("metadata")->Set("finalizers", Yaml("[multicluster.istio.io/cleanup]"));
-  absl::StatusOr<Node> updated = client->Update(Seps(), with_finalizer);  // PUT: an update
-  ASSERT_TRUE(updated.ok()) << updated.status();
+  ASSERT_TRUE(client->Update(Seps(), with_finalizer).ok());  // PUT: an update
+  // As stored (the client leaves managedFields out of what it reads).
+  std::optional<Node> updated = server.Find(Seps(), "default", "s");
 
   const Node* user = ManagedBy(*updated, "kubectl", "Apply");
   const Node* status = ManagedBy(*updated, "meshfed", "Apply", "status");
@@ -279,11 +280,12 @@ status: {observedGeneration: 1, conditions: [{type: Ready, status: "True"}]})"))
   EXPECT_EQ(changed.Find("metadata")->Find("finalizers")->items().size(), 1u);
 
   // The same manager applying the main resource has a second entry; its status stays.
-  absl::StatusOr<Node> labelled =
-      client->Apply(Seps(), Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+  ASSERT_TRUE(client
+                  ->Apply(Seps(), Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
 kind: ServiceExpositionPolicy
-metadata: {name: s, namespace: default, labels: {meshfed: seen}})"));
-  ASSERT_TRUE(labelled.ok()) << labelled.status();
+metadata: {name: s, namespace: default, labels: {meshfed: seen}})"))
+                  .ok());
+  std::optional<Node> labelled = server.Find(Seps(), "default", "s");
   EXPECT_EQ(Field(*labelled, {"status", "observedGeneration"}), "1");
   EXPECT_EQ(ManagedFieldsV1(*labelled, "meshfed", "Apply"),
             Yaml("{f:metadata: {f:labels: {f:meshfed: {}}}}"));
@@ -299,11 +301,13 @@ kind: Service
 metadata: {name: reviews, namespace: default, labels: {app: reviews, team: shop}}
 spec: {ports: [{port: 9080, name: http}]})"));
   auto client = Connect(server, Options());
-  absl::StatusOr<Node> forced = client->Apply(Services(), Yaml(R"(apiVersion: v1
+  ASSERT_TRUE(client
+                  ->Apply(Services(), Yaml(R"(apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: default, labels: {app: meshfed-says, team: shop}})"),
-                                              /*force=*/true);
-  ASSERT_TRUE(forced.ok()) << forced.status();
+                          /*force=*/true)
+                  .ok());
+  std::optional<Node> forced = server.Find(Services(), "default", "reviews");
   EXPECT_EQ(ManagedFieldsV1(*forced, "kubectl", "Apply"),
             Yaml("{f:metadata: {f:labels: {f:team: {}}}, f:spec: {f:ports: {}}}"))
       << "kubectl lost app (a conflict, forced) and kept team (the same value)";
@@ -612,8 +616,11 @@ TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
 TEST_F(ClientTest, AnInformerCachesSharedValuesWithoutManagedFields) {
   auto client = Connect(server, Options());
   ASSERT_TRUE(client->Create(Services(), Service("reviews", "reviews")).ok());
-  ASSERT_TRUE(ManagedBy(*client->Get(Services(), "default", "reviews"), "meshfed", "Update"))
+  ASSERT_TRUE(ManagedBy(*server.Find(Services(), "default", "reviews"), "meshfed", "Update"))
       << "a create is an update by the client's User-Agent";
+  EXPECT_EQ(client->Get(Services(), "default", "reviews")->Find("metadata")->Find("managedFields"),
+            nullptr)
+      << "the client leaves managedFields out of what it reads";
   std::mutex mutex;
   std::condition_variable changed;
   Informer informer(*client, Services(), [&] {

@@ -205,7 +205,8 @@ absl::Status StatusFromHttp(int http_status, const std::string& body, const std:
 absl::StatusOr<Node> ParseJson(const std::string& body, const std::string& what) {
   Node out;
   std::string error;
-  if (!ReadJson(body, out, error)) {
+  // Nothing in meshfed reads metadata.managedFields (see JsonOptions): not built.
+  if (!ReadJson(body, out, error, JsonOptions{.drop_managed_fields = true})) {
     return absl::DataLossError(
         fmt::format("{}: the API server's answer is not one JSON object ({})", what, error));
   }
@@ -456,11 +457,13 @@ absl::StatusOr<Client::Response> Client::Do(const std::string& method, const std
 }
 
 absl::StatusOr<Node> Client::DoObject(const std::string& method, const std::string& path,
-                                      const std::string& body, const std::string& content_type) {
+                                      const std::string& body, const std::string& content_type,
+                                      bool read) {
   absl::StatusOr<Response> r = Do(method, path, body, content_type);
   if (!r.ok()) return r.status();
   std::string what = fmt::format("{} {}", method, path);
   if (absl::Status s = StatusFromHttp(r->status, r->body, what); !s.ok()) return s;
+  if (!read) return Node();
   return ParseJson(r->body, what);
 }
 
@@ -507,21 +510,29 @@ absl::StatusOr<Node> Client::Get(const ResourceType& type, const std::string& na
 }
 
 absl::StatusOr<Node> Client::Apply(const ResourceType& type, const Node& object, bool force) {
-  return ApplyAt(type, object, "", force);
+  return ApplyAt(type, object, "", force, /*read=*/true);
 }
 
 absl::StatusOr<Node> Client::ApplyStatus(const ResourceType& type, const Node& object, bool force) {
-  return ApplyAt(type, object, "/status", force);
+  return ApplyAt(type, object, "/status", force, /*read=*/true);
+}
+
+absl::Status Client::ApplyUnread(const ResourceType& type, const Node& object, bool force) {
+  return ApplyAt(type, object, "", force, /*read=*/false).status();
+}
+
+absl::Status Client::ApplyStatusUnread(const ResourceType& type, const Node& object, bool force) {
+  return ApplyAt(type, object, "/status", force, /*read=*/false).status();
 }
 
 absl::StatusOr<Node> Client::ApplyAt(const ResourceType& type, const Node& object,
-                                     std::string_view subresource, bool force) {
+                                     std::string_view subresource, bool force, bool read) {
   const Node* meta = object.Find("metadata");
   std::string path =
       fmt::format("{}{}?fieldManager={}{}",
                   type.ObjectPath(ScalarAt(meta, "namespace"), ScalarAt(meta, "name")), subresource,
                   kFieldManager, force ? "&force=true" : "");
-  return DoObject("PATCH", path, EmitJsonText(object), "application/apply-patch+yaml");
+  return DoObject("PATCH", path, EmitJsonText(object), "application/apply-patch+yaml", read);
 }
 
 absl::StatusOr<Node> Client::Create(const ResourceType& type, const Node& object) {
@@ -534,6 +545,13 @@ absl::StatusOr<Node> Client::Update(const ResourceType& type, const Node& object
   const Node* meta = object.Find("metadata");
   return DoObject("PUT", type.ObjectPath(ScalarAt(meta, "namespace"), ScalarAt(meta, "name")),
                   EmitJsonText(object), "application/json");
+}
+
+absl::Status Client::UpdateUnread(const ResourceType& type, const Node& object) {
+  const Node* meta = object.Find("metadata");
+  return DoObject("PUT", type.ObjectPath(ScalarAt(meta, "namespace"), ScalarAt(meta, "name")),
+                  EmitJsonText(object), "application/json", /*read=*/false)
+      .status();
 }
 
 absl::Status Client::Delete(const ResourceType& type, const std::string& namespace_,

@@ -77,6 +77,10 @@ struct ClientStats {
   std::atomic<uint64_t> errors{0};     // requests that failed after retries
 };
 
+// Objects the client hands out (answers, list items, watch events) come without
+// metadata.managedFields: server-side apply's record of who set which field, about as large as
+// the fields themselves, which nothing in meshfed reads; an update sent without it keeps the
+// server's. client-go's informers drop it the same way (cache.TransformStripManagedFields).
 class Client {
  public:
   static absl::StatusOr<std::unique_ptr<Client>> Create(RestConfig config,
@@ -99,6 +103,11 @@ class Client {
   absl::StatusOr<Node> Create(const ResourceType& type, const Node& object);
   // PUT with the object's metadata.resourceVersion: 409 Aborted when it changed meanwhile.
   absl::StatusOr<Node> Update(const ResourceType& type, const Node& object);
+  // The same writes for a caller that does not read the answer (the controller's): its status is
+  // checked, its body (the whole object) is not parsed.
+  absl::Status ApplyUnread(const ResourceType& type, const Node& object, bool force = true);
+  absl::Status ApplyStatusUnread(const ResourceType& type, const Node& object, bool force = true);
+  absl::Status UpdateUnread(const ResourceType& type, const Node& object);
   absl::Status Delete(const ResourceType& type, const std::string& namespace_,
                       const std::string& name, const Preconditions& preconditions = {});
   // Streams events to `on_event` until the server closes the stream (a normal end: resume with
@@ -129,11 +138,13 @@ class Client {
   // One request with retries; `ok` is an HTTP status considered success.
   absl::StatusOr<Response> Do(const std::string& method, const std::string& path,
                               const std::string& body, const std::string& content_type);
+  // The answer's object; with `read` false, an empty Node once the status is checked.
   absl::StatusOr<Node> DoObject(const std::string& method, const std::string& path,
-                                const std::string& body, const std::string& content_type);
+                                const std::string& body, const std::string& content_type,
+                                bool read = true);
   // Server-side apply of `object` ("" or "/status").
   absl::StatusOr<Node> ApplyAt(const ResourceType& type, const Node& object,
-                               std::string_view subresource, bool force);
+                               std::string_view subresource, bool force, bool read);
 
   RestConfig config_;
   ClientOptions options_;

@@ -498,7 +498,7 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
                              {std::string(ScalarAt(&c.live, "metadata", "uid")), ""});
         if (absl::IsNotFound(s)) s = absl::OkStatus();
       } else {
-        s = m.client->Apply(type, c.ToApply()).status();  // made here, freed once sent
+        s = m.client->ApplyUnread(type, c.ToApply());  // made here, freed once sent
       }
       {
         std::lock_guard<std::mutex> lock(counters_mutex_);
@@ -579,7 +579,7 @@ void Controller::WriteStatuses(std::vector<StatusWrite>& writes, Pass& pass) {
       object.Add("metadata", std::move(md));
       object.Add("status", std::move(w->status));
       results[static_cast<size_t>(w - writes.data())] =
-          w->client->ApplyStatus(*w->type, object).status();
+          w->client->ApplyStatusUnread(*w->type, object);
     }
   });
   for (size_t i = 0; i < writes.size(); ++i) {
@@ -672,7 +672,7 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
   };
   std::string expectation = deleting ? "removed" : "added";
   if (Expected(key, expectation, pass)) return;
-  absl::Status w = m.client->Update(*type, without_ours(o)).status();
+  absl::Status w = m.client->UpdateUnread(*type, without_ours(o));
   if (absl::IsAborted(w)) {
     // The cache is behind: read the object and try once more on its latest version (as
     // client-go's RetryOnConflict), rather than waiting for the watch. The update is recomputed
@@ -682,7 +682,7 @@ void Controller::SyncFinalizer(Member& m, const Node& o, Pass& pass) {
         m.client->Get(*type, std::string(ScalarAt(&o, "metadata", "namespace")),
                       std::string(ScalarAt(&o, "metadata", "name")));
     if (latest.ok() && HasFinalizer(*latest) == deleting) {
-      w = m.client->Update(*type, without_ours(*latest)).status();
+      w = m.client->UpdateUnread(*type, without_ours(*latest));
     } else if (latest.ok()) {
       w = absl::OkStatus();  // already as wanted; the watch has not shown it yet
     }

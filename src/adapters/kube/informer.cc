@@ -14,15 +14,7 @@ std::string CacheKey(const Node& object) {
          std::string(ScalarAt(&object, "metadata", "name"));
 }
 
-// What the cache keeps of an object the API server sent, which this edits. metadata.managedFields
-// (server-side apply's record of who set which field, about as large as the fields themselves)
-// is read by nothing here, and an update sent without it keeps the server's: client-go's
-// informers drop it the same way (cache.TransformStripManagedFields).
-void Trim(Node& object) {
-  if (Node* meta = object.Find("metadata"); meta && meta->IsMapping()) meta->Erase("managedFields");
-}
-
-// A trimmed object as the cache holds it.
+// An object as the cache holds it (the client has left out its metadata.managedFields).
 Informer::Object Cached(Node object) {
   return std::make_shared<const Node>(Node::Share(std::move(object)));
 }
@@ -108,7 +100,6 @@ bool Informer::List() {
     std::map<std::string, Object> fresh;
     for (Node& item : list->items) {
       std::string key = CacheKey(item);
-      Trim(item);
       fresh.emplace(std::move(key), Cached(std::move(item)));
     }
     for (const auto& [key, object] : fresh) {
@@ -151,7 +142,6 @@ void Informer::Apply(WatchEvent&& e) {
         object.Set("kind", Node::String(type_.kind));
       }
       std::string key = CacheKey(object);
-      Trim(object);
       Object& slot = cache_[key];
       changed = !slot || !(*slot == object);
       if (changed) {
