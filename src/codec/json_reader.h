@@ -11,16 +11,17 @@
 
 namespace meshfed {
 
-// Numbers keep their type as a YAML reader would resolve them (an integer stays an integer, a
-// number with a fraction or exponent a float); strings are quoted strings. False, with `error`
-// set and `out` untouched, when `text` is not exactly one JSON value (or nests deeper than
-// simdjson's limit of 1024, or holds an integer beyond 64 bits).
 struct JsonOptions {
   // Leave out every object's metadata.managedFields: what an API server sends for server-side
   // apply's bookkeeping, often as large as the fields themselves, which a reader that never
   // looks at it need not build (client-go's informers drop it too: TransformStripManagedFields).
   bool drop_managed_fields = false;
 };
+
+// Numbers keep their type as a YAML reader would resolve them (an integer stays an integer, a
+// number with a fraction or exponent a float); strings are quoted strings. False, with `error`
+// set and `out` untouched, when `text` is not exactly one JSON value (or nests deeper than
+// simdjson's limit of 1024, or holds an integer beyond 64 bits).
 bool ReadJson(std::string_view text, Node& out, std::string& error, JsonOptions options = {});
 
 // A file holding one JSON object or array, read into the tree (and positions) that the YAML reader

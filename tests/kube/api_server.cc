@@ -265,6 +265,16 @@ bool SpecChanged(const Node& a, const Node& b) {
   return !(strip(a) == strip(b));
 }
 
+// What the server sets in metadata, whatever a write sends (managedFields: from its entries).
+constexpr const char* kServerMetadata[] = {"name",
+                                           "namespace",
+                                           "uid",
+                                           "creationTimestamp",
+                                           "generation",
+                                           "deletionTimestamp",
+                                           "resourceVersion",
+                                           "managedFields"};
+
 // ---- metadata.managedFields (k8s.io/apimachinery/pkg/apis/meta/v1: ManagedFieldsEntry) ----
 
 size_t EntryFor(std::vector<ManagedEntry>& entries, const std::string& manager,
@@ -625,8 +635,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       next.Set("kind", Node::String(type.kind));
       Node* meta = next.Find("metadata");
       if (!meta || !meta->IsMapping()) meta = &next.Set("metadata", Node::Mapping());
-      for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
-                                 "deletionTimestamp", "resourceVersion"}) {
+      for (const char* system : kServerMetadata) {
         if (const Node* v = keep_meta.Find(system)) {
           meta->Set(system, *v);
         } else {
@@ -668,10 +677,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       } else {
         patch.Erase("status");
         if (Node* meta = patch.Find("metadata")) {
-          for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
-                                     "deletionTimestamp", "resourceVersion"}) {
-            meta->Erase(system);
-          }
+          for (const char* system : kServerMetadata) meta->Erase(system);
         }
       }
       MergePatch(next, patch);
@@ -702,7 +708,6 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       }
       Node object = normalize_new(std::move(input));
       std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, leaves}};
-      Prune(managed, object);
       SetManagedFields(object, managed);
       Version created = Insert(key, plural, std::move(object));
       objects_[key].managed = std::move(managed);
@@ -753,10 +758,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     } else {
       overlay.Erase("status");
       if (Node* meta = overlay.Find("metadata")) {
-        for (const char* system : {"name", "namespace", "uid", "creationTimestamp", "generation",
-                                   "deletionTimestamp", "resourceVersion", "managedFields"}) {
-          meta->Erase(system);
-        }
+        for (const char* system : kServerMetadata) meta->Erase(system);
       }
     }
     Overlay(next, overlay);

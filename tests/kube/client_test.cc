@@ -611,8 +611,9 @@ TEST(ClientTls, VerifiesTheServerAndPresentsClientCertificates) {
 
 // The informer's objects are shared values: the controller copies every one of them into the
 // fleet it translates at each full reconcile, and a copy must cost a reference, not a tree. And
-// the cache drops metadata.managedFields, which API servers send with every object that
-// server-side apply or kubectl manage, and which nothing in meshfed reads.
+// they come without metadata.managedFields, which API servers send with every object that
+// server-side apply or kubectl manage, and which nothing in meshfed reads: the client leaves it
+// out of everything it reads.
 TEST_F(ClientTest, AnInformerCachesSharedValuesWithoutManagedFields) {
   auto client = Connect(server, Options());
   ASSERT_TRUE(client->Create(Services(), Service("reviews", "reviews")).ok());
