@@ -4,10 +4,15 @@
 #include <httplib.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "codec/emitter.h"
 #include "codec/json_reader.h"
@@ -380,6 +385,28 @@ std::string TypeKey(const ResourceType& t) { return t.group + "/" + t.plural; }
 
 }  // namespace
 
+double EmulatorCpuSeconds() {
+  double ticks = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != kEmulatorThreadName) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    // proc(5): after "(comm)", state is field 3; utime and stime are fields 14 and 15.
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 struct ApiServer::Call {
   const ResourceType* type = nullptr;
   std::string namespace_;
@@ -444,7 +471,13 @@ void ApiServer::Start() {
     port_ = server_->bind_to_any_port("127.0.0.1");
     options_.port = port_;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    // Every thread of the server carries kEmulatorThreadName (EmulatorCpuSeconds): this one, and
+    // the pool's that serve requests and watches, which it starts and which inherit its name
+    // (Linux: a new thread starts with its creator's).
+    pthread_setname_np(pthread_self(), kEmulatorThreadName);
+    server_->listen_after_bind();
+  });
   while (!server_->is_running()) std::this_thread::yield();
 }
 

@@ -57,6 +57,12 @@ struct ServerOptions {
   int port = 0;               // 0: any free port
 };
 
+// The name of every thread of an emulated API server (Linux: at most 15 characters).
+inline constexpr char kEmulatorThreadName[] = "kube-emulator";
+// The CPU time, user and system, that the emulated API servers' threads of this process have used
+// so far (their threads live until the server stops), from /proc/self/task.
+double EmulatorCpuSeconds();
+
 // One entry of an object's metadata.managedFields, as the emulator keeps it.
 struct ManagedEntry {
   std::string manager, operation, subresource, time;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -648,6 +649,44 @@ TEST_F(ClientTest, AnInformerCachesSharedValuesWithoutManagedFields) {
     EXPECT_EQ(Field(*o, {"metadata", "labels", "app"}), std::string(key).substr(8));
   }
   informer.Stop();
+}
+
+// The controller benchmark tells the emulators' CPU time from the controller's by their threads'
+// name: the server's threads carry it, and EmulatorCpuSeconds counts what such threads use.
+TEST_F(ClientTest, TheEmulatorNamesItsThreadsAndCountsTheirCpuTime) {
+  auto named_threads = [] {
+    int n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name == testing::kEmulatorThreadName) ++n;
+    }
+    return n;
+  };
+  int before = named_threads();  // the listener at least
+  auto client = Connect(server, Options());
+  ASSERT_TRUE(client->Create(Services(), Service("reviews", "reviews")).ok());
+  EXPECT_GE(before, 1) << "the listener";
+  EXPECT_GE(named_threads(), before + 1) << "and the thread that served the request";
+
+  // A thread of that name that burns CPU is counted, until it has used a tenth of a second.
+  double start = testing::EmulatorCpuSeconds();
+  std::atomic<bool> counted = false;
+  std::thread busy([&] {
+    pthread_setname_np(pthread_self(), testing::kEmulatorThreadName);
+    volatile uint64_t sink = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (int i = 0; i < 1000000; ++i) sink = sink + static_cast<uint64_t>(i);
+      if (testing::EmulatorCpuSeconds() - start >= 0.1) {
+        counted = true;
+        break;
+      }
+    }
+  });
+  busy.join();
+  EXPECT_TRUE(counted);
 }
 
 // The emulator stands in for kube-apiserver, which (Go's net/http) serves any number of requests
