@@ -198,6 +198,8 @@ TEST(ControllerCommand, ServesHealthAndMetricsAndStopsOnSigterm) {
   std::string first;
   std::getline(in, first);
   EXPECT_EQ(first.rfind("{\"ts\":", 0), 0u) << "JSON logs: " << first;
+  in.close();
+  if (!::testing::Test::HasFailure()) fs::remove(log);  // kept for the reader of a failure
 }
 
 }  // namespace

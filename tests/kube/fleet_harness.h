@@ -50,10 +50,18 @@ class FleetHarness {
     }
   }
 
-  // A kubeconfig file with one context per server, named after it.
+  FleetHarness(const FleetHarness&) = delete;
+  FleetHarness& operator=(const FleetHarness&) = delete;
+  ~FleetHarness() {
+    std::error_code ignored;  // a test that wrote no kubeconfig has none to remove
+    if (!kubeconfig_.empty()) std::filesystem::remove(kubeconfig_, ignored);
+  }
+
+  // A kubeconfig file with one context per server, named after it; removed with the harness.
   std::string Kubeconfig() {
-    std::filesystem::path p = std::filesystem::temp_directory_path() /
-                              fmt::format("meshfed-controller-test-kubeconfig-{}", getpid());
+    kubeconfig_ = std::filesystem::temp_directory_path() /
+                  fmt::format("meshfed-controller-test-kubeconfig-{}", getpid());
+    std::filesystem::path p = kubeconfig_;
     std::ofstream out(p);
     out << "apiVersion: v1\nkind: Config\nclusters:\n";
     for (const auto& [name, s] : servers) {
@@ -166,6 +174,9 @@ class FleetHarness {
   }
 
   std::map<std::string, std::unique_ptr<ApiServer>> servers;
+
+ private:
+  std::filesystem::path kubeconfig_;
 };
 
 }  // namespace meshfed::kube::testing
