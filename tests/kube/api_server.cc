@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
+#include <utility>
 
 #include "codec/emitter.h"
 #include "codec/json_reader.h"
@@ -157,35 +159,75 @@ bool Matches(const std::vector<Requirement>& selector, const Node& object) {
 
 using Path = std::vector<std::string>;
 
-// Fields no manager owns: identity, versions, status (on the main resource), system metadata.
-bool SystemField(const Path& p) {
-  if (p.empty()) return true;
-  if (p[0] == "apiVersion" || p[0] == "kind" || p[0] == "status") return true;
+// Whether a manager can own the field at `p` (its keys from the top): on the status subresource
+// only status; on the main resource anything but identity, versions, status and the metadata the
+// server sets.
+bool Ownable(const std::vector<std::string_view>& p, bool status_only) {
+  if (status_only) return p[0] == "status";
+  if (p[0] == "apiVersion" || p[0] == "kind" || p[0] == "status") return false;
   if (p[0] == "metadata" && p.size() >= 2) {
-    return p[1] != "labels" && p[1] != "annotations" && p[1] != "finalizers" &&
-           p[1] != "ownerReferences";
+    return p[1] == "labels" || p[1] == "annotations" || p[1] == "finalizers" ||
+           p[1] == "ownerReferences";
   }
-  return false;
+  return true;
 }
 
-// Leaves of an applied configuration: scalars and lists (atomic), and empty maps.
-void Leaves(const Node& n, Path& prefix, std::set<std::string>& out, bool status_only) {
-  if (n.IsMapping() && !n.entries().empty()) {
-    for (const MapEntry& e : n.entries()) {
-      prefix.push_back(e.key.str());
-      bool in_status = !prefix.empty() && prefix[0] == "status";
-      if (status_only ? in_status : !SystemField(prefix)) {
-        Leaves(e.value, prefix, out, status_only);
-      } else if (status_only && prefix.size() == 1 && e.key == "status") {
-        Leaves(e.value, prefix, out, status_only);
+// Fields in name order, as structured-merge-diff serializes a field set (fieldpath.Set keeps its
+// members sorted).
+void AddFields(const Node& n, std::vector<std::string_view>& prefix, bool status_only, Node& into) {
+  std::vector<const MapEntry*> sorted;
+  for (const MapEntry& e : n.entries()) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const MapEntry* a, const MapEntry* b) { return a->key.view() < b->key.view(); });
+  for (const MapEntry* e : sorted) {
+    prefix.push_back(e->key.view());
+    if (Ownable(prefix, status_only)) {
+      std::string key = fmt::format("f:{}", e->key.view());
+      if (e->value.IsMapping() && !e->value.entries().empty()) {
+        Node sub = Node::Mapping();
+        AddFields(e->value, prefix, status_only, sub);
+        if (!sub.entries().empty()) into.Add(key, std::move(sub));
+      } else {
+        into.Add(key, Node::Mapping());
       }
-      prefix.pop_back();
     }
-    return;
+    prefix.pop_back();
   }
-  std::string key;
-  for (const std::string& part : prefix) key += part + '\x1f';
-  if (!key.empty()) out.insert(key);
+}
+
+// The fields an applied configuration (or a written object) sets, as FieldsV1
+// (k8s.io/apimachinery/pkg/apis/meta/v1: FieldsV1): a trie whose keys are "f:<field>" and whose
+// leaves are {}. Leaves are scalars, lists and empty maps: lists are atomic here, so there are
+// no "k:", "v:" or "i:" keys (kube-apiserver writes those for the items of lists whose schema
+// gives them keys). The trie is shared: the entry and the object's managedFields hold one value.
+Node FieldsOf(const Node& object, bool status_only) {
+  Node fields = Node::Mapping();
+  std::vector<std::string_view> prefix;
+  AddFields(object, prefix, status_only, fields);
+  return Node::Share(std::move(fields));
+}
+
+void AddLeaves(const Node& fields, std::string& prefix, std::set<std::string>& out) {
+  for (const MapEntry& e : fields.entries()) {
+    size_t size = prefix.size();
+    prefix += e.key.view().substr(2);  // "f:"
+    prefix += '\x1f';
+    if (e.value.entries().empty()) {
+      out.insert(prefix);
+    } else {
+      AddLeaves(e.value, prefix, out);
+    }
+    prefix.resize(size);
+  }
+}
+
+// The leaves of a FieldsV1 trie, each path's keys joined by '\x1f': the form in which the
+// ownership rules below compare, take and prune fields.
+std::set<std::string> Leaves(const Node& fields) {
+  std::set<std::string> out;
+  std::string prefix;
+  AddLeaves(fields, prefix, out);
+  return out;
 }
 
 Path Split(const std::string& key) {
@@ -288,16 +330,14 @@ size_t EntryFor(std::vector<ManagedEntry>& entries, const std::string& manager,
     const ManagedEntry& e = entries[i];
     if (e.manager == manager && e.operation == operation && e.subresource == subresource) return i;
   }
-  entries.push_back(ManagedEntry{manager, operation, subresource, "", {}});
+  entries.push_back(ManagedEntry{manager, operation, subresource, "", Node::Mapping()});
   return entries.size() - 1;
 }
 
-// FieldsV1: the owned paths as a trie, each key "f:<field>", each leaf {}. Lists are atomic
-// here, so there are no "k:", "v:" or "i:" keys (kube-apiserver writes those for the items of
-// lists whose schema gives them keys).
-Node FieldsV1(const std::set<std::string>& fields) {
+// The trie of a set of leaves (the inverse of Leaves), shared.
+Node FieldsV1(const std::set<std::string>& leaves) {
   Node root = Node::Mapping();
-  for (const std::string& leaf : fields) {
+  for (const std::string& leaf : leaves) {
     Node* at = &root;
     for (const std::string& key : Split(leaf)) {
       std::string f = "f:" + key;
@@ -305,7 +345,7 @@ Node FieldsV1(const std::set<std::string>& fields) {
       at = next ? next : &at->Set(f, Node::Mapping());
     }
   }
-  return root;
+  return Node::Share(std::move(root));
 }
 
 // The entries in the order and with the fields a Go client reads (ManagedFieldsEntry's order).
@@ -324,7 +364,7 @@ void SetManagedFields(Node& object, const std::vector<ManagedEntry>& entries) {
     m.Add("apiVersion", api_version);
     m.Add("time", Node::String(e.time));
     m.Add("fieldsType", Node::String("FieldsV1"));
-    m.Add("fieldsV1", FieldsV1(e.fields));
+    m.Add("fieldsV1", e.fields);
     if (!e.subresource.empty()) m.Add("subresource", Node::String(e.subresource));
     list.Append(std::move(m));
   }
@@ -336,21 +376,30 @@ void SetManagedFields(Node& object, const std::vector<ManagedEntry>& entries) {
 void TakeUpdated(std::vector<ManagedEntry>& entries, const std::string& manager,
                  const std::string& subresource, const Node* before, const Node& after,
                  const std::string& now) {
-  std::set<std::string> leaves;
-  Path prefix;
-  Leaves(after, prefix, leaves, subresource == "status");
+  Node fields = FieldsOf(after, subresource == "status");
+  if (!before) {  // a new object: every leaf it has is this manager's
+    if (!std::as_const(fields).entries().empty()) {
+      entries.push_back(ManagedEntry{manager, "Update", subresource, now, std::move(fields)});
+    }
+    return;
+  }
   std::set<std::string> changed;
-  for (const std::string& leaf : leaves) {
+  for (const std::string& leaf : Leaves(fields)) {
     Path p = Split(leaf);
-    const Node* old = before ? At(*before, p) : nullptr;
+    const Node* old = At(*before, p);
     if (!old || !(*old == *At(after, p))) changed.insert(leaf);
   }
   if (changed.empty()) return;
   for (ManagedEntry& e : entries) {
-    for (const std::string& leaf : changed) e.fields.erase(leaf);
+    std::set<std::string> owned = Leaves(e.fields);
+    size_t had = owned.size();
+    for (const std::string& leaf : changed) owned.erase(leaf);
+    if (owned.size() != had) e.fields = FieldsV1(owned);
   }
   ManagedEntry& mine = entries[EntryFor(entries, manager, "Update", subresource)];
-  mine.fields.insert(changed.begin(), changed.end());
+  std::set<std::string> owned = Leaves(mine.fields);
+  owned.insert(changed.begin(), changed.end());
+  mine.fields = FieldsV1(owned);
   mine.time = now;
 }
 
@@ -358,12 +407,14 @@ void TakeUpdated(std::vector<ManagedEntry>& entries, const std::string& manager,
 // fields goes.
 void Prune(std::vector<ManagedEntry>& entries, const Node& object) {
   for (ManagedEntry& e : entries) {
-    std::erase_if(e.fields, [&](const std::string& leaf) {
+    std::set<std::string> owned = Leaves(e.fields);
+    size_t erased = std::erase_if(owned, [&](const std::string& leaf) {
       const Node* n = At(object, Split(leaf));
       return !n || (n->IsMapping() && !n->entries().empty());
     });
+    if (erased > 0) e.fields = FieldsV1(owned);
   }
-  std::erase_if(entries, [](const ManagedEntry& e) { return e.fields.empty(); });
+  std::erase_if(entries, [](const ManagedEntry& e) { return e.fields.entries().empty(); });
 }
 
 const ResourceType* TypeFor(const std::string& group, const std::string& version,
@@ -527,9 +578,23 @@ ApiServer::Version ApiServer::Record(const std::string& plural, const std::strin
     dropped_rv_[history_.front().plural] = history_.front().rv;
     history_.pop_front();
   }
-  // Only this type's watchers have something to send.
-  if (auto it = watch_changed_.find(plural); it != watch_changed_.end()) it->second.notify_all();
+  // Only this type's watchers have something to send; they are woken once the mutex is released
+  // (UnlockAndWake), so that they do not wake only to wait for it.
+  if (auto it = watch_changed_.find(plural); it != watch_changed_.end()) {
+    if (std::find(to_wake_.begin(), to_wake_.end(), &it->second) == to_wake_.end()) {
+      to_wake_.push_back(&it->second);
+    }
+  }
   return version;
+}
+
+void ApiServer::UnlockAndWake(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::condition_variable*> wake;
+  wake.swap(to_wake_);
+  lock.unlock();
+  // Safe after the unlock: the events were added with the mutex held, and a watcher checks for
+  // them with it held before it waits. The variables live as long as the server.
+  for (std::condition_variable* changed : wake) changed->notify_all();
 }
 
 ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& plural,
@@ -731,22 +796,23 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
                                 fmt::format("apply: apiVersion and kind must be {} {}",
                                             type.ApiVersion(), type.kind))};
     }
-    std::set<std::string> leaves;
-    Path prefix;
-    Leaves(input, prefix, leaves, status);
+    Node fields = FieldsOf(input, status);
     if (it == objects_.end()) {
       if (status) {
         return {404, StatusObject(404, "NotFound",
                                   fmt::format("{} \"{}\" not found", type.plural, name))};
       }
       Node object = normalize_new(std::move(input));
-      std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, leaves}};
+      std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, std::move(fields)}};
       SetManagedFields(object, managed);
       Version created = Insert(key, plural, std::move(object));
       objects_[key].managed = std::move(managed);
       return {201, std::move(created)};
     }
     Stored& s = it->second;
+    std::set<std::string> leaves = Leaves(fields);
+    std::vector<std::set<std::string>> owned;  // each entry's leaves
+    for (const ManagedEntry& e : s.managed) owned.push_back(Leaves(e.fields));
     // Another manager's field set to another value is a conflict; a field set to the same value
     // is owned by both (sigs.k8s.io/structured-merge-diff: shared ownership).
     std::vector<std::pair<size_t, std::string>> conflicting;  // entry, leaf
@@ -755,7 +821,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       const ManagedEntry& other = s.managed[i];
       if (other.manager == manager) continue;
       for (const std::string& leaf : leaves) {
-        if (!other.fields.count(leaf)) continue;
+        if (!owned[i].count(leaf)) continue;
         Path p = Split(leaf);
         const Node* current = At(*s.object, p);
         const Node* wanted = At(input, p);
@@ -772,14 +838,18 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
                                 fmt::format("Apply failed with {} conflict(s): {}",
                                             conflicts.size(), fmt::join(conflicts, "; ")))};
     }
-    for (const auto& [i, leaf] : conflicting) s.managed[i].fields.erase(leaf);  // forced
+    for (const auto& [i, leaf] : conflicting) {  // forced
+      owned[i].erase(leaf);
+      s.managed[i].fields = FieldsV1(owned[i]);
+    }
     size_t mine = EntryFor(s.managed, manager, "Apply", subresource);
+    owned.resize(s.managed.size());
     Node next = *s.object;
-    for (const std::string& old_leaf : s.managed[mine].fields) {
+    for (const std::string& old_leaf : owned[mine]) {
       if (leaves.count(old_leaf)) continue;
       bool others = false;
       for (size_t i = 0; i < s.managed.size(); ++i) {
-        if (i != mine && s.managed[i].fields.count(old_leaf)) others = true;
+        if (i != mine && owned[i].count(old_leaf)) others = true;
       }
       if (!others) Erase(next, Split(old_leaf));
     }
@@ -796,8 +866,8 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     }
     Overlay(next, overlay);
     // The entry's time moves only when this apply changed the object or what it owns.
-    if (!(next == *s.object) || s.managed[mine].fields != leaves) s.managed[mine].time = now;
-    s.managed[mine].fields = std::move(leaves);
+    if (!(next == *s.object) || owned[mine] != leaves) s.managed[mine].time = now;
+    s.managed[mine].fields = std::move(fields);
     Prune(s.managed, next);
     return {200, Commit(key, plural, s, std::move(next))};
   }
@@ -994,7 +1064,7 @@ void ApiServer::Handle(const void* request, void* response) {
       Mutate(call, req.method, req.get_header_value("Content-Type"), std::move(*input), call.query);
   if (code < 300) ++mutating_;
   if (code == 409) ++conflicts_;
-  lock.unlock();
+  UnlockAndWake(lock);
   reply(code, *answer.body);
 }
 
@@ -1164,7 +1234,7 @@ std::vector<Node> ApiServer::List(const ResourceType& type) const {
 }
 
 void ApiServer::Apply(const ResourceType& type, const Node& object) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   Call call;
   call.type = &type;
   const Node* meta = object.Find("metadata");
@@ -1177,16 +1247,18 @@ void ApiServer::Apply(const ResourceType& type, const Node& object) {
   // Through JSON, as kubectl sends it: the server keeps JSON's values (`yes` becomes true).
   Mutate(call, "PATCH", "application/apply-patch+yaml", *ReadBody(Json(copy)),
          {{"fieldManager", "kubectl"}, {"force", "true"}});
+  UnlockAndWake(lock);
 }
 
 void ApiServer::Delete(const ResourceType& type, const std::string& namespace_,
                        const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   Call call;
   call.type = &type;
   call.namespace_ = type.namespaced ? namespace_ : "";
   call.name = name;
   Mutate(call, "DELETE", "", Node(), {});
+  UnlockAndWake(lock);
 }
 
 void ApiServer::FailNext(int count, int status, int retry_after_seconds) {

@@ -33,7 +33,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +65,7 @@ double EmulatorCpuSeconds();
 // One entry of an object's metadata.managedFields, as the emulator keeps it.
 struct ManagedEntry {
   std::string manager, operation, subresource, time;
-  std::set<std::string> fields;  // the leaves it owns: each path's keys joined by '\x1f'
+  Node fields;  // the leaves it owns, as FieldsV1 (shared with the object's managedFields)
 };
 
 class ApiServer {
@@ -146,13 +145,17 @@ class ApiServer {
   void Handle(const void* request, void* response);
   void HandleWatch(const Call& call, void* response);
   bool Authorized(const void* request) const;
-  // Mutations, with mutex_ held; they append events and notify watchers.
+  // Mutations, with mutex_ held; they append events (Record).
   Version Insert(const std::string& key, const std::string& plural, Node object);
   // `next` becomes the stored version, with a new resourceVersion.
   Version Modify(const std::string& key, const std::string& plural, Stored& s, Node next);
   void Remove(const std::string& key, const std::string& plural);
   void NotifyWatches();  // every watch, with mutex_ held
+  // Adds the event to the history; its type's watchers are woken by UnlockAndWake.
   Version Record(const std::string& plural, const std::string& type, Version object);
+  // Releases mutex_, then wakes the watchers of the types changed while it was held. Every
+  // holder of the mutex that may have made a change releases it so.
+  void UnlockAndWake(std::unique_lock<std::mutex>& lock);
   // `next` has its managedFields set from `s.managed` (which the caller has brought up to date).
   Answer Commit(const std::string& key, const std::string& plural, Stored& s, Node next);
   // `input` is the request's body, already read (null when there is none).
@@ -168,6 +171,7 @@ class ApiServer {
   mutable std::mutex token_mutex_;  // options_.token (SetToken)
   // Per group/plural, for its watchers (map nodes stay put: a watch keeps a pointer).
   std::map<std::string, std::condition_variable> watch_changed_;
+  std::vector<std::condition_variable*> to_wake_;  // by Record, for UnlockAndWake
   std::map<std::string, Stored> objects_;          // group/plural/namespace/name
   std::map<std::string, uint64_t> type_versions_;  // group/plural -> last change
   std::deque<Event> history_;
