@@ -569,10 +569,17 @@ void ApiServer::NotifyWatches() {
   for (auto& [plural, changed] : watch_changed_) changed.notify_all();
 }
 
-ApiServer::Version ApiServer::Record(const std::string& plural, const std::string& type,
-                                     Version version) {
+const std::string& ApiServer::Text::Of(const Node& object) {
+  std::call_once(once, [&] { EmitJson(object, json, -1); });
+  return json;
+}
+
+ApiServer::Answer ApiServer::Record(const std::string& plural, const std::string& type,
+                                    Version version) {
   type_versions_[plural] = rv_;
-  history_.push_back(Event{rv_, plural, type, version});
+  auto text = std::make_shared<Text>();
+  history_.push_back(Event{rv_, plural, type, version, text});
+  if (history_.size() > kTextKept) history_[history_.size() - 1 - kTextKept].text.reset();
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
     dropped_rv_[history_.front().plural] = history_.front().rv;
@@ -585,7 +592,7 @@ ApiServer::Version ApiServer::Record(const std::string& plural, const std::strin
       to_wake_.push_back(&it->second);
     }
   }
-  return version;
+  return Answer(std::move(version), std::move(text));
 }
 
 void ApiServer::UnlockAndWake(std::unique_lock<std::mutex>& lock) {
@@ -597,8 +604,8 @@ void ApiServer::UnlockAndWake(std::unique_lock<std::mutex>& lock) {
   for (std::condition_variable* changed : wake) changed->notify_all();
 }
 
-ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& plural,
-                                     Node object) {
+ApiServer::Answer ApiServer::Insert(const std::string& key, const std::string& plural,
+                                    Node object) {
   ++rv_;
   Node* meta = object.Find("metadata");
   meta->Set("resourceVersion", Node::String(std::to_string(rv_)));
@@ -607,8 +614,8 @@ ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& 
   return Record(plural, "ADDED", s.object);
 }
 
-ApiServer::Version ApiServer::Modify(const std::string&, const std::string& plural, Stored& s,
-                                     Node next) {
+ApiServer::Answer ApiServer::Modify(const std::string&, const std::string& plural, Stored& s,
+                                    Node next) {
   ++rv_;
   next.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
   s.object = std::make_shared<const Node>(std::move(next));
@@ -666,7 +673,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     std::vector<ManagedEntry> managed;
     TakeUpdated(managed, update_manager, "", nullptr, object, now);
     SetManagedFields(object, managed);
-    Version created = Insert(key, plural, std::move(object));
+    Answer created = Insert(key, plural, std::move(object));
     objects_[key].managed = std::move(managed);
     return {201, std::move(created)};
   }
@@ -805,7 +812,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       Node object = normalize_new(std::move(input));
       std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, std::move(fields)}};
       SetManagedFields(object, managed);
-      Version created = Insert(key, plural, std::move(object));
+      Answer created = Insert(key, plural, std::move(object));
       objects_[key].managed = std::move(managed);
       return {201, std::move(created)};
     }
@@ -1022,34 +1029,52 @@ void ApiServer::Handle(const void* request, void* response) {
     std::string prefix =
         fmt::format("{}/{}/{}", type.group, type.plural,
                     type.namespaced && !call.namespace_.empty() ? call.namespace_ + "/" : "");
-    Node list = Node::Mapping();
-    list.Add("apiVersion", Node::String(type.ApiVersion()));
-    list.Add("kind", Node::String(type.kind + "List"));
-    Node items = Node::Sequence();
+    std::vector<Version> items;  // written after the mutex is released, without copies
     std::string last;
     bool more = false;
     for (auto it = from.empty() ? objects_.lower_bound(prefix) : objects_.upper_bound(from);
          it != objects_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
       if (!Matches(*selector, *it->second.object)) continue;
-      if (limit > 0 && items.items().size() == limit) {
+      if (limit > 0 && items.size() == limit) {
         more = true;
         break;
       }
-      Node item = *it->second.object;
-      if (type.group.empty() || type.group == "apps") {
-        item.Erase("apiVersion");  // built-in lists leave these out of their items
-        item.Erase("kind");
-      }
-      items.Append(std::move(item));
+      items.push_back(it->second.object);
       last = it->first;
     }
+    Node list = Node::Mapping();
+    list.Add("apiVersion", Node::String(type.ApiVersion()));
+    list.Add("kind", Node::String(type.kind + "List"));
     Node meta = Node::Mapping();
     meta.Add("resourceVersion", Node::String(std::to_string(rv_)));
     if (more) meta.Add("continue", Node::String(fmt::format("{}:{}", rv_, last)));
     list.Add("metadata", std::move(meta));
-    list.Add("items", std::move(items));
     lock.unlock();
-    reply(200, list);
+    std::string body = Json(list);
+    body.pop_back();  // the list's closing brace: the items follow
+    body += ",\"items\":[";
+    bool builtin = type.group.empty() || type.group == "apps";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) body += ',';
+      if (!builtin) {
+        EmitJson(*items[i], body, -1);
+        continue;
+      }
+      body += '{';  // built-in lists leave apiVersion and kind out of their items
+      bool first = true;
+      for (const MapEntry& e : items[i]->entries()) {
+        if (e.key == "apiVersion" || e.key == "kind") continue;
+        if (!first) body += ',';
+        first = false;
+        EmitJson(Node::String(e.key.str()), body, -1);
+        body += ':';
+        EmitJson(e.value, body, -1);
+      }
+      body += '}';
+    }
+    body += "]}";
+    res.status = 200;
+    res.set_content(body, "application/json");
     return;
   }
   lock.unlock();
@@ -1065,6 +1090,11 @@ void ApiServer::Handle(const void* request, void* response) {
   if (code < 300) ++mutating_;
   if (code == 409) ++conflicts_;
   UnlockAndWake(lock);
+  if (answer.text) {
+    res.status = code;
+    res.set_content(answer.text->Of(*answer.body), "application/json");
+    return;
+  }
   reply(code, *answer.body);
 }
 
@@ -1103,10 +1133,15 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
     }
     return Matches(state->selector, object);
   };
-  // {"type":...,"object":...} written around the object, which is not copied.
-  auto line = [](const std::string& event_type, const Node& object) {
+  // {"type":...,"object":...} written around the object, which is not copied, or around its
+  // text when its event still keeps one.
+  auto line = [](const std::string& event_type, const Node& object, Text* text = nullptr) {
     std::string out = "{\"type\":\"" + event_type + "\",\"object\":";
-    EmitJson(object, out, -1);
+    if (text) {
+      out += text->Of(object);
+    } else {
+      EmitJson(object, out, -1);
+    }
     out += "}\n";
     return out;
   };
@@ -1172,15 +1207,20 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
           // filtered and written with the mutex released.
           auto first = std::upper_bound(history_.begin(), history_.end(), state->last_rv,
                                         [](uint64_t rv, const Event& e) { return rv < e.rv; });
-          std::vector<std::pair<std::string, Version>> pending;
+          struct Pending {
+            std::string type;
+            Version object;
+            std::shared_ptr<Text> text;
+          };
+          std::vector<Pending> pending;
           for (auto it = first; it != history_.end(); ++it) {
-            if (it->plural == plural) pending.emplace_back(it->type, it->object);
+            if (it->plural == plural) pending.push_back(Pending{it->type, it->object, it->text});
           }
           if (!history_.empty()) state->last_rv = std::max(state->last_rv, history_.back().rv);
           if (!pending.empty()) {
             lock.unlock();
-            for (const auto& [event_type, object] : pending) {
-              if (matches(*object)) out += line(event_type, *object);
+            for (const Pending& e : pending) {
+              if (matches(*e.object)) out += line(e.type, *e.object, e.text.get());
             }
             if (!out.empty()) return sink.write(out.data(), out.size());
             lock.lock();

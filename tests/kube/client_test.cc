@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "adapters/kube/informer.h"
+#include "codec/json_reader.h"
 #include "codec/yaml_reader.h"
 #include "core/model/text.h"
 #include "kube/api_server.h"
@@ -692,6 +694,75 @@ TEST_F(ClientTest, TheEmulatorNamesItsThreadsAndCountsTheirCpuTime) {
 // The emulator stands in for kube-apiserver, which (Go's net/http) serves any number of requests
 // on one kept-alive connection; httplib's default closed it after five, and the controller
 // benchmark then paid a reconnect every fifth write that a real API server does not charge.
+// What the emulator sends of an object, whoever asks: a write's answer, its watch event (whose text
+// the server writes once for both while the event is among the newest, and the watcher writes
+// itself after that) and a list. Built-in lists leave apiVersion and kind out of their items, as
+// kube-apiserver does; custom resources' lists keep them.
+TEST_F(ClientTest, AnswersEventsAndListsShowTheStoredObject) {
+  auto client = Connect(server, Options());
+  std::string from = server.resource_version();
+  const int kWrites = 150;  // more than the newest events whose text the server keeps
+  std::map<std::string, Node> answers;
+  for (int i = 0; i < kWrites; ++i) {
+    absl::StatusOr<Node> answer =
+        client->Apply(Services(), Service(fmt::format("svc-{:03d}", i), "x"));
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    answers[fmt::format("svc-{:03d}", i)] = *answer;
+  }
+  for (auto& [name, answer] : answers) {
+    std::optional<Node> stored = server.Find(Services(), "default", name);
+    ASSERT_TRUE(stored.has_value());
+    stored->Find("metadata")->Erase("managedFields");  // the client leaves them out
+    EXPECT_EQ(answer, *stored) << name;
+  }
+  std::map<std::string, Node> events;
+  absl::Status watched =
+      client->Watch(Services(), "default", {from, "", 30, false}, [&](WatchEvent&& e) {
+        events[Field(e.object, {"metadata", "name"})] = std::move(e.object);
+        return events.size() < static_cast<size_t>(kWrites);
+      });
+  ASSERT_TRUE(watched.ok()) << watched;
+  EXPECT_EQ(events, answers) << "events from the oldest to the newest are the written objects";
+
+  absl::StatusOr<ListResult> list = client->List(Services(), "default", "", 0);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->items.size(), answers.size());
+  for (const Node& item : list->items) {
+    EXPECT_EQ(Field(item, {"kind"}), "Service");
+    Node listed = item, answer = answers[Field(item, {"metadata", "name"})];
+    for (Node* n : {&listed, &answer}) {  // the client puts them back after the other fields
+      n->Erase("apiVersion");
+      n->Erase("kind");
+    }
+    EXPECT_EQ(listed, answer);
+  }
+  httplib::Client http("127.0.0.1", server.port());
+  auto services = http.Get("/api/v1/namespaces/default/services");
+  ASSERT_TRUE(services && services->status == 200);
+  Node raw;
+  std::string error;
+  ASSERT_TRUE(ReadJson(services->body, raw, error)) << error;
+  EXPECT_EQ(Field(raw, {"kind"}), "ServiceList");
+  ASSERT_EQ(raw.Find("items")->items().size(), answers.size());
+  for (const Node& item : raw.Find("items")->items()) {
+    EXPECT_EQ(item.Find("kind"), nullptr) << "a built-in list's items have no kind";
+    EXPECT_EQ(item.Find("apiVersion"), nullptr);
+    EXPECT_NE(item.Find("spec"), nullptr);
+  }
+  ASSERT_TRUE(client
+                  ->Apply(Seps(), Yaml(R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s, namespace: default}
+spec: {exposed: [{name: reviews, clusters: [cluster-a]}]})"))
+                  .ok());
+  auto seps =
+      http.Get("/apis/multicluster.istio.io/v1alpha1/namespaces/default/serviceexpositionpolicies");
+  ASSERT_TRUE(seps && seps->status == 200);
+  ASSERT_TRUE(ReadJson(seps->body, raw, error)) << error;
+  ASSERT_EQ(raw.Find("items")->items().size(), 1u);
+  EXPECT_EQ(Field(raw.Find("items")->items()[0], {"kind"}), "ServiceExpositionPolicy");
+}
+
 TEST(ApiServerEmulator, ServesManyRequestsOnOneConnection) {
   ApiServer server;
   server.Start();
