@@ -569,17 +569,10 @@ void ApiServer::NotifyWatches() {
   for (auto& [plural, changed] : watch_changed_) changed.notify_all();
 }
 
-const std::string& ApiServer::Text::Of(const Node& object) {
-  std::call_once(once, [&] { EmitJson(object, json, -1); });
-  return json;
-}
-
-ApiServer::Answer ApiServer::Record(const std::string& plural, const std::string& type,
-                                    Version version) {
+ApiServer::Version ApiServer::Record(const std::string& plural, const std::string& type,
+                                     Version version) {
   type_versions_[plural] = rv_;
-  auto text = std::make_shared<Text>();
-  history_.push_back(Event{rv_, plural, type, version, text});
-  if (history_.size() > kTextKept) history_[history_.size() - 1 - kTextKept].text.reset();
+  history_.push_back(Event{rv_, plural, type, version});
   while (history_.size() > options_.history) {
     oldest_rv_ = history_.front().rv;
     dropped_rv_[history_.front().plural] = history_.front().rv;
@@ -592,7 +585,7 @@ ApiServer::Answer ApiServer::Record(const std::string& plural, const std::string
       to_wake_.push_back(&it->second);
     }
   }
-  return Answer(std::move(version), std::move(text));
+  return version;
 }
 
 void ApiServer::UnlockAndWake(std::unique_lock<std::mutex>& lock) {
@@ -604,8 +597,8 @@ void ApiServer::UnlockAndWake(std::unique_lock<std::mutex>& lock) {
   for (std::condition_variable* changed : wake) changed->notify_all();
 }
 
-ApiServer::Answer ApiServer::Insert(const std::string& key, const std::string& plural,
-                                    Node object) {
+ApiServer::Version ApiServer::Insert(const std::string& key, const std::string& plural,
+                                     Node object) {
   ++rv_;
   Node* meta = object.Find("metadata");
   meta->Set("resourceVersion", Node::String(std::to_string(rv_)));
@@ -614,8 +607,8 @@ ApiServer::Answer ApiServer::Insert(const std::string& key, const std::string& p
   return Record(plural, "ADDED", s.object);
 }
 
-ApiServer::Answer ApiServer::Modify(const std::string&, const std::string& plural, Stored& s,
-                                    Node next) {
+ApiServer::Version ApiServer::Modify(const std::string&, const std::string& plural, Stored& s,
+                                     Node next) {
   ++rv_;
   next.Find("metadata")->Set("resourceVersion", Node::String(std::to_string(rv_)));
   s.object = std::make_shared<const Node>(std::move(next));
@@ -673,7 +666,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
     std::vector<ManagedEntry> managed;
     TakeUpdated(managed, update_manager, "", nullptr, object, now);
     SetManagedFields(object, managed);
-    Answer created = Insert(key, plural, std::move(object));
+    Version created = Insert(key, plural, std::move(object));
     objects_[key].managed = std::move(managed);
     return {201, std::move(created)};
   }
@@ -812,7 +805,7 @@ std::pair<int, ApiServer::Answer> ApiServer::Mutate(
       Node object = normalize_new(std::move(input));
       std::vector<ManagedEntry> managed{ManagedEntry{manager, "Apply", "", now, std::move(fields)}};
       SetManagedFields(object, managed);
-      Answer created = Insert(key, plural, std::move(object));
+      Version created = Insert(key, plural, std::move(object));
       objects_[key].managed = std::move(managed);
       return {201, std::move(created)};
     }
@@ -1090,11 +1083,6 @@ void ApiServer::Handle(const void* request, void* response) {
   if (code < 300) ++mutating_;
   if (code == 409) ++conflicts_;
   UnlockAndWake(lock);
-  if (answer.text) {
-    res.status = code;
-    res.set_content(answer.text->Of(*answer.body), "application/json");
-    return;
-  }
   reply(code, *answer.body);
 }
 
@@ -1133,15 +1121,10 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
     }
     return Matches(state->selector, object);
   };
-  // {"type":...,"object":...} written around the object, which is not copied, or around its
-  // text when its event still keeps one.
-  auto line = [](const std::string& event_type, const Node& object, Text* text = nullptr) {
+  // {"type":...,"object":...} written around the object, which is not copied.
+  auto line = [](const std::string& event_type, const Node& object) {
     std::string out = "{\"type\":\"" + event_type + "\",\"object\":";
-    if (text) {
-      out += text->Of(object);
-    } else {
-      EmitJson(object, out, -1);
-    }
+    EmitJson(object, out, -1);
     out += "}\n";
     return out;
   };
@@ -1207,20 +1190,15 @@ void ApiServer::HandleWatch(const Call& call, void* response) {
           // filtered and written with the mutex released.
           auto first = std::upper_bound(history_.begin(), history_.end(), state->last_rv,
                                         [](uint64_t rv, const Event& e) { return rv < e.rv; });
-          struct Pending {
-            std::string type;
-            Version object;
-            std::shared_ptr<Text> text;
-          };
-          std::vector<Pending> pending;
+          std::vector<std::pair<std::string, Version>> pending;
           for (auto it = first; it != history_.end(); ++it) {
-            if (it->plural == plural) pending.push_back(Pending{it->type, it->object, it->text});
+            if (it->plural == plural) pending.emplace_back(it->type, it->object);
           }
           if (!history_.empty()) state->last_rv = std::max(state->last_rv, history_.back().rv);
           if (!pending.empty()) {
             lock.unlock();
-            for (const Pending& e : pending) {
-              if (matches(*e.object)) out += line(e.type, *e.object, e.text.get());
+            for (const auto& [event_type, object] : pending) {
+              if (matches(*object)) out += line(event_type, *object);
             }
             if (!out.empty()) return sink.write(out.data(), out.size());
             lock.lock();

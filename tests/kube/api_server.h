@@ -129,43 +129,30 @@ class ApiServer {
     std::vector<ManagedEntry>
         managed;  // in the order they were first made, as the object shows them
   };
-  // The JSON of an event's version, written once by whichever needs it first: the write's answer
-  // or a watch event. Kept only for the newest events (kTextKept), so that it costs little
-  // memory: a watcher that falls further behind writes its events itself.
-  struct Text {
-    const std::string& Of(const Node& object);
-    std::once_flag once;
-    std::string json;
-  };
-  static constexpr size_t kTextKept = 64;
   struct Event {
     uint64_t rv;
     std::string plural;  // group/plural
     std::string type;
     Version object;
-    std::shared_ptr<Text> text;  // null once kTextKept newer events are kept
   };
-  // What a request is answered with: a status object, or a version of the object (with its
-  // event's text when the request made it).
+  // What a request is answered with: a status object, or a version of the object.
   struct Answer {
     Answer(Node status) : body(std::make_shared<const Node>(std::move(status))) {}  // NOLINT
-    Answer(Version version, std::shared_ptr<Text> its_text = nullptr)               // NOLINT
-        : body(std::move(version)), text(std::move(its_text)) {}
+    Answer(Version version) : body(std::move(version)) {}                           // NOLINT
     Version body;
-    std::shared_ptr<Text> text;
   };
   struct Call;
   void Handle(const void* request, void* response);
   void HandleWatch(const Call& call, void* response);
   bool Authorized(const void* request) const;
   // Mutations, with mutex_ held; they append events (Record).
-  Answer Insert(const std::string& key, const std::string& plural, Node object);
+  Version Insert(const std::string& key, const std::string& plural, Node object);
   // `next` becomes the stored version, with a new resourceVersion.
-  Answer Modify(const std::string& key, const std::string& plural, Stored& s, Node next);
+  Version Modify(const std::string& key, const std::string& plural, Stored& s, Node next);
   void Remove(const std::string& key, const std::string& plural);
   void NotifyWatches();  // every watch, with mutex_ held
   // Adds the event to the history; its type's watchers are woken by UnlockAndWake.
-  Answer Record(const std::string& plural, const std::string& type, Version object);
+  Version Record(const std::string& plural, const std::string& type, Version object);
   // Releases mutex_, then wakes the watchers of the types changed while it was held. Every
   // holder of the mutex that may have made a change releases it so.
   void UnlockAndWake(std::unique_lock<std::mutex>& lock);

@@ -694,14 +694,14 @@ TEST_F(ClientTest, TheEmulatorNamesItsThreadsAndCountsTheirCpuTime) {
 // The emulator stands in for kube-apiserver, which (Go's net/http) serves any number of requests
 // on one kept-alive connection; httplib's default closed it after five, and the controller
 // benchmark then paid a reconnect every fifth write that a real API server does not charge.
-// What the emulator sends of an object, whoever asks: a write's answer, its watch event (whose text
-// the server writes once for both while the event is among the newest, and the watcher writes
-// itself after that) and a list. Built-in lists leave apiVersion and kind out of their items, as
-// kube-apiserver does; custom resources' lists keep them.
+// What the emulator sends of an object, whoever asks: a write's answer, its watch event (from
+// the oldest kept to the newest) and a list, written from the stored version without a copy.
+// Built-in lists leave apiVersion and kind out of their items, as kube-apiserver does; custom
+// resources' lists keep them.
 TEST_F(ClientTest, AnswersEventsAndListsShowTheStoredObject) {
   auto client = Connect(server, Options());
   std::string from = server.resource_version();
-  const int kWrites = 150;  // more than the newest events whose text the server keeps
+  const int kWrites = 150;
   std::map<std::string, Node> answers;
   for (int i = 0; i < kWrites; ++i) {
     absl::StatusOr<Node> answer =
