@@ -71,6 +71,14 @@ bool PrefaultHeapGrowth() {
     if (next == nullptr) return static_cast<PopulatingAllocator*>(nullptr);
     auto* populating = new PopulatingAllocator(next);  // lives as long as the heap
     extension->SetSystemAllocator(populating);
+    // What the heap has obtained stays with the process. tcmalloc's scavenger returns free pages
+    // to the kernel a few at a time (madvise MADV_DONTNEED) as spans are freed; each piece
+    // returned from a 2 MiB page splits it, and memory used again after that is mapped in
+    // 4 KiB pages. In the controller bench, whose controller frees gigabytes between two full
+    // reconciles, the heap's huge pages fell from 2.6 to 0.9 GiB within six seconds and the
+    // second full reconcile, which is bound by memory latency, took 25 s instead of 3 s
+    // (docs/performance.md, "Sixteenth session").
+    extension->SetMemoryReleaseRate(0);
     return populating;
   }();
   return installed != nullptr && installed->enabled();

@@ -15,10 +15,12 @@
 
 namespace meshfed {
 
-// Installs the populating system allocator under tcmalloc (gperftools' SysAllocator interface),
-// unless the environment sets MESHFED_HEAP_PREFAULT=0. Returns whether it is on: false without
-// tcmalloc (sanitizer and fuzzing builds, MESHFED_TCMALLOC=OFF), when switched off, and once the
-// kernel has refused MADV_POPULATE_WRITE. Call it once, first thing in main.
+// Installs the populating system allocator under tcmalloc (gperftools' SysAllocator interface)
+// and keeps what the heap obtains (tcmalloc's release rate 0: freed memory is not returned to the
+// kernel, which would split its huge pages), unless the environment sets MESHFED_HEAP_PREFAULT=0.
+// Returns whether it is on: false without tcmalloc (sanitizer and fuzzing builds,
+// MESHFED_TCMALLOC=OFF), when switched off, and once the kernel has refused MADV_POPULATE_WRITE.
+// Call it once, first thing in main.
 bool PrefaultHeapGrowth();
 
 // The heap's bytes in use by the program and obtained from the kernel (tcmalloc's
