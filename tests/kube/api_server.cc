@@ -377,7 +377,7 @@ void TakeUpdated(std::vector<ManagedEntry>& entries, const std::string& manager,
                  const std::string& subresource, const Node* before, const Node& after,
                  const std::string& now) {
   Node fields = FieldsOf(after, subresource == "status");
-  if (!before) {  // a new object: every leaf it has is this manager's
+  if (!before && entries.empty()) {  // a new object: every leaf it has is this manager's
     if (!std::as_const(fields).entries().empty()) {
       entries.push_back(ManagedEntry{manager, "Update", subresource, now, std::move(fields)});
     }
@@ -386,7 +386,7 @@ void TakeUpdated(std::vector<ManagedEntry>& entries, const std::string& manager,
   std::set<std::string> changed;
   for (const std::string& leaf : Leaves(fields)) {
     Path p = Split(leaf);
-    const Node* old = At(*before, p);
+    const Node* old = before ? At(*before, p) : nullptr;
     if (!old || !(*old == *At(after, p))) changed.insert(leaf);
   }
   if (changed.empty()) return;

@@ -61,8 +61,7 @@ class FleetHarness {
   std::string Kubeconfig() {
     kubeconfig_ = std::filesystem::temp_directory_path() /
                   fmt::format("meshfed-controller-test-kubeconfig-{}", getpid());
-    std::filesystem::path p = kubeconfig_;
-    std::ofstream out(p);
+    std::ofstream out(kubeconfig_);
     out << "apiVersion: v1\nkind: Config\nclusters:\n";
     for (const auto& [name, s] : servers) {
       out << fmt::format("- name: {}\n  cluster: {{server: \"{}\"}}\n", name, s->url());
@@ -71,7 +70,7 @@ class FleetHarness {
     for (const auto& [name, s] : servers) {
       out << fmt::format("- name: {}\n  context: {{cluster: {}}}\n", name, name);
     }
-    return p.string();
+    return kubeconfig_.string();
   }
 
   ControllerOptions Options(std::vector<std::string>* log = nullptr) {
