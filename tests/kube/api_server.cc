@@ -919,6 +919,27 @@ void ApiServer::Handle(const void* request, void* response) {
     }
   }
   if (latency.count() > 0) std::this_thread::sleep_for(latency);
+  // A write in progress, from here to the answer (GatherWrites).
+  struct InProgress {
+    ApiServer* server = nullptr;
+    ~InProgress() {
+      if (!server) return;
+      std::lock_guard<std::mutex> lock(server->writes_mutex_);
+      --server->writes_in_progress_;
+    }
+  } in_progress;
+  if (req.method != "GET") {
+    std::unique_lock<std::mutex> lock(writes_mutex_);
+    in_progress.server = this;
+    most_writes_at_once_ = std::max(most_writes_at_once_, ++writes_in_progress_);
+    writes_changed_.notify_all();
+    if (gather_count_ > 0 && !writes_changed_.wait_for(lock, gather_timeout_, [&] {
+          return most_writes_at_once_ >= gather_count_;
+        })) {
+      gather_count_ = 0;  // not gathered in time: nothing waits any more
+      writes_changed_.notify_all();
+    }
+  }
   if (!Authorized(request)) {
     reply(401, StatusObject(401, "Unauthorized", "Unauthorized"));
     return;
@@ -1289,6 +1310,17 @@ void ApiServer::FailNext(int count, int status, int retry_after_seconds) {
 void ApiServer::SetClock(std::function<std::string()> now) {
   std::lock_guard<std::mutex> lock(mutex_);
   clock_ = std::move(now);
+}
+
+void ApiServer::GatherWrites(int count, std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> lock(writes_mutex_);
+  gather_count_ = count;
+  gather_timeout_ = timeout;
+}
+
+int ApiServer::most_writes_at_once() const {
+  std::lock_guard<std::mutex> lock(writes_mutex_);
+  return most_writes_at_once_;
 }
 
 void ApiServer::SetLatency(std::chrono::milliseconds latency) {

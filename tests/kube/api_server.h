@@ -105,6 +105,10 @@ class ApiServer {
   void SetClock(std::function<std::string()> now);
   // Every request is answered `latency` late.
   void SetLatency(std::chrono::milliseconds latency);
+  // The next writes (POST, PUT, PATCH, DELETE) wait until `count` of them are in progress at
+  // once, or until the first has waited `timeout` (then none waits any more): whether a client
+  // writes in parallel shows in most_writes_at_once() without relying on timing.
+  void GatherWrites(int count, std::chrono::milliseconds timeout);
   // Ends every open watch stream abruptly (the connection drops).
   void DropWatches();
   // Forgets the watch history: watches from any earlier version get 410 Expired.
@@ -115,6 +119,7 @@ class ApiServer {
   uint64_t conflicts() const;          // writes answered 409 Conflict
   uint64_t requests() const;
   int open_watches() const;
+  int most_writes_at_once() const;  // writes in progress at the same time, at most, so far
   std::string resource_version() const;
   // The version of the last change to objects of `type` (0 when none).
   uint64_t TypeVersion(const ResourceType& type) const;
@@ -188,6 +193,13 @@ class ApiServer {
   int fail_status_ = 0;
   int fail_retry_after_ = -1;
   std::chrono::milliseconds latency_{0};
+  // GatherWrites and most_writes_at_once, under their own mutex.
+  mutable std::mutex writes_mutex_;
+  std::condition_variable writes_changed_;
+  int writes_in_progress_ = 0;
+  int most_writes_at_once_ = 0;
+  int gather_count_ = 0;
+  std::chrono::milliseconds gather_timeout_{0};
   std::function<std::string()> clock_;
   bool stopping_ = false;
 };

@@ -1,5 +1,7 @@
 // Controller convergence against emulated API servers on loopback (issue 6):
 //   build/tests/meshfed_controller_bench [--clusters N] [--services S] [--changes K]
+//                                        [--latency MS]
+// (--latency: every request answered MS late, as by API servers across a network.)
 // - cold start: from a fleet with user objects only to every cluster converged (objects and
 //   statuses), with the number of writes;
 // - one change: a donor VirtualService edited, until the controller has acted on it (its
@@ -53,12 +55,14 @@ int main(int argc, char** argv) {
   shape.clusters = 20;
   shape.services = 100;
   int changes = 20;
+  int latency_ms = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int value = std::atoi(argv[i + 1]);
     if (flag == "--clusters") shape.clusters = value;
     if (flag == "--services") shape.services = value;
     if (flag == "--changes") changes = value;
+    if (flag == "--latency") latency_ms = value;
   }
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / fmt::format("meshfed-controller-bench-{}", getpid());
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
   for (int c = 0; c < shape.clusters; ++c) members.push_back(fmt::format("cluster-{:02d}", c));
   testing::FleetHarness fleet(members);
   if (!fleet.SetUserObjects(dir.string())) return 1;
+  for (auto& [name, s] : fleet.servers) s->SetLatency(std::chrono::milliseconds(latency_ms));
   size_t user_objects = 0;
   for (const ResourceType& t : WatchedResources()) {
     for (auto& [name, s] : fleet.servers) user_objects += s->List(t).size();
@@ -98,12 +103,13 @@ int main(int argc, char** argv) {
   HeapUse settled = CurrentHeapUse();
   auto mib = [](size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   std::cout << fmt::format(
-      "cold start: {} clusters x {} services, {} user objects: converged in {:.2f} s with {} "
+      "cold start: {} clusters x {} services, {} user objects{}: converged in {:.2f} s with {} "
       "writes ({:.0f} writes/s); peak RSS {:.0f} MiB (controller and emulators); heap MiB in "
       "use/obtained: emulators loaded {:.0f}/{:.0f}, converged {:.0f}/{:.0f}\n",
-      shape.clusters, shape.services, user_objects, Seconds(t0, t1), cold_writes,
-      cold_writes / Seconds(t0, t1), PeakRssMiB(), mib(loaded.allocated), mib(loaded.obtained),
-      mib(settled.allocated), mib(settled.obtained));
+      shape.clusters, shape.services, user_objects,
+      latency_ms ? fmt::format(", every request {} ms late", latency_ms) : "", Seconds(t0, t1),
+      cold_writes, cold_writes / Seconds(t0, t1), PeakRssMiB(), mib(loaded.allocated),
+      mib(loaded.obtained), mib(settled.allocated), mib(settled.obtained));
   // The two cores are shared: the emulators' CPU time is what real API servers would spend on
   // their own machines; the rest is the controller's (and the benchmark's waiting, a little).
   std::cout << fmt::format(

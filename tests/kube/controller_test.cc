@@ -151,6 +151,22 @@ TEST(Controller, AColdStartWritesEveryFinalizerWithoutAConflict) {
   controller.Stop();
 }
 
+// One cluster's objects are written by several writers at once, each on its own connection: a
+// cluster holding most of the fleet's objects is not written one round trip at a time. The
+// emulator holds cluster-b's first writes until two are in progress together (or 10 s have
+// passed, when one writer alone would be writing).
+TEST(Controller, WritesOneClustersObjectsInParallel) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(6)));
+  fleet.servers["cluster-b"]->GatherWrites(2, std::chrono::seconds(10));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  fleet.ExpectConverged(Step(6));
+  EXPECT_GE(fleet.servers["cluster-b"]->most_writes_at_once(), 2);
+  controller.Stop();
+}
+
 // After the first full reconcile a change costs only what depends on it: an edit that changes
 // no generated object writes nothing, and a donor route edit writes the one gateway
 // VirtualService compiled from it.

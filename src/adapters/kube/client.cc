@@ -336,7 +336,7 @@ std::unique_ptr<httplib::ClientImpl> Client::Acquire() {
 
 void Client::Release(std::unique_ptr<httplib::ClientImpl> c) {
   std::lock_guard<std::mutex> lock(pool_mutex_);
-  if (pool_.size() < 8) pool_.push_back(std::move(c));
+  if (pool_.size() < options_.idle_connections) pool_.push_back(std::move(c));
 }
 
 absl::StatusOr<std::string> Client::BearerToken() {

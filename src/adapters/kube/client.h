@@ -41,6 +41,9 @@ struct ClientOptions {
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds connect_timeout{5};
   std::string user_agent = "meshfed/0.1.0";
+  // Idle connections kept for the next requests (Go's http.Transport: MaxIdleConnsPerHost).
+  // As many as requests made at once: more would be opened and closed again for every burst.
+  size_t idle_connections = 16;
   // How the client waits (backoff, Retry-After, rate limit); tests record instead of sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
   // The time, for how long a token read from a file is kept; tests move it forward.

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include "codec/emitter.h"
 #include "core/model/object.h"
@@ -75,18 +78,31 @@ std::string OwnerCacheKey(const Node& o) {
          std::string(ScalarAt(&o, "metadata", "name"));
 }
 
-// Runs work(0) ... work(n - 1), up to 16 at a time, each on its own thread: one per cluster,
-// whose writes are independent of other clusters'.
-void InParallel(size_t n, const std::function<void(size_t)>& work) {
-  constexpr size_t kWorkers = 16;
-  for (size_t first = 0; first < n; first += kWorkers) {
-    std::vector<std::thread> workers;
-    for (size_t i = first; i < std::min(n, first + kWorkers); ++i) {
-      workers.emplace_back([&work, i] { work(i); });
-    }
-    for (std::thread& t : workers) t.join();
+// Runs work(0) ... work(n - 1) on up to `workers` threads, each taking the next index as soon as
+// it is done with one: a slow item holds up only its own thread.
+void InParallel(size_t n, size_t workers, const std::function<void(size_t)>& work) {
+  workers = std::min(workers, n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) work(i);
+    return;
   }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  threads.reserve(workers);
+  for (size_t t = 0; t < workers; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) work(i);
+    });
+  }
+  for (std::thread& t : threads) t.join();
 }
+
+// Requests in flight at once, over all member clusters: writes wait on the network and the API
+// servers, not on this process's CPU.
+constexpr size_t kWriters = 16;
+
+// Threads for work on this process's CPU alone (planning).
+size_t Cores() { return std::max<size_t>(1, std::thread::hardware_concurrency()); }
 
 const ResourceType* TypeOf(const Node& object) {
   std::string api_version(ScalarAt(&object, "apiVersion"));
@@ -403,11 +419,12 @@ void Controller::Reconcile() {
           fmt::format(" (read and validate {:.0f}, translate {:.0f})",
                       ms(timing.snapshot, timing.validated), ms(timing.validated, timing.checked));
     }
+    if (timing.planned == std::chrono::steady_clock::time_point{}) timing.planned = timing.checked;
     std::fprintf(stderr,
-                 "reconcile (%s): snapshot %.0f ms, check %.0f ms%s, write %.0f ms; %llu writes, "
-                 "%llu failures\n",
+                 "reconcile (%s): snapshot %.0f ms, check %.0f ms%s, plan %.0f ms, write %.0f ms; "
+                 "%llu writes, %llu failures\n",
                  mode, ms(started, timing.snapshot), ms(timing.snapshot, timing.checked),
-                 split.c_str(), ms(timing.checked, now),
+                 split.c_str(), ms(timing.checked, timing.planned), ms(timing.planned, now),
                  static_cast<unsigned long long>(pass.writes),
                  static_cast<unsigned long long>(pass.failures));
   }
@@ -457,12 +474,11 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
     Member* member = nullptr;
     std::vector<const Change*> changes;
     std::vector<std::string> keys, expectations;
+    std::vector<char> written;  // by change: set by the one thread that wrote it
     const ResourceType* Type(size_t i) const {
       const Change& c = *changes[i];
       return TypeOf(c.kind == Change::Kind::Delete ? c.live : c.desired);
     }
-    uint64_t writes = 0, failures = 0;
-    std::vector<size_t> done;  // indexes of the changes written
   };
   std::vector<Work> work;
   for (auto& [member, plan] : plans) {
@@ -483,46 +499,64 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
       w.keys.push_back(std::move(key));
       w.expectations.push_back(std::move(expectation));
     }
+    w.written.assign(w.changes.size(), 0);
     if (!w.changes.empty()) work.push_back(std::move(w));
   }
-  auto write_cluster = [this](Work& w) {
-    Member& m = *w.member;
+  // One queue of single writes, taking the clusters in turn: every writer stays busy until the
+  // last write, however the writes are spread over the clusters (one cluster's objects are
+  // written by several writers at once, each on its own connection). The order of one
+  // cluster's writes does not matter: each is of its own object.
+  std::vector<std::pair<Work*, size_t>> queue;
+  size_t longest = 0, total = 0;
+  for (const Work& w : work) {
+    longest = std::max(longest, w.changes.size());
+    total += w.changes.size();
+  }
+  queue.reserve(total);
+  for (size_t i = 0; i < longest; ++i) {
+    for (Work& w : work) {
+      if (i < w.changes.size()) queue.emplace_back(&w, i);
+    }
+  }
+  InParallel(queue.size(), kWriters, [&](size_t q) {
+    auto [w, i] = queue[q];
+    Member& m = *w->member;
+    const Change& c = *w->changes[i];
+    const ResourceType& type = *w->Type(i);
+    auto t0 = std::chrono::steady_clock::now();
+    absl::Status s;
+    if (c.kind == Change::Kind::Delete) {
+      s = m.client->Delete(type, std::string(ScalarAt(&c.live, "metadata", "namespace")),
+                           std::string(ScalarAt(&c.live, "metadata", "name")),
+                           {std::string(ScalarAt(&c.live, "metadata", "uid")), ""});
+      if (absl::IsNotFound(s)) s = absl::OkStatus();
+    } else {
+      s = m.client->ApplyUnread(type, c.ToApply());  // made here, freed once sent
+    }
+    {
+      std::lock_guard<std::mutex> lock(counters_mutex_);
+      apply_seconds_[m.name] += std::chrono::steady_clock::now() - t0;
+      ++apply_count_[m.name];
+      if (!s.ok()) ++counters_.reconcile_errors;
+    }
+    if (!s.ok()) {
+      log_.Error("write failed",
+                 {{"cluster", m.name}, {"object", c.key}, {"error", std::string(s.message())}});
+      return;
+    }
+    w->written[i] = 1;
+    log_.Info(c.kind == Change::Kind::Delete ? "deleted" : "applied",
+              {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
+  });
+  for (const Work& w : work) {
     for (size_t i = 0; i < w.changes.size(); ++i) {
-      const Change& c = *w.changes[i];
-      const ResourceType& type = *w.Type(i);
-      auto t0 = std::chrono::steady_clock::now();
-      absl::Status s;
-      if (c.kind == Change::Kind::Delete) {
-        s = m.client->Delete(type, std::string(ScalarAt(&c.live, "metadata", "namespace")),
-                             std::string(ScalarAt(&c.live, "metadata", "name")),
-                             {std::string(ScalarAt(&c.live, "metadata", "uid")), ""});
-        if (absl::IsNotFound(s)) s = absl::OkStatus();
-      } else {
-        s = m.client->ApplyUnread(type, c.ToApply());  // made here, freed once sent
-      }
-      {
-        std::lock_guard<std::mutex> lock(counters_mutex_);
-        apply_seconds_[m.name] += std::chrono::steady_clock::now() - t0;
-        ++apply_count_[m.name];
-        if (!s.ok()) ++counters_.reconcile_errors;
-      }
-      if (!s.ok()) {
-        ++w.failures;
-        log_.Error("write failed",
-                   {{"cluster", m.name}, {"object", c.key}, {"error", std::string(s.message())}});
+      if (!w.written[i]) {
+        ++pass.failures;
         continue;
       }
-      ++w.writes;
-      w.done.push_back(i);
-      log_.Info(c.kind == Change::Kind::Delete ? "deleted" : "applied",
-                {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
+      ++pass.writes;
+      Written(w.keys[i], w.expectations[i], pass);
     }
-  };
-  InParallel(work.size(), [&](size_t i) { write_cluster(work[i]); });
-  for (const Work& w : work) {
-    pass.writes += w.writes;
-    pass.failures += w.failures;
-    for (size_t i : w.done) Written(w.keys[i], w.expectations[i], pass);
   }
 }
 
@@ -568,7 +602,7 @@ void Controller::WriteStatuses(std::vector<StatusWrite>& writes, Pass& pass) {
     by_client[it->second].push_back(&w);
   }
   std::vector<absl::Status> results(writes.size());
-  InParallel(by_client.size(), [&](size_t c) {
+  InParallel(by_client.size(), kWriters, [&](size_t c) {
     for (StatusWrite* w : by_client[c]) {
       Node object = Node::Mapping();
       object.Add("apiVersion", Node::String(w->type->ApiVersion()));
@@ -795,6 +829,13 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
 
   std::unique_lock<std::mutex> members_lock(members_mutex_);
   std::vector<std::pair<Member*, ClusterPlan>> plans;
+  struct ToPlan {
+    ClusterOutput* out;
+    const std::vector<const Node*>* live;
+    std::map<std::string, Node>* desired;
+  };
+  std::vector<ToPlan> to_plan;
+  static const std::vector<const Node*> kNone;
   for (ClusterOutput& out : translation.clusters) {
     auto mit = members_.find(out.cluster);
     if (mit == members_.end()) continue;
@@ -804,16 +845,23 @@ void Controller::FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing
       ++pass.failures;
       continue;
     }
-    std::vector<const Node*> desired_objects;
-    desired_objects.reserve(out.objects.size());
-    for (const Node& o : out.objects) desired_objects.push_back(&o);
-    plans.emplace_back(&m, PlanCluster(desired_objects, live[out.cluster]));
-    auto& desired = desired_[out.cluster];
-    for (Node& o : out.objects) {
-      std::string key = ObjectKey(o);
-      desired.emplace(std::move(key), std::move(o));
-    }
+    auto lit = live.find(out.cluster);
+    plans.emplace_back(&m, ClusterPlan());
+    to_plan.push_back({&out, lit == live.end() ? &kNone : &lit->second, &desired_[out.cluster]});
   }
+  // Each cluster's plan is its own (PlanCluster reads only its arguments).
+  InParallel(to_plan.size(), Cores(), [&](size_t i) {
+    ToPlan& p = to_plan[i];
+    std::vector<const Node*> desired_objects;
+    desired_objects.reserve(p.out->objects.size());
+    for (const Node& o : p.out->objects) desired_objects.push_back(&o);
+    plans[i].second = PlanCluster(desired_objects, *p.live);
+    for (Node& o : p.out->objects) {
+      std::string key = ObjectKey(o);
+      p.desired->emplace(std::move(key), std::move(o));
+    }
+  });
+  timing.planned = std::chrono::steady_clock::now();
   WritePlans(plans, pass);
   // Finalizers before statuses: a finalizer is an update of the cached version, which a status
   // written first would have made stale (a conflict, then a read and a second update).
@@ -939,28 +987,37 @@ void Controller::IncrementalReconcile(const std::vector<Node>& mesh, Pass& pass,
     desired_[cluster].erase(key);
   }
   std::vector<std::pair<Member*, ClusterPlan>> plans;
+  struct ToPlan {
+    std::vector<const Node*> desired, live_objects;
+    std::vector<Informer::Object> live;  // what live_objects points into
+  };
+  std::vector<ToPlan> to_plan;
   for (const auto& [cluster, cluster_keys] : keys) {
     auto mit = members_.find(cluster);
     if (mit == members_.end()) continue;
     Member& m = *mit->second;
-    std::vector<const Node*> desired, live_objects;
-    std::vector<Informer::Object> live;
-    live.reserve(cluster_keys.size());
+    ToPlan p;
+    p.live.reserve(cluster_keys.size());
     const auto& wanted = desired_[cluster];
     for (const std::string& key : cluster_keys) {
       // Decided here, whether or not it needs a write: an expectation left from an earlier write
       // is done once the cache shows it (or it would hide a later drift back to the old value).
       pass.considered.insert(m.name + "|" + key);
-      if (auto it = wanted.find(key); it != wanted.end()) desired.push_back(&it->second);
+      if (auto it = wanted.find(key); it != wanted.end()) p.desired.push_back(&it->second);
       // group/kind/namespace/name; the cache's key is namespace/name.
       size_t a = key.find('/'), b = key.find('/', a + 1);
       Informer* informer = m.For(key.substr(0, a), key.substr(a + 1, b - a - 1));
       if (!informer) continue;
-      if (Informer::Object o = informer->Get(key.substr(b + 1))) live.push_back(std::move(o));
+      if (Informer::Object o = informer->Get(key.substr(b + 1))) p.live.push_back(std::move(o));
     }
-    for (const Informer::Object& o : live) live_objects.push_back(o.get());
-    plans.emplace_back(&m, PlanCluster(desired, live_objects));
+    for (const Informer::Object& o : p.live) p.live_objects.push_back(o.get());
+    plans.emplace_back(&m, ClusterPlan());
+    to_plan.push_back(std::move(p));
   }
+  InParallel(to_plan.size(), Cores(), [&](size_t i) {
+    plans[i].second = PlanCluster(to_plan[i].desired, to_plan[i].live_objects);
+  });
+  timing.planned = std::chrono::steady_clock::now();
   WritePlans(plans, pass);
 
   // Statuses: those the translation changed, and those of SEPs/RSBs whose live copy changed;

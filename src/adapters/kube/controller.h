@@ -120,8 +120,9 @@ class Controller {
   void ReleaseLease();
   struct Pass;
   struct Timing {
-    // checked: read, validated and translated; validated (full reconciles): before translating
-    std::chrono::steady_clock::time_point snapshot, validated, checked;
+    // checked: read, validated and translated; validated (full reconciles): before translating;
+    // planned: what to write is known
+    std::chrono::steady_clock::time_point snapshot, validated, checked, planned;
   };
   void Reconcile();
   void FullReconcile(const std::vector<Node>& mesh, Pass& pass, Timing& timing);
