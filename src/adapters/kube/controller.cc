@@ -467,8 +467,7 @@ void Controller::Written(const std::string& key, std::string expectation, Pass& 
   pass.still_expected.insert(key);
 }
 
-// Carries out the plans: one worker per cluster with changes (up to 16 at a time), each
-// cluster's writes in order; the clusters' writes are independent of each other.
+// Carries out the plans, kWriters writes at a time (below: how they are shared out).
 void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans, Pass& pass) {
   struct Work {
     Member* member = nullptr;
@@ -502,24 +501,27 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
     w.written.assign(w.changes.size(), 0);
     if (!w.changes.empty()) work.push_back(std::move(w));
   }
-  // One queue of single writes, taking the clusters in turn: every writer stays busy until the
-  // last write, however the writes are spread over the clusters (one cluster's objects are
-  // written by several writers at once, each on its own connection). The order of one
+  // The writers take runs of one cluster's writes from one queue, the clusters in turn. There
+  // are twice as many runs as writers, so that a cluster with many writes is written over
+  // several connections at once (a fleet of a few large clusters) while most clusters have one
+  // writer at a time, and writers are busy until close to the last write. The order of one
   // cluster's writes does not matter: each is of its own object.
-  std::vector<std::pair<Work*, size_t>> queue;
-  size_t longest = 0, total = 0;
-  for (const Work& w : work) {
-    longest = std::max(longest, w.changes.size());
-    total += w.changes.size();
-  }
-  queue.reserve(total);
-  for (size_t i = 0; i < longest; ++i) {
-    for (Work& w : work) {
-      if (i < w.changes.size()) queue.emplace_back(&w, i);
+  struct Run {
+    Work* work;
+    size_t begin, end;
+  };
+  std::vector<Run> runs;
+  if (!work.empty()) {
+    size_t per_cluster = (2 * kWriters + work.size() - 1) / work.size();
+    for (size_t r = 0; r < per_cluster; ++r) {
+      for (Work& w : work) {
+        size_t n = w.changes.size(), size = (n + per_cluster - 1) / per_cluster;
+        size_t begin = std::min(n, r * size), end = std::min(n, begin + size);
+        if (begin < end) runs.push_back({&w, begin, end});
+      }
     }
   }
-  InParallel(queue.size(), kWriters, [&](size_t q) {
-    auto [w, i] = queue[q];
+  auto write = [&](Work* w, size_t i) {
     Member& m = *w->member;
     const Change& c = *w->changes[i];
     const ResourceType& type = *w->Type(i);
@@ -547,6 +549,9 @@ void Controller::WritePlans(std::vector<std::pair<Member*, ClusterPlan>>& plans,
     w->written[i] = 1;
     log_.Info(c.kind == Change::Kind::Delete ? "deleted" : "applied",
               {{"cluster", m.name}, {"object", c.key}, {"reason", c.reason}});
+  };
+  InParallel(runs.size(), kWriters, [&](size_t r) {
+    for (size_t i = runs[r].begin; i < runs[r].end; ++i) write(runs[r].work, i);
   });
   for (const Work& w : work) {
     for (size_t i = 0; i < w.changes.size(); ++i) {
