@@ -4,9 +4,11 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "codec/key_set.h"
@@ -59,32 +61,49 @@ Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
 // parser holds about fifteen bytes per byte of the largest document it has read (simdjson 3.0:
 // 8 of tape, 4 of structural indexes, 5/3 of strings, its copy of the text): megabytes for a
 // page of a list or an RSB's status. One per thread made each of the controller's hundreds of
-// threads (an informer per cluster and type, a writer per cluster and pass, each one new) grow its
-// own, and the heap with it; a parser is now taken for one parse and given back. At most kKept are
-// kept idle: no more threads than that parse at once on the machines this runs on.
+// threads (an informer per cluster and type, the writers) grow its own, and the heap with it; a
+// parser is taken for one parse and given back. At most kMost exist: a thread that finds them
+// all taken waits for one. At a cold start every informer lists at once, and making a parser for
+// each of them had the heap grow by tens of megabytes per page of a list, each time populated
+// while every other thread that needed memory waited (docs/performance.md, "Seventeenth
+// session"). Parsing is work for the CPU alone: more parsers than threads the machine runs at
+// once would not parse sooner.
 class ParserPool {
  public:
-  static constexpr size_t kKept = 8;
+  ParserPool() : most_(std::max<size_t>(8, 2 * std::thread::hardware_concurrency())) {}
 
   std::unique_ptr<simdjson::dom::parser> Take() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!idle_.empty()) {
-        std::unique_ptr<simdjson::dom::parser> p = std::move(idle_.back());
-        idle_.pop_back();
-        return p;
-      }
+    std::unique_lock<std::mutex> lock(mutex_);
+    given_back_.wait(lock, [this] { return !idle_.empty() || made_ < most_; });
+    if (!idle_.empty()) {
+      std::unique_ptr<simdjson::dom::parser> p = std::move(idle_.back());
+      idle_.pop_back();
+      return p;
     }
+    ++made_;
+    lock.unlock();
     return std::make_unique<simdjson::dom::parser>();
   }
 
-  void Give(std::unique_ptr<simdjson::dom::parser> p) {
+  size_t made() {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (idle_.size() < kKept) idle_.push_back(std::move(p));
+    return made_;
+  }
+  size_t most() const { return most_; }
+
+  void Give(std::unique_ptr<simdjson::dom::parser> p) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      idle_.push_back(std::move(p));
+    }
+    given_back_.notify_one();
   }
 
  private:
+  const size_t most_;
   std::mutex mutex_;
+  std::condition_variable given_back_;
+  size_t made_ = 0;
   std::vector<std::unique_ptr<simdjson::dom::parser>> idle_;
 };
 
@@ -95,18 +114,22 @@ ParserPool& Parsers() {
 
 }  // namespace
 
+size_t JsonParsersMade() { return Parsers().made(); }
+size_t JsonParsersAtMost() { return Parsers().most(); }
+
 bool ReadJson(std::string_view text, Node& out, std::string& error, JsonOptions options) {
-  std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
+  // Given back however this returns: a parser kept would leave the others waiting for it.
+  struct Borrowed {
+    std::unique_ptr<simdjson::dom::parser> parser = Parsers().Take();
+    ~Borrowed() { Parsers().Give(std::move(parser)); }
+  } borrowed;
   simdjson::dom::element root;
-  bool ok = true;
-  if (simdjson::error_code e = parser->parse(text.data(), text.size()).get(root); e) {
+  if (simdjson::error_code e = borrowed.parser->parse(text.data(), text.size()).get(root); e) {
     error = simdjson::error_message(e);
-    ok = false;
-  } else {
-    out = Convert(root, options.drop_managed_fields);
+    return false;
   }
-  Parsers().Give(std::move(parser));
-  return ok;
+  out = Convert(root, options.drop_managed_fields);
+  return true;
 }
 
 namespace {

@@ -24,6 +24,11 @@ struct JsonOptions {
 // simdjson's limit of 1024, or holds an integer beyond 64 bits).
 bool ReadJson(std::string_view text, Node& out, std::string& error, JsonOptions options = {});
 
+// The simdjson parsers ReadJson has made so far in this process, and the most it makes. It keeps
+// them, with their buffers, for the next reads; a thread that finds every one in use waits for one.
+size_t JsonParsersMade();
+size_t JsonParsersAtMost();
+
 // A file holding one JSON object or array, read into the tree (and positions) that the YAML reader
 // would read from it: ReadYamlStream takes this road first. Nothing when it cannot promise that
 // tree: invalid JSON, or what libyaml reads differently or reports on (text outside printable

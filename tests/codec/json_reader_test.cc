@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -127,6 +128,35 @@ TEST(JsonReader, ReadsOnManyThreadsAtOnce) {
   }
   for (std::thread& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+}
+
+// However many threads read at once, the parsers made stay few: a thread that finds them all in
+// use waits for one, instead of making one more and growing the heap by its buffers (megabytes
+// for a page of a list). More threads read here than the most there may be.
+TEST(JsonReader, MakesNoMoreParsersThanItKeeps) {
+  const size_t most = JsonParsersAtMost();
+  ASSERT_GE(most, 8u);
+  const int threads_reading = static_cast<int>(most) * 3;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < threads_reading; ++t) {
+    threads.emplace_back([t, &wrong] {
+      for (int r = 0; r < 40; ++r) {
+        std::string items;
+        for (int i = 0; i < 200 + t; ++i) items += fmt::format("{}\"item-{}\"", i ? "," : "", i);
+        Node out;
+        std::string error;
+        if (!ReadJson("[" + items + "]", out, error) ||
+            out.items().size() != static_cast<size_t>(200 + t)) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GE(JsonParsersMade(), 1u);
+  EXPECT_LE(JsonParsersMade(), most);
 }
 
 // A file of valid JSON is read by simdjson (ReadJsonDocument) into what libyaml's road reads:
