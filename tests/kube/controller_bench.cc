@@ -138,6 +138,23 @@ int main(int argc, char** argv) {
     std::cerr << "cluster-00 exposes no service with a weighted VirtualService\n";
     return 1;
   }
+  // The donor's generated gateway VirtualService compiled from it: found once, then read alone
+  // while a change is awaited (listing every VirtualService of the donor at each poll cost more
+  // than the controller's whole reconcile, and held the emulator's lock meanwhile).
+  std::string generated_namespace, generated_name;
+  for (const Node& g : donor.List(vss)) {
+    if (!testing::Managed(g)) continue;
+    const Node* from =
+        g.Find("metadata")->Find("annotations")->Find("multicluster.istio.io/routes-from");
+    if (from && from->text() == "VirtualService default/" + testing::Meta(*vs, "name")) {
+      generated_namespace = testing::Meta(g, "namespace");
+      generated_name = testing::Meta(g, "name");
+    }
+  }
+  if (generated_name.empty()) {
+    std::cerr << "cluster-00 has no gateway VirtualService compiled from the one edited\n";
+    return 1;
+  }
   std::vector<double> latencies, settles;
   for (int i = 0; i < changes; ++i) {
     Node edited = *vs;
@@ -150,17 +167,10 @@ int main(int argc, char** argv) {
     uint64_t writes_before = fleet.MutatingRequests();
     // Converged: the donor's generated gateway VirtualService carries the new weights.
     auto converged = [&] {
-      for (const Node& g : donor.List(vss)) {
-        if (!testing::Managed(g)) continue;
-        const Node* from =
-            g.Find("metadata")->Find("annotations")->Find("multicluster.istio.io/routes-from");
-        if (!from || from->text() != "VirtualService default/" + testing::Meta(*vs, "name")) {
-          continue;
-        }
-        const Node& rule = g.Find("spec")->Find("http")->items().back();
-        return rule.Find("route")->items()[0].Find("weight")->text() == std::to_string(w);
-      }
-      return false;
+      std::optional<Node> g = donor.Find(vss, generated_namespace, generated_name);
+      if (!g) return false;
+      const Node& rule = g->Find("spec")->Find("http")->items().back();
+      return rule.Find("route")->items()[0].Find("weight")->text() == std::to_string(w);
     };
     auto start = std::chrono::steady_clock::now();
     donor.Apply(vss, edited);
