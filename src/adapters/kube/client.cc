@@ -422,8 +422,7 @@ absl::StatusOr<Client::Response> Client::Do(const std::string& method, const std
       last = absl::UnavailableError(
           fmt::format("{}: {} ({})", what, httplib::to_string(result.error()), config_.server));
     } else {
-      Response r{result->status, std::move(result->body),
-                 result->get_header_value("Retry-After")};
+      Response r{result->status, std::move(result->body), result->get_header_value("Retry-After")};
       Release(std::move(conn));
       if (r.status == 401 && (config_.exec || !config_.token_file.empty()) && !refreshed) {
         std::lock_guard<std::mutex> lock(token_mutex_);
