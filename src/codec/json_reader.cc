@@ -62,10 +62,10 @@ Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
 // 8 of tape, 4 of structural indexes, 5/3 of strings, its copy of the text): megabytes for a
 // page of a list or an RSB's status. One per thread made each of the controller's hundreds of
 // threads (an informer per cluster and type, the writers) grow its own, and the heap with it; a
-// parser is taken for one parse and given back. At most kMost exist: a thread that finds them
-// all taken waits for one. At a cold start every informer lists at once, and making a parser for
-// each of them had the heap grow by tens of megabytes per page of a list, each time populated
-// while every other thread that needed memory waited (docs/performance.md, "Seventeenth
+// parser is taken for one parse and given back. At most max(8, twice the cores) exist: a thread
+// that finds them all taken waits for one. At a cold start every informer lists at once, and making
+// a parser for each of them had the heap grow by tens of megabytes per page of a list, each time
+// populated while every other thread that needed memory waited (docs/performance.md, "Seventeenth
 // session"). Parsing is work for the CPU alone: more parsers than threads the machine runs at
 // once would not parse sooner.
 class ParserPool {
@@ -82,7 +82,14 @@ class ParserPool {
     }
     ++made_;
     lock.unlock();
-    return std::make_unique<simdjson::dom::parser>();
+    try {
+      return std::make_unique<simdjson::dom::parser>();
+    } catch (...) {  // none was made: its place goes back to the others
+      lock.lock();
+      --made_;
+      given_back_.notify_one();
+      throw;
+    }
   }
 
   size_t made() {
