@@ -27,40 +27,53 @@ size_t SpecialCodepointAt(std::string_view text, size_t i, uint32_t& cp) {
   return 0;
 }
 
+// The bytes AppendEscaped must look at: what it escapes (controls, DEL, '"', '\\') and the first
+// bytes of the sequences SpecialCodepointAt looks for (0xC2, 0xE2, 0xEF). Every other byte is
+// copied as it is, in runs: most strings written (names, hosts, label values) have none of these.
+constexpr std::array<bool, 256> kLookAt = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  for (int c : {0x7f, int{'"'}, int{'\\'}, 0xC2, 0xE2, 0xEF}) t[c] = true;
+  return t;
+}();
+
 void AppendEscaped(std::string_view text, std::string& out, bool json) {
   out += '"';
+  size_t copied = 0;  // text[copied, i) is still to be appended as it is
   for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!kLookAt[c]) continue;
     uint32_t cp = 0;
-    if (size_t len = SpecialCodepointAt(text, i, cp); len > 0) {
+    size_t len = c >= 0x80 ? SpecialCodepointAt(text, i, cp) : 0;
+    if (c >= 0x80 && len == 0) continue;  // an ordinary UTF-8 sequence
+    out.append(text.data() + copied, i - copied);
+    if (len > 0) {
       out += fmt::format("\\u{:04x}", cp);
       i += len - 1;
-      continue;
-    }
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
+    } else {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:  // the other controls and DEL
           out += json ? fmt::format("\\u{:04x}", c) : fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+      }
     }
+    copied = i + 1;
   }
+  out.append(text.data() + copied, text.size() - copied);
   out += '"';
 }
 

@@ -155,6 +155,27 @@ TEST(Emitter, JsonIsValidAndTyped) {
   EXPECT_EQ(Parse(out).Find("a")->text(), "9080");
 }
 
+// Escapes as JSON and YAML read them back, between runs copied as they are: quotes and
+// backslashes, the named controls, other controls and DEL, the code points a YAML reader rejects
+// or treats as breaks (U+0085, U+2028, U+FEFF), and ordinary UTF-8 (é, €, U+00A0) left alone.
+TEST(Emitter, EscapesOnlyWhatMustBeEscaped) {
+  std::string text =
+      "a\"b\\c\nd\te\rf\x01g\x7fh\xc2\x85i\xe2\x80\xa8j\xef\xbb\xbfk\xc3\xa9l\xe2\x82\xacm\xc2\xa0";
+  std::string json;
+  EmitJson(Node::String(text), json, -1);
+  EXPECT_EQ(json, R"("a\"b\\c\nd\te\rf\u0001g\u007fh\u0085i\u2028j\ufeffk)"
+                  "\xc3\xa9l\xe2\x82\xacm\xc2\xa0\"");
+  std::string yaml;
+  EmitYaml(Node::String(text), yaml);
+  EXPECT_EQ(yaml, R"("a\"b\\c\nd\te\rf\x01g\x7fh\u0085i\u2028j\ufeffk)"
+                  "\xc3\xa9l\xe2\x82\xacm\xc2\xa0\"\n");
+  EXPECT_EQ(Parse("v: " + yaml).Find("v")->text(), text);
+  // A special sequence cut short at the end of the text is copied as it is.
+  std::string cut;
+  EmitJson(Node::String("x\xe2\x80"), cut, -1);
+  EXPECT_EQ(cut, "\"x\xe2\x80\"");
+}
+
 TEST(Emitter, StreamSeparatesDocuments) {
   std::vector<Node> docs = {Parse("a: 1\n"), Parse("b: 2\n")};
   EXPECT_EQ(EmitYamlStream(docs), "---\na: 1\n---\nb: 2\n");
