@@ -1,10 +1,12 @@
 #include "codec/emitter.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include "codec/yaml_chars.h"
 
@@ -102,28 +104,71 @@ void AppendKey(std::string_view key, std::string& out) {
   }
 }
 
-// Writes `n` as a block at `indent`. With `first_line_started`, the first line's indentation is
-// already written (the "- " of a sequence item whose first entry shares its line).
-void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started = false);
+// Writes YAML block style into `out`. A value shared by several objects (Node::Share: the
+// labels, owner annotations and ports the translator gives many generated objects alike) is
+// written once per indentation; where it appears again, the bytes already written for it are
+// copied. Shared values are immutable while shared, so their text is the same every time.
+class BlockWriter {
+ public:
+  explicit BlockWriter(std::string& out) : out_(out) {}
 
-// Writes `value` after "key:" or "- " on the current line.
-void EmitValueAfter(const Node& value, size_t indent, std::string& out) {
-  if (value.IsMapping() && !value.entries().empty()) {
-    out += '\n';
-    EmitBlock(value, indent + 2, out);
-  } else if (value.IsSequence() && !value.items().empty()) {
-    out += '\n';
-    EmitBlock(value, indent, out);  // kubectl style: "- " at the key's indentation
-  } else if (IsEmptyCollection(value)) {
-    out += value.IsMapping() ? " {}\n" : " []\n";
-  } else {
-    out += ' ';
-    AppendScalar(value, out);
-    out += '\n';
+  // One document (no leading "---").
+  void Document(const Node& document) {
+    if (!document.IsMapping() && !document.IsSequence()) {
+      AppendScalar(document, out_);
+      out_ += '\n';
+    } else if (IsEmptyCollection(document)) {
+      out_ += document.IsMapping() ? "{}\n" : "[]\n";
+    } else {
+      Block(document, 0);
+    }
   }
-}
 
-void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_started) {
+  // Writes `n` as a block at `indent`. With `first_line_started`, the first line's indentation
+  // is already written (the "- " of a sequence item whose first entry shares its line).
+  void Block(const Node& n, size_t indent, bool first_line_started = false);
+
+  // Writes `value` after "key:" or "- " on the current line.
+  void ValueAfter(const Node& value, size_t indent) {
+    if (!value.IsShared()) return ValueAfterOnce(value, indent);
+    std::pair<const void*, size_t> key(value.shared_value(), indent);
+    if (auto it = written_.find(key); it != written_.end()) {
+      auto [offset, size] = it->second;
+      out_.reserve(out_.size() + size);  // so that the text copied stays where it is
+      out_.append(out_.data() + offset, size);
+      return;
+    }
+    size_t start = out_.size();
+    ValueAfterOnce(value, indent);  // may record the values inside it: added after, not before
+    written_.emplace(key, std::make_pair(start, out_.size() - start));
+  }
+
+ private:
+  void ValueAfterOnce(const Node& value, size_t indent) {
+    if (value.IsMapping() && !value.entries().empty()) {
+      out_ += '\n';
+      Block(value, indent + 2);
+    } else if (value.IsSequence() && !value.items().empty()) {
+      out_ += '\n';
+      Block(value, indent);  // kubectl style: "- " at the key's indentation
+    } else if (IsEmptyCollection(value)) {
+      out_ += value.IsMapping() ? " {}\n" : " []\n";
+    } else {
+      out_ += ' ';
+      AppendScalar(value, out_);
+      out_ += '\n';
+    }
+  }
+
+  std::string& out_;
+  // (shared value, indentation) -> where its text was first written in out_ (offset, size).
+  // Text is only ever appended after it, except the "? " of a long key, which is inserted before
+  // that key and so after every text recorded here.
+  absl::flat_hash_map<std::pair<const void*, size_t>, std::pair<size_t, size_t>> written_;
+};
+
+void BlockWriter::Block(const Node& n, size_t indent, bool first_line_started) {
+  std::string& out = out_;
   bool pad = !first_line_started;
   if (n.IsMapping()) {
     for (const MapEntry& e : n.entries()) {
@@ -139,7 +184,7 @@ void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_s
         out.append(indent, ' ');
       }
       out += ':';
-      EmitValueAfter(e.value, indent, out);
+      ValueAfter(e.value, indent);
     }
   } else if (n.IsSequence()) {
     for (const Node& item : n.items()) {
@@ -149,12 +194,12 @@ void EmitBlock(const Node& n, size_t indent, std::string& out, bool first_line_s
       if (item.IsMapping() && !item.entries().empty()) {
         // First entry on the dash line, the rest aligned under it.
         out += ' ';
-        EmitBlock(item, indent + 2, out, true);
+        Block(item, indent + 2, true);
       } else if (item.IsSequence() && !item.items().empty()) {
         out += '\n';
-        EmitBlock(item, indent + 2, out);
+        Block(item, indent + 2);
       } else {
-        EmitValueAfter(item, indent, out);
+        ValueAfter(item, indent);
       }
     }
   } else {
@@ -299,24 +344,14 @@ bool NeedsQuotes(std::string_view text) {
   return false;
 }
 
-void EmitYaml(const Node& document, std::string& out) {
-  if (!document.IsMapping() && !document.IsSequence()) {
-    AppendScalar(document, out);
-    out += '\n';
-    return;
-  }
-  if (IsEmptyCollection(document)) {
-    out += document.IsMapping() ? "{}\n" : "[]\n";
-    return;
-  }
-  EmitBlock(document, 0, out);
-}
+void EmitYaml(const Node& document, std::string& out) { BlockWriter(out).Document(document); }
 
 std::string EmitYamlStream(const std::vector<Node>& documents) {
   std::string out;
+  BlockWriter writer(out);  // one for the stream: what documents share is written once
   for (const Node& doc : documents) {
     out += "---\n";
-    EmitYaml(doc, out);
+    writer.Document(doc);
   }
   return out;
 }

@@ -176,6 +176,48 @@ TEST(Emitter, EscapesOnlyWhatMustBeEscaped) {
   EXPECT_EQ(cut, "\"x\xe2\x80\"");
 }
 
+// A value shared by several objects (Node::Share) is written once per indentation and copied
+// where it appears again: the stream reads exactly as if every object held its own copy, at
+// every depth, in lists, and with shared values inside shared values.
+TEST(Emitter, SharedValuesAreWrittenAsTheirCopiesAre) {
+  auto documents = [](bool share) {
+    auto maybe = [&](Node n) { return share ? Node::Share(std::move(n)) : n; };
+    Node labels = Node::Mapping();
+    labels.Add("app", Node::String("reviews"));
+    labels.Add("tier", Node::String("yes"));  // quoted wherever it is copied
+    labels = maybe(labels);
+    Node port = Node::Mapping();
+    port.Add("port", Node::Int(9080));
+    port.Add("labels", labels);  // shared inside shared
+    Node ports = Node::Sequence();
+    ports.Append(port);
+    ports.Append(labels);  // a list item
+    ports = maybe(ports);
+    std::vector<Node> docs;
+    for (int i = 0; i < 3; ++i) {
+      Node doc = Node::Mapping();
+      doc.Add("labels", labels);  // at the top
+      Node meta = Node::Mapping();
+      meta.Add("labels", labels);  // one level down: another indentation
+      meta.Add("ports", ports);
+      doc.Add("metadata", std::move(meta));
+      Node deeper = Node::Mapping();
+      deeper.Add("spec", Node::Mapping());
+      deeper.Find("spec")->Add("ports", ports);
+      doc.Add("deeper", std::move(deeper));
+      docs.push_back(std::move(doc));
+    }
+    return docs;
+  };
+  std::vector<Node> shared = documents(true);
+  ASSERT_TRUE(shared[0].Find("labels")->IsShared());
+  std::string text = EmitYamlStream(shared);
+  EXPECT_EQ(text, EmitYamlStream(documents(false)));
+  ReadResult r = ReadYamlStream(text, "t.yaml");
+  ASSERT_EQ(r.documents.size(), 3u);
+  for (const Node& doc : r.documents) EXPECT_EQ(doc, shared[0]);
+}
+
 TEST(Emitter, StreamSeparatesDocuments) {
   std::vector<Node> docs = {Parse("a: 1\n"), Parse("b: 2\n")};
   EXPECT_EQ(EmitYamlStream(docs), "---\na: 1\n---\nb: 2\n");
