@@ -104,10 +104,36 @@ void AppendKey(std::string_view key, std::string& out) {
   }
 }
 
-// Writes YAML block style into `out`. A value shared by several objects (Node::Share: the
-// labels, owner annotations and ports the translator gives many generated objects alike) is
-// written once per indentation; where it appears again, the bytes already written for it are
-// copied. Shared values are immutable while shared, so their text is the same every time.
+// The text of values that objects share (Node::Share: the labels, owner annotations and ports
+// the translator gives many generated objects alike), written once per place (indentation) and
+// copied where the same value appears again in the same output. Shared values are immutable while
+// shared, so their text at one place is the same every time.
+class SharedText {
+ public:
+  // Appends `value`'s text at `place` to `out`: written by `write` the first time, copied after.
+  template <typename Write>
+  void Append(std::string& out, const Node& value, size_t place, Write&& write) {
+    if (!value.IsShared()) return write();
+    std::pair<const void*, size_t> key(value.shared_value(), place);
+    if (auto it = written_.find(key); it != written_.end()) {
+      auto [offset, size] = it->second;
+      out.reserve(out.size() + size);  // so that the text copied stays where it is
+      out.append(out.data() + offset, size);
+      return;
+    }
+    size_t start = out.size();
+    write();  // may record the values inside it: added after, not before
+    written_.emplace(key, std::make_pair(start, out.size() - start));
+  }
+
+ private:
+  // (shared value, place) -> where its text was first written in the output (offset, size). Text
+  // is only ever appended after it, except the "? " of a long YAML key, which is inserted before
+  // that key and so after every text recorded here.
+  absl::flat_hash_map<std::pair<const void*, size_t>, std::pair<size_t, size_t>> written_;
+};
+
+// Writes YAML block style into `out`; what documents share is written once (SharedText).
 class BlockWriter {
  public:
   explicit BlockWriter(std::string& out) : out_(out) {}
@@ -130,17 +156,7 @@ class BlockWriter {
 
   // Writes `value` after "key:" or "- " on the current line.
   void ValueAfter(const Node& value, size_t indent) {
-    if (!value.IsShared()) return ValueAfterOnce(value, indent);
-    std::pair<const void*, size_t> key(value.shared_value(), indent);
-    if (auto it = written_.find(key); it != written_.end()) {
-      auto [offset, size] = it->second;
-      out_.reserve(out_.size() + size);  // so that the text copied stays where it is
-      out_.append(out_.data() + offset, size);
-      return;
-    }
-    size_t start = out_.size();
-    ValueAfterOnce(value, indent);  // may record the values inside it: added after, not before
-    written_.emplace(key, std::make_pair(start, out_.size() - start));
+    shared_.Append(out_, value, indent, [&] { ValueAfterOnce(value, indent); });
   }
 
  private:
@@ -161,10 +177,7 @@ class BlockWriter {
   }
 
   std::string& out_;
-  // (shared value, indentation) -> where its text was first written in out_ (offset, size).
-  // Text is only ever appended after it, except the "? " of a long key, which is inserted before
-  // that key and so after every text recorded here.
-  absl::flat_hash_map<std::pair<const void*, size_t>, std::pair<size_t, size_t>> written_;
+  SharedText shared_;
 };
 
 void BlockWriter::Block(const Node& n, size_t indent, bool first_line_started) {
@@ -209,83 +222,103 @@ void BlockWriter::Block(const Node& n, size_t indent, bool first_line_started) {
   }
 }
 
-void EmitJsonValue(const Node& n, int indent, int depth, std::string& out) {
-  auto newline = [&](int d) {
-    if (indent < 0) return;
-    out += '\n';
-    out.append(static_cast<size_t>(indent) * static_cast<size_t>(d), ' ');
-  };
-  switch (n.kind()) {
-    case Node::Kind::Null:
-      out += "null";
-      return;
-    case Node::Kind::Scalar:
-      switch (n.scalar_type()) {
-        case ScalarType::Null:
-          out += "null";
-          return;
-        case ScalarType::Bool: {
-          char c = n.text().empty() ? 'f' : n.text()[0];
-          out += (c == 't' || c == 'T' || c == 'y' || c == 'Y' || n.text() == "on" ||
-                  n.text() == "On" || n.text() == "ON")
-                     ? "true"
-                     : "false";
+// Writes JSON, compact (indent < 0) or indented; what objects share is written once (SharedText).
+class JsonWriter {
+ public:
+  JsonWriter(std::string& out, int indent) : out_(out), indent_(indent) {}
+
+  void Value(const Node& n, int depth) {
+    // Compact text is the same at every depth.
+    size_t place = indent_ < 0 ? 0 : static_cast<size_t>(depth);
+    shared_.Append(out_, n, place, [&] { ValueOnce(n, depth); });
+  }
+
+ private:
+  void Newline(int depth) {
+    if (indent_ < 0) return;
+    out_ += '\n';
+    out_.append(static_cast<size_t>(indent_) * static_cast<size_t>(depth), ' ');
+  }
+
+  void ValueOnce(const Node& n, int depth) {
+    std::string& out = out_;
+    const int indent = indent_;
+    switch (n.kind()) {
+      case Node::Kind::Null:
+        out += "null";
+        return;
+      case Node::Kind::Scalar:
+        switch (n.scalar_type()) {
+          case ScalarType::Null:
+            out += "null";
+            return;
+          case ScalarType::Bool: {
+            char c = n.text().empty() ? 'f' : n.text()[0];
+            out += (c == 't' || c == 'T' || c == 'y' || c == 'Y' || n.text() == "on" ||
+                    n.text() == "On" || n.text() == "ON")
+                       ? "true"
+                       : "false";
+            return;
+          }
+          case ScalarType::Int:
+          case ScalarType::Float:
+            // Plain decimal integers and JSON-shaped floats pass through; other YAML spellings
+            // (0x1F, 0o17, .inf) are written as strings rather than as invalid JSON.
+            if (n.text().find_first_not_of("0123456789-+.eE") == std::string::npos &&
+                (n.text().size() < 2 || n.text()[0] != '0' || n.text()[1] == '.')) {
+              out += n.text();
+            } else {
+              AppendEscaped(n.text(), out, true);
+            }
+            return;
+          case ScalarType::String:
+            AppendEscaped(n.text(), out, true);
+            return;
+        }
+        return;
+      case Node::Kind::Sequence: {
+        if (n.items().empty()) {
+          out += "[]";
           return;
         }
-        case ScalarType::Int:
-        case ScalarType::Float:
-          // Plain decimal integers and JSON-shaped floats pass through; other YAML spellings
-          // (0x1F, 0o17, .inf) are written as strings rather than as invalid JSON.
-          if (n.text().find_first_not_of("0123456789-+.eE") == std::string::npos &&
-              (n.text().size() < 2 || n.text()[0] != '0' || n.text()[1] == '.')) {
-            out += n.text();
-          } else {
-            AppendEscaped(n.text(), out, true);
-          }
-          return;
-        case ScalarType::String:
-          AppendEscaped(n.text(), out, true);
-          return;
-      }
-      return;
-    case Node::Kind::Sequence: {
-      if (n.items().empty()) {
-        out += "[]";
+        out += '[';
+        bool first = true;
+        for (const Node& item : n.items()) {
+          if (!first) out += ',';
+          first = false;
+          Newline(depth + 1);
+          Value(item, depth + 1);
+        }
+        Newline(depth);
+        out += ']';
         return;
       }
-      out += '[';
-      bool first = true;
-      for (const Node& item : n.items()) {
-        if (!first) out += ',';
-        first = false;
-        newline(depth + 1);
-        EmitJsonValue(item, indent, depth + 1, out);
-      }
-      newline(depth);
-      out += ']';
-      return;
-    }
-    case Node::Kind::Mapping: {
-      if (n.entries().empty()) {
-        out += "{}";
+      case Node::Kind::Mapping: {
+        if (n.entries().empty()) {
+          out += "{}";
+          return;
+        }
+        out += '{';
+        bool first = true;
+        for (const MapEntry& e : n.entries()) {
+          if (!first) out += ',';
+          first = false;
+          Newline(depth + 1);
+          AppendEscaped(e.key, out, true);
+          out += indent < 0 ? ":" : ": ";
+          Value(e.value, depth + 1);
+        }
+        Newline(depth);
+        out += '}';
         return;
       }
-      out += '{';
-      bool first = true;
-      for (const MapEntry& e : n.entries()) {
-        if (!first) out += ',';
-        first = false;
-        newline(depth + 1);
-        AppendEscaped(e.key, out, true);
-        out += indent < 0 ? ":" : ": ";
-        EmitJsonValue(e.value, indent, depth + 1, out);
-      }
-      newline(depth);
-      out += '}';
-      return;
     }
   }
-}
+
+  std::string& out_;
+  const int indent_;
+  SharedText shared_;
+};
 
 }  // namespace
 
@@ -357,7 +390,7 @@ std::string EmitYamlStream(const std::vector<Node>& documents) {
 }
 
 void EmitJson(const Node& value, std::string& out, int indent) {
-  EmitJsonValue(value, indent, 0, out);
+  JsonWriter(out, indent).Value(value, 0);
 }
 
 }  // namespace meshfed

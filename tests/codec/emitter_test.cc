@@ -216,6 +216,21 @@ TEST(Emitter, SharedValuesAreWrittenAsTheirCopiesAre) {
   ReadResult r = ReadYamlStream(text, "t.yaml");
   ASSERT_EQ(r.documents.size(), 3u);
   for (const Node& doc : r.documents) EXPECT_EQ(doc, shared[0]);
+  // JSON, indented (the text depends on the depth) and compact.
+  auto list = [](std::vector<Node> docs) {
+    Node items = Node::Sequence();
+    for (Node& d : docs) items.Append(std::move(d));
+    Node l = Node::Mapping();
+    l.Add("items", std::move(items));
+    return l;
+  };
+  for (int indent : {2, -1}) {
+    std::string json, json_unshared;
+    EmitJson(list(documents(true)), json, indent);
+    EmitJson(list(documents(false)), json_unshared, indent);
+    EXPECT_EQ(json, json_unshared) << indent;
+    EXPECT_EQ(Parse(json), list(documents(false))) << indent;
+  }
 }
 
 TEST(Emitter, StreamSeparatesDocuments) {
