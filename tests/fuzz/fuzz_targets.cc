@@ -27,6 +27,21 @@ ReadLimits SmallLimits() {
   return limits;
 }
 
+// A copy of `n` that shares no value with it or with anything else.
+Node Unshared(const Node& n) {
+  if (n.IsSequence()) {
+    Node copy = Node::Sequence(n.position());
+    for (const Node& item : n.items()) copy.Append(Unshared(item));
+    return copy;
+  }
+  if (n.IsMapping()) {
+    Node copy = Node::Mapping(n.position());
+    for (const MapEntry& e : n.entries()) copy.Add(e.key, Unshared(e.value));
+    return copy;
+  }
+  return n;
+}
+
 // What ReadJson leaves out with JsonOptions::drop_managed_fields.
 void DropManagedFields(Node& n) {
   if (n.IsSequence()) {
@@ -245,7 +260,21 @@ void Fleet(const uint8_t* data, size_t size) {
   AnalyzeFleet(snapshot, t, diagnostics);
   SortDiagnostics(diagnostics);
   for (const Diagnostic& d : diagnostics) (void)d.Format();
-  for (const ClusterOutput& c : t.clusters) (void)EmitYamlStream(c.objects);
+  // What generated objects share (Node::Share) is written once and then copied: the text must be
+  // that of objects that each hold their own copy.
+  for (const ClusterOutput& c : t.clusters) {
+    std::vector<Node> copies;
+    for (const Node& o : c.objects) copies.push_back(Unshared(o));
+    std::string yaml = EmitYamlStream(c.objects);
+    if (yaml != EmitYamlStream(copies)) Die("shared values are written unlike their copies", yaml);
+    Node list = Node::Sequence(), list_of_copies = Node::Sequence();
+    list.items() = c.objects;
+    list_of_copies.items() = std::move(copies);
+    std::string json, json_of_copies;
+    EmitJson(list, json);
+    EmitJson(list_of_copies, json_of_copies);
+    if (json != json_of_copies) Die("shared values are written unlike their copies", json);
+  }
   for (const StatusOutput& s : t.statuses) {
     std::string out;
     EmitJson(s.object, out);
