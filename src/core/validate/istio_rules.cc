@@ -14,41 +14,15 @@
 #include "core/model/hosts.h"
 #include "core/model/kinds.h"
 #include "core/model/text.h"
+#include "core/validate/go_quote.h"
 #include "core/validate/schema.h"
 
 // Sources (istio/istio): pkg/config/validation/validation.go, virtualservice.go,
 // agent/validation.go; pkg/config/labels/instance.go; pkg/config/visibility; pkg/config/protocol.
-// The message texts are Istio's; `%q` (a Go-quoted string) is GoQuote below.
+// The message texts are Istio's; `%q` (a Go-quoted string) is GoQuote (core/validate/go_quote.h).
 
 namespace meshfed {
 namespace {
-
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // Go's %v / %f for a float64: the shortest representation ('g'), and six decimals.
 std::string GoFloat(double v) { return fmt::format("{}", v); }
