@@ -107,8 +107,8 @@ TYPED_TEST(CompactTextTest, HoldsItsTextWhateverItsLengthOrStorage) {
 // copies, moves and the trees they are in; a node is 40 bytes and a mapping entry 64, as the
 // memory figures in docs/performance.md assume.
 TEST(Node, ScalarsOfEveryLengthKeepTheirTextThroughCopiesAndMoves) {
-  EXPECT_EQ(sizeof(Node), 40u);
-  EXPECT_EQ(sizeof(MapEntry), 64u);
+  EXPECT_EQ(sizeof(Node), 32u);
+  EXPECT_EQ(sizeof(MapEntry), 56u);
   Node list = Node::Sequence();
   std::vector<std::string> texts;
   for (size_t n = 0; n <= 40; ++n) {
@@ -135,6 +135,49 @@ TEST(Node, ScalarsOfEveryLengthKeepTheirTextThroughCopiesAndMoves) {
   EXPECT_EQ(Node::Int(-9223372036854775807 - 1).text(), "-9223372036854775808");
   EXPECT_EQ(Node::Int(0).text(), "0");
   EXPECT_EQ(Node::Int(0).scalar_type(), ScalarType::Int);
+}
+
+// A node keeps its position in the same word as its kind and style: every kind keeps all three
+// through copies, moves and sharing, and a line or column past 2^30 - 1 is kept as that.
+TEST(Node, PositionsKindsAndStylesTravelTogether) {
+  Position far{4'000'000'000u, (1u << 30) - 1};
+  std::vector<Node> nodes;
+  nodes.push_back(Node::Null({1, 2}));
+  nodes.push_back(Node::String("9080", {3, 4}));
+  nodes.push_back(Node::Plain("9080", {(1u << 30) - 2, 6}));
+  nodes.push_back(Node::Sequence({7, 8}));
+  nodes.push_back(Node::Mapping(far));
+  nodes[3].Append(Node::Plain("x", {9, 10}));
+  nodes[4].Add("k", Node::String("v", {11, 12}));
+  const Position want[] = {
+      {1, 2}, {3, 4}, {(1u << 30) - 2, 6}, {7, 8}, {(1u << 30) - 1, (1u << 30) - 1}};
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& n = nodes[i];
+    Node copy = n;
+    Node moved = Node(copy);
+    Node shared = Node::Share(Node(n));
+    Node copy_of_shared = shared;
+    for (const Node* m :
+         std::initializer_list<const Node*>{&n, &copy, &moved, &shared, &copy_of_shared}) {
+      EXPECT_EQ(m->position().line, want[i].line) << i;
+      EXPECT_EQ(m->position().column, want[i].column) << i;
+      EXPECT_EQ(m->kind(), n.kind()) << i;
+      EXPECT_EQ(m->style(), n.style()) << i;
+      EXPECT_EQ(m->scalar_type(), n.scalar_type()) << i;
+    }
+  }
+  EXPECT_EQ(nodes[1].scalar_type(), ScalarType::String);
+  EXPECT_EQ(nodes[2].scalar_type(), ScalarType::Int);
+  EXPECT_EQ(nodes[3].items()[0].position().column, 10u);
+  EXPECT_EQ(nodes[4].Find("k")->position().line, 11u);
+  Node becomes = Node::String("s", {5, 5});
+  becomes.Append(Node::Null());  // a scalar stays a scalar: the item is dropped
+  EXPECT_TRUE(becomes.IsScalar());
+  Node null_to_list = Node::Null({13, 14});
+  null_to_list.Append(Node::Null());
+  EXPECT_TRUE(null_to_list.IsSequence());
+  EXPECT_EQ(null_to_list.style(), Node::Style::Plain);
+  EXPECT_FALSE(null_to_list.IsShared());
 }
 
 // A shared value reads as its own in every copy; a copy that changes gets its own value first,

@@ -144,25 +144,25 @@ ScalarType ResolvePlainScalar(std::string_view text) {
 
 Node Node::Null(Position pos) {
   Node n;
-  n.position_ = pos;
+  n.SetPosition(pos);
   return n;
 }
 
 Node Node::String(std::string_view value, Position pos) {
   Node n;
-  n.kind_ = Kind::Scalar;
-  n.style_ = Style::Quoted;
+  n.h_.kind = Kind::Scalar;
+  n.h_.style = Style::Quoted;
   n.text_ = ScalarString(value);
-  n.position_ = pos;
+  n.SetPosition(pos);
   return n;
 }
 
 Node Node::Plain(std::string_view text, Position pos) {
   Node n;
-  n.kind_ = Kind::Scalar;
-  n.style_ = Style::Plain;
+  n.h_.kind = Kind::Scalar;
+  n.h_.style = Style::Plain;
   n.text_ = ScalarString(text);
-  n.position_ = pos;
+  n.SetPosition(pos);
   return n;
 }
 
@@ -176,14 +176,14 @@ Node Node::Bool(bool value, Position pos) { return Plain(value ? "true" : "false
 Node Node::Sequence(Position pos) {
   Node n;
   n.Become(Kind::Sequence);
-  n.position_ = pos;
+  n.SetPosition(pos);
   return n;
 }
 
 Node Node::Mapping(Position pos) {
   Node n;
   n.Become(Kind::Mapping);
-  n.position_ = pos;
+  n.SetPosition(pos);
   return n;
 }
 
@@ -200,25 +200,24 @@ Node Node::MappingWithRoom(size_t room) {
 }
 
 Node Node::Share(Node value) {
-  if (value.shared_ || !(value.IsSequence() || value.IsMapping())) return value;
+  if (value.h_.shared || !(value.IsSequence() || value.IsMapping())) return value;
   Compact(value);
   Node n;
-  n.kind_ = value.kind_;
-  n.position_ = value.position_;
+  n.h_ = value.h_;  // the kind and the position; shared below
   n.text_.~ScalarString();
   n.shared_value_ = new SharedValue(std::move(value));
-  n.shared_ = true;
+  n.h_.shared = true;
   return n;
 }
 
 void Node::Unshare() {
   SharedValue* shared = shared_value_;
-  shared_ = false;
+  h_.shared = false;
   // The only reference (acquire: another node's last use of the value happens before): take the
   // value over, whose items or entries stay where they are. Otherwise copy it.
   const bool only = shared->references.load(std::memory_order_acquire) == 1;
   Node& value = shared->value;
-  if (kind_ == Kind::Sequence) {
+  if (h_.kind == Kind::Sequence) {
     if (only) {
       new (&items_) std::vector<Node>(std::move(value.items_));
     } else {
@@ -235,9 +234,9 @@ void Node::Unshare() {
 }
 
 ScalarType Node::scalar_type() const {
-  if (kind_ == Kind::Null) return ScalarType::Null;
-  if (kind_ != Kind::Scalar) return ScalarType::String;
-  if (style_ == Style::Quoted) return ScalarType::String;
+  if (h_.kind == Kind::Null) return ScalarType::Null;
+  if (h_.kind != Kind::Scalar) return ScalarType::String;
+  if (h_.style == Style::Quoted) return ScalarType::String;
   return ResolvePlainScalar(text_);
 }
 
@@ -259,15 +258,12 @@ Node& Node::operator=(Node&& other) noexcept {
 }
 
 void Node::Construct(Node&& other) noexcept {
-  kind_ = other.kind_;
-  style_ = other.style_;
-  position_ = other.position_;
-  shared_ = other.shared_;
-  if (shared_) [[unlikely]] {
+  h_ = other.h_;  // kind, style, shared, position
+  if (h_.shared) [[unlikely]] {
     TakeShared(other);
     return;
   }
-  switch (kind_) {
+  switch (h_.kind) {
     case Kind::Sequence:
       new (&items_) std::vector<Node>(std::move(other.items_));
       break;
@@ -282,8 +278,8 @@ void Node::Construct(Node&& other) noexcept {
 void Node::TakeShared(Node& other) noexcept {
   // `other` keeps an empty value of its kind.
   shared_value_ = other.shared_value_;
-  other.shared_ = false;
-  if (kind_ == Kind::Sequence) {
+  other.h_.shared = false;
+  if (h_.kind == Kind::Sequence) {
     new (&other.items_) std::vector<Node>();
   } else {
     new (&other.entries_) std::vector<MapEntry>();
@@ -297,16 +293,13 @@ void Node::Release() noexcept {
 }
 
 void Node::Construct(const Node& other) {
-  kind_ = other.kind_;
-  style_ = other.style_;
-  position_ = other.position_;
-  shared_ = other.shared_;
-  if (shared_) [[unlikely]] {
+  h_ = other.h_;  // kind, style, shared, position
+  if (h_.shared) [[unlikely]] {
     shared_value_ = other.shared_value_;
     shared_value_->references.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  switch (kind_) {
+  switch (h_.kind) {
     case Kind::Sequence:
       new (&items_) std::vector<Node>(other.items_);
       break;
@@ -319,11 +312,11 @@ void Node::Construct(const Node& other) {
 }
 
 void Node::Destroy() noexcept {
-  if (shared_) [[unlikely]] {
+  if (h_.shared) [[unlikely]] {
     Release();
     return;
   }
-  switch (kind_) {
+  switch (h_.kind) {
     case Kind::Sequence:
       items_.~vector();
       break;
@@ -337,9 +330,9 @@ void Node::Destroy() noexcept {
 
 void Node::Become(Kind kind) {
   Destroy();
-  shared_ = false;
-  kind_ = kind;
-  style_ = Style::Plain;
+  h_.shared = false;
+  h_.kind = kind;
+  h_.style = Style::Plain;
   switch (kind) {
     case Kind::Sequence:
       new (&items_) std::vector<Node>();
@@ -362,7 +355,7 @@ const std::vector<MapEntry>& Node::NoEntries() {
 }
 
 std::vector<Node>& Node::items() {
-  if (shared_) [[unlikely]]
+  if (h_.shared) [[unlikely]]
     Unshare();
   if (IsSequence()) return items_;
   // Another kind has no items (reading them never changes the node): what is added here is
@@ -373,7 +366,7 @@ std::vector<Node>& Node::items() {
 }
 
 std::vector<MapEntry>& Node::entries() {
-  if (shared_) [[unlikely]]
+  if (h_.shared) [[unlikely]]
     Unshare();
   if (IsMapping()) return entries_;
   static thread_local std::vector<MapEntry> dropped;
@@ -382,7 +375,7 @@ std::vector<MapEntry>& Node::entries() {
 }
 
 Node& Node::Append(Node item) {
-  if (kind_ == Kind::Null) Become(Kind::Sequence);
+  if (h_.kind == Kind::Null) Become(Kind::Sequence);
   std::vector<Node>& list = items();
   list.push_back(std::move(item));
   return list.back();
@@ -398,7 +391,7 @@ const Node* Node::Find(std::string_view key) const {
 
 Node* Node::Find(std::string_view key) {
   if (!IsMapping()) return nullptr;
-  if (shared_) Unshare();
+  if (h_.shared) Unshare();
   for (MapEntry& e : entries_) {
     if (e.key == key) return &e.value;
   }
@@ -414,7 +407,7 @@ Node& Node::Set(std::string_view key, Node value) {
 }
 
 Node& Node::AddEntry(Key&& key, Node&& value) {
-  if (kind_ == Kind::Null) Become(Kind::Mapping);
+  if (h_.kind == Kind::Null) Become(Kind::Mapping);
   std::vector<MapEntry>& list = entries();
   // Mappings being built mostly get several keys: skip the growth through 1 and 2 entries.
   if (list.capacity() == 0) list.reserve(4);
@@ -424,7 +417,7 @@ Node& Node::AddEntry(Key&& key, Node&& value) {
 
 bool Node::Erase(std::string_view key) {
   if (!IsMapping()) return false;
-  if (shared_) Unshare();
+  if (h_.shared) Unshare();
   auto it = std::find_if(entries_.begin(), entries_.end(),
                          [&](const MapEntry& e) { return e.key == key; });
   if (it == entries_.end()) return false;
@@ -433,7 +426,7 @@ bool Node::Erase(std::string_view key) {
 }
 
 std::string_view Node::TypeName() const {
-  switch (kind_) {
+  switch (h_.kind) {
     case Kind::Null:
       return "null";
     case Kind::Sequence:
@@ -459,9 +452,9 @@ std::string_view Node::TypeName() const {
 }
 
 bool operator==(const Node& a, const Node& b) {
-  if (a.kind_ != b.kind_) return false;
-  if (a.shared_ && b.shared_ && a.shared_value_ == b.shared_value_) return true;
-  switch (a.kind_) {
+  if (a.h_.kind != b.h_.kind) return false;
+  if (a.h_.shared && b.h_.shared && a.shared_value_ == b.shared_value_) return true;
+  switch (a.h_.kind) {
     case Node::Kind::Null:
       return true;
     case Node::Kind::Scalar:
@@ -482,13 +475,19 @@ bool operator==(const Node& a, const Node& b) {
 }
 
 void Compact(Node& n) {
+  // Scalars and nulls (most values) hold no list: only lists and mappings are visited.
+  auto holds_a_list = [](const Node& v) { return v.IsSequence() || v.IsMapping(); };
   if (n.IsShared()) return;  // compacted when it was shared, and not to be copied now
   if (n.IsSequence()) {
     n.items().shrink_to_fit();
-    for (Node& item : n.items()) Compact(item);
+    for (Node& item : n.items()) {
+      if (holds_a_list(item)) Compact(item);
+    }
   } else if (n.IsMapping()) {
     n.entries().shrink_to_fit();
-    for (MapEntry& e : n.entries()) Compact(e.value);
+    for (MapEntry& e : n.entries()) {
+      if (holds_a_list(e.value)) Compact(e.value);
+    }
   }
 }
 
