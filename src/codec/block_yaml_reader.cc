@@ -283,7 +283,7 @@ class BlockReader {
       Position key_position = At(key.start);
       Node value;
       if (!Value(colon + 1, col, depth + 1, true, value)) return false;
-      entries.emplace_back(Key(key.text), key_position, std::move(value));
+      entries.emplace_back(KeyOf(key.text), key_position, std::move(value));
       if (indent_ < static_cast<int>(col)) break;
       p = line_ + col;
       if (indent_ > static_cast<int>(col) || IsDash(p)) return false;

@@ -33,7 +33,7 @@ Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
       map.entries().reserve(fields.size());
       for (simdjson::dom::key_value_pair field : fields) {
         if (in_metadata && field.key == "managedFields") continue;
-        map.Add(field.key, Convert(field.value, drop, drop && field.key == "metadata"));
+        map.Add(KeyOf(field.key), Convert(field.value, drop, drop && field.key == "metadata"));
       }
       return map;
     }
@@ -230,7 +230,7 @@ class PositionedReader {
             return false;
           }
           Position key_pos = At(key_at);
-          scratch.emplace_back(Key(key), key_pos, Node());
+          scratch.emplace_back(KeyOf(key), key_pos, Node());
           if (!Read(v, depth + 1, scratch.back().value)) return false;
         }
         out = Node::Mapping(pos);

@@ -204,7 +204,7 @@ bool Builder::Deliver(Node value, Position pos) {
     top.node.Set(top.pending_key, std::move(value));
   } else {
     top.node.entries().push_back(
-        MapEntry{Key(top.pending_key), top.pending_key_position, std::move(value)});
+        MapEntry{KeyOf(top.pending_key), top.pending_key_position, std::move(value)});
   }
   top.have_key = false;
   return true;

@@ -168,6 +168,16 @@ using Key = CompactText<16>;
 // A scalar's text: 24 bytes, up to 23 in place (most names, ports, versions and API groups).
 using ScalarString = CompactText<24>;
 
+// `text` as a Key: in place when it is short; Key::Static when it is one of the long keys that
+// Kubernetes and Istio objects, and the objects meshfed generates, carry again and again
+// (creationTimestamp, the recommended labels, meshfed's own labels and annotations: every
+// generated object carries seven or more, and a controller caches, and an API server stores,
+// every one of them); otherwise a copy on the heap. The readers and Node::Add and Set make
+// their keys with it. The table is in known_keys.cc.
+Key KeyOf(std::string_view text);
+// Whether KeyOf(text) refers to a known key's text instead of copying it.
+bool IsKnownLongKey(std::string_view text);
+
 struct MapEntry;
 
 class Node {
@@ -238,7 +248,7 @@ class Node {
   // Sets key to value, replacing an existing entry in place or appending a new one.
   Node& Set(std::string_view key, Node value);
   // Appends key: value; the caller knows the key is not there yet (building new objects).
-  Node& Add(std::string_view key, Node value) { return AddEntry(Key(key), std::move(value)); }
+  Node& Add(std::string_view key, Node value) { return AddEntry(KeyOf(key), std::move(value)); }
   // Key::Static keys are neither copied nor allocated.
   Node& Add(Key key, Node value) { return AddEntry(std::move(key), std::move(value)); }
   bool Erase(std::string_view key);
