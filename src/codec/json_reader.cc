@@ -33,7 +33,7 @@ Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
       map.entries().reserve(fields.size());
       for (simdjson::dom::key_value_pair field : fields) {
         if (in_metadata && field.key == "managedFields") continue;
-        map.Add(KeyOf(field.key), Convert(field.value, drop, drop && field.key == "metadata"));
+        map.Add(field.key, Convert(field.value, drop, drop && field.key == "metadata"));
       }
       return map;
     }

@@ -82,12 +82,14 @@ TEST(KnownKeys, MeshfedsOwnLabelsAndAnnotationsAreKnown) {
   for (std::string_view key : {kManagedByLabel, kOwnerKindLabel, kOwnerNamespaceLabel,
                                kOwnerNameLabel, kOwnerAnnotation, kExposedHostAnnotation,
                                kRoutesFromAnnotation, kClusterAnnotation, kAppliedHashAnnotation}) {
-    EXPECT_TRUE(IsKnownLongKey(key)) << key;
     EXPECT_TRUE(Referred(KeyOf(key))) << key;
+    EXPECT_EQ(KeyOf(key), key);
   }
-  EXPECT_FALSE(IsKnownLongKey("app"));  // short keys are kept in place, not looked up
-  EXPECT_FALSE(IsKnownLongKey("example.com/a-label-nobody-knows"));
-  EXPECT_EQ(KeyOf("example.com/a-label-nobody-knows"), "example.com/a-label-nobody-knows");
+  EXPECT_FALSE(KeyOf("app").OnHeap());  // short keys are kept in place, not looked up
+  EXPECT_FALSE(Referred(KeyOf("app")));
+  Key unknown = KeyOf("example.com/a-label-nobody-knows");
+  EXPECT_TRUE(unknown.OnHeap());
+  EXPECT_EQ(unknown, "example.com/a-label-nobody-knows");
 }
 
 }  // namespace

@@ -79,12 +79,7 @@ const absl::flat_hash_set<std::string_view>& KnownLongKeys() {
 
 }  // namespace
 
-bool IsKnownLongKey(std::string_view text) {
-  return text.size() > Key::kInPlace && KnownLongKeys().contains(text);
-}
-
-Key KeyOf(std::string_view text) {
-  if (text.size() <= Key::kInPlace) return Key(text);
+Key KnownKeyOrCopy(std::string_view text) {
   const auto& known = KnownLongKeys();
   auto it = known.find(text);
   return it != known.end() ? Key::Static(*it) : Key(text);

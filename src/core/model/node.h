@@ -174,9 +174,11 @@ using ScalarString = CompactText<24>;
 // generated object carries seven or more, and a controller caches, and an API server stores,
 // every one of them); otherwise a copy on the heap. The readers and Node::Add and Set make
 // their keys with it. The table is in known_keys.cc.
-Key KeyOf(std::string_view text);
-// Whether KeyOf(text) refers to a known key's text instead of copying it.
-bool IsKnownLongKey(std::string_view text);
+// Short keys, the most made, take the inline path; only longer ones are looked up.
+Key KnownKeyOrCopy(std::string_view text);  // for text longer than Key::kInPlace
+inline Key KeyOf(std::string_view text) {
+  return text.size() <= Key::kInPlace ? Key(text) : KnownKeyOrCopy(text);
+}
 
 struct MapEntry;
 
