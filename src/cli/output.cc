@@ -26,6 +26,11 @@ void StagedFiles::RemoveStaged() {
 }
 
 absl::Status StagedFiles::Stage(const fs::path& path, std::string_view content) {
+  return Stage(path, [content](std::ostream& out) { WriteInPieces(out, content); });
+}
+
+absl::Status StagedFiles::Stage(const fs::path& path,
+                                absl::FunctionRef<void(std::ostream&)> write) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   if (ec) {
@@ -36,7 +41,7 @@ absl::Status StagedFiles::Stage(const fs::path& path, std::string_view content) 
   fs::path temp = path;
   temp += fmt::format(".tmp-{}", getpid());
   std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-  WriteInPieces(out, content);
+  if (out) write(out);
   out.close();
   staged_.emplace_back(temp, path);
   if (!out) {

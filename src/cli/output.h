@@ -10,13 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 
 namespace meshfed {
 
 // Files written beside their places and moved into them together: until Commit, no file a
 // reader sees changes. A failure, or destruction before Commit, removes what was staged. Staging
-// writes the content at once, so a caller need not keep every file's text until the end.
+// writes the content at once, so a caller need not keep every file's text until the end, nor, with
+// `write`, one file's text whole.
 class StagedFiles {
  public:
   StagedFiles() = default;
@@ -25,6 +27,9 @@ class StagedFiles {
   ~StagedFiles();
 
   absl::Status Stage(const std::filesystem::path& path, std::string_view content);
+  // The content is what `write` writes to the stream it is given.
+  absl::Status Stage(const std::filesystem::path& path,
+                     absl::FunctionRef<void(std::ostream&)> write);
   absl::Status Commit();
 
  private:

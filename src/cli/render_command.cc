@@ -14,11 +14,11 @@
 namespace meshfed {
 namespace {
 
-// Serializes one file's objects. A fleet's output is written one file at a time, and each file's
-// trees are released once written (unless the process exits right after), so that they are not
-// kept while the next is built.
-std::string Serialize(std::vector<Node>& objects, const std::string& format) {
-  std::string out;
+// Writes one file's objects to `out`. A fleet's output is written one file at a time, and each
+// file's trees are released once written (unless the process exits right after), so that they are
+// not kept while the next is built. YAML goes out in pieces as it is made (EmitYamlStream), not
+// held whole.
+void Serialize(std::vector<Node>& objects, const std::string& format, std::ostream& out) {
   if (format == "json") {
     Node list = Node::Mapping();
     list.Set("apiVersion", Node::String("v1"));
@@ -26,13 +26,14 @@ std::string Serialize(std::vector<Node>& objects, const std::string& format) {
     Node items = Node::Sequence();
     items.items() = std::move(objects);
     list.Set("items", std::move(items));
-    EmitJson(list, out);
-    out += '\n';
+    std::string text;
+    EmitJson(list, text);
+    text += '\n';
     objects = std::move(list.Find("items")->items());
+    WriteInPieces(out, text);
   } else {
-    out = EmitYamlStream(objects);
+    EmitYamlStream(objects, [&out](std::string_view piece) { WriteInPieces(out, piece); });
   }
-  return out;
 }
 
 }  // namespace
@@ -88,7 +89,7 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
       if (!options.cluster.empty() && c.cluster != options.cluster) continue;
       if (options.cluster.empty() && options.format == "yaml")
         out << "# cluster: " << c.cluster << '\n';
-      WriteInPieces(out, Serialize(c.objects, options.format));
+      Serialize(c.objects, options.format, out);
       release(c.objects);
     }
     return 0;
@@ -100,13 +101,14 @@ int RunRender(const RenderOptions& options, std::ostream& out, std::ostream& err
   absl::Status written;
   for (ClusterOutput& c : translation.clusters) {
     if (!options.cluster.empty() && c.cluster != options.cluster) continue;
-    written =
-        staged.Stage(dir / c.cluster / ("generated." + ext), Serialize(c.objects, options.format));
+    written = staged.Stage(dir / c.cluster / ("generated." + ext),
+                           [&](std::ostream& file) { Serialize(c.objects, options.format, file); });
     release(c.objects);
     if (!written.ok()) break;
   }
   if (written.ok()) {
-    written = staged.Stage(dir / ("status." + ext), Serialize(statuses, options.format));
+    written = staged.Stage(dir / ("status." + ext),
+                           [&](std::ostream& file) { Serialize(statuses, options.format, file); });
   }
   if (written.ok()) written = staged.Commit();
   if (!written.ok()) {

@@ -126,6 +126,9 @@ class SharedText {
     written_.emplace(key, std::make_pair(start, out.size() - start));
   }
 
+  // The output was handed over and cleared: nothing written before can be copied.
+  void Forget() { written_.clear(); }
+
  private:
   // (shared value, place) -> where its text was first written in the output (offset, size). Text
   // is only ever appended after it, except the "? " of a long YAML key, which is inserted before
@@ -157,6 +160,13 @@ class BlockWriter {
   // Writes `value` after "key:" or "- " on the current line.
   void ValueAfter(const Node& value, size_t indent) {
     shared_.Append(out_, value, indent, [&] { ValueAfterOnce(value, indent); });
+  }
+
+  // Hands over what is written so far and starts an empty output (of the same capacity).
+  void HandOver(absl::FunctionRef<void(std::string_view)> sink) {
+    sink(out_);
+    out_.clear();
+    shared_.Forget();
   }
 
  private:
@@ -387,6 +397,18 @@ std::string EmitYamlStream(const std::vector<Node>& documents) {
     writer.Document(doc);
   }
   return out;
+}
+
+void EmitYamlStream(const std::vector<Node>& documents,
+                    absl::FunctionRef<void(std::string_view)> sink, size_t piece) {
+  std::string out;  // grows to a piece once, then keeps its capacity
+  BlockWriter writer(out);
+  for (const Node& doc : documents) {
+    out += "---\n";
+    writer.Document(doc);
+    if (out.size() >= piece) writer.HandOver(sink);
+  }
+  if (!out.empty()) sink(out);
 }
 
 void EmitJson(const Node& value, std::string& out, int indent) {

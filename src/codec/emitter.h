@@ -4,7 +4,10 @@
 // 1.1 reader (kubectl's) would otherwise read it as something else.
 #pragma once
 
+#include <absl/functional/function_ref.h>
+
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model/node.h"
@@ -13,8 +16,16 @@ namespace meshfed {
 
 // One YAML document (no leading "---").
 void EmitYaml(const Node& document, std::string& out);
-// Documents separated by "---" lines, each preceded by an optional comment line.
+// Documents separated by "---" lines.
 std::string EmitYamlStream(const std::vector<Node>& documents);
+
+// The same bytes, handed to `sink` in pieces instead of held whole: a piece ends after the document
+// that brings it to `piece` bytes or more (the large fleet's status file is 18 MiB, and a string
+// that grows to it by doubling takes 32 MiB of new memory and copies 31 MiB on the way). What
+// documents share is written once per piece: text is copied only from the piece being built.
+inline constexpr size_t kYamlPiece = 1 << 20;
+void EmitYamlStream(const std::vector<Node>& documents,
+                    absl::FunctionRef<void(std::string_view)> sink, size_t piece = kYamlPiece);
 
 // Compact (indent < 0) or indented JSON.
 void EmitJson(const Node& value, std::string& out, int indent = 2);

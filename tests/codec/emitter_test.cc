@@ -176,39 +176,43 @@ TEST(Emitter, EscapesOnlyWhatMustBeEscaped) {
   EXPECT_EQ(cut, "\"x\xe2\x80\"");
 }
 
+// Documents holding values shared at every depth (or, unshared, copies of them): labels at the
+// top and one level down, a list of ports holding the labels again, and the list deeper still.
+std::vector<Node> SharedDocuments(bool share, int count = 3) {
+  auto maybe = [&](Node n) { return share ? Node::Share(std::move(n)) : n; };
+  Node labels = Node::Mapping();
+  labels.Add("app", Node::String("reviews"));
+  labels.Add("tier", Node::String("yes"));  // quoted wherever it is copied
+  labels = maybe(labels);
+  Node port = Node::Mapping();
+  port.Add("port", Node::Int(9080));
+  port.Add("labels", labels);  // shared inside shared
+  Node ports = Node::Sequence();
+  ports.Append(port);
+  ports.Append(labels);  // a list item
+  ports = maybe(ports);
+  std::vector<Node> docs;
+  for (int i = 0; i < count; ++i) {
+    Node doc = Node::Mapping();
+    doc.Add("labels", labels);  // at the top
+    Node meta = Node::Mapping();
+    meta.Add("labels", labels);  // one level down: another indentation
+    meta.Add("ports", ports);
+    doc.Add("metadata", std::move(meta));
+    Node deeper = Node::Mapping();
+    deeper.Add("spec", Node::Mapping());
+    deeper.Find("spec")->Add("ports", ports);
+    doc.Add("deeper", std::move(deeper));
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
 // A value shared by several objects (Node::Share) is written once per indentation and copied
 // where it appears again: the stream reads exactly as if every object held its own copy, at
 // every depth, in lists, and with shared values inside shared values.
 TEST(Emitter, SharedValuesAreWrittenAsTheirCopiesAre) {
-  auto documents = [](bool share) {
-    auto maybe = [&](Node n) { return share ? Node::Share(std::move(n)) : n; };
-    Node labels = Node::Mapping();
-    labels.Add("app", Node::String("reviews"));
-    labels.Add("tier", Node::String("yes"));  // quoted wherever it is copied
-    labels = maybe(labels);
-    Node port = Node::Mapping();
-    port.Add("port", Node::Int(9080));
-    port.Add("labels", labels);  // shared inside shared
-    Node ports = Node::Sequence();
-    ports.Append(port);
-    ports.Append(labels);  // a list item
-    ports = maybe(ports);
-    std::vector<Node> docs;
-    for (int i = 0; i < 3; ++i) {
-      Node doc = Node::Mapping();
-      doc.Add("labels", labels);  // at the top
-      Node meta = Node::Mapping();
-      meta.Add("labels", labels);  // one level down: another indentation
-      meta.Add("ports", ports);
-      doc.Add("metadata", std::move(meta));
-      Node deeper = Node::Mapping();
-      deeper.Add("spec", Node::Mapping());
-      deeper.Find("spec")->Add("ports", ports);
-      doc.Add("deeper", std::move(deeper));
-      docs.push_back(std::move(doc));
-    }
-    return docs;
-  };
+  auto documents = [](bool share) { return SharedDocuments(share); };
   std::vector<Node> shared = documents(true);
   ASSERT_TRUE(shared[0].Find("labels")->IsShared());
   std::string text = EmitYamlStream(shared);
@@ -236,6 +240,42 @@ TEST(Emitter, SharedValuesAreWrittenAsTheirCopiesAre) {
 TEST(Emitter, StreamSeparatesDocuments) {
   std::vector<Node> docs = {Parse("a: 1\n"), Parse("b: 2\n")};
   EXPECT_EQ(EmitYamlStream(docs), "---\na: 1\n---\nb: 2\n");
+}
+
+// A stream handed over in pieces is the same text: each piece ends with a whole document once it
+// holds `piece` bytes, and a shared value whose first text went out in an earlier piece is
+// written again, not copied from text that is gone.
+TEST(Emitter, StreamInPiecesIsTheWholeStream) {
+  std::vector<Node> docs = SharedDocuments(true, 40);
+  const std::string whole = EmitYamlStream(docs);
+  ASSERT_EQ(whole, EmitYamlStream(SharedDocuments(false, 40)));
+  for (size_t piece : {size_t{1}, size_t{200}, size_t{1000}, whole.size(), kYamlPiece}) {
+    std::vector<std::string> pieces;
+    EmitYamlStream(
+        docs, [&](std::string_view p) { pieces.emplace_back(p); }, piece);
+    std::string joined;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const std::string& p = pieces[i];
+      EXPECT_EQ(p.substr(0, 4), "---\n") << piece << " piece " << i;
+      if (i + 1 < pieces.size()) {
+        EXPECT_GE(p.size(), piece) << piece << " piece " << i;
+      }
+      joined += p;
+    }
+    EXPECT_EQ(joined, whole) << piece;
+    if (piece == 1) {
+      EXPECT_EQ(pieces.size(), docs.size());  // a piece per document
+    } else if (piece >= whole.size()) {
+      EXPECT_EQ(pieces.size(), 1u);
+    } else {
+      EXPECT_GT(pieces.size(), 2u) << piece;
+    }
+  }
+  // Nothing to write: no piece.
+  size_t calls = 0;
+  EmitYamlStream(
+      {}, [&](std::string_view) { ++calls; }, 1);
+  EXPECT_EQ(calls, 0u);
 }
 
 }  // namespace
