@@ -16,23 +16,13 @@ namespace {
 
 // Writes one file's objects to `out`. A fleet's output is written one file at a time, and each
 // file's trees are released once written (unless the process exits right after), so that they are
-// not kept while the next is built. YAML goes out in pieces as it is made (EmitYamlStream), not
-// held whole.
-void Serialize(std::vector<Node>& objects, const std::string& format, std::ostream& out) {
+// not kept while the next is built. The text goes out in pieces as it is made, not held whole.
+void Serialize(const std::vector<Node>& objects, const std::string& format, std::ostream& out) {
+  auto write = [&out](std::string_view piece) { WriteInPieces(out, piece); };
   if (format == "json") {
-    Node list = Node::Mapping();
-    list.Set("apiVersion", Node::String("v1"));
-    list.Set("kind", Node::String("List"));
-    Node items = Node::Sequence();
-    items.items() = std::move(objects);
-    list.Set("items", std::move(items));
-    std::string text;
-    EmitJson(list, text);
-    text += '\n';
-    objects = std::move(list.Find("items")->items());
-    WriteInPieces(out, text);
+    EmitJsonList(objects, write);
   } else {
-    EmitYamlStream(objects, [&out](std::string_view piece) { WriteInPieces(out, piece); });
+    EmitYamlStream(objects, write);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <utility>
 
@@ -117,7 +118,8 @@ class SharedText {
     std::pair<const void*, size_t> key(value.shared_value(), place);
     if (auto it = written_.find(key); it != written_.end()) {
       auto [offset, size] = it->second;
-      out.reserve(out.size() + size);  // so that the text copied stays where it is
+      assert(offset + size <= out.size());  // not text already handed over (Forget)
+      out.reserve(out.size() + size);       // so that the text copied stays where it is
       out.append(out.data() + offset, size);
       return;
     }
@@ -241,6 +243,13 @@ class JsonWriter {
     // Compact text is the same at every depth.
     size_t place = indent_ < 0 ? 0 : static_cast<size_t>(depth);
     shared_.Append(out_, n, place, [&] { ValueOnce(n, depth); });
+  }
+
+  // Hands over what is written so far and starts an empty output (of the same capacity).
+  void HandOver(absl::FunctionRef<void(std::string_view)> sink) {
+    sink(out_);
+    out_.clear();
+    shared_.Forget();
   }
 
  private:
@@ -413,6 +422,30 @@ void EmitYamlStream(const std::vector<Node>& documents,
 
 void EmitJson(const Node& value, std::string& out, int indent) {
   JsonWriter(out, indent).Value(value, 0);
+}
+
+void EmitJsonList(const std::vector<Node>& items, absl::FunctionRef<void(std::string_view)> sink,
+                  size_t piece) {
+  // What EmitJson writes for {"apiVersion": "v1", "kind": "List", "items": [...]} at indent 2,
+  // the items at depth 2.
+  std::string out = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": ";
+  JsonWriter writer(out, 2);
+  if (items.empty()) {
+    out += "[]";
+  } else {
+    out += '[';
+    bool first = true;
+    for (const Node& item : items) {
+      if (!first) out += ',';
+      first = false;
+      out += "\n    ";
+      writer.Value(item, 2);
+      if (out.size() >= piece) writer.HandOver(sink);
+    }
+    out += "\n  ]";
+  }
+  out += "\n}\n";
+  sink(out);
 }
 
 }  // namespace meshfed

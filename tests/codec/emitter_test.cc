@@ -249,7 +249,7 @@ TEST(Emitter, StreamInPiecesIsTheWholeStream) {
   std::vector<Node> docs = SharedDocuments(true, 40);
   const std::string whole = EmitYamlStream(docs);
   ASSERT_EQ(whole, EmitYamlStream(SharedDocuments(false, 40)));
-  for (size_t piece : {size_t{1}, size_t{200}, size_t{1000}, whole.size(), kYamlPiece}) {
+  for (size_t piece : {size_t{1}, size_t{200}, size_t{1000}, whole.size(), kEmitPiece}) {
     std::vector<std::string> pieces;
     EmitYamlStream(
         docs, [&](std::string_view p) { pieces.emplace_back(p); }, piece);
@@ -276,6 +276,37 @@ TEST(Emitter, StreamInPiecesIsTheWholeStream) {
   EmitYamlStream(
       {}, [&](std::string_view) { ++calls; }, 1);
   EXPECT_EQ(calls, 0u);
+}
+
+// A JSON List handed over in pieces is the text EmitJson writes for that List, and a newline, with
+// or without items; shared values whose text went out in an earlier piece are written again.
+TEST(Emitter, JsonListInPiecesIsTheWholeList) {
+  auto whole_list = [](std::vector<Node> items) {
+    Node list = Node::Mapping();
+    list.Add("apiVersion", Node::String("v1"));
+    list.Add("kind", Node::String("List"));
+    Node seq = Node::Sequence();
+    seq.items() = std::move(items);
+    list.Add("items", std::move(seq));
+    std::string text;
+    EmitJson(list, text);
+    return text + "\n";
+  };
+  for (int count : {0, 1, 40}) {
+    const std::string whole = whole_list(SharedDocuments(false, count));
+    std::vector<Node> docs = SharedDocuments(true, count);
+    for (size_t piece : {size_t{1}, size_t{300}, kEmitPiece}) {
+      std::vector<std::string> pieces;
+      EmitJsonList(
+          docs, [&](std::string_view p) { pieces.emplace_back(p); }, piece);
+      std::string joined;
+      for (const std::string& p : pieces) joined += p;
+      EXPECT_EQ(joined, whole) << count << " items, pieces of " << piece;
+      if (piece == 1) {
+        EXPECT_EQ(pieces.size(), static_cast<size_t>(count) + 1) << count;
+      }
+    }
+  }
 }
 
 }  // namespace

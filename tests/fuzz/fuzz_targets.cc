@@ -267,6 +267,11 @@ void Fleet(const uint8_t* data, size_t size) {
     for (const Node& o : c.objects) copies.push_back(Unshared(o));
     std::string yaml = EmitYamlStream(c.objects);
     if (yaml != EmitYamlStream(copies)) Die("shared values are written unlike their copies", yaml);
+    // Handed over in pieces (as render writes), a piece every few documents: the same text.
+    std::string pieces;
+    EmitYamlStream(
+        c.objects, [&pieces](std::string_view p) { pieces += p; }, 512);
+    if (pieces != yaml) Die("the YAML stream in pieces differs from the whole", yaml);
     Node list = Node::Sequence(), list_of_copies = Node::Sequence();
     list.items() = c.objects;
     list_of_copies.items() = std::move(copies);
@@ -274,6 +279,18 @@ void Fleet(const uint8_t* data, size_t size) {
     EmitJson(list, json);
     EmitJson(list_of_copies, json_of_copies);
     if (json != json_of_copies) Die("shared values are written unlike their copies", json);
+    // A List in pieces (render --output json) is the text of the whole List.
+    Node whole = Node::Mapping();
+    whole.Add("apiVersion", Node::String("v1"));
+    whole.Add("kind", Node::String("List"));
+    whole.Add("items", std::move(list));
+    std::string whole_json;
+    EmitJson(whole, whole_json);
+    whole_json += '\n';
+    std::string json_pieces;
+    EmitJsonList(
+        c.objects, [&json_pieces](std::string_view p) { json_pieces += p; }, 512);
+    if (json_pieces != whole_json) Die("the JSON List in pieces differs from the whole", json);
   }
   for (const StatusOutput& s : t.statuses) {
     std::string out;
