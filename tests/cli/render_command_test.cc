@@ -1,10 +1,16 @@
 #include "cli/render_command.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/output.h"
 #include "file_text.h"
@@ -81,6 +87,47 @@ TEST(StagedFiles, ContentOfManyPiecesIsWrittenWhole) {
     EXPECT_EQ(out.str(), content) << size << " bytes";
   }
   fs::remove_all(dir);
+}
+
+// Runs the meshfed binary with `args`, its standard output going to `stdout_path` and its
+// standard error to a file whose text is returned in `err`; returns its exit status.
+int RunMeshfed(std::vector<std::string> args, const std::string& stdout_path, std::string& err) {
+  args.insert(args.begin(), std::string(MESHFED_BINARY_DIR) + "/meshfed");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  fs::path err_file = fs::temp_directory_path() / ("meshfed-stderr-" + std::to_string(getpid()));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(), O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream in(err_file);
+  err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  fs::remove(err_file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Output that cannot be written (here a full disk: /dev/full) is an error, not a success that
+// printed nothing, whether it fails while the command writes or in the last flush.
+TEST(Render, StandardOutputThatCannotBeWrittenIsAnError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  std::string err;
+  EXPECT_EQ(RunMeshfed({"render", Step(6)}, "/dev/full", err), 1);
+  EXPECT_NE(err.find("meshfed: cannot write to standard output"), std::string::npos) << err;
+  // A short output, still in the buffer at exit: the last flush fails, and says why.
+  EXPECT_EQ(RunMeshfed({"validate", Step(6)}, "/dev/full", err), 1);
+  EXPECT_NE(err.find("meshfed: cannot write to standard output: No space left on device"),
+            std::string::npos)
+      << err;
+  // The same output to a file that takes it: success.
+  EXPECT_EQ(RunMeshfed({"validate", Step(6)}, "/dev/null", err), 0) << err;
 }
 
 TEST(Render, UnknownClusterIsAUsageError) {
