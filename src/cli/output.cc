@@ -40,10 +40,12 @@ absl::Status StagedFiles::Stage(const fs::path& path,
   }
   fs::path temp = path;
   temp += fmt::format(".tmp-{}", getpid());
+  // Staged before it is written, so that it is removed whatever happens while `write` runs
+  // (a failure, or an exception that reaches the destructor).
+  staged_.emplace_back(temp, path);
   std::ofstream out(temp, std::ios::binary | std::ios::trunc);
   if (out) write(out);
   out.close();
-  staged_.emplace_back(temp, path);
   if (!out) {
     RemoveStaged();
     return absl::UnavailableError(fmt::format("{}: write failed", path.string()));

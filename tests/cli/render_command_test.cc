@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,32 @@ TEST(StagedFiles, ContentOfManyPiecesIsWrittenWhole) {
     WriteInPieces(out, content);
     EXPECT_EQ(out.str(), content) << size << " bytes";
   }
+  fs::remove_all(dir);
+}
+
+// A writer that fails part-way (here by throwing) leaves nothing behind: neither its
+// half-written file nor the files staged before it, and the files in place stay as they were.
+TEST(StagedFiles, AWriterThatThrowsLeavesNothingBehind) {
+  fs::path dir = fs::temp_directory_path() / "meshfed-staged-throw";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << "old a\n";
+  {
+    StagedFiles staged;
+    ASSERT_TRUE(staged.Stage(dir / "b.yaml", "new b\n").ok());
+    EXPECT_THROW(staged.Stage(dir / "a.yaml",
+                              [](std::ostream& out) {
+                                out << "half of a";
+                                throw std::runtime_error("out of memory, say");
+                              }),
+                 std::runtime_error);
+  }
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    left.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(left, std::vector<std::string>{"a.yaml"});
+  EXPECT_EQ(testing::FileText(dir / "a.yaml"), "old a\n");
   fs::remove_all(dir);
 }
 
