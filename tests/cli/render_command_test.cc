@@ -38,13 +38,19 @@ TEST(Render, BadInputExitsOneAndWritesNothing) {
   EXPECT_NE(stderr_.str().find("nothing written"), std::string::npos);
 }
 
-// Staged files stay out of sight until Commit; without Commit they are removed and the files
-// in place are left as they were.
-TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
-  fs::path dir = fs::temp_directory_path() / "meshfed-staged";
+// A new temporary directory `name` holding one file, a.yaml, whose text is "old a\n".
+fs::path DirWithOldFile(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "a.yaml") << "old a\n";
+  return dir;
+}
+
+// Staged files stay out of sight until Commit; without Commit they are removed and the files
+// in place are left as they were.
+TEST(StagedFiles, NothingChangesUntilCommitAndNothingIsLeftWithoutIt) {
+  fs::path dir = DirWithOldFile("meshfed-staged");
   {
     StagedFiles staged;
     ASSERT_TRUE(staged.Stage(dir / "a.yaml", "new a\n").ok());
@@ -93,10 +99,7 @@ TEST(StagedFiles, ContentOfManyPiecesIsWrittenWhole) {
 // A writer that fails part-way (here by throwing) leaves nothing behind: neither its
 // half-written file nor the files staged before it, and the files in place stay as they were.
 TEST(StagedFiles, AWriterThatThrowsLeavesNothingBehind) {
-  fs::path dir = fs::temp_directory_path() / "meshfed-staged-throw";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir / "a.yaml") << "old a\n";
+  fs::path dir = DirWithOldFile("meshfed-staged-throw");
   {
     StagedFiles staged;
     ASSERT_TRUE(staged.Stage(dir / "b.yaml", "new b\n").ok());
