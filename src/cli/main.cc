@@ -65,10 +65,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2 (PRODUCT.md section 4)
   }
   int code = Run(app, render, demo, gen_fleet, simulate, validate, diff, controller);
-  // What a command printed may still be in the stream's buffer: a full disk or a closed pipe
-  // shows only when it is flushed, and must not pass for success.
-  // The reason is known when this last flush is what failed (earlier failures leave nothing to
-  // flush, and errno may have moved on since).
+  // What a command printed may still be in the stream's buffer: a full disk shows only when it
+  // is flushed, and must not pass for success. The reason is known only when this last flush is
+  // what failed: after an earlier failure there is nothing left to flush, and errno has moved on.
   errno = 0;
   std::cout.flush();
   const int reason = errno;
