@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "adapters/heap_prefault.h"

@@ -118,7 +118,7 @@ class SharedText {
     std::pair<const void*, size_t> key(value.shared_value(), place);
     if (auto it = written_.find(key); it != written_.end()) {
       auto [offset, size] = it->second;
-      assert(offset + size <= out.size());  // not text already handed over (Forget)
+      assert(offset + size <= out.size());  // not text already handed over (HandOver)
       out.reserve(out.size() + size);       // so that the text copied stays where it is
       out.append(out.data() + offset, size);
       return;
@@ -128,8 +128,13 @@ class SharedText {
     written_.emplace(key, std::make_pair(start, out.size() - start));
   }
 
-  // The output was handed over and cleared: nothing written before can be copied.
-  void Forget() { written_.clear(); }
+  // Hands `out` to `sink` and clears it (keeping its capacity): nothing written before can be
+  // copied after.
+  void HandOver(std::string& out, absl::FunctionRef<void(std::string_view)> sink) {
+    sink(out);
+    out.clear();
+    written_.clear();
+  }
 
  private:
   // (shared value, place) -> where its text was first written in the output (offset, size). Text
@@ -165,11 +170,7 @@ class BlockWriter {
   }
 
   // Hands over what is written so far and starts an empty output (of the same capacity).
-  void HandOver(absl::FunctionRef<void(std::string_view)> sink) {
-    sink(out_);
-    out_.clear();
-    shared_.Forget();
-  }
+  void HandOver(absl::FunctionRef<void(std::string_view)> sink) { shared_.HandOver(out_, sink); }
 
  private:
   void ValueAfterOnce(const Node& value, size_t indent) {
@@ -246,11 +247,7 @@ class JsonWriter {
   }
 
   // Hands over what is written so far and starts an empty output (of the same capacity).
-  void HandOver(absl::FunctionRef<void(std::string_view)> sink) {
-    sink(out_);
-    out_.clear();
-    shared_.Forget();
-  }
+  void HandOver(absl::FunctionRef<void(std::string_view)> sink) { shared_.HandOver(out_, sink); }
 
  private:
   void Newline(int depth) {
@@ -400,11 +397,9 @@ void EmitYaml(const Node& document, std::string& out) { BlockWriter(out).Documen
 
 std::string EmitYamlStream(const std::vector<Node>& documents) {
   std::string out;
-  BlockWriter writer(out);  // one for the stream: what documents share is written once
-  for (const Node& doc : documents) {
-    out += "---\n";
-    writer.Document(doc);
-  }
+  // One piece: what documents share is written once for the whole stream.
+  EmitYamlStream(
+      documents, [&out](std::string_view text) { out = text; }, SIZE_MAX);
   return out;
 }
 
