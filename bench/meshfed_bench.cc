@@ -398,7 +398,7 @@ int Parse(const std::string& fleet_dir) {
 // Writing render's output: 116 MiB into 21 new files, in write(2)s of `piece` bytes (0: one per
 // file), timed up to the last close. Through write(2), not a stream, so that the pieces are
 // exactly these. On this project's VM the size of the writes decides the cost
-// (docs/performance.md, "Eighth session").
+// (docs/performance-history.md, "Eighth session").
 int WriteBench(const std::string& dir, size_t piece) {
   constexpr size_t kTotal = 116u << 20;
   constexpr int kFiles = 21;

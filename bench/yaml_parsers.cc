@@ -1,7 +1,8 @@
 // libyaml against libfyaml (Debian 12's only other full YAML parser) over the same bytes: each
 // parser's events for every file of a fleet, each scalar's text fetched as a reader must, no
 // tree built. Built only where libfyaml is installed (`apt-get install libfyaml-dev`); meshfed
-// itself does not use libfyaml. docs/performance.md, "What limits it now".
+// itself does not use libfyaml. docs/performance-history.md, "What limited it after the fifth
+// session".
 //   meshfed_bench_yaml_parsers FLEET
 #include <fmt/format.h>
 #include <libfyaml.h>

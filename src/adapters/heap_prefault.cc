@@ -77,7 +77,7 @@ bool PrefaultHeapGrowth() {
     // 4 KiB pages. In the controller bench, whose controller frees gigabytes between two full
     // reconciles, the heap's huge pages fell from 2.6 to 0.9 GiB within six seconds and the
     // second full reconcile, which is bound by memory latency, took 25 s instead of 3 s
-    // (docs/performance.md, "Sixteenth session").
+    // (docs/performance-history.md, "Sixteenth session").
     extension->SetMemoryReleaseRate(0);
     return populating;
   }();

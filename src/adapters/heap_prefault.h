@@ -4,11 +4,11 @@
 // A render of the large fleet builds about 600 MiB of trees, and on a VM the first touch of each
 // 4 KiB page is costly: a page fault, and the hypervisor mapping the page. Asking the kernel to
 // populate the allocator's new memory in one call per piece (madvise MADV_POPULATE_WRITE, Linux
-// 5.14) does the kernel's part without a fault per page (docs/performance.md, "Eighth session");
-// the JVM's -XX:+AlwaysPreTouch does this for its heap. Marking each piece MADV_HUGEPAGE first
-// lets the kernel map it in 2 MiB pages, which leaves the hypervisor one entry per 2 MiB to map
-// instead of 512 (and fewer TLB misses everywhere): on this project's VM it halved the user time
-// of `meshfed render` (docs/performance.md, "Eleventh session").
+// 5.14) does the kernel's part without a fault per page (docs/performance-history.md, "Eighth
+// session"); the JVM's -XX:+AlwaysPreTouch does this for its heap. Marking each piece MADV_HUGEPAGE
+// first lets the kernel map it in 2 MiB pages, which leaves the hypervisor one entry per 2 MiB to
+// map instead of 512 (and fewer TLB misses everywhere): on this project's VM it halved the user
+// time of `meshfed render` (docs/performance-history.md, "Eleventh session").
 #pragma once
 
 #include <cstddef>

@@ -40,8 +40,8 @@ class StagedFiles {
 // Writes `content` to `out` in pieces of kWritePiece bytes. On this project's VM, `meshfed render`
 // spent 12% of its time writing the large fleet's 116 MiB with one write(2) per 5.5 MiB file, and
 // 1.4% in 256 KiB pieces; writes of 2 MiB or more are slow whenever their page-cache folios come
-// from memory the host took back (`meshfed_bench write`; docs/performance.md, "Eighth session").
-// coreutils' cp writes in pieces of this size too.
+// from memory the host took back (`meshfed_bench write`; docs/performance-history.md, "Eighth
+// session"). coreutils' cp writes in pieces of this size too.
 inline constexpr size_t kWritePiece = 256 * 1024;
 void WriteInPieces(std::ostream& out, std::string_view content);
 

@@ -15,7 +15,7 @@ struct RenderOptions {
   std::string format = "yaml";
   // Set by main, which exits right after: the fleet's trees are then left to the kernel, which
   // takes a process's memory back at once, instead of being destroyed node by node (0.14 s of
-  // the 2.4 s render of the large fleet; docs/performance.md, "Eighth session").
+  // the 2.4 s render of the large fleet; docs/performance-history.md, "Eighth session").
   bool process_exits_after = false;
 };
 

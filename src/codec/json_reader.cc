@@ -65,9 +65,9 @@ Node Convert(simdjson::dom::element e, bool drop, bool in_metadata = false) {
 // parser is taken for one parse and given back. At most max(8, twice the cores) exist: a thread
 // that finds them all taken waits for one. At a cold start every informer lists at once, and making
 // a parser for each of them had the heap grow by tens of megabytes per page of a list, each time
-// populated while every other thread that needed memory waited (docs/performance.md, "Seventeenth
-// session"). Parsing is work for the CPU alone: more parsers than threads the machine runs at
-// once would not parse sooner.
+// populated while every other thread that needed memory waited (docs/performance-history.md,
+// "Seventeenth session"). Parsing is work for the CPU alone: more parsers than threads the machine
+// runs at once would not parse sooner.
 class ParserPool {
  public:
   ParserPool() : most_(std::max<size_t>(8, 2 * std::thread::hardware_concurrency())) {}

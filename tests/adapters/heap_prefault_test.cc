@@ -66,8 +66,8 @@ TEST(HeapPrefault, TheHeapsNewMemoryIsResidentBeforeItIsTouched) {
 
 // Memory the heap has made resident stays with the process: tcmalloc's scavenger returns none of
 // it to the kernel as it is freed. Returning a piece of a 2 MiB page splits the page, and memory
-// used again after that is mapped in 4 KiB pages (docs/performance.md, "Sixteenth session").
-// MESHFED_HEAP_PREFAULT=0 leaves tcmalloc's default.
+// used again after that is mapped in 4 KiB pages (docs/performance-history.md, "Sixteenth
+// session"). MESHFED_HEAP_PREFAULT=0 leaves tcmalloc's default.
 TEST(HeapPrefault, FreedHeapMemoryStaysWithTheProcess) {
   if (!PrefaultHeapGrowth()) {
     GTEST_SKIP() << "no tcmalloc in this build (sanitizers), or the kernel lacks "

@@ -41,7 +41,7 @@ inline std::string ToLower(std::string_view s) { return ToLower(std::string(s));
 // Appends each part to `out`: text as it is, an integer in decimal. What fmt::format_to with "{}"
 // for each part writes, without reading a format string at run time: the translator builds
 // hundreds of thousands of keys and messages, and fmt's parsing and its output iterator into a
-// std::string were a fifth of its instructions (docs/performance.md, "Eleventh session").
+// std::string were a fifth of its instructions (docs/performance-history.md, "Eleventh session").
 template <typename... Parts>
 void AppendText(std::string& out, const Parts&... parts) {
   [[maybe_unused]] auto one = [&out](const auto& part) {
