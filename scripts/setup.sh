@@ -18,6 +18,7 @@ packages=(
   libbenchmark-dev
   clang-14 libclang-rt-14-dev   # fuzzing and sanitizer builds
   clang-format-14 clang-tidy-14
+  time                 # peak RSS and CPU time in scripts/figures.sh (docs/performance.md)
 )
 
 missing=()
