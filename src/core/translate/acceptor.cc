@@ -28,7 +28,9 @@ void Warn(Context& ctx, const Binding& b, const char* code, const std::string& f
   ctx.Warn(Severity::Warning, code, *b.policy->object, b.acceptor->name, field, message);
 }
 
-bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
+// `exposure_key` gets the key of the exposure unit the binding looks for.
+bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find,
+                    std::string& exposure_key) {
   const RemoteEntry& remote = *b.remote;
   const BoundService& svc = *b.service;
   const Cluster* donor = ctx.fleet.Find(remote.cluster);
@@ -39,16 +41,16 @@ bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
     return false;
   }
   // The exposure in effect: the winning claim on the name, unless it conflicts with a user object.
-  b.exposure_key = Key(donor->name, b.donor_namespace, svc.name);
-  ctx.Depend([&] { return ExposureDependency(b.exposure_key); });
-  const ExposureUnit* unit = find(b.exposure_key);
+  exposure_key = Key(donor->name, b.donor_namespace(), svc.name);
+  ctx.Depend([&] { return ExposureDependency(exposure_key); });
+  const ExposureUnit* unit = find(exposure_key);
   const Exposure* e = unit && !unit->exposures.empty() && !unit->exposures.front().conflict
                           ? &unit->exposures.front()
                           : nullptr;
   if (!e) {
     Fail(b, "NotExposed",
          fmt::format("cluster {} exposes no `{}` in namespace {}", donor->name, svc.name,
-                     b.donor_namespace));
+                     b.donor_namespace()));
     Warn(ctx, b, code::kBindingProblem, svc.field + ".name", b.message);
     return false;
   }
@@ -57,7 +59,7 @@ bool ResolveBinding(Context& ctx, Binding& b, const ExposureFinder& find) {
       e->allowed_clusters.end()) {
     Fail(b, "NotExposedToThisCluster",
          fmt::format("cluster {} exposes `{}` in namespace {} only to: {}", donor->name, svc.name,
-                     b.donor_namespace,
+                     b.donor_namespace(),
                      e->allowed_clusters.empty()
                          ? std::string("nobody")
                          : fmt::format("{}", fmt::join(e->allowed_clusters, ", "))));
@@ -107,7 +109,7 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
   const Binding& first = *group.front();
   const Object& owner = *first.policy->object;
   const std::string& ns = owner.namespace_;
-  const std::string& local = first.local_name;
+  const std::string& local = first.local_name();
   const std::string& exposed_host = first.exposure->host;
   const std::string internal_host = ConcatText(local, ".", ns, ".", kInternalDomain);
   const std::string name = GeneratedName({local});
@@ -283,7 +285,7 @@ const SharedValues::ObjectSet& BuildObjects(Context& ctx, const std::vector<Bind
   add(owner.kind);
   add(owner.namespace_);
   add(owner.name);
-  add(first.local_name);
+  add(first.local_name());
   add(first.exposure->host);
   key += first.exposure->ports.size() > 1 ? "/several" : "/one";
   for (const Binding* b : group) {
@@ -312,6 +314,10 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
   // The oldest binding that resolves wins the local name; the same exposed name from another
   // donor joins it (HA); anything else conflicts.
   std::vector<Binding*> group;
+  // The exposure unit each member's binding looks for: kept only for `bound`, so the records do
+  // not each hold a copy. Members' bindings start at `start` in unit.bindings.
+  const size_t start = unit.bindings.size();
+  std::vector<std::string> exposure_keys(members.size());
   for (const Member& m : members) {
     Binding b;
     b.acceptor = &acceptor;
@@ -320,8 +326,6 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     b.service = m.service;
     b.remote_index = static_cast<size_t>(m.remote - m.policy->remote.data());
     b.service_index = static_cast<size_t>(m.service - m.remote->services.data());
-    b.local_name = m.service->local_name();
-    b.donor_namespace = m.remote->namespace_;
     unit.bindings.push_back(std::move(b));
     Binding& bound = unit.bindings.back();
     if (unit.track_dependencies) {
@@ -331,7 +335,8 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
         unit.status_keys.push_back(std::move(status));
       }
     }
-    if (!ResolveBinding(ctx, bound, find)) continue;
+    std::string& exposure_key = exposure_keys[unit.bindings.size() - 1 - start];
+    if (!ResolveBinding(ctx, bound, find, exposure_key)) continue;
     if (group.empty()) {
       group.push_back(&bound);
       continue;
@@ -348,7 +353,7 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     Fail(bound, "AliasConflict",
          fmt::format("local name `{}` is already bound by RemoteServiceBinding {}/{} {} to {} "
                      "in cluster {}",
-                     bound.local_name, winner.policy->object->namespace_,
+                     bound.local_name(), winner.policy->object->namespace_,
                      winner.policy->object->name, winner.service->field, winner.exposure->host,
                      winner.exposure->donor->name));
     Warn(ctx, bound, code::kBindingProblem, m.service->field, bound.message);
@@ -373,7 +378,7 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
   const Binding& first = *group.front();
   std::string shadowed_by;
   for (const VirtualService* vs : ctx.VirtualServicesForHost(
-           acceptor, ServiceFqdn(first.local_name, first.policy->object->namespace_))) {
+           acceptor, ServiceFqdn(first.local_name(), first.policy->object->namespace_))) {
     if (vs->BindsMesh()) {
       shadowed_by =
           fmt::format("VirtualService {}/{} ({}:{}:{})", vs->object->namespace_, vs->object->name,
@@ -382,26 +387,31 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
     }
   }
   for (Binding* b : group) {
-    unit.bound.emplace_back(b->exposure_key, BoundBy{acceptor.name, b->policy->object->namespace_,
-                                                     b->policy->object->name, b->local_name});
+    unit.bound.emplace_back(
+        std::move(exposure_keys[static_cast<size_t>(b - unit.bindings.data()) - start]),
+        BoundBy{acceptor.name, b->policy->object->namespace_, b->policy->object->name,
+                b->local_name()});
     if (!shadowed_by.empty()) {
       Fail(*b, "Shadowed",
            fmt::format("{} also routes {}.{}; on sidecars the oldest VirtualService for a "
                        "host wins, so it takes this name's traffic instead of the donor "
                        "(IST0109)",
-                       shadowed_by, b->local_name, b->policy->object->namespace_));
+                       shadowed_by, b->local_name(), b->policy->object->namespace_));
       Warn(ctx, *b, code::kLocalNameShadowed, b->service->field, b->message);
       continue;
     }
     b->ready = true;
-    b->reason = "Bound";
-    b->message =
-        ConcatText(b->local_name, ".", b->policy->object->namespace_, " -> ", b->exposure->host,
-                   " via ", b->exposure->donor->name, " federation gateway ", Addresses(*b));
+    b->reason = "Bound";  // its message is made where it is read (BindingMessage)
   }
 }
 
 }  // namespace
+
+std::string BindingMessage(const Binding& b) {
+  if (!b.ready) return b.message;
+  return ConcatText(b.local_name(), ".", b.policy->object->namespace_, " -> ", b.exposure->host,
+                    " via ", b.exposure->donor->name, " federation gateway ", Addresses(b));
+}
 
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
                  const ExposureFinder& find, SharedValues& shared, BindingUnit& unit) {

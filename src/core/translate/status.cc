@@ -150,9 +150,9 @@ namespace {
 Node MakeBindingStatusEntry(const Binding& b, SharedValues& shared) {
   Node n = Node::MappingWithRoom(10);
   n.Add("cluster", Node::String(b.remote->cluster));
-  n.Add("namespace", Node::String(b.donor_namespace));
+  n.Add("namespace", Node::String(b.donor_namespace()));
   n.Add("name", Node::String(b.service->name));
-  n.Add("localName", Node::String(b.local_name));
+  n.Add("localName", Node::String(b.local_name()));
   if (b.exposure) n.Add("host", Node::String(b.exposure->host));
   if (!b.ports.empty()) {
     std::string key = "status.portMappings";
@@ -184,7 +184,7 @@ Node MakeBindingStatusEntry(const Binding& b, SharedValues& shared) {
   }
   n.Add("ready", Node::Bool(b.ready));
   n.Add("reason", Node::String(b.reason));
-  n.Add("message", Node::String(b.message));
+  n.Add("message", Node::String(BindingMessage(b)));
   return n;
 }
 
@@ -197,9 +197,9 @@ Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
   key.reserve(256 + b.message.size());  // grown once, not at every part
   key = "status.binding";
   AppendKeyPart(key, b.remote->cluster);
-  AppendKeyPart(key, b.donor_namespace);
+  AppendKeyPart(key, b.donor_namespace());
   AppendKeyPart(key, b.service->name);
-  AppendKeyPart(key, b.local_name);
+  AppendKeyPart(key, b.local_name());
   key += b.exposure ? "/host" : "/no-host";
   if (b.exposure) AppendKeyPart(key, b.exposure->host);
   key += "/ports";
@@ -209,7 +209,10 @@ Node BindingStatusEntry(const Binding& b, SharedValues& shared) {
   if (b.ready) AppendKeyPart(key, b.exposure->donor->name);  // its gateways
   key += b.ready ? "/ready" : "/not-ready";
   AppendKeyPart(key, b.reason);
-  AppendKeyPart(key, b.message);
+  // A ready binding's message is made of the parts above and its RSB's namespace
+  // (BindingMessage); any other's is its own text.
+  AppendKeyPart(
+      key, b.ready ? std::string_view(b.policy->object->namespace_) : std::string_view(b.message));
   return shared.Get(key, [&] { return MakeBindingStatusEntry(b, shared); });
 }
 

@@ -81,15 +81,18 @@ struct Binding {
   const BoundService* service = nullptr;
   size_t remote_index = 0;   // of `remote` in policy->remote
   size_t service_index = 0;  // of `service` in remote->services
-  std::string local_name;
-  std::string donor_namespace;
   const Exposure* exposure = nullptr;
-  std::string exposure_key;  // of the exposure unit it resolved to
   std::vector<PortMapping> ports;
   bool ready = false;
   bool conflict = false;
   std::string reason;
-  std::string message;
+  std::string message;  // why it is not ready; a ready binding's is BindingMessage's
+
+  // Read from the entry, not copied: `remote` and `service` point at the entry as the fleet has
+  // it now whenever a binding is read (a changed entry's unit is recomputed, an unchanged one's
+  // pointers are rebased), as the status entries' other fields already rely on.
+  const std::string& local_name() const { return service->local_name(); }
+  const std::string& donor_namespace() const { return remote->namespace_; }
 };
 
 // A claim on an exposed name, and a binding entry: pointers into the fleet's typed views.
@@ -234,6 +237,9 @@ void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<
 // Their lists of ports, clusters and gateways are shared values.
 Node ExposureStatusEntry(const Exposure& e, SharedValues& shared);
 Node BindingStatusEntry(const Binding& b, SharedValues& shared);
+// A binding's status message: its `message`, or for a ready binding where it leads (made only
+// for the status entries, which share it between acceptors that bind alike).
+std::string BindingMessage(const Binding& b);
 // The entry of an exposure in its SEP's status: its status_entry and who bound it (pointers into
 // the binding units, read before this returns).
 Node ExposureEntry(const Exposure& e, std::vector<const BoundBy*> bound_by);
