@@ -388,9 +388,7 @@ void BindGroup(Context& ctx, const Cluster& acceptor, const std::vector<Member>&
   }
   for (Binding* b : group) {
     unit.bound.emplace_back(
-        std::move(exposure_keys[static_cast<size_t>(b - unit.bindings.data()) - start]),
-        BoundBy{acceptor.name, b->policy->object->namespace_, b->policy->object->name,
-                b->local_name()});
+        std::move(exposure_keys[static_cast<size_t>(b - unit.bindings.data()) - start]), b);
     if (!shadowed_by.empty()) {
       Fail(*b, "Shadowed",
            fmt::format("{} also routes {}.{}; on sidecars the oldest VirtualService for a "

@@ -75,21 +75,25 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
 
 }  // namespace
 
-Node ExposureEntry(const Exposure& e, std::vector<const BoundBy*> bound_by) {
+Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by) {
   // Copied into room for boundBy: a copy of the entry would be full, and grow to twice its size.
   Node n = Node::MappingWithRoom(e.status_entry.entries().size() + 1);
   for (const MapEntry& field : e.status_entry.entries()) n.entries().push_back(field);
   Node bound = Node::SequenceWithRoom(bound_by.size());
-  std::sort(bound_by.begin(), bound_by.end(), [](const BoundBy* a, const BoundBy* b) {
-    return std::tie(a->cluster, a->namespace_, a->binding, a->local_name) <
-           std::tie(b->cluster, b->namespace_, b->binding, b->local_name);
-  });
-  for (const BoundBy* b : bound_by) {
+  // Who bound it: the acceptor, its RSB's namespace and name, and the local name.
+  auto who = [](const Binding* b) {
+    return std::tie(b->acceptor->name, b->policy->object->namespace_, b->policy->object->name,
+                    b->local_name());
+  };
+  std::sort(bound_by.begin(), bound_by.end(),
+            [&](const Binding* a, const Binding* b) { return who(a) < who(b); });
+  for (const Binding* b : bound_by) {
+    const auto [cluster, namespace_, binding, local_name] = who(b);
     Node item = Node::MappingWithRoom(4);
-    item.Add("cluster", Node::String(b->cluster));
-    item.Add("namespace", Node::String(b->namespace_));
-    item.Add("binding", Node::String(b->binding));
-    item.Add("localName", Node::String(b->local_name));
+    item.Add("cluster", Node::String(cluster));
+    item.Add("namespace", Node::String(namespace_));
+    item.Add("binding", Node::String(binding));
+    item.Add("localName", Node::String(local_name));
     bound.Append(std::move(item));
   }
   n.Add("boundBy", std::move(bound));

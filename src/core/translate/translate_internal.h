@@ -41,13 +41,6 @@ std::vector<std::string> ObjectKeys(const std::vector<Node>& objects);
 // A status's key: the cluster and the identity (Object::Key()) of its SEP or RSB.
 std::string StatusKey(std::string_view cluster, const Object& owner);
 
-struct BoundBy {
-  std::string cluster;
-  std::string namespace_;
-  std::string binding;
-  std::string local_name;
-};
-
 // One exposed name of a donor: the result of one spec.exposed[] entry.
 struct Exposure {
   const Cluster* donor = nullptr;
@@ -124,8 +117,9 @@ struct ExposureUnit : UnitOutput {
 
 struct BindingUnit : UnitOutput {
   std::vector<Binding> bindings;  // one per member, in member order
-  // Who bound which exposure (by exposure unit key), for the donors' status.
-  std::vector<std::pair<std::string, BoundBy>> bound;
+  // Who bound which exposure (by exposure unit key), for the donors' status: bindings of
+  // `bindings`, read only while this unit is the one in effect (its entries are then the fleet's).
+  std::vector<std::pair<std::string, const Binding*>> bound;
   std::vector<std::string> status_keys;  // of the RSBs of its members (updates only)
 };
 
@@ -240,9 +234,9 @@ Node BindingStatusEntry(const Binding& b, SharedValues& shared);
 // A binding's status message: its `message`, or for a ready binding where it leads (made only
 // for the status entries, which share it between acceptors that bind alike).
 std::string BindingMessage(const Binding& b);
-// The entry of an exposure in its SEP's status: its status_entry and who bound it (pointers into
-// the binding units, read before this returns).
-Node ExposureEntry(const Exposure& e, std::vector<const BoundBy*> bound_by);
+// The entry of an exposure in its SEP's status: its status_entry and who bound it (bindings of
+// the binding units in effect, read before this returns).
+Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by);
 
 // What a status's conditions say about its entries.
 struct StatusSummary {

@@ -677,18 +677,18 @@ class TranslationState {
   // dependents_ keeps them in, for BoundTo).
   void IndexBound() {
     for (const BindingUnit* unit : put_bindings_) {
-      for (const auto& [exposure, by] : unit->bound) bound_by_[exposure].push_back(&by);
+      for (const auto& [exposure, by] : unit->bound) bound_by_[exposure].push_back(by);
     }
   }
 
   // Who bound the exposure in effect of unit `key`: pointers into bindings_, valid until a binding
   // unit is put or taken.
-  std::vector<const BoundBy*> BoundTo(const std::string& key) const {
+  std::vector<const Binding*> BoundTo(const std::string& key) const {
     if (!incremental_) {
       auto it = bound_by_.find(key);
-      return it == bound_by_.end() ? std::vector<const BoundBy*>{} : it->second;
+      return it == bound_by_.end() ? std::vector<const Binding*>{} : it->second;
     }
-    std::vector<const BoundBy*> out;
+    std::vector<const Binding*> out;
     auto it = dependents_.find(ExposureDependency(key));
     if (it == dependents_.end()) return out;
     for (const UnitRef& unit : it->second) {
@@ -696,7 +696,7 @@ class TranslationState {
       auto b = bindings_.find(*unit.key);
       if (b == bindings_.end()) continue;
       for (const auto& [exposure, by] : b->second.bound) {
-        if (exposure == key) out.push_back(&by);
+        if (exposure == key) out.push_back(by);
       }
     }
     return out;
@@ -763,7 +763,7 @@ class TranslationState {
   Node EntryNode(const EntryNow& e) const {
     if (e.binding) return BindingStatusEntry(*e.binding, shared_);
     return ExposureEntry(*e.exposure,
-                         e.in_effect ? BoundTo(*e.unit) : std::vector<const BoundBy*>{});
+                         e.in_effect ? BoundTo(*e.unit) : std::vector<const Binding*>{});
   }
 
   // Builds the status of `owner` from all its entries, reusing the entries whose units were not
@@ -969,7 +969,7 @@ class TranslationState {
   absl::flat_hash_map<const ExposedEntry*, std::pair<const std::string, ExposureUnit>*>
       exposure_of_;
   absl::flat_hash_map<const BoundService*, std::pair<const std::string, BindingUnit>*> binding_of_;
-  absl::flat_hash_map<std::string_view, std::vector<const BoundBy*>> bound_by_;
+  absl::flat_hash_map<std::string_view, std::vector<const Binding*>> bound_by_;
 };
 
 }  // namespace internal
