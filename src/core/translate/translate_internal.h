@@ -116,6 +116,15 @@ struct ExposureUnit : UnitOutput {
 };
 
 struct BindingUnit : UnitOutput {
+  // Moved, never copied: `bound` points into `bindings`, whose elements a move keeps in place
+  // and a copy would not.
+  BindingUnit() = default;
+  BindingUnit(const BindingUnit&) = delete;
+  BindingUnit& operator=(const BindingUnit&) = delete;
+  BindingUnit(BindingUnit&&) noexcept = default;
+  BindingUnit& operator=(BindingUnit&&) noexcept = default;
+  ~BindingUnit() = default;
+
   std::vector<Binding> bindings;  // one per member, in member order
   // Who bound which exposure (by exposure unit key), for the donors' status: bindings of
   // `bindings`, read only while this unit is the one in effect (its entries are then the fleet's).
