@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "codec/emitter.h"
+#include "core/translate/names.h"
 #include "core/translate/translate_internal.h"
 #include "fleet_text.h"
 
@@ -134,6 +135,52 @@ TEST(Translator, WithoutVirtualServiceTheGatewayRoutesToTheService) {
   const Node& rule = vss[0]->Find("spec")->Find("http")->items().at(0);
   EXPECT_EQ(rule.Find("match"), nullptr);
   EXPECT_EQ(rule.Find("route")->items()[0].Find("destination")->Find("subset"), nullptr);
+}
+
+// The gateway VirtualService names the donor VirtualService its routes come from, and only when
+// they do come from it.
+TEST(Translator, TheRoutesFromAnnotationNamesOnlyTheVirtualServiceRoutedWith) {
+  auto annotations = [](const Result& r) -> const Node* {
+    auto vss = Generated(r, "cluster-b", "VirtualService");
+    return vss.size() == 1 ? vss[0]->Find("metadata")->Find("annotations") : nullptr;
+  };
+  const std::string http_vs = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v}
+spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v1}}]}]}
+)";
+  const Result routed = TranslateText({{"cluster-b", kReviews + http_vs + kSepToA}});
+  const Node* with_vs = annotations(routed);
+  ASSERT_NE(with_vs, nullptr);
+  ASSERT_NE(with_vs->Find(kRoutesFromAnnotation), nullptr);
+  EXPECT_EQ(with_vs->Find(kRoutesFromAnnotation)->text(), "VirtualService default/v");
+  EXPECT_EQ(with_vs->Find(kExposedHostAnnotation)->text(), "reviews.default.svc.cluster.local");
+
+  const Result plain = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)}});
+  const Node* without_vs = annotations(plain);
+  ASSERT_NE(without_vs, nullptr);
+  EXPECT_EQ(without_vs->Find(kRoutesFromAnnotation), nullptr);
+  EXPECT_EQ(without_vs->Find(kExposedHostAnnotation)->text(), "reviews.default.svc.cluster.local");
+
+  // A VirtualService with no HTTP route for sidecars: Istio uses the Service's default route, and
+  // so does the gateway; the VirtualService is not what it routes with.
+  const std::string tcp_vs = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: v}
+spec: {hosts: [reviews], tcp: [{route: [{destination: {host: reviews}}]}]}
+)";
+  Result r = TranslateText({{"cluster-b", kReviews + tcp_vs + kSepToA}});
+  const Node* fallback = annotations(r);
+  ASSERT_NE(fallback, nullptr);
+  EXPECT_EQ(fallback->Find(kRoutesFromAnnotation), nullptr) << Yaml(fallback);
+  const Node* status = Status(r, "cluster-b", "reviews-sep");
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->Find("exposed")->items().at(0).Find("target")->text(),
+            "Service default/reviews");
 }
 
 TEST(Translator, ExposureIsEnforcedByTrustDomainAtTheFederationGateway) {

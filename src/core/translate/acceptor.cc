@@ -113,8 +113,7 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
   const std::string& exposed_host = first.exposure->host;
   const std::string internal_host = ConcatText(local, ".", ns, ".", kInternalDomain);
   const std::string name = GeneratedName({local});
-  const std::vector<std::pair<std::string_view, std::string>> notes = {
-      {kExposedHostAnnotation, exposed_host}};
+  const Annotation notes[] = {{kExposedHostAnnotation, exposed_host}};
   const bool several_ports = first.ports.size() > 1;
   auto port_name = [](int p) { return ConcatText("http-", p); };
   std::vector<Node> objects;

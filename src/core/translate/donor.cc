@@ -436,8 +436,10 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   // Routes.
   Compiled compiled;
   RouteCompiler compiler(ctx, donor, gw.namespace_, e.ports);
+  bool routes_from_vs = false;  // whether e.target is the VirtualService
   if (vs) {
     e.target = vs->object->Describe();
+    routes_from_vs = true;
     compiler.AddVirtualService(*vs, compiled);
     if (vss.size() > 1) {
       compiled.notes.push_back(fmt::format(
@@ -452,6 +454,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
                       "default route is used, as Istio does",
                       vs->object->Describe()));
       e.target = service->object->Describe();
+      routes_from_vs = false;
       compiler.AddPlainRoute(service_host, "", compiled);
     }
   } else {
@@ -482,12 +485,10 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
 
   // The objects.
   const std::string name = GeneratedName({e.exposed_name, e.namespace_});
-  const std::vector<std::pair<std::string_view, std::string>> notes = {
-      {kExposedHostAnnotation, e.host}};
-  std::vector<std::pair<std::string_view, std::string>> vs_notes = notes;
-  if (vs && e.target == vs->object->Describe()) {
-    vs_notes.emplace_back(kRoutesFromAnnotation, e.target);
-  }
+  // Every object's annotations name the exposed host; the VirtualService's also name the donor
+  // VirtualService its routes come from, when they do.
+  const Annotation notes[] = {{kExposedHostAnnotation, e.host}, {kRoutesFromAnnotation, e.target}};
+  const std::span<const Annotation> vs_notes(notes, routes_from_vs ? 2 : 1);
   std::vector<Node> objects;
   objects.reserve(3);
 
@@ -510,7 +511,7 @@ void ExposeEntry(Context& ctx, Exposure& e, const Exposure* winner) {
   // The Gateway's and the AuthorizationPolicy's metadata is one shared value; the VirtualService
   // shares its labels.
   const Node labels = ctx.shared.Labels(sep);
-  const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, labels, notes));
+  const Node meta = Node::Share(GeneratedMetadata(name, gw.namespace_, sep, labels, {notes, 1}));
   Node gateway = NewObject("networking.istio.io/v1", "Gateway", meta);
   Node gspec = Node::MappingWithRoom(2);
   const Node selector = ctx.shared.Get("Gateway.selector/" + donor.name, [&] {

@@ -58,8 +58,7 @@ Node OwnerLabels(const Object& owner) {
 }
 
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const Node& labels,
-                       const std::vector<std::pair<std::string_view, std::string>>& annotations) {
+                       const Node& labels, std::span<const Annotation> annotations) {
   Node meta = Node::MappingWithRoom(namespace_.empty() ? 3 : 4);
   meta.Add("name", Node::String(name));
   if (!namespace_.empty()) meta.Add("namespace", Node::String(namespace_));

@@ -1,8 +1,10 @@
 // Deterministic, collision-free names and the ownership metadata on every generated object.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/model/node.h"
@@ -37,13 +39,15 @@ std::string LabelValue(std::string_view value);
 // objects that hold copies of it hold one value.
 Node OwnerLabels(const Object& owner);
 
+// An annotation's key (one of the k...Annotation constants) and value.
+using Annotation = std::pair<std::string_view, std::string_view>;
+
 // metadata for a generated object owned by `owner` (a SEP or RSB), with `labels` (OwnerLabels of
 // the owner, made once for all its objects). The annotations' keys are constants (the
 // k...Annotation above): the tree refers to them (Key::Static). The annotations are shared
 // (Node::Share), as the labels are, so copies of the metadata share both.
 Node GeneratedMetadata(const std::string& name, const std::string& namespace_, const Object& owner,
-                       const Node& labels,
-                       const std::vector<std::pair<std::string_view, std::string>>& annotations);
+                       const Node& labels, std::span<const Annotation> annotations);
 
 // Starts an object: apiVersion, kind, metadata.
 Node NewObject(std::string_view api_version, std::string_view kind, Node metadata);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -261,6 +262,8 @@ Node StatusConditions(const Object& owner, const StatusSummary& summary);
 
 // Helpers shared by the passes.
 Node StringList(const std::vector<std::string>& values);
+// The same for a few texts written in place (`StringList({host})`), without a vector of copies.
+Node StringList(std::initializer_list<std::string_view> values);
 Node PortNode(int number);
 
 }  // namespace meshfed::internal

@@ -65,6 +65,11 @@ Node StringList(const std::vector<std::string>& values) {
   for (const std::string& v : values) list.Append(Node::String(v));
   return list;
 }
+Node StringList(std::initializer_list<std::string_view> values) {
+  Node list = Node::SequenceWithRoom(values.size());
+  for (std::string_view v : values) list.Append(Node::String(v));
+  return list;
+}
 
 Node SharedValues::Labels(const Object& owner) {
   auto [it, added] = labels_.try_emplace(&owner);
