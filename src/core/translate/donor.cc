@@ -619,7 +619,6 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
     unit.exposures.push_back(std::move(e));
     ExposeEntry(ctx, unit.exposures.back(),
                 unit.exposures.size() > 1 ? &unit.exposures.front() : nullptr);
-    unit.exposures.back().status_entry = ExposureStatusEntry(unit.exposures.back(), shared);
     if (unit.track_dependencies) {
       std::string status = StatusKey(donor.name, *claim.policy->object);
       if (unit.status_keys.empty() || unit.status_keys.back() != status) {

@@ -73,12 +73,33 @@ Node Conditions(const Object& owner, size_t total, size_t ready, size_t conflict
   return conditions;
 }
 
+// An exposure's entry without boundBy, with room for it.
+Node ExposureStatusEntry(const Exposure& e, SharedValues& shared) {
+  Node n = Node::MappingWithRoom(10);
+  n.Add("name", Node::String(e.entry->name));
+  n.Add("exposedName", Node::String(e.exposed_name));
+  n.Add("host", Node::String(e.host));
+  if (!e.target.empty()) n.Add("target", Node::String(e.target));
+  if (!e.ports.empty()) {
+    n.Add("ports", shared.Get(ConcatText("status.ports/", JoinText(e.ports, ",")), [&] {
+      Node ports = Node::SequenceWithRoom(e.ports.size());
+      for (int p : e.ports) ports.Append(Node::Int(p));
+      return ports;
+    }));
+  }
+  n.Add("allowedClusters",
+        shared.Get(ConcatText("status.allowedClusters/", JoinText(e.allowed_clusters, "/")),
+                   [&] { return StringList(e.allowed_clusters); }));
+  n.Add("ready", Node::Bool(e.ready));
+  n.Add("reason", Node::String(e.reason));
+  n.Add("message", Node::String(e.message));
+  return n;
+}
+
 }  // namespace
 
-Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by) {
-  // Copied into room for boundBy: a copy of the entry would be full, and grow to twice its size.
-  Node n = Node::MappingWithRoom(e.status_entry.entries().size() + 1);
-  for (const MapEntry& field : e.status_entry.entries()) n.entries().push_back(field);
+Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by, SharedValues& shared) {
+  Node n = ExposureStatusEntry(e, shared);
   Node bound = Node::SequenceWithRoom(bound_by.size());
   // Who bound it: the acceptor, its RSB's namespace and name, and the local name.
   auto who = [](const Binding* b) {
@@ -125,28 +146,6 @@ void StatusSummary::Count(bool is_ready, bool is_conflict, std::string_view name
   ready += is_ready ? 1 : 0;
   conflicts += is_conflict ? 1 : 0;
   if (!is_ready && first_problem.empty()) first_problem = fmt::format("{}: {}", name, reason);
-}
-
-Node ExposureStatusEntry(const Exposure& e, SharedValues& shared) {
-  Node n = Node::MappingWithRoom(9);
-  n.Add("name", Node::String(e.entry->name));
-  n.Add("exposedName", Node::String(e.exposed_name));
-  n.Add("host", Node::String(e.host));
-  if (!e.target.empty()) n.Add("target", Node::String(e.target));
-  if (!e.ports.empty()) {
-    n.Add("ports", shared.Get(ConcatText("status.ports/", JoinText(e.ports, ",")), [&] {
-      Node ports = Node::SequenceWithRoom(e.ports.size());
-      for (int p : e.ports) ports.Append(Node::Int(p));
-      return ports;
-    }));
-  }
-  n.Add("allowedClusters",
-        shared.Get(ConcatText("status.allowedClusters/", JoinText(e.allowed_clusters, "/")),
-                   [&] { return StringList(e.allowed_clusters); }));
-  n.Add("ready", Node::Bool(e.ready));
-  n.Add("reason", Node::String(e.reason));
-  n.Add("message", Node::String(e.message));
-  return n;
 }
 
 namespace {

@@ -59,7 +59,6 @@ struct Exposure {
   bool conflict = false;
   std::string reason;
   std::string message;
-  Node status_entry;  // its entry in the SEP's status, without boundBy (ExposureStatusEntry)
 };
 
 struct PortMapping {
@@ -236,17 +235,17 @@ void ExposeClaims(const Fleet& fleet, const Cluster& donor, const std::vector<Cl
                   SharedValues& shared, ExposureUnit& unit);
 void BindMembers(const Fleet& fleet, const Cluster& acceptor, const std::vector<Member>& members,
                  const ExposureFinder& find, SharedValues& shared, BindingUnit& unit);
-// An entry's part of its SEP's / RSB's status, kept with the entry's unit (a change rebuilds only
-// the entries it recomputed).
-// Their lists of ports, clusters and gateways are shared values.
-Node ExposureStatusEntry(const Exposure& e, SharedValues& shared);
+// The entries of an SEP's and an RSB's status, made when the status is refreshed (a change
+// rebuilds only the entries of the units it recomputed), from the exposure or binding as its unit
+// has it. Their lists of ports, clusters and gateways are shared values.
+// An RSB's entry for one binding: one shared value for the bindings alike.
 Node BindingStatusEntry(const Binding& b, SharedValues& shared);
 // A binding's status message: its `message`, or for a ready binding where it leads (made only
 // for the status entries, which share it between acceptors that bind alike).
 std::string BindingMessage(const Binding& b);
-// The entry of an exposure in its SEP's status: its status_entry and who bound it (bindings of
-// the binding units in effect, read before this returns).
-Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by);
+// An SEP's entry for one exposure, with who bound it (bindings of the binding units in effect,
+// read before this returns).
+Node ExposureEntry(const Exposure& e, std::vector<const Binding*> bound_by, SharedValues& shared);
 
 // What a status's conditions say about its entries.
 struct StatusSummary {

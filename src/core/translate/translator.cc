@@ -768,7 +768,7 @@ class TranslationState {
   Node EntryNode(const EntryNow& e) const {
     if (e.binding) return BindingStatusEntry(*e.binding, shared_);
     return ExposureEntry(*e.exposure,
-                         e.in_effect ? BoundTo(*e.unit) : std::vector<const Binding*>{});
+                         e.in_effect ? BoundTo(*e.unit) : std::vector<const Binding*>{}, shared_);
   }
 
   // Builds the status of `owner` from all its entries, reusing the entries whose units were not
