@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every command of docs/performance.md's Figures table, in its order, and prints what each
-# printed: one set of figures from one machine in one sitting (about eleven minutes on two cores).
+# printed: one set of figures from one machine in one sitting (seven to eleven minutes on two
+# cores).
 # Usage: scripts/figures.sh [build-dir]   (default `build`, as scripts/test.sh makes it)
 # The fleets are made first where missing: /tmp/large, /tmp/large-json and /tmp/large-ps, the
 # paths the table's commands name. Nothing else should run on the machine meanwhile.
