@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/model/hosts.h"
+
 namespace meshfed {
 namespace {
 
@@ -45,6 +47,25 @@ TEST(Text, JoinTextWritesAsFmtJoinDoes) {
   std::string out = "ports:";
   AppendJoined(out, ports, ",");
   EXPECT_EQ(out, "ports:9080,8443,-3");
+}
+
+TEST(Hosts, AddressesAreToldFromNames) {
+  EXPECT_TRUE(IsIpAddress("10.0.0.1"));
+  EXPECT_TRUE(IsIpAddress("::1"));
+  EXPECT_TRUE(IsIpAddress("fe80::1"));
+  EXPECT_FALSE(IsIpAddress("reviews"));
+  EXPECT_FALSE(IsIpAddress("reviews.default"));
+  EXPECT_FALSE(IsIpAddress("10.0.0"));
+  EXPECT_FALSE(IsIpAddress(":"));
+  EXPECT_FALSE(IsIpAddress(""));
+  // As inet_pton reads it: up to the first NUL.
+  EXPECT_TRUE(IsIpAddress(std::string_view("10.0.0.1\0.x", 11)));
+  EXPECT_FALSE(IsIpAddress(std::string_view("reviews\0:1", 10)));
+  // A short name is resolved in the namespace of the config; an IPv6 address has no dot but is
+  // not a name.
+  EXPECT_EQ(ResolveShortName("reviews", "prod"), "reviews.prod.svc.cluster.local");
+  EXPECT_EQ(ResolveShortName("::1", "prod"), "::1");
+  EXPECT_EQ(ResolveShortName("reviews.other", "prod"), "reviews.other");
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 // fleet analyzers, and how diagnostics are merged. Each case is input a user could write.
 #include "core/validate/validate.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "core/validate/istio_rules.h"
 #include "core/validate/schema.h"
@@ -458,6 +461,29 @@ spec:
   EXPECT_TRUE(With(d, "IST0101").empty()) << All(d);
 }
 
+// A DestinationRule for a host meshfed generates (the bound name, its internal host) names a known
+// host; one for a host nothing defines does not.
+TEST(Analyzers, DestinationRulesForGeneratedHostsAreKnown) {
+  std::string rules;
+  for (auto [name, host] : {std::pair{"bound", "reviews-remote"},
+                            std::pair{"internal", "reviews-remote.default.meshfed.internal"},
+                            std::pair{"unknown", "ratings-remote"}}) {
+    rules += fmt::format(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: {}}}
+spec: {{host: {}, trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}}}
+---
+)",
+                         name, host);
+  }
+  Diagnostics d =
+      Check({{"cluster-b", kDonor}, {"cluster-a", std::string(kAcceptorBinding) + rules}});
+  EXPECT_EQ(With(d, "IST0174"),
+            std::vector<std::string>{"27:14 spec.host: The host ratings-remote defined in the "
+                                     "DestinationRule does not match any services in the mesh."})
+      << All(d);
+}
+
 constexpr const char* kReviews = R"(apiVersion: v1
 kind: Service
 metadata: {name: reviews}
@@ -606,6 +632,68 @@ spec:
   apart_a.replace(apart_a.find("  hosts: [reviews]\n"), 18,
                   "  hosts: [reviews]\n  exportTo: [.]\n");
   EXPECT_TRUE(With(CheckB(apart_a), "IST0109").empty()) << "visible in different namespaces";
+}
+
+// A namespace's own VirtualService conflicts with a public one for the host; and a VirtualService
+// in two conflicts is reported once, with the first by scope and host (istioctl reports it per
+// conflict; meshfed keeps one warning per object).
+TEST(Analyzers, MeshVirtualServicesConflictAcrossScopesAndAreReportedOnce) {
+  Diagnostics d = CheckB(std::string(kReviews) + R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a}
+spec:
+  hosts: [reviews]
+  exportTo: [.]
+  http: [{route: [{destination: {host: reviews}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: other}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  http: [{route: [{destination: {host: reviews.default.svc.cluster.local}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: c}
+spec:
+  hosts: [zeta.example.com, alpha.example.com]
+  http: [{route: [{destination: {host: reviews}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: d}
+spec:
+  hosts: [zeta.example.com]
+  http: [{route: [{destination: {host: reviews}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: e}
+spec:
+  hosts: [alpha.example.com]
+  http: [{route: [{destination: {host: reviews}}]}]
+)");
+  std::vector<std::string> found = With(d, "IST0109");
+  auto message = [](std::string_view names, std::string_view host) {
+    return fmt::format(
+        "The VirtualServices {} associated with mesh gateway define the same host "
+        "{} which can lead to undefined behavior. This can be fixed by merging the "
+        "conflicting VirtualServices into a single resource.",
+        names, host);
+  };
+  ASSERT_EQ(found.size(), 5u) << All(d);
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(
+      found,
+      (std::vector<std::string>{
+          "26:10 spec.hosts: " + message("default/a,other/b", "reviews.default.svc.cluster.local"),
+          "34:10 spec.hosts: " + message("default/a,other/b", "reviews.default.svc.cluster.local"),
+          "41:10 spec.hosts: " + message("default/c,default/e", "alpha.example.com"),
+          "48:10 spec.hosts: " + message("default/c,default/d", "zeta.example.com"),
+          "55:10 spec.hosts: " + message("default/c,default/e", "alpha.example.com"),
+      }))
+      << All(d);
 }
 
 TEST(Analyzers, MultiPortServiceNeedsAPortAndGatewayHosts) {

@@ -6,7 +6,15 @@
 namespace meshfed {
 
 bool IsIpAddress(std::string_view s) {
-  std::string copy(s);
+  // inet_pton reads up to the first NUL. An IPv4 address has dots, an IPv6 one colons: a host
+  // name without either (most short names) is answered without a copy.
+  size_t end = 0;
+  bool separator = false;
+  for (; end < s.size() && s[end] != '\0'; ++end) {
+    separator = separator || s[end] == '.' || s[end] == ':';
+  }
+  if (!separator) return false;
+  std::string copy(s.substr(0, end));
   unsigned char buf[16];
   return inet_pton(AF_INET, copy.c_str(), buf) == 1 || inet_pton(AF_INET6, copy.c_str(), buf) == 1;
 }

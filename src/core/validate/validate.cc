@@ -35,53 +35,76 @@ void ValidateObjects(const Fleet& fleet, Diagnostics& diagnostics) {
 
 namespace {
 
-// What meshfed generates in one cluster that user objects may refer to.
-struct GeneratedFacts {
-  std::unordered_set<std::string> hosts;                             // Service FQDNs, SE hosts
-  std::unordered_map<std::string, std::string> bound_to_exposed;     // local FQDN -> exposed FQDN
-  std::unordered_map<std::string, std::string> internal_to_exposed;  // internal host -> exposed
-};
+// What meshfed generates in one cluster that user objects may refer to, by host: one table, not
+// one per question, since the large fleet's acceptors generate some seventy thousand hosts.
+class GeneratedFacts {
+ public:
+  struct Fact {
+    std::string_view exposed;  // the exposed host a bound name or an internal host stands for
+    bool host = false;         // a generated Service's FQDN or ServiceEntry's host
+    bool bound = false;        // a bound name: a Service meshfed binds from another cluster
+    bool internal = false;     // the internal host of a bound name (name.ns.meshfed.internal)
+  };
 
-GeneratedFacts FactsOf(const ClusterOutput* output) {
-  GeneratedFacts facts;
-  if (output == nullptr) return facts;
   // A cluster's output is sorted by kind (ClusterOutput): only the Services and ServiceEntries,
-  // which are next to each other, are read; the other objects' trees are not touched.
-  auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
-  const std::vector<Node>& objects = output->objects;
-  assert(std::is_sorted(objects.begin(), objects.end(), [&](const Node& a, const Node& b) {
-    return kind_of(a) < kind_of(b);
-  }));  // checked in the Debug (sanitizer) builds the tests run
-  auto first = std::partition_point(objects.begin(), objects.end(),
-                                    [&](const Node& o) { return kind_of(o) < "Service"; });
-  // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
-  facts.hosts.reserve(objects.size() / 2);
-  for (auto it = first; it != objects.end(); ++it) {
-    const Node& o = *it;
-    std::string_view kind = kind_of(o);
-    if (kind > "ServiceEntry") break;
-    const Node* meta = o.Find("metadata");
-    if (!meta) continue;
-    if (kind == "Service") {
-      std::string_view name = ScalarText(meta->Find("name"));
-      std::string_view ns = ScalarText(meta->Find("namespace"));
-      std::string fqdn = ServiceFqdn(name, ns);
-      facts.hosts.insert(fqdn);
-      const Node* annotations = meta->Find("annotations");
-      if (const Node* exposed = annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
-        facts.bound_to_exposed[fqdn] = exposed->text();
-        facts.internal_to_exposed[fmt::format("{}.{}.{}", name, ns, kInternalDomain)] =
-            exposed->text();
+  // which are next to each other, are read; the other objects' trees are not touched. The facts
+  // refer to the output's text.
+  explicit GeneratedFacts(const ClusterOutput* output) {
+    if (output == nullptr) return;
+    auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
+    const std::vector<Node>& objects = output->objects;
+    assert(std::is_sorted(objects.begin(), objects.end(), [&](const Node& a, const Node& b) {
+      return kind_of(a) < kind_of(b);
+    }));  // checked in the Debug (sanitizer) builds the tests run
+    auto first = std::partition_point(objects.begin(), objects.end(),
+                                      [&](const Node& o) { return kind_of(o) < "Service"; });
+    // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
+    by_host_.reserve(objects.size() / 2);
+    for (auto it = first; it != objects.end(); ++it) {
+      const Node& o = *it;
+      std::string_view kind = kind_of(o);
+      if (kind > "ServiceEntry") break;
+      const Node* meta = o.Find("metadata");
+      if (!meta) continue;
+      if (kind == "Service") {
+        std::string_view name = ScalarText(meta->Find("name"));
+        std::string_view ns = ScalarText(meta->Find("namespace"));
+        Fact& fqdn = by_host_[ServiceFqdn(name, ns)];
+        fqdn.host = true;
+        const Node* annotations = meta->Find("annotations");
+        if (const Node* exposed =
+                annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
+          fqdn.bound = true;
+          fqdn.exposed = exposed->text();
+          std::string internal;
+          internal.reserve(name.size() + ns.size() + kInternalDomain.size() + 2);
+          internal.append(name).append(".").append(ns).append(".").append(kInternalDomain);
+          Fact& f = by_host_[std::move(internal)];
+          f.internal = true;
+          f.exposed = exposed->text();
+        }
+      } else if (kind == "ServiceEntry") {
+        const Node* spec = o.Find("spec");
+        const Node* hosts = spec ? spec->Find("hosts") : nullptr;
+        if (hosts == nullptr || !hosts->IsSequence()) continue;
+        for (const Node& h : hosts->items()) by_host_[ToLower(h.text())].host = true;
       }
-    } else if (kind == "ServiceEntry") {
-      const Node* spec = o.Find("spec");
-      const Node* hosts = spec ? spec->Find("hosts") : nullptr;
-      if (hosts == nullptr || !hosts->IsSequence()) continue;
-      for (const Node& h : hosts->items()) facts.hosts.insert(ToLower(h.text()));
     }
   }
-  return facts;
-}
+
+  // What is known of `host` (resolved, lower case); null: nothing meshfed generates.
+  const Fact* Find(const std::string& host) const {
+    auto it = by_host_.find(host);
+    return it == by_host_.end() ? nullptr : &it->second;
+  }
+  bool Generates(const std::string& host) const {
+    const Fact* f = Find(host);
+    return f != nullptr && f->host;
+  }
+
+ private:
+  std::unordered_map<std::string, Fact> by_host_;
+};
 
 const Node* Get(const Node* n, std::string_view key) {
   return n && n->IsMapping() ? n->Find(key) : nullptr;
@@ -180,7 +203,8 @@ class Analyzer {
     const std::string& ns = vs.object->namespace_;
     std::string resolved = ToLower(ResolveShortName(host, ns));
     const Object& o = *vs.object;
-    if (auto it = facts_.bound_to_exposed.find(resolved); it != facts_.bound_to_exposed.end()) {
+    const GeneratedFacts::Fact* fact = facts_.Find(resolved);
+    if (fact != nullptr && fact->bound) {
       std::string local = resolved.substr(0, resolved.find(".svc."));
       Report(code::kRoutesToBoundName, o, host_node, field.Str(".host"),
              fmt::format("`{}` is a name meshfed binds from another cluster ({}); VirtualServices "
@@ -188,12 +212,11 @@ class Analyzer {
                          "no endpoints: callers get 503 UH. Route to `{}.{}` with "
                          "`rewrite.authority: {}` instead, or bind the remote service under the "
                          "name your callers use",
-                         host, it->second, local.substr(0, local.find('.')),
-                         fmt::format("{}.{}", ns, kInternalDomain), it->second));
+                         host, fact->exposed, local.substr(0, local.find('.')),
+                         fmt::format("{}.{}", ns, kInternalDomain), fact->exposed));
       return;
     }
-    if (auto it = facts_.internal_to_exposed.find(resolved);
-        it != facts_.internal_to_exposed.end()) {
+    if (fact != nullptr && fact->internal) {
       // The gateway matches the host without the port (Envoy strips it for virtual-host matching,
       // and the generated AuthorizationPolicy admits `host:*`).
       std::string authority = ToLower(ScalarText(Get(Get(http_route, "rewrite"), "authority")));
@@ -201,13 +224,13 @@ class Analyzer {
           colon != std::string::npos && authority.find(']') == std::string::npos) {
         authority.resize(colon);
       }
-      if (http_route != nullptr && authority != it->second) {
+      if (http_route != nullptr && authority != fact->exposed) {
         Report(code::kRoutesToInternalHost, o, host_node, field.Str(".host"),
                fmt::format("`{}` reaches the donor's federation gateway, which admits and routes "
                            "only the exposed name; without `rewrite.authority: {}` on this route "
                            "the request keeps its own authority and the gateway denies it (403; "
                            "were it admitted, no route would match: 404)",
-                           host, it->second));
+                           host, fact->exposed));
       }
       return;
     }
@@ -240,7 +263,7 @@ class Analyzer {
         }
       }
     }
-    if (!found && facts_.hosts.count(resolved)) return;  // meshfed generates it
+    if (!found && fact != nullptr && fact->host) return;  // meshfed generates it
     if (!found) {
       Report(code::kReferencedResourceNotFound, o, host_node, field.Str(".host"),
              fmt::format("Referenced {} not found: \"{}\"", mirror ? "mirror host" : "host", host));
@@ -343,21 +366,59 @@ class Analyzer {
   // sharing a scoped host conflict, and so do those of a namespace scope with the public ones.
 
   void MeshHostConflicts() {
-    std::map<std::pair<std::string, std::string>, std::vector<const VirtualService*>> scoped;
+    // Grouped by a hash table, and only the groups that conflict sorted: a cluster has thousands
+    // of VirtualServices and almost no conflicts. The groups are reported in the order of
+    // (scope, host), which decides the message of a VirtualService in more than one conflict.
+    struct Group {
+      std::string scope;
+      std::string host;
+      std::vector<const VirtualService*> members;
+    };
+    std::unordered_map<std::string, Group> scoped;  // by scope's length, scope and host
+    auto key_of = [](std::string_view scope, std::string_view host) {
+      std::string key = std::to_string(scope.size());
+      key.append(":").append(scope).append(host);
+      return key;
+    };
+    std::vector<std::string> hosts;
     for (const VirtualService& vs : cluster_.virtual_services) {
       if (!vs.BindsMesh()) continue;
       bool to_all = vs.export_to.empty() ||
                     std::find(vs.export_to.begin(), vs.export_to.end(), "*") != vs.export_to.end();
-      std::string scope = to_all ? "*" : vs.object->namespace_;
-      std::set<std::string> hosts;
+      std::string_view scope = to_all ? std::string_view("*") : vs.object->namespace_;
+      hosts.clear();
       for (const std::string& h : vs.hosts) {
-        hosts.insert(ToLower(ResolveShortName(h, vs.object->namespace_)));
+        hosts.push_back(ToLower(ResolveShortName(h, vs.object->namespace_)));
       }
-      for (const std::string& h : hosts) scoped[{scope, h}].push_back(&vs);
+      std::sort(hosts.begin(), hosts.end());
+      hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+      for (std::string& h : hosts) {
+        Group& g = scoped[key_of(scope, h)];
+        if (g.members.empty()) {
+          g.scope = scope;
+          g.host = std::move(h);
+        }
+        g.members.push_back(&vs);
+      }
     }
+    // A group conflicts with two members, or one of a namespace's scope with the public ones.
+    std::vector<std::pair<const Group*, const Group*>> conflicts;  // group, public group of host
+    for (const auto& [key, g] : scoped) {
+      const Group* with = nullptr;
+      if (g.scope != "*") {
+        auto it = scoped.find(key_of("*", g.host));
+        if (it != scoped.end()) with = &it->second;
+      }
+      if (g.members.size() + (with ? with->members.size() : 0) >= 2)
+        conflicts.emplace_back(&g, with);
+    }
+    std::sort(conflicts.begin(), conflicts.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first->scope, a.first->host) < std::tie(b.first->scope, b.first->host);
+    });
     std::set<const VirtualService*> reported;
-    auto report = [&](const std::vector<const VirtualService*>& group, const std::string& host) {
-      if (group.size() < 2) return;
+    for (const auto& [g, with] : conflicts) {
+      std::vector<const VirtualService*> group = g->members;
+      if (with != nullptr) group.insert(group.end(), with->members.begin(), with->members.end());
       std::vector<std::string> names;
       for (const VirtualService* vs : group) {
         names.push_back(vs->object->namespace_ + "/" + vs->object->name);
@@ -369,20 +430,8 @@ class Analyzer {
                fmt::format("The VirtualServices {} associated with mesh gateway define the same "
                            "host {} which can lead to undefined behavior. This can be fixed by "
                            "merging the conflicting VirtualServices into a single resource.",
-                           fmt::join(names, ","), host));
+                           fmt::join(names, ","), g->host));
       }
-    };
-    for (const auto& [key, group] : scoped) {
-      const auto& [scope, host] = key;
-      if (scope == "*") {
-        report(group, host);
-        continue;
-      }
-      std::vector<const VirtualService*> with_public = group;
-      if (auto it = scoped.find({"*", host}); it != scoped.end()) {
-        with_public.insert(with_public.end(), it->second.begin(), it->second.end());
-      }
-      report(with_public, host);
     }
   }
 
@@ -394,7 +443,7 @@ class Analyzer {
     std::string resolved = ToLower(ResolveShortName(dr.host, o.namespace_));
     const Service* svc = cluster_.ServiceForHost(resolved);
     bool known = svc != nullptr || cluster_.service_entries_by_host.count(resolved) > 0 ||
-                 facts_.hosts.count(resolved) > 0 ||
+                 facts_.Generates(resolved) ||
                  std::any_of(cluster_.wildcard_service_entries.begin(),
                              cluster_.wildcard_service_entries.end(), [&](const ServiceEntry* se) {
                                return std::any_of(se->hosts.begin(), se->hosts.end(),
@@ -466,7 +515,7 @@ void AnalyzeFleet(const Fleet& fleet, const Translation& translation, Diagnostic
     for (const ClusterOutput& out : translation.clusters) {
       if (out.cluster == c.name) output = &out;
     }
-    GeneratedFacts facts = FactsOf(output);
+    GeneratedFacts facts(output);
     Analyzer(c, facts, diagnostics).Run();
   }
 }
