@@ -68,9 +68,19 @@ bool GoIsPrint(char32_t r) {
   return after != std::begin(kPrintable) && r <= std::prev(after)->last;
 }
 
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
+void AppendGoQuote(std::string& out, std::string_view s) {
+  out += '"';
   while (!s.empty()) {
+    // A run of printable ASCII but `"` and `\` is written as it is (strconv.IsPrint accepts
+    // 0x20 to 0x7E), without looking each byte up.
+    size_t plain = 0;
+    while (plain < s.size() && s[plain] >= 0x20 && s[plain] <= 0x7e && s[plain] != '"' &&
+           s[plain] != '\\') {
+      ++plain;
+    }
+    out.append(s.substr(0, plain));
+    s.remove_prefix(plain);
+    if (s.empty()) break;
     auto c = static_cast<unsigned char>(s.front());
     char32_t rune = c;
     size_t length = 1;
@@ -123,7 +133,14 @@ std::string GoQuote(std::string_view s) {
     }
     s.remove_prefix(length);
   }
-  return out + "\"";
+  out += '"';
+}
+
+std::string GoQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendGoQuote(out, s);
+  return out;
 }
 
 }  // namespace meshfed

@@ -20,5 +20,6 @@ bool GoIsPrint(char32_t r);
 // - a code point GoIsPrint rejects as \uhhhh, or \Uhhhhhhhh past U+FFFF;
 // - everything else as it is. Hex digits are lower case.
 std::string GoQuote(std::string_view s);
+void AppendGoQuote(std::string& out, std::string_view s);  // GoQuote(s) appended to `out`
 
 }  // namespace meshfed

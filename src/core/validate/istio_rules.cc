@@ -217,13 +217,14 @@ std::string Text(const Node& n) {
 Position Pos(const Node* n) { return n ? n->position() : Position{}; }
 
 // A canonical form of a value, for "same match" comparisons (Istio compares JSON encodings).
-void Canonical(const Node& n, std::string& out) {
+// `skip`: an entry of `n` left out, as if erased.
+void Canonical(const Node& n, std::string& out, const MapEntry* skip = nullptr) {
   switch (n.kind()) {
     case Node::Kind::Null:
       out += "null";
       return;
     case Node::Kind::Scalar:
-      out += GoQuote(n.text());
+      AppendGoQuote(out, n.text());
       return;
     case Node::Kind::Sequence:
       out += '[';
@@ -236,13 +237,14 @@ void Canonical(const Node& n, std::string& out) {
     case Node::Kind::Mapping: {
       std::vector<const MapEntry*> sorted;
       for (const MapEntry& e : n.entries()) {
-        if (!e.value.IsNull()) sorted.push_back(&e);
+        if (!e.value.IsNull() && &e != skip) sorted.push_back(&e);
       }
       std::sort(sorted.begin(), sorted.end(),
                 [](const MapEntry* a, const MapEntry* b) { return a->key < b->key; });
       out += '{';
       for (const MapEntry* e : sorted) {
-        out += GoQuote(e->key) + ":";
+        AppendGoQuote(out, e->key);
+        out += ':';
         Canonical(e->value, out);
         out += ',';
       }
@@ -329,7 +331,7 @@ class Rules {
     std::set<std::string> seen;
     for (size_t i = 0; i < items.size(); ++i) {
       std::string e = Text(items[i]);
-      std::string f = fmt::format("spec.exportTo[{}]", i);
+      std::string f = ConcatText("spec.exportTo[", i, "]");
       std::string key = e == "." ? ns : e;
       if (seen.count(key)) {
         Error(&items[i], f,
@@ -377,7 +379,7 @@ class Rules {
     for (size_t i = 0; i < list_node->items().size(); ++i) {
       const Node& g = list_node->items()[i];
       std::string name = Text(g);
-      std::string f = fmt::format("{}[{}]", field, i);
+      std::string f = ConcatText(field, "[", i, "]");
       size_t slash = name.find('/');
       if (slash == std::string::npos) {
         if (name.find('.') != std::string::npos) {
@@ -469,7 +471,7 @@ class Rules {
     for (const char* part : {"request", "response"}) {
       const Node* p = Field(ops, part);
       if (!p) continue;
-      std::string pf = fmt::format("{}.{}", field, part);
+      std::string pf = ConcatText(field, ".", part);
       bool request = std::string_view(part) == "request";
       auto check = [&](std::string_view name, const Node* at, const std::string& f,
                        bool authority_allowed) {
@@ -489,12 +491,12 @@ class Rules {
       };
       for (const char* op : {"set", "add"}) {
         for (const MapEntry& e : Entries(p, op)) {
-          check(e.key, &e.value, fmt::format("{}.{}.{}", pf, op, e.key), request);
+          check(e.key, &e.value, ConcatText(pf, ".", op, ".", e.key), request);
         }
       }
       const std::vector<Node>& remove = Items(p, "remove");
       for (size_t i = 0; i < remove.size(); ++i) {
-        check(Text(remove[i]), &remove[i], fmt::format("{}.remove[{}]", pf, i), false);
+        check(Text(remove[i]), &remove[i], ConcatText(pf, ".remove[", i, "]"), false);
       }
     }
   }
@@ -593,7 +595,7 @@ class Rules {
       const Node& h = Items(spec, "hosts")[i];
       std::string name = Text(h);
       host_names.push_back(name);
-      std::string f = fmt::format("spec.hosts[{}]", i);
+      std::string f = ConcatText("spec.hosts[", i, "]");
       std::optional<std::string> err;
       if (applies_to_gateway && name.substr(0, 9) == "outbound_") {
         err = std::nullopt;  // the SNI form outbound_.<port>_._.<host>, accepted for gateways
@@ -627,7 +629,7 @@ class Rules {
     }
     const std::vector<Node>& http = Items(spec, "http");
     for (size_t i = 0; i < http.size(); ++i) {
-      std::string f = fmt::format("spec.http[{}]", i);
+      std::string f = ConcatText("spec.http[", i, "]");
       if (http[i].IsNull()) {
         Error(&http[i], f, "http route may not be null");
         continue;
@@ -636,10 +638,10 @@ class Rules {
     }
     const std::vector<Node>& tls = Items(spec, "tls");
     for (size_t i = 0; i < tls.size(); ++i) {
-      TlsRoute(&tls[i], fmt::format("spec.tls[{}]", i), host_names, applies_to_gateway);
+      TlsRoute(&tls[i], ConcatText("spec.tls[", i, "]"), host_names, applies_to_gateway);
     }
     const std::vector<Node>& tcp = Items(spec, "tcp");
-    for (size_t i = 0; i < tcp.size(); ++i) TcpRoute(&tcp[i], fmt::format("spec.tcp[{}]", i));
+    for (size_t i = 0; i < tcp.size(); ++i) TcpRoute(&tcp[i], ConcatText("spec.tcp[", i, "]"));
     ExportTo(spec, false, false);
     UnreachableRules(http, "http", true);
     UnreachableRules(tcp, "tcp", false);
@@ -725,7 +727,7 @@ class Rules {
     Part(r, f, "mirror", &Rules::Destination);
     const std::vector<Node>& mirrors = Items(r, "mirrors");
     for (size_t i = 0; i < mirrors.size(); ++i) {
-      std::string mf = fmt::format("{}.mirrors[{}]", f, i);
+      std::string mf = ConcatText(f, ".mirrors[", i, "]");
       if (mirrors[i].IsNull()) {
         Error(&mirrors[i], mf, "mirror cannot be null");
         continue;
@@ -760,7 +762,7 @@ class Rules {
     const std::vector<Node>& matches = Items(r, "match");
     for (size_t j = 0; j < matches.size(); ++j) {
       const Node* m = &matches[j];
-      std::string mf = fmt::format("{}.match[{}]", f, j);
+      std::string mf = ConcatText(f, ".match[", j, "]");
       if (!m->IsMapping()) continue;
       for (const MapEntry& e : Entries(m, "headers")) {
         std::string hf = mf + ".headers." + e.key;
@@ -799,7 +801,7 @@ class Rules {
     if (!c) return;
     const std::vector<Node>& origins = Items(c, "allowOrigins");
     for (size_t i = 0; i < origins.size(); ++i) {
-      std::string of = fmt::format("{}.allowOrigins[{}]", f, i);
+      std::string of = ConcatText(f, ".allowOrigins[", i, "]");
       const Node* o = &origins[i];
       std::string match = Str(o, "exact") + Str(o, "prefix") + Str(o, "regex");
       if (match.empty()) {
@@ -821,7 +823,7 @@ class Rules {
     for (const char* list : {"allowHeaders", "exposeHeaders"}) {
       const std::vector<Node>& headers = Items(c, list);
       for (size_t i = 0; i < headers.size(); ++i) {
-        HeaderName(&headers[i], fmt::format("{}.{}[{}]", f, list, i), Text(headers[i]), false);
+        HeaderName(&headers[i], ConcatText(f, ".", list, "[", i, "]"), Text(headers[i]), false);
       }
     }
     if (const Node* max_age = Field(c, "maxAge")) {
@@ -1038,7 +1040,7 @@ class Rules {
     if (matches.empty()) Error(r, f, "TLS route must have at least one match condition");
     for (size_t i = 0; i < matches.size(); ++i) {
       const Node* m = &matches[i];
-      std::string mf = fmt::format("{}.match[{}]", f, i);
+      std::string mf = ConcatText(f, ".match[", i, "]");
       if (m->IsNull()) {
         Error(m, mf, "TLS match may not be null");
         continue;
@@ -1047,7 +1049,7 @@ class Rules {
       if (sni.empty()) Error(m, mf, "TLS match must have at least one SNI host");
       for (size_t k = 0; k < sni.size(); ++k) {
         std::string s = Text(sni[k]);
-        std::string sf = fmt::format("{}.sniHosts[{}]", mf, k);
+        std::string sf = ConcatText(mf, ".sniHosts[", k, "]");
         std::optional<std::string> err =
             gateway && s.substr(0, 9) == "outbound_" ? std::nullopt : ValidateWildcardDomain(s);
         if (err) {
@@ -1118,7 +1120,7 @@ class Rules {
     if (!r || r->IsNull()) return;
     const std::vector<Node>& matches = Items(r, "match");
     for (size_t i = 0; i < matches.size(); ++i) {
-      std::string mf = fmt::format("{}.match[{}]", f, i);
+      std::string mf = ConcatText(f, ".match[", i, "]");
       if (matches[i].IsNull()) {
         Error(&matches[i], mf, "tcp match may not be nil");
         continue;
@@ -1135,7 +1137,7 @@ class Rules {
     int64_t total = 0;
     for (size_t i = 0; i < routes.size(); ++i) {
       // The route's path, written only for a diagnostic: most routes have none.
-      auto rf = [&](std::string_view more) { return fmt::format("{}.route[{}]{}", f, i, more); };
+      auto rf = [&](std::string_view more) { return ConcatText(f, ".route[", i, "]", more); };
       if (routes[i].IsNull()) {
         Error(&routes[i], rf(""), "weight may not be nil");
         continue;
@@ -1176,7 +1178,7 @@ class Rules {
     for (size_t i = 0; i < routes.size(); ++i) {
       const Node* r = &routes[i];
       if (r->IsNull() || !r->IsMapping()) continue;
-      std::string f = fmt::format("spec.{}[{}]", list, i);
+      std::string f = ConcatText("spec.", list, "[", i, "]");
       const std::vector<Node>& matches = Items(r, "match");
       if (matches.empty()) {
         if (catch_all >= 0) {
@@ -1191,14 +1193,16 @@ class Rules {
           Unreachable(r, f, rule_name(i), "route without matches defined before");
           continue;
         }
-        std::string key;
-        if (http && matches[j].IsMapping()) {
-          Node copy = matches[j];
-          copy.Erase("name");
-          Canonical(copy, key);
-        } else {
-          Canonical(matches[j], key);
+        // An HTTP match's name is not part of what it matches.
+        const MapEntry* name = nullptr;
+        if (http) {
+          const std::vector<MapEntry>& entries = matches[j].entries();
+          auto it = std::find_if(entries.begin(), entries.end(),
+                                 [](const MapEntry& e) { return e.key == "name"; });
+          if (it != entries.end()) name = &*it;
         }
+        std::string key;
+        Canonical(matches[j], key, name);
         if (auto it = seen.find(key); it != seen.end()) {
           std::string match_name = http ? Str(&matches[j], "name") : std::string();
           Ineffective(&matches[j], fmt::format("{}.match[{}]", f, j), rule_name(i),
@@ -1234,7 +1238,7 @@ class Rules {
           pm.without[e.key.str()] = exact_or_prefix(&e.value);
         }
         pm.at = m;
-        pm.field = fmt::format("{}.match[{}]", f, j);
+        pm.field = ConcatText(f, ".match[", j, "]");
         prefix_matches.push_back(std::move(pm));
       }
       if (duplicates == matches.size()) {
@@ -1298,7 +1302,7 @@ class Rules {
     const std::vector<Node>& subsets = Items(spec, "subsets");
     for (size_t i = 0; i < subsets.size(); ++i) {
       const Node* s = &subsets[i];
-      std::string f = fmt::format("spec.subsets[{}]", i);
+      std::string f = ConcatText("spec.subsets[", i, "]");
       if (s->IsNull()) {
         Error(s, f, "subset may not be null");
         continue;
@@ -1347,7 +1351,7 @@ class Rules {
     const std::vector<Node>& ports = Items(p, "portLevelSettings");
     for (size_t i = 0; i < ports.size(); ++i) {
       const Node* pp = &ports[i];
-      std::string pf = fmt::format("{}.portLevelSettings[{}]", f, i);
+      std::string pf = ConcatText(f, ".portLevelSettings[", i, "]");
       if (pp->IsNull()) {
         Error(pp, pf, "traffic policy may not be null");
         continue;
@@ -1512,7 +1516,7 @@ class Rules {
     }
     for (size_t i = 0; i < hosts.size(); ++i) {
       std::string h = Text(hosts[i]);
-      std::string f = fmt::format("spec.hosts[{}]", i);
+      std::string f = ConcatText("spec.hosts[", i, "]");
       if (h == "*") {
         Error(&hosts[i], f, fmt::format("invalid host {}", h));
         continue;
@@ -1540,7 +1544,7 @@ class Rules {
     bool non_http_tls_port = false;
     for (size_t i = 0; i < ports.size(); ++i) {
       const Node* p = &ports[i];
-      std::string f = fmt::format("spec.ports[{}]", i);
+      std::string f = ConcatText("spec.ports[", i, "]");
       if (p->IsNull()) {
         Error(p, f, "service entry port may not be null");
         continue;
@@ -1602,7 +1606,7 @@ class Rules {
     } else if (resolution == "STATIC") {
       for (size_t i = 0; i < endpoints.size(); ++i) {
         const Node* ep = &endpoints[i];
-        std::string ef = fmt::format("spec.endpoints[{}]", i);
+        std::string ef = ConcatText("spec.endpoints[", i, "]");
         if (ep->IsNull()) {
           Error(ep, ef, "endpoint cannot be nil");
           continue;
@@ -1646,7 +1650,7 @@ class Rules {
       }
       for (size_t i = 0; i < endpoints.size(); ++i) {
         const Node* ep = &endpoints[i];
-        std::string ef = fmt::format("spec.endpoints[{}]", i);
+        std::string ef = ConcatText("spec.endpoints[", i, "]");
         if (ep->IsNull()) {
           Error(ep, ef, "endpoint cannot be nil");
           continue;
@@ -1687,7 +1691,7 @@ class Rules {
     std::set<std::string> port_names;
     for (size_t i = 0; i < servers.size(); ++i) {
       const Node* s = &servers[i];
-      std::string f = fmt::format("spec.servers[{}]", i);
+      std::string f = ConcatText("spec.servers[", i, "]");
       if (s->IsNull()) {
         Error(s, f, "server may not be nil");
         continue;
@@ -1714,7 +1718,7 @@ class Rules {
     if (hosts.empty()) Error(s, f + ".hosts", "server config must contain at least one host");
     for (size_t i = 0; i < hosts.size(); ++i) {
       std::string h = Text(hosts[i]);
-      std::string hf = fmt::format("{}.hosts[{}]", f, i);
+      std::string hf = ConcatText(f, ".hosts[", i, "]");
       size_t slash = h.find('/');
       std::string dns = h;
       if (slash != std::string::npos) {
@@ -1875,7 +1879,7 @@ class Rules {
     const std::vector<Node>& rules = Items(spec, "rules");
     for (size_t i = 0; i < rules.size(); ++i) {
       const Node* rule = &rules[i];
-      std::string f = fmt::format("spec.rules[{}]", i);
+      std::string f = ConcatText("spec.rules[", i, "]");
       if (rule->IsNull()) {
         Error(rule, f, fmt::format("`rule` must not be nil, found at rule {}", i));
         continue;
@@ -1886,7 +1890,7 @@ class Rules {
       }
       for (size_t j = 0; j < Items(rule, "from").size(); ++j) {
         const Node* from = &Items(rule, "from")[j];
-        std::string ff = fmt::format("{}.from[{}]", f, j);
+        std::string ff = ConcatText(f, ".from[", j, "]");
         const Node* source = Field(from, "source");
         if (!source) {
           Error(from, ff, fmt::format("`from.source` must not be nil, found at rule {}", i));
@@ -1901,7 +1905,7 @@ class Rules {
       }
       for (size_t j = 0; j < Items(rule, "to").size(); ++j) {
         const Node* to = &Items(rule, "to")[j];
-        std::string tf = fmt::format("{}.to[{}]", f, j);
+        std::string tf = ConcatText(f, ".to[", j, "]");
         const Node* op = Field(to, "operation");
         if (!op) {
           Error(to, tf, fmt::format("`to.operation` must not be nil, found at rule {}", i));
@@ -1913,7 +1917,7 @@ class Rules {
       const std::vector<Node>& when = Items(rule, "when");
       for (size_t j = 0; j < when.size(); ++j) {
         std::string key = Str(&when[j], "key");
-        std::string wf = fmt::format("{}.when[{}]", f, j);
+        std::string wf = ConcatText(f, ".when[", j, "]");
         if (key.empty()) {
           Error(&when[j], wf + ".key", "`key` must not be empty");
         } else if (Count(&when[j], "values") == 0 && Count(&when[j], "notValues") == 0) {
