@@ -15,6 +15,9 @@ TEST(GoQuote, EscapesAsciiAsGoDoes) {
   EXPECT_EQ(GoQuote("\a\b\f\n\r\t\v"), R"("\a\b\f\n\r\t\v")");
   EXPECT_EQ(GoQuote(std::string("\x00\x01\x1b\x1f\x7f", 5)), R"("\x00\x01\x1b\x1f\x7f")");
   EXPECT_EQ(GoQuote(" ~'`"), R"(" ~'`")");
+  std::string out = "key:";  // appended after what is there
+  AppendGoQuote(out, "a\tb\"c");
+  EXPECT_EQ(out, R"(key:"a\tb\"c")");
 }
 
 TEST(GoQuote, KeepsPrintableUnicodeAndEscapesTheRest) {

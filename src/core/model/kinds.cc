@@ -236,7 +236,7 @@ ServiceExpositionPolicy ReadServiceExpositionPolicy(const Object& o, const std::
   }
   for (size_t i = 0; i < exposed->items().size(); ++i) {
     const Node& item = exposed->items()[i];
-    std::string field = fmt::format("spec.exposed[{}]", i);
+    std::string field = ConcatText("spec.exposed[", i, "]");
     if (!r.Mapping(&item, field)) continue;
     r.OnlyKnown(&item, field, {"name", "alias", "subset", "port", "clusters"});
     ExposedEntry e;
@@ -290,7 +290,7 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
   }
   for (size_t i = 0; i < remote->items().size(); ++i) {
     const Node& item = remote->items()[i];
-    std::string field = fmt::format("spec.remote[{}]", i);
+    std::string field = ConcatText("spec.remote[", i, "]");
     if (!r.Mapping(&item, field)) continue;
     r.OnlyKnown(&item, field, {"cluster", "namespace", "services"});
     RemoteEntry e;
@@ -313,7 +313,7 @@ RemoteServiceBinding ReadRemoteServiceBinding(const Object& o, const std::string
     } else {
       for (size_t j = 0; j < services->items().size(); ++j) {
         const Node& s = services->items()[j];
-        std::string sf = fmt::format("{}.services[{}]", field, j);
+        std::string sf = ConcatText(field, ".services[", j, "]");
         if (!r.Mapping(&s, sf)) continue;
         r.OnlyKnown(&s, sf, {"name", "alias", "port"});
         BoundService b;
@@ -439,7 +439,7 @@ Service ReadService(const Object& o, const std::string& cluster, Diagnostics& d)
   if (const Node* ports = r.Sequence(spec->Find("ports"), "spec.ports")) {
     for (size_t i = 0; i < ports->items().size(); ++i) {
       const Node& p = ports->items()[i];
-      std::string f = fmt::format("spec.ports[{}]", i);
+      std::string f = ConcatText("spec.ports[", i, "]");
       if (!r.Mapping(&p, f)) continue;
       ServicePort sp;
       sp.name = r.String(p.Find("name"), FieldPath(f, ".name")).value_or("");
@@ -513,16 +513,16 @@ VirtualService ReadVirtualService(const Object& o, const std::string& cluster, D
   if (vs.http) {
     for (size_t i = 0; i < vs.http->items().size(); ++i) {
       const Node& rule = vs.http->items()[i];
-      std::string f = fmt::format("spec.http[{}]", i);
+      std::string f = ConcatText("spec.http[", i, "]");
       if (!r.Mapping(&rule, f)) continue;
       if (const Node* match = r.Sequence(rule.Find("match"), FieldPath(f, ".match"))) {
         for (size_t j = 0; j < match->items().size(); ++j) {
-          r.Mapping(&match->items()[j], fmt::format("{}.match[{}]", f, j));
+          r.Mapping(&match->items()[j], ConcatText(f, ".match[", j, "]"));
         }
       }
       if (const Node* route = r.Sequence(rule.Find("route"), FieldPath(f, ".route"))) {
         for (size_t j = 0; j < route->items().size(); ++j) {
-          std::string rf = fmt::format("{}.route[{}]", f, j);
+          std::string rf = ConcatText(f, ".route[", j, "]");
           const Node* dest = r.Mapping(Get(r.Mapping(&route->items()[j], rf), "destination"),
                                        FieldPath(rf, ".destination"));
           if (dest) {
@@ -551,7 +551,7 @@ DestinationRule ReadDestinationRule(const Object& o, const std::string& cluster,
   dr.has_workload_selector = spec->Find("workloadSelector") != nullptr;
   if (const Node* subsets = r.Sequence(spec->Find("subsets"), "spec.subsets")) {
     for (size_t i = 0; i < subsets->items().size(); ++i) {
-      std::string f = fmt::format("spec.subsets[{}]", i);
+      std::string f = ConcatText("spec.subsets[", i, "]");
       const Node* s = r.Mapping(&subsets->items()[i], f);
       if (!s) continue;
       Subset sub;
