@@ -145,6 +145,12 @@ class RouteCompiler {
           blocks.Append(std::move(b));
         }
         Node rebuilt = Node::Mapping(rule.position());  // keeps the rule's source position
+        // Room for the rule's entries but its match, and the match if any: kept exactly, not
+        // grown by doubling.
+        rebuilt.entries().reserve(
+            (blocks.items().empty() ? 0 : 1) +
+            static_cast<size_t>(std::count_if(rule.entries().begin(), rule.entries().end(),
+                                              [](const MapEntry& e) { return e.key != "match"; })));
         if (const Node* name = rule.Find("name")) rebuilt.Add("name", *name);
         if (!blocks.items().empty()) rebuilt.Add("match", std::move(blocks));
         for (const MapEntry& e : rule.entries()) {
@@ -218,6 +224,7 @@ class RouteCompiler {
     if (!dest.Find("port")) {
       const Service* svc = ctx_.ServiceForHost(donor_, fqdn);
       int chosen = svc && svc->ports.size() == 1 ? svc->ports[0].port : port;
+      dest.entries().reserve(dest.entries().size() + 1);  // one more, not twice as many
       dest.Set("port", PortNode(chosen));
     }
     if (const Node* subset = dest.Find("subset"); subset && subset->IsScalar()) {

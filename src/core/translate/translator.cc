@@ -637,13 +637,18 @@ class TranslationState {
     }
   }
 
-  // Generated objects are kept a long time: without spare room, and, when the state is kept to
-  // be updated, as shared values, so that the copies Current() hands out (a controller keeps one
-  // of every object it applies) refer to the unit's trees instead of copying them.
+  // Generated objects that are kept to be updated (a controller's, for as long as it runs) are
+  // kept without spare room, and as shared values, so that the copies Current() hands out (a
+  // controller keeps one of every object it applies) refer to the unit's trees instead of
+  // copying them. A one-shot translation's objects are emitted and dropped: they are not visited
+  // again (2.6% of translating the large fleet), since the translator makes its lists at their
+  // size (a mapping with spare room left 52,000 entries' room in 32,000 of the large fleet's
+  // 313,000 mappings before it did).
   void Keep(std::vector<Node>& objects) const {
+    if (!incremental_) return;
     for (Node& o : objects) {
       Compact(o);
-      if (incremental_ && !o.IsShared()) o = Node::Share(std::move(o));
+      if (!o.IsShared()) o = Node::Share(std::move(o));
     }
   }
 
