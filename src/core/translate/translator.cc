@@ -637,18 +637,17 @@ class TranslationState {
     }
   }
 
-  // Generated objects that are kept to be updated (a controller's, for as long as it runs) are
-  // kept without spare room, and as shared values, so that the copies Current() hands out (a
-  // controller keeps one of every object it applies) refer to the unit's trees instead of
-  // copying them. A one-shot translation's objects are emitted and dropped: they are not visited
-  // again (2.6% of translating the large fleet), since the translator makes its lists at their
-  // size (a mapping with spare room left 52,000 entries' room in 32,000 of the large fleet's
-  // 313,000 mappings before it did).
+  // Generated objects are kept a long time: without spare room, and, when the state is kept to
+  // be updated, as shared values, so that the copies Current() hands out (a controller keeps one
+  // of every object it applies) refer to the unit's trees instead of copying them. The translator
+  // makes its lists at their size, so compacting moves nothing in the large fleet. Leaving a
+  // one-shot translation's trees alone saved 2.5% of translate's instructions, but in alternated
+  // one-render runs its translate met cold memory more often (6 of 20 against 2 of 20), for no
+  // reason found: not done (performance-history.md, "Twenty-third session").
   void Keep(std::vector<Node>& objects) const {
-    if (!incremental_) return;
     for (Node& o : objects) {
       Compact(o);
-      if (!o.IsShared()) o = Node::Share(std::move(o));
+      if (incremental_ && !o.IsShared()) o = Node::Share(std::move(o));
     }
   }
 
