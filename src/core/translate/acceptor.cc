@@ -111,7 +111,7 @@ std::vector<Node> MakeObjects(Context& ctx, const std::vector<Binding*>& group) 
   const std::string& ns = owner.namespace_;
   const std::string& local = first.local_name();
   const std::string& exposed_host = first.exposure->host;
-  const std::string internal_host = ConcatText(local, ".", ns, ".", kInternalDomain);
+  const std::string internal_host = InternalHost(local, ns);
   const std::string name = GeneratedName({local});
   const Annotation notes[] = {{kExposedHostAnnotation, exposed_host}};
   const bool several_ports = first.ports.size() > 1;

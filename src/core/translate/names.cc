@@ -47,6 +47,10 @@ std::string LabelValue(std::string_view value) {
   return cut + "-" + hash;
 }
 
+std::string InternalHost(std::string_view local_name, std::string_view namespace_) {
+  return ConcatText(local_name, ".", namespace_, ".", kInternalDomain);
+}
+
 Node OwnerLabels(const Object& owner) {
   Node labels = Node::MappingWithRoom(4);
   // The label and annotation keys are constants: the tree refers to them.

@@ -24,6 +24,9 @@ inline constexpr std::string_view kClusterAnnotation = "multicluster.istio.io/cl
 inline constexpr std::string_view kPortHeader = "x-meshfed-port";
 // Host of the acceptor-side ServiceEntry that stands for the donors' federation gateways.
 inline constexpr std::string_view kInternalDomain = "meshfed.internal";
+// A bound name's internal host, `<local name>.<namespace>.meshfed.internal`: the acceptor's
+// ServiceEntry for the donor's gateways, which the fleet analyzers recognise too.
+std::string InternalHost(std::string_view local_name, std::string_view namespace_);
 
 // 32-bit FNV-1a of the parts joined by '/', as 8 hex digits.
 std::string ShortHash(const std::vector<std::string_view>& parts);

@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <cassert>
-#include <map>
 #include <set>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -76,10 +74,7 @@ class GeneratedFacts {
                 annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
           fqdn.bound = true;
           fqdn.exposed = exposed->text();
-          std::string internal;
-          internal.reserve(name.size() + ns.size() + kInternalDomain.size() + 2);
-          internal.append(name).append(".").append(ns).append(".").append(kInternalDomain);
-          Fact& f = by_host_[std::move(internal)];
+          Fact& f = by_host_[InternalHost(name, ns)];
           f.internal = true;
           f.exposed = exposed->text();
         }
@@ -209,11 +204,11 @@ class Analyzer {
       Report(code::kRoutesToBoundName, o, host_node, field.Str(".host"),
              fmt::format("`{}` is a name meshfed binds from another cluster ({}); VirtualServices "
                          "do not chain, so this route goes to the bound Service itself, which has "
-                         "no endpoints: callers get 503 UH. Route to `{}.{}` with "
+                         "no endpoints: callers get 503 UH. Route to `{}` with "
                          "`rewrite.authority: {}` instead, or bind the remote service under the "
                          "name your callers use",
-                         host, fact->exposed, local.substr(0, local.find('.')),
-                         fmt::format("{}.{}", ns, kInternalDomain), fact->exposed));
+                         host, fact->exposed, InternalHost(local.substr(0, local.find('.')), ns),
+                         fact->exposed));
       return;
     }
     if (fact != nullptr && fact->internal) {
@@ -409,8 +404,9 @@ class Analyzer {
         auto it = scoped.find(key_of("*", g.host));
         if (it != scoped.end()) with = &it->second;
       }
-      if (g.members.size() + (with ? with->members.size() : 0) >= 2)
+      if (g.members.size() + (with ? with->members.size() : 0) >= 2) {
         conflicts.emplace_back(&g, with);
+      }
     }
     std::sort(conflicts.begin(), conflicts.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first->scope, a.first->host) < std::tie(b.first->scope, b.first->host);
