@@ -17,6 +17,59 @@ const Diagnostic* FindCode(const Diagnostics& d, const std::string& code) {
   return nullptr;
 }
 
+// Istio's protocol selection for a Service port (kube.ConvertProtocol): what meshfed exposes
+// over federation and what the simulator routes as HTTP.
+TEST(ServicePort, CarriesHttpAsIstioSelectsTheProtocol) {
+  struct Case {
+    const char* name;
+    int port;
+    const char* protocol;
+    const char* app_protocol;
+    bool http;
+  };
+  const Case cases[] = {
+      {"http", 9080, "TCP", "", true},
+      {"http-web", 80, "TCP", "", true},
+      {"HTTP2-api", 80, "TCP", "", true},
+      {"grpc", 9000, "TCP", "", true},
+      {"grpc-web", 9000, "TCP", "", true},
+      {"http_proxy", 3128, "TCP", "", true},
+      {"web", 8080, "TCP", "", true},  // not a protocol name: sniffed
+      {"", 8080, "TCP", "", true},     // unnamed: sniffed
+      {"tcp-db", 5432, "TCP", "", false},
+      {"tls", 443, "TCP", "", false},
+      {"https", 443, "TCP", "", false},
+      {"mongo", 27017, "TCP", "", false},
+      {"redis-cache", 6379, "TCP", "", false},
+      {"mysql", 3306, "TCP", "", false},
+      {"udp-x", 5000, "TCP", "", false},
+      {"http", 8080, "UDP", "", false},
+      {"http", 8080, "SCTP", "", false},
+      // appProtocol decides when it is set, by its part before '-' too, in any case.
+      {"http-web", 80, "TCP", "tcp", false},
+      {"tcp-db", 5432, "TCP", "HTTP", true},
+      {"tcp-db", 5432, "TCP", "http2-x", true},
+      {"http", 80, "TCP", "tcp-legacy", false},
+      {"tcp", 80, "TCP", "kubernetes.io/h2c", true},
+      // Unknown or no names on the well-known ports of SMTP, DNS, MySQL and MongoDB are TCP.
+      {"", 25, "TCP", "", false},
+      {"dns", 53, "TCP", "", false},
+      {"", 3306, "TCP", "", false},
+      {"db", 27017, "TCP", "", false},
+      {"http", 3306, "TCP", "", true},
+  };
+  for (const Case& c : cases) {
+    ServicePort p;
+    p.name = c.name;
+    p.port = c.port;
+    p.protocol = c.protocol;
+    p.app_protocol = c.app_protocol;
+    EXPECT_EQ(p.CarriesHttp(), c.http)
+        << "name " << c.name << " port " << c.port << " " << c.protocol << " appProtocol "
+        << c.app_protocol;
+  }
+}
+
 TEST(Fleet, LaterDocumentReplacesEarlierWithAWarningAndKeepsItsAge) {
   Diagnostics d;
   Fleet f = FleetFromText(kThreeClusters, {{"cluster-b", R"(

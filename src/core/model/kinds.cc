@@ -199,15 +199,24 @@ bool ExportedTo(const std::vector<std::string>& export_to, std::string_view own_
   return false;
 }
 
+// Istio's kube.ConvertProtocol (pkg/config/kube/conversion.go): UDP is UDP; otherwise the
+// protocol is named by appProtocol when it is set, else by the port name: `grpc-web` as a
+// whole, anything else by its part before the first '-', in any case (protocol.Parse). A name
+// Istio does not know is sniffed (HTTP is detected), except on the well-known ports of SMTP, DNS,
+// MySQL and MongoDB, which are TCP. SCTP is not captured by sidecars at all.
 bool ServicePort::CarriesHttp() const {
-  std::string proto = app_protocol;
-  if (proto.empty()) proto = name.substr(0, name.find('-'));
-  std::transform(proto.begin(), proto.end(), proto.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
   if (protocol == "UDP" || protocol == "SCTP") return false;
+  std::string proto = ToLower(std::string(app_protocol.empty() ? name : app_protocol));
+  if (proto.rfind("grpc-web", 0) == 0) return true;
+  proto.resize(std::min(proto.size(), proto.find('-')));
   static constexpr std::string_view kOpaque[] = {"tcp",   "tls",   "https", "mongo",
                                                  "redis", "mysql", "udp"};
-  return std::find(std::begin(kOpaque), std::end(kOpaque), proto) == std::end(kOpaque);
+  if (std::find(std::begin(kOpaque), std::end(kOpaque), proto) != std::end(kOpaque)) return false;
+  static constexpr std::string_view kHttp[] = {"http", "http2", "http_proxy", "grpc"};
+  if (std::find(std::begin(kHttp), std::end(kHttp), proto) != std::end(kHttp)) return true;
+  static constexpr int kWellKnownTcp[] = {25, 53, 3306, 27017};
+  return std::find(std::begin(kWellKnownTcp), std::end(kWellKnownTcp), port) ==
+         std::end(kWellKnownTcp);
 }
 
 bool VirtualService::BindsMesh() const {

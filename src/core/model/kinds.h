@@ -86,8 +86,9 @@ struct ServicePort {
   std::string target_port;  // number or name, as written
   std::string protocol = "TCP";
   std::string app_protocol;
-  // Istio's protocol selection: appProtocol, else the name prefix before '-' (http, http2, grpc,
-  // tcp, tls, https, mongo, redis, mysql); unnamed ports are sniffed.
+  // Istio's protocol selection: appProtocol, else the name, by its prefix before '-' (http,
+  // http2, grpc, grpc-web: HTTP; tcp, tls, https, mongo, redis, mysql, udp: not); other names
+  // and unnamed ports are sniffed, except on the well-known ports 25, 53, 3306 and 27017 (TCP).
   bool CarriesHttp() const;
 };
 
