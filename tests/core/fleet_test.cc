@@ -64,9 +64,8 @@ TEST(ServicePort, CarriesHttpAsIstioSelectsTheProtocol) {
     p.port = c.port;
     p.protocol = c.protocol;
     p.app_protocol = c.app_protocol;
-    EXPECT_EQ(p.CarriesHttp(), c.http)
-        << "name " << c.name << " port " << c.port << " " << c.protocol << " appProtocol "
-        << c.app_protocol;
+    EXPECT_EQ(p.CarriesHttp(), c.http) << "name " << c.name << " port " << c.port << " "
+                                       << c.protocol << " appProtocol " << c.app_protocol;
   }
 }
 

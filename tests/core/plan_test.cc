@@ -132,6 +132,10 @@ TEST(Plan, SatisfiesComparesTypesAndListLengths) {
   EXPECT_FALSE(Satisfies(Yaml("{a: \"1\"}"), Yaml("{a: 1}"))) << "a string is not a number";
   EXPECT_FALSE(Satisfies(Yaml("{b: [x, y, z]}"), Yaml("{b: [x, y]}")));
   EXPECT_FALSE(Satisfies(Yaml("{a: 1}"), Yaml("{z: 1}")));
+  // A null asks for the field to be absent (or null).
+  EXPECT_TRUE(Satisfies(Yaml("{a: 1}"), Yaml("{a: 1, b: null}")));
+  EXPECT_TRUE(Satisfies(Yaml("{a: 1, b: null}"), Yaml("{b: null}")));
+  EXPECT_FALSE(Satisfies(Yaml("{a: 1, b: 2}"), Yaml("{a: 1, b: null}")));
 }
 
 TEST(Plan, StatusKeepsTransitionTimesAndObservesTheGeneration) {

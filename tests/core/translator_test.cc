@@ -578,6 +578,35 @@ spec: {remote: [{cluster: cluster-b, services: [{name: shop}]}]}
             "9000");
 }
 
+// Which ports carry HTTP, as Istio tells them: appProtocol first (any case), else the port name's
+// prefix; UDP and SCTP ports never. The exposed ports are listed in order.
+TEST(Translator, OnlyHttpPortsAreExposedAndInOrder) {
+  std::string svc = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: shop}
+spec:
+  ports:
+  - {name: web, port: 9080, appProtocol: http}
+  - {name: http-web, port: 80, appProtocol: tcp}
+  - {name: http, port: 8080, protocol: UDP}
+  - {name: tcp-db, port: 5432, appProtocol: HTTP}
+---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec: {exposed: [{name: shop, clusters: [cluster-a]}]}
+)";
+  Result r = TranslateText({{"cluster-b", svc}});
+  const Node* status = Status(r, "cluster-b", "s");
+  ASSERT_NE(status, nullptr);
+  std::vector<std::string> ports;
+  for (const Node& p : status->Find("exposed")->items()[0].Find("ports")->items()) {
+    ports.emplace_back(p.text());
+  }
+  EXPECT_EQ(ports, (std::vector<std::string>{"5432", "9080"})) << Yaml(status);
+}
+
 TEST(Translator, NeverOverwritesAUserObject) {
   std::string user_service =
       "apiVersion: v1\nkind: Service\nmetadata: {name: reviews}\nspec: {ports: [{port: 9080}]}\n";
@@ -602,6 +631,66 @@ TEST(Translator, AUserVirtualServiceForABoundNameIsReportedAsShadowing) {
   EXPECT_TRUE(warned);
   EXPECT_EQ(Generated(r, "cluster-a", "VirtualService").size(), 1u)
       << "meshfed's objects are still generated: removing the user's VS makes it work";
+}
+
+TEST(Translator, AVirtualServiceOnlyForGatewaysDoesNotShadowABoundName) {
+  std::string user_vs =
+      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: mine}\n"
+      "spec: {hosts: [reviews], gateways: [ingress], "
+      "http: [{route: [{destination: {host: elsewhere}}]}]}\n";
+  Result r = TranslateText({{"cluster-b", kReviews + std::string(kSepToA)},
+                            {"cluster-a", user_vs + "---\n" + kRsbReviews}});
+  const Node* status = Status(r, "cluster-a", "reviews-rsb");
+  EXPECT_EQ(status->Find("services")->items()[0].Find("reason")->text(), "Bound");
+  EXPECT_TRUE(std::none_of(r.translation.diagnostics.begin(), r.translation.diagnostics.end(),
+                           [](const Diagnostic& d) { return d.code == "MF2009"; }));
+}
+
+// The same exposed name from two donors, bound under one local name: one ServiceEntry with both
+// donors' gateways as endpoints when the ports agree (docs/data-plane.md, "Conflicts"); a conflict
+// when they do not, even if only the exposed port differs.
+TEST(Translator, OneLocalNameBindsTwoDonorsOnlyWhenTheirPortsAgree) {
+  auto donor = [](int port) {
+    return fmt::format(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: reviews}}\n"
+        "spec: {{ports: [{{name: http, port: {}}}]}}\n{}",
+        port, kSepToA);
+  };
+  const std::string rsb = R"(
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: reviews-rsb}
+spec:
+  remote:
+  - {cluster: cluster-b, services: [{name: reviews, port: 9080}]}
+  - {cluster: cluster-c, services: [{name: reviews, port: 9080}]}
+)";
+  Result same =
+      TranslateText({{"cluster-b", donor(9080)}, {"cluster-c", donor(9080)}, {"cluster-a", rsb}});
+  const Node* status = Status(same, "cluster-a", "reviews-rsb");
+  ASSERT_NE(status, nullptr);
+  ASSERT_EQ(status->Find("services")->items().size(), 2u);
+  for (const Node& entry : status->Find("services")->items()) {
+    EXPECT_EQ(entry.Find("reason")->text(), "Bound") << Yaml(status);
+  }
+  auto entries = Generated(same, "cluster-a", "ServiceEntry");
+  ASSERT_EQ(entries.size(), 1u);
+  std::vector<std::string> addresses;
+  for (const Node& e : entries[0]->Find("spec")->Find("endpoints")->items()) {
+    addresses.emplace_back(e.Find("address")->text());
+  }
+  EXPECT_EQ(addresses,
+            (std::vector<std::string>{"192.0.2.20", "gw.cluster-b.example.com", "192.0.2.30"}))
+      << Yaml(entries[0]);
+
+  Result other_port =
+      TranslateText({{"cluster-b", donor(9080)}, {"cluster-c", donor(8080)}, {"cluster-a", rsb}});
+  status = Status(other_port, "cluster-a", "reviews-rsb");
+  ASSERT_NE(status, nullptr);
+  const Node& services = *status->Find("services");
+  ASSERT_EQ(services.items().size(), 2u);
+  EXPECT_EQ(services.items()[0].Find("reason")->text(), "Bound");
+  EXPECT_EQ(services.items()[1].Find("reason")->text(), "AliasConflict") << Yaml(status);
 }
 
 TEST(Translator, IsDeterministic) {

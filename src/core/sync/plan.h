@@ -64,8 +64,9 @@ Node WithAppliedHash(const Node& desired);
 // The value of the applied-hash annotation for `desired`.
 std::string HashOf(const Node& desired);
 
-// True when every field of `desired` is in `live` with the same value (maps: a subset; lists:
-// the same length, item by item; scalars: equal text and type).
+// True when every field of `desired` is in `live` with the same value (maps: a subset, where a
+// null asks for the field to be absent or null; lists: the same length, item by item; scalars:
+// equal text and type).
 bool Satisfies(const Node& live, const Node& desired);
 
 // The status to write on a live SEP or RSB, or nothing when it already says the same.
