@@ -693,6 +693,32 @@ spec:
   EXPECT_EQ(services.items()[1].Find("reason")->text(), "AliasConflict") << Yaml(status);
 }
 
+// A second binding of the same donor's exposed name under a local name already bound is not a
+// second endpoint: the newer binding conflicts.
+TEST(Translator, TheSameDonorBoundTwiceUnderOneLocalNameConflicts) {
+  const std::string again = R"(---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: RemoteServiceBinding
+metadata: {name: again-rsb}
+spec: {remote: [{cluster: cluster-b, services: [{name: reviews}]}]}
+)";
+  Result r = TranslateText(
+      {{"cluster-b", kReviews + std::string(kSepToA)}, {"cluster-a", kRsbReviews + again}});
+  EXPECT_EQ(
+      Status(r, "cluster-a", "reviews-rsb")->Find("services")->items()[0].Find("reason")->text(),
+      "Bound");
+  const Node& entry = Status(r, "cluster-a", "again-rsb")->Find("services")->items()[0];
+  EXPECT_EQ(entry.Find("reason")->text(), "AliasConflict");
+  EXPECT_NE(entry.Find("message")->text().find("already bound by RemoteServiceBinding "
+                                               "default/reviews-rsb"),
+            std::string_view::npos)
+      << entry.Find("message")->text();
+  auto entries = Generated(r, "cluster-a", "ServiceEntry");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]->Find("spec")->Find("endpoints")->items().size(), 2u)
+      << "cluster-b's two gateway addresses, once each: " << Yaml(entries[0]);
+}
+
 TEST(Translator, IsDeterministic) {
   std::map<std::string, std::string> in = {{"cluster-b", kReviews + std::string(kSepToA)},
                                            {"cluster-a", kRsbReviews}};

@@ -455,10 +455,53 @@ spec:
             std::string::npos);
   EXPECT_NE(found[0].find("denies it (403"), std::string::npos);
 
-  vs += "    rewrite: {authority: reviews.default.svc.cluster.local}\n";
-  d = Check({{"cluster-b", kDonor}, {"cluster-a", std::string(kAcceptorBinding) + vs}});
+  auto with_authority = [&](const std::string& authority) {
+    return Check({{"cluster-b", kDonor},
+                  {"cluster-a", std::string(kAcceptorBinding) + vs +
+                                    "    rewrite: {authority: " + authority + "}\n"}});
+  };
+  d = with_authority("reviews.default.svc.cluster.local");
   EXPECT_TRUE(With(d, "MF2011").empty()) << All(d);
   EXPECT_TRUE(With(d, "IST0101").empty()) << All(d);
+  // The gateway matches the host without a port, in any case.
+  d = with_authority("Reviews.default.svc.cluster.local:9080");
+  EXPECT_TRUE(With(d, "MF2011").empty()) << All(d);
+  // Another authority is denied as surely as none.
+  d = with_authority("reviews-remote.default.svc.cluster.local");
+  EXPECT_EQ(With(d, "MF2011").size(), 1u) << All(d);
+}
+
+// A wildcard ServiceEntry defines a host only for the namespaces it is exported to (IST0101).
+TEST(Analyzers, AWildcardServiceEntryDefinesHostsWhereItIsExported) {
+  auto check = [](const std::string& export_to) {
+    return CheckB(R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: external, namespace: egress}
+spec:
+  hosts: ["*.example.com"]
+  exportTo: [)" + export_to +
+                  R"(]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{number: 80, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: [api.example.com]
+  http:
+  - route:
+    - destination: {host: api.example.com}
+)");
+  };
+  Diagnostics d = check("\"*\"");
+  EXPECT_TRUE(With(d, "IST0101").empty()) << All(d);
+  d = check("\".\"");
+  EXPECT_EQ(With(d, "IST0101"),
+            std::vector<std::string>{"18:27 spec.http[0].route[0].destination.host: Referenced "
+                                     "host not found: \"api.example.com\""})
+      << All(d);
 }
 
 // A DestinationRule for a host meshfed generates (the bound name, its internal host) names a known
