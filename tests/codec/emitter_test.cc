@@ -48,6 +48,8 @@ TEST(Emitter, QuotesStringsThatWouldReadBackAsSomethingElse) {
                         "`tick",
                         "0x1F",
                         "---",
+                        "...",
+                        "... x",
                         "{x}",
                         "multi\nline",
                         "no",
