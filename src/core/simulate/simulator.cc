@@ -1326,7 +1326,6 @@ bool AnyMatches(const Node* list, std::string_view lower_value, bool ignore_case
 
 bool RuleMatches(const Node& rule, const std::string& principal, const std::string& source_ns,
                  const Request& req, std::string_view lower_authority, bool deny) {
-  if (rule.Find("when")) return deny;  // conditions are not simulated: fail closed
   if (const Node* from = rule.Find("from"); from && from->IsSequence()) {
     bool any = false;
     for (const Node& f : from->items()) {
@@ -1358,6 +1357,9 @@ bool RuleMatches(const Node& rule, const std::string& principal, const std::stri
     }
     if (!any) return false;
   }
+  // `when` conditions are not simulated: a rule whose sources and operations match fails closed,
+  // taken to deny when it is a DENY rule and not to allow when it is an ALLOW rule.
+  if (rule.Find("when")) return deny;
   return true;
 }
 
