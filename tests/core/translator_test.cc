@@ -40,6 +40,14 @@ metadata: {name: reviews-sep}
 spec: {exposed: [{name: reviews, clusters: [cluster-a]}]}
 )";
 
+// Cluster-b's Service `shop` exposed to cluster-a.
+constexpr const char* kSepShopToA = R"(---
+apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: s}
+spec: {exposed: [{name: shop, clusters: [cluster-a]}]}
+)";
+
 constexpr const char* kRsbReviews = R"(
 apiVersion: multicluster.istio.io/v1alpha1
 kind: RemoteServiceBinding
@@ -546,12 +554,7 @@ apiVersion: v1
 kind: Service
 metadata: {name: shop}
 spec: {ports: [{name: http, port: 80}, {name: grpc-api, port: 9000}, {name: tcp-db, port: 5432}]}
----
-apiVersion: multicluster.istio.io/v1alpha1
-kind: ServiceExpositionPolicy
-metadata: {name: s}
-spec: {exposed: [{name: shop, clusters: [cluster-a]}]}
-)";
+)" + std::string(kSepShopToA);
   std::string rsb = R"(
 apiVersion: multicluster.istio.io/v1alpha1
 kind: RemoteServiceBinding
@@ -591,12 +594,7 @@ spec:
   - {name: http-web, port: 80, appProtocol: tcp}
   - {name: http, port: 8080, protocol: UDP}
   - {name: tcp-db, port: 5432, appProtocol: HTTP}
----
-apiVersion: multicluster.istio.io/v1alpha1
-kind: ServiceExpositionPolicy
-metadata: {name: s}
-spec: {exposed: [{name: shop, clusters: [cluster-a]}]}
-)";
+)" + std::string(kSepShopToA);
   Result r = TranslateText({{"cluster-b", svc}});
   const Node* status = Status(r, "cluster-b", "s");
   ASSERT_NE(status, nullptr);
