@@ -219,6 +219,12 @@ bool ServicePort::CarriesHttp() const {
          std::end(kWellKnownTcp);
 }
 
+bool IsHttpProtocol(std::string_view protocol) {
+  static constexpr std::string_view kHttp[] = {"http", "http2", "grpc", "grpc-web", "http_proxy"};
+  std::string lower = ToLower(protocol);
+  return std::find(std::begin(kHttp), std::end(kHttp), lower) != std::end(kHttp);
+}
+
 bool VirtualService::BindsMesh() const {
   return gateways.empty() || std::find(gateways.begin(), gateways.end(), "mesh") != gateways.end();
 }

@@ -80,6 +80,10 @@ struct MeshCluster {
 
 // ---- Kubernetes ----
 
+// Whether Istio takes `protocol` (a Gateway server's or ServiceEntry port's, in any case) for
+// HTTP: HTTP, HTTP2, GRPC, GRPC-WEB or HTTP_PROXY (pkg/config/protocol: Parse, then IsHTTP).
+bool IsHttpProtocol(std::string_view protocol);
+
 struct ServicePort {
   std::string name;
   int port = 0;

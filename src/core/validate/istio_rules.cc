@@ -149,9 +149,7 @@ std::string ParseProtocol(std::string_view p) {
   }
   return "";
 }
-bool ProtocolIsHttp(const std::string& p) {
-  return p == "HTTP" || p == "HTTP2" || p == "GRPC" || p == "GRPC-WEB" || p == "HTTP_PROXY";
-}
+bool ProtocolIsHttp(const std::string& p) { return IsHttpProtocol(p); }
 bool ProtocolIsTls(const std::string& p) { return p == "HTTPS" || p == "TLS"; }
 
 bool IsHttpStatusWithText(int64_t code) {
