@@ -68,13 +68,6 @@ std::vector<std::string> Indexes(const Cluster& c) {
   for (const auto& [k, d] : c.deployment_by_name)
     out.push_back("depn " + k + " " + d->object->Key());
   for (const auto& [k, n] : c.known_namespaces) out.push_back("ns " + k + " " + std::to_string(n));
-  auto servers = [](const std::vector<Cluster::GatewayServer>& l) {
-    std::string s;
-    for (const auto& g : l) s += g.gateway->object->Key() + ":" + std::to_string(g.port) + ",";
-    return s;
-  };
-  for (const auto& [k, l] : c.gateway_servers_by_host) out.push_back("gws " + k + " " + servers(l));
-  out.push_back("wildcard gws " + servers(c.wildcard_gateway_servers));
   for (const auto& [k, l] : c.allow_policies_by_host) out.push_back("ap " + k + " " + list(l));
   out.push_back("any-host ap " + list(c.allow_policies_any_host));
   std::sort(out.begin(), out.end());

@@ -176,32 +176,6 @@ std::vector<std::string> VirtualServiceHosts(const VirtualService& vs) {
   return hosts;
 }
 
-std::vector<Cluster::GatewayServer> ServersOf(const Gateway& g) {
-  std::vector<Cluster::GatewayServer> out;
-  const Node* spec = g.object->spec();
-  const Node* servers = spec && spec->IsMapping() ? spec->Find("servers") : nullptr;
-  if (!servers || !servers->IsSequence()) return out;
-  for (const Node& server : servers->items()) {
-    const Node* port = server.IsMapping() ? server.Find("port") : nullptr;
-    const Node* number = port && port->IsMapping() ? port->Find("number") : nullptr;
-    const Node* hosts = server.IsMapping() ? server.Find("hosts") : nullptr;
-    if (!number || number->scalar_type() != ScalarType::Int || !hosts || !hosts->IsSequence())
-      continue;
-    int port_number = ParseIntOr(number->text(), 0);
-    for (const Node& h : hosts->items()) {
-      if (!h.IsScalar()) continue;
-      size_t slash = h.text().find('/');
-      std::string dns = ToLower(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
-      out.push_back(Cluster::GatewayServer{&g, &server, port_number, dns});
-    }
-  }
-  return out;
-}
-
-bool ServerBefore(const Cluster::GatewayServer& a, const Cluster::GatewayServer& b) {
-  return LoadedBefore(*a.gateway->object, *b.gateway->object);
-}
-
 // ---- the indexes of each kind: Index (in view order) and Unindex ----
 
 void Index(Cluster& c, const Service& svc) {
@@ -262,26 +236,9 @@ void Unindex(Cluster& c, const Deployment& dep) {
   if (it != c.deployment_by_name.end() && it->second == &dep) c.deployment_by_name.erase(it);
 }
 
-void Index(Cluster& c, const Gateway& g) {
-  for (Cluster::GatewayServer& entry : ServersOf(g)) {
-    std::vector<Cluster::GatewayServer>& list = !entry.host.empty() && entry.host[0] == '*'
-                                                    ? c.wildcard_gateway_servers
-                                                    : c.gateway_servers_by_host[entry.host];
-    InsertOrdered(list, std::move(entry), ServerBefore);
-  }
-}
-void Unindex(Cluster& c, const Gateway& g) {
-  auto of_g = [&g](const Cluster::GatewayServer& s) { return s.gateway == &g; };
-  std::erase_if(c.wildcard_gateway_servers, of_g);
-  for (const Cluster::GatewayServer& entry : ServersOf(g)) {
-    auto it = c.gateway_servers_by_host.find(entry.host);
-    if (it == c.gateway_servers_by_host.end()) continue;
-    std::erase_if(it->second, of_g);
-    if (it->second.empty()) c.gateway_servers_by_host.erase(it);
-  }
-}
-
 // Kinds without indexes of their own.
+void Index(Cluster&, const Gateway&) {}
+void Unindex(Cluster&, const Gateway&) {}
 void Index(Cluster&, const ServiceExpositionPolicy&) {}
 void Unindex(Cluster&, const ServiceExpositionPolicy&) {}
 void Index(Cluster&, const RemoteServiceBinding&) {}

@@ -62,15 +62,6 @@ struct Cluster {
   std::unordered_map<std::string, const Deployment*> deployment_by_name;  // namespace/name
   // Namespaces of any object, and Namespace objects: how many objects name each.
   std::unordered_map<std::string, size_t> known_namespaces;
-  struct GatewayServer {
-    const Gateway* gateway = nullptr;
-    const Node* server = nullptr;
-    int port = 0;
-    std::string host;  // lower-cased dnsName of one server host entry
-  };
-  // Gateway servers by lower-cased exact host, and those whose host is a wildcard.
-  std::unordered_map<std::string, std::vector<GatewayServer>> gateway_servers_by_host;
-  std::vector<GatewayServer> wildcard_gateway_servers;
   // ALLOW AuthorizationPolicies that can only match hosts their rules name (exact, or `host:*`),
   // by AuthorizationHostKey of each; and those that may match other hosts too (a rule without
   // hosts, or another pattern). Both in view order.

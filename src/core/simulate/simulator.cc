@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/model/hosts.h"
 #include "core/model/text.h"
@@ -63,6 +64,11 @@ int DomainRank(std::string_view domain, std::string_view host) {
     }
   }
   return -1;
+}
+
+// A Gateway server's TLS mode that forwards TLS as it is instead of terminating it.
+bool IsPassthrough(std::string_view mode) {
+  return mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH";
 }
 
 // The more specific of two overlapping hosts (Names.Intersection).
@@ -243,6 +249,25 @@ struct VirtualHostChoice {
   std::vector<RouteEntry> routes;  // kRoutes
 };
 
+// The servers a gateway proxy has on one port once Istio has merged every Gateway that selects
+// it (Simulator::Servers).
+struct PortServers {
+  struct Server {
+    const Gateway* gateway = nullptr;
+    const Node* node = nullptr;
+    std::string protocol;  // as written, lower-cased
+    std::string tls_mode;  // tls.mode, as written ("" without `tls`)
+    // Each host as (namespace part, lower-cased DNS part): "*" for any namespace, `.` resolved
+    // to the Gateway's.
+    std::vector<std::pair<std::string, std::string>> hosts;
+  };
+  bool plaintext = false;       // one HTTP connection manager, else TLS filter chains by SNI
+  std::vector<Server> servers;  // in merge order
+  // For the SNI match: indexes into servers by exact DNS host, and those with a wildcard host.
+  std::unordered_map<std::string, std::vector<size_t>> by_host;
+  std::vector<size_t> wildcard;
+};
+
 }  // namespace
 
 struct RouteSimulator::Derived {
@@ -267,6 +292,8 @@ struct RouteSimulator::Derived {
   // Sidecar virtual hosts by proxy, port and host (Simulator::SidecarHttp).
   absl::node_hash_map<std::string, VirtualHostChoice> sidecar_virtual_hosts;
   absl::node_hash_map<std::string, VirtualHostChoice> gateway_virtual_hosts;
+  // A gateway proxy's merged servers by cluster, proxy labels and port (Simulator::Servers).
+  absl::node_hash_map<std::string, PortServers> port_servers;
   std::string key;  // reused to build lookup keys (Simulator::Key)
   // Per cluster and namespace, its Deployments with pods by each pod label "key=value", in the
   // namespace's order.
@@ -445,9 +472,11 @@ class Simulator {
 
   VirtualHostChoice BuildSidecarVirtualHost(const Proxy& proxy, const std::string& host, int port);
   void SidecarHttp(const Proxy& proxy, Branch branch, int port);
+  const PortServers& Servers(const Cluster& donor, const Labels& labels, int port);
   VirtualHostChoice BuildGatewayVirtualHost(const Cluster& donor, const Proxy& gw,
-                                            const Object& gateway, const Node& server,
-                                            const std::string& host, int gateway_port);
+                                            const std::vector<const PortServers::Server*>& servers,
+                                            const std::string& route_name, const std::string& host,
+                                            int gateway_port);
   // A key for the caches of derived routing: the pointers' values, the port, then each string
   // ending with a NUL. Valid until the next Key.
   const std::string& Key(std::initializer_list<const void*> pointers, int port,
@@ -1440,118 +1469,208 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
   return true;
 }
 
-// The donor's federation gateway: a Gateway server on the port chosen by SNI, TLS terminated,
-// authorization, then the VirtualServices bound to that Gateway, merged (§3.4, §6).
+// The servers of a gateway proxy (its cluster and pod labels) on one port, as Istio merges every
+// Gateway that selects the proxy (pilot/pkg/model/gateway.go, MergeGateways; §6.1):
+// - Gateways in creation order, then name and namespace (sortConfigByCreationTime); a Gateway
+//   without a selector applies to every gateway proxy, in every namespace;
+// - a server with `tls` that repeats a host of an earlier one on the port (after `*/h` is read as
+//   `h`, `./h` as `<ns>/h`, and `*/*` as `*`) is skipped, all of its hosts with it ("duplicate
+//   host names");
+// - the first server on the port decides what the port is: plaintext, unless the server has `tls`
+//   and is not an HTTP server (gateway.IsTLSServer). A plaintext port keeps a later server only
+//   when both are HTTP (HTTP, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY: canMergeProtocols); a TLS port
+//   only a server with `tls` ("conflict with existing server", "TLS server without TLS options").
+// Servers' `bind` is not modelled.
+const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels, int port) {
+  const std::string& key = Key({&donor, &labels}, port, {});
+  if (auto found = derived_.port_servers.find(key); found != derived_.port_servers.end()) {
+    return found->second;
+  }
+  std::string owned_key(key);
+  std::vector<const Gateway*> gateways;
+  for (const Gateway& g : donor.gateways) {
+    if (LabelsSubset(g.selector, labels)) gateways.push_back(&g);
+  }
+  std::sort(gateways.begin(), gateways.end(), [](const Gateway* a, const Gateway* b) {
+    return CreatedBefore(*a->object, *b->object);
+  });
+  PortServers ps;
+  std::unordered_set<std::string> tls_hosts;  // the hosts of the servers with `tls` so far
+  std::string first_protocol;
+  for (const Gateway* g : gateways) {
+    const Node* spec = g->object->spec();
+    const Node* servers = spec ? spec->Find("servers") : nullptr;
+    if (!servers || !servers->IsSequence()) continue;
+    for (const Node& node : servers->items()) {
+      const Node* p = node.Find("port");
+      const Node* hosts = node.Find("hosts");
+      if (!p || ParseIntOr(ScalarText(p->Find("number")), -1) != port || !hosts ||
+          !hosts->IsSequence()) {
+        continue;
+      }
+      PortServers::Server s;
+      s.gateway = g;
+      s.node = &node;
+      s.protocol = ToLower(ScalarText(p->Find("protocol")));
+      const Node* tls = node.Find("tls");
+      if (tls) s.tls_mode = std::string(ScalarText(tls->Find("mode")));
+      std::vector<std::string> written;  // sanitizeServerHostNamespace
+      for (const Node& h : hosts->items()) {
+        std::string_view t = h.text();
+        size_t slash = t.find('/');
+        std::string ns(slash == std::string_view::npos ? "*" : t.substr(0, slash));
+        if (ns == ".") ns = g->object->namespace_;
+        std::string dns = ToLower(slash == std::string_view::npos ? t : t.substr(slash + 1));
+        written.push_back(ns == "*" ? dns : ns + "/" + dns);
+        s.hosts.emplace_back(std::move(ns), std::move(dns));
+      }
+      if (std::find(written.begin(), written.end(), "*") != written.end()) written = {"*"};
+      if (tls) {
+        if (std::any_of(written.begin(), written.end(),
+                        [&](const std::string& w) { return tls_hosts.count(w) > 0; })) {
+          continue;  // duplicate host names
+        }
+        tls_hosts.insert(written.begin(), written.end());
+      }
+      bool http = IsHttpProtocol(s.protocol);
+      if (ps.servers.empty() && first_protocol.empty()) {
+        ps.plaintext = !(tls && !http);  // !gateway.IsTLSServer
+        first_protocol = s.protocol.empty() ? "-" : s.protocol;
+      } else if (ps.plaintext) {
+        if (!http || !(IsHttpProtocol(first_protocol) || first_protocol == s.protocol)) continue;
+      } else if (!tls) {
+        continue;
+      }
+      ps.servers.push_back(std::move(s));
+    }
+  }
+  for (size_t i = 0; i < ps.servers.size(); ++i) {
+    for (const auto& [ns, dns] : ps.servers[i].hosts) {
+      std::vector<size_t>& list = !dns.empty() && dns[0] == '*' ? ps.wildcard : ps.by_host[dns];
+      if (list.empty() || list.back() != i) list.push_back(i);
+    }
+  }
+  return derived_.port_servers.emplace(std::move(owned_key), std::move(ps)).first->second;
+}
+
+// A gateway proxy's listener on `gateway_port`: the server that takes the connection (by SNI
+// among TLS servers, Envoy's filter-chain match: an exact server name beats a wildcard, a longer
+// wildcard a shorter one; the port's one route config for plaintext HTTP), TLS terminated,
+// authorization, then the VirtualServices bound to the server's Gateway, merged (§3.4, §6).
 void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, const std::string& sni,
                              bool mtls, int gateway_port) {
   ++branch.depth;
-  // Server: a Gateway selecting these pods with a server on this port whose hosts cover the SNI.
-  // Envoy's filter-chain match on SNI: an exact server name beats a wildcard, a longer
-  // wildcard a shorter one.
-  const Gateway* chosen = nullptr;
-  const Node* server = nullptr;
-  const std::string lower_sni = ToLower(sni);
-  int best_server_rank = -1;
-  auto consider_server = [&](const Cluster::GatewayServer& gs) {
-    if (gs.port != gateway_port || gs.gateway->selector.empty() ||
-        !LabelsSubset(gs.gateway->selector, *gw.labels)) {
-      return;
-    }
-    int rank = DomainRank(gs.host, lower_sni);
-    if (rank >= 0 && (best_server_rank < 0 || rank < best_server_rank)) {
-      best_server_rank = rank;
-      chosen = gs.gateway;
-      server = gs.server;
-    }
-  };
-  if (auto it = donor.gateway_servers_by_host.find(lower_sni);
-      it != donor.gateway_servers_by_host.end()) {
-    for (const Cluster::GatewayServer& gs : it->second) consider_server(gs);
-  }
-  if (!chosen) {
-    for (const Cluster::GatewayServer& gs : donor.wildcard_gateway_servers) consider_server(gs);
-  }
-  if (!mtls && sni.empty()) {
-    // Plaintext: the port's HTTP servers share one route config (http.<port>); take the
-    // server whose hosts best cover the Host header, else the first HTTP server on the port.
-    chosen = nullptr;
-    server = nullptr;
-    const std::string host = HostWithoutPort(branch.request.authority);
+  const PortServers& ps = Servers(donor, *gw.labels, gateway_port);
+  const bool tls_request = mtls || !sni.empty();
+  const PortServers::Server* chosen = nullptr;
+  const std::string host = HostWithoutPort(branch.request.authority);
+  if (tls_request && !ps.plaintext) {
+    const std::string lower_sni = ToLower(sni);
     int best = -1;
-    for (const Gateway& g : donor.gateways) {
-      if (g.selector.empty() || !LabelsSubset(g.selector, *gw.labels)) continue;
-      const Node* servers = g.object->spec()->Find("servers");
-      if (!servers || !servers->IsSequence()) continue;
-      for (const Node& srv : servers->items()) {
-        const Node* port = srv.Find("port");
-        if (!port || ScalarText(port->Find("number")) != std::to_string(gateway_port)) continue;
-        std::string protocol = ToLower(ScalarText(port->Find("protocol")));
-        if (protocol != "http" && protocol != "http2") continue;
-        int rank = 4'000'000;  // on the port but no host matches: still this route config
-        if (const Node* hosts = srv.Find("hosts"); hosts && hosts->IsSequence()) {
-          for (const Node& h : hosts->items()) {
-            size_t slash = h.text().find('/');
-            std::string dns(slash == std::string::npos ? h.text() : h.text().substr(slash + 1));
-            int r = DomainRank(ToLower(dns), host);
-            if (r >= 0) rank = std::min(rank, r);
-          }
-        }
-        if (best < 0 || rank < best) {
+    auto consider = [&](size_t i) {
+      const PortServers::Server& s = ps.servers[i];
+      for (const auto& [ns, dns] : s.hosts) {
+        int rank = DomainRank(dns, lower_sni);
+        if (rank >= 0 && (best < 0 || rank < best || (rank == best && &s < chosen))) {
           best = rank;
-          chosen = &g;
-          server = &srv;
+          chosen = &s;
         }
+      }
+    };
+    if (auto it = ps.by_host.find(lower_sni); it != ps.by_host.end()) {
+      for (size_t i : it->second) consider(i);
+    }
+    for (size_t i : ps.wildcard) consider(i);
+  } else if (!tls_request && ps.plaintext && !ps.servers.empty()) {
+    // One route config for the port's servers; the trace names the one whose hosts best cover
+    // the Host header, else the first.
+    int best = -1;
+    for (const PortServers::Server& s : ps.servers) {
+      int rank = 4'000'000;  // on the port but no host matches: still this route config
+      for (const auto& [ns, dns] : s.hosts) {
+        int r = DomainRank(dns, host);
+        if (r >= 0) rank = std::min(rank, r);
+      }
+      if (best < 0 || rank < best) {
+        best = rank;
+        chosen = &s;
       }
     }
   }
   if (!chosen) {
     branch.hops.push_back(MakeHop(
         gw, "listener",
-        Fmt(FMT_COMPILE("no Gateway server on port {} matches SNI {}: the connection is reset"),
-            gateway_port, sni.empty() ? "(none)" : sni)));
+        ps.plaintext && tls_request && !ps.servers.empty()
+            ? Fmt(FMT_COMPILE("port {} serves plaintext, and the client speaks TLS (SNI {}): the "
+                              "connection is reset"),
+                  gateway_port, sni.empty() ? "(none)" : sni)
+            : Fmt(FMT_COMPILE("no Gateway server on port {} matches SNI {}: the connection is "
+                              "reset"),
+                  gateway_port, sni.empty() ? "(none)" : sni)));
     Finish(branch, 503, "UF", "upstream connect error: connection reset by the federation gateway");
     return;
   }
-  gw.gateway_ref = &GatewayRef(*chosen->object);
-  const Node* tls = server->Find("tls");
-  std::string server_mode(ScalarText(tls ? tls->Find("mode") : nullptr));
-  std::string protocol = ToLower(ScalarText(server->Find("port")->Find("protocol")));
-  if ((server_mode == "ISTIO_MUTUAL" || server_mode == "MUTUAL") && !mtls) {
-    branch.hops.push_back(
-        MakeHop(gw, "tls",
-                Fmt(FMT_COMPILE("server requires {} but the client sent no client certificate"),
-                    server_mode),
-                chosen->object));
+  const Object& gateway = *chosen->gateway->object;
+  gw.gateway_ref = &GatewayRef(gateway);
+  const std::string& mode = chosen->tls_mode;
+  if (!ps.plaintext && (mode == "ISTIO_MUTUAL" || mode == "MUTUAL") && !mtls) {
+    branch.hops.push_back(MakeHop(
+        gw, "tls",
+        Fmt(FMT_COMPILE("server requires {} but the client sent no client certificate"), mode),
+        &gateway));
     Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
     return;
   }
-  if (protocol != "https" && protocol != "http") {
-    branch.hops.push_back(MakeHop(gw, "listener",
-                                  Fmt(FMT_COMPILE("server protocol {} is not simulated"), protocol),
-                                  chosen->object));
+  const bool terminates =
+      chosen->protocol == "https" && chosen->node->Find("tls") && !IsPassthrough(mode);
+  if (ps.plaintext ? !IsHttpProtocol(chosen->protocol) : !terminates) {
+    branch.hops.push_back(
+        MakeHop(gw, "listener",
+                chosen->protocol == "https"
+                    ? Fmt(FMT_COMPILE("server https:{} passes TLS through ({}): not simulated"),
+                          gateway_port, mode)
+                    : Fmt(FMT_COMPILE("server protocol {} is not simulated"), chosen->protocol),
+                &gateway));
     Finish(branch, 503, "UF", "non-HTTP gateway server");
     return;
   }
+  // The route config: http.<port> for the port's plaintext servers, one per terminating HTTPS
+  // server otherwise (gatewayRDSRouteName).
+  std::string route_name = ps.plaintext
+                               ? fmt::format(FMT_COMPILE("http.{}"), gateway_port)
+                               : fmt::format(FMT_COMPILE("https.{}.{}.{}.{}"), gateway_port,
+                                             ScalarText(chosen->node->Find("port")->Find("name")),
+                                             gateway.name, gateway.namespace_);
+  // The peer keeps its identity only when the server asked for its certificate.
+  bool peer_known =
+      mtls && (mode == "ISTIO_MUTUAL" || mode == "MUTUAL" || mode == "OPTIONAL_MUTUAL");
+  if (!peer_known) principal_.clear();
   branch.hops.push_back(MakeHop(
-      gw, server_mode.empty() ? "listener" : "tls",
-      server_mode.empty()
-          ? fmt::format(FMT_COMPILE("server {}:{} of {} takes the plaintext request"), protocol,
-                        gateway_port, Describe(*chosen->object))
-          : fmt::format(FMT_COMPILE("server {}:{} of {} takes SNI {}; {} terminates, peer {}"),
-                        protocol, gateway_port, Describe(*chosen->object), sni, server_mode,
-                        principal_.empty() ? "unauthenticated" : principal_),
-      chosen->object));
-  if (!mtls) principal_.clear();
+      gw, ps.plaintext ? "listener" : "tls",
+      ps.plaintext
+          ? Fmt(FMT_COMPILE("server {}:{} of {} takes the plaintext request"), chosen->protocol,
+                gateway_port, Describe(gateway))
+          : Fmt(FMT_COMPILE("server {}:{} of {} takes SNI {}; {} terminates, peer {}"),
+                chosen->protocol, gateway_port, Describe(gateway), sni, mode.empty() ? "-" : mode,
+                principal_.empty() ? "unauthenticated" : principal_),
+      &gateway));
   if (!Authorize(gw, donor, branch)) return;
 
-  const std::string host = HostWithoutPort(branch.request.authority);
-  const std::string& key = Key({&donor, server, gw.labels}, gateway_port, {gw.namespace_, host});
+  const std::string& key =
+      Key({&donor, ps.plaintext ? static_cast<const void*>(&ps) : chosen, gw.labels}, gateway_port,
+          {gw.namespace_, host});
   auto found = derived_.gateway_virtual_hosts.find(key);
   if (found == derived_.gateway_virtual_hosts.end()) {
     std::string owned(key);
+    std::vector<const PortServers::Server*> servers;
+    if (ps.plaintext) {
+      for (const PortServers::Server& s : ps.servers) servers.push_back(&s);
+    } else {
+      servers.push_back(chosen);
+    }
     found = derived_.gateway_virtual_hosts
-                .emplace(std::move(owned), BuildGatewayVirtualHost(donor, gw, *chosen->object,
-                                                                   *server, host, gateway_port))
+                .emplace(std::move(owned), BuildGatewayVirtualHost(donor, gw, servers, route_name,
+                                                                   host, gateway_port))
                 .first;
   }
   const VirtualHostChoice& choice = found->second;
@@ -1563,71 +1682,84 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   EvaluateRoutes(gw, choice.routes, std::move(branch), gateway_port);
 }
 
-// The virtual host of a gateway server's route config for `host`: VirtualService hosts
-// intersected with the server's hosts (namespace-restricted), their routes merged (§3.4).
-VirtualHostChoice Simulator::BuildGatewayVirtualHost(const Cluster& donor, const Proxy& gw,
-                                                     const Object& gateway, const Node& server,
-                                                     const std::string& host, int gateway_port) {
+// The virtual host of a gateway route config for `host`: for each of its servers, the hosts of
+// the VirtualServices bound to the server's Gateway intersected with the server's hosts
+// (namespace-restricted); Envoy takes the best domain. Its routes are those of every
+// VirtualService with that domain, server by server and in §3.2 order within one, catch-alls last
+// (buildGatewayHTTPRouteConfig, SortVHostRoutes; §3.4).
+VirtualHostChoice Simulator::BuildGatewayVirtualHost(
+    const Cluster& donor, const Proxy& gw, const std::vector<const PortServers::Server*>& servers,
+    const std::string& route_name, const std::string& host, int gateway_port) {
   VirtualHostChoice choice;
-  std::vector<std::pair<std::string, std::string>> server_entries;  // namespace part, dns part
-  for (const Node& h : server.Find("hosts")->items()) {
-    std::string_view t = h.text();
-    size_t slash = t.find('/');
-    std::string ns(slash == std::string::npos ? "*" : t.substr(0, slash));
-    if (ns == ".") ns = gateway.namespace_;
-    server_entries.emplace_back(ns, ToLower(slash == std::string::npos ? t : t.substr(slash + 1)));
-  }
   int best_rank = -1;
   std::string best_domain;
-  std::vector<const VirtualService*> bound;
-  auto bound_here = donor.virtual_services_by_gateway.find(*gw.gateway_ref);
+  // (server, VirtualService) with the best domain so far.
+  std::vector<std::pair<const PortServers::Server*, const VirtualService*>> bound;
   const std::vector<const VirtualService*> none;
-  for (const VirtualService* vsp :
-       bound_here == donor.virtual_services_by_gateway.end() ? none : bound_here->second) {
-    const VirtualService& vs = *vsp;
-    const std::string& ns = vs.object->namespace_;
-    if (!ExportedTo(vs.export_to, ns, gw.namespace_)) continue;
-    for (const std::string& resolved : Hosts(vs)) {
-      for (const auto& [sns, sdns] : server_entries) {
-        if ((sns != "*" && sns != ns) || !HostsOverlap(resolved, sdns)) continue;
-        std::string domain = MoreSpecific(resolved, sdns);
-        int rank = DomainRank(domain, host);
-        if (rank < 0) continue;
-        if (best_rank < 0 || rank < best_rank) {
-          best_rank = rank;
-          best_domain = domain;
-          bound.clear();
-        }
-        if (rank == best_rank && std::find(bound.begin(), bound.end(), &vs) == bound.end()) {
-          bound.push_back(&vs);
+  for (const PortServers::Server* server : servers) {
+    auto bound_here = donor.virtual_services_by_gateway.find(GatewayRef(*server->gateway->object));
+    for (const VirtualService* vsp :
+         bound_here == donor.virtual_services_by_gateway.end() ? none : bound_here->second) {
+      const VirtualService& vs = *vsp;
+      const std::string& ns = vs.object->namespace_;
+      if (!ExportedTo(vs.export_to, ns, gw.namespace_)) continue;
+      for (const std::string& resolved : Hosts(vs)) {
+        for (const auto& [sns, sdns] : server->hosts) {
+          if ((sns != "*" && sns != ns) || !HostsOverlap(resolved, sdns)) continue;
+          std::string domain = MoreSpecific(resolved, sdns);
+          int rank = DomainRank(domain, host);
+          if (rank < 0) continue;
+          if (best_rank < 0 || rank < best_rank) {
+            best_rank = rank;
+            best_domain = domain;
+            bound.clear();
+          }
+          if (rank == best_rank &&
+              std::find(bound.begin(), bound.end(), std::make_pair(server, vsp)) == bound.end()) {
+            bound.emplace_back(server, vsp);
+          }
         }
       }
     }
   }
+  const Object& first_gateway = *servers.front()->gateway->object;
   if (bound.empty()) {
-    choice.detail =
-        fmt::format("no VirtualService bound to {} serves host `{}`", *gw.gateway_ref, host);
-    choice.object = &gateway;
+    choice.detail = fmt::format("route {}: no VirtualService bound to {} serves host `{}`",
+                                route_name, GatewayRef(first_gateway), host);
+    choice.object = &first_gateway;
     choice.kind = VirtualHostChoice::kNoRoute;
     choice.message = "no route: 404 NR";
     return choice;
   }
-  // Merge in §3.2 order, catch-alls last (SortVHostRoutes).
-  std::vector<const VirtualService*> ordered = VirtualServicesFor(gw, best_domain, true);
-  for (const VirtualService* vs : bound) {
-    if (std::find(ordered.begin(), ordered.end(), vs) == ordered.end()) ordered.push_back(vs);
-  }
   std::vector<RouteEntry> routes, catch_alls;
-  for (const VirtualService* vs : ordered) {
-    if (std::find(bound.begin(), bound.end(), vs) == bound.end()) continue;
-    for (RouteEntry& r : BuildRoutes(*vs, gw, gateway_port)) {
-      (r.CatchAll() ? catch_alls : routes).push_back(r);
+  const VirtualService* first = nullptr;
+  for (const PortServers::Server* server : servers) {
+    Proxy through = gw;  // routes name the Gateway their server belongs to
+    through.gateway_ref = &GatewayRef(*server->gateway->object);
+    std::vector<const VirtualService*> here;
+    for (const auto& [s, vs] : bound) {
+      if (s == server) here.push_back(vs);
+    }
+    if (here.empty()) continue;
+    // §3.2 order, then any the order does not name (a wildcard domain).
+    std::vector<const VirtualService*> ordered;
+    for (const VirtualService* vs : VirtualServicesFor(through, best_domain, true)) {
+      if (std::find(here.begin(), here.end(), vs) != here.end()) ordered.push_back(vs);
+    }
+    for (const VirtualService* vs : here) {
+      if (std::find(ordered.begin(), ordered.end(), vs) == ordered.end()) ordered.push_back(vs);
+    }
+    if (!first) first = ordered.front();
+    for (const VirtualService* vs : ordered) {
+      for (RouteEntry& r : BuildRoutes(*vs, through, gateway_port)) {
+        (r.CatchAll() ? catch_alls : routes).push_back(r);
+      }
     }
   }
   routes.insert(routes.end(), catch_alls.begin(), catch_alls.end());
-  choice.detail = fmt::format("route {}.{}, virtual host `{}` from {}", "https", gateway_port,
-                              best_domain, Describe(*ordered.front()->object));
-  choice.object = ordered.front()->object;
+  choice.detail = fmt::format("route {}, virtual host `{}` from {}", route_name, best_domain,
+                              Describe(*first->object));
+  choice.object = first->object;
   choice.kind = VirtualHostChoice::kRoutes;
   choice.routes = std::move(routes);
   return choice;
