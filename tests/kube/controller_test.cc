@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -298,6 +299,61 @@ TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
   }
 }
 
+TEST(Controller, ABindingBeingDeletedKeepsItsFinalizerWhileAGeneratedObjectRemains) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
+  Controller controller(fleet.Options());
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(fleet.Settle(controller));
+  const ResourceType& rsbs = *FindResource(kMulticlusterGroup, "RemoteServiceBinding");
+  ApiServer& a = *fleet.servers["cluster-a"];
+  auto generated_for_rsb = [&] {
+    std::vector<std::pair<const ResourceType*, Node>> out;
+    for (const ResourceType& t : WatchedResources()) {
+      for (Node& o : a.List(t)) {
+        const Node* notes = o.Find("metadata")->Find("annotations");
+        const Node* owner = notes ? notes->Find("multicluster.istio.io/owner") : nullptr;
+        if (Managed(o) && owner && owner->text() == "RemoteServiceBinding/default/reviews-rsb") {
+          out.emplace_back(&t, std::move(o));
+        }
+      }
+    }
+    return out;
+  };
+  auto generated = generated_for_rsb();
+  ASSERT_GE(generated.size(), 2u);
+  // Another controller's finalizer holds one generated object back once it is deleted.
+  auto& [held_type, held] = generated.front();
+  auto hold = [&](std::vector<std::string> finalizers) {
+    Node patch = Node::Mapping();
+    Node meta = Node::Mapping();
+    meta.Add("name", Node::String(Meta(held, "name")));
+    meta.Add("namespace", Node::String(Meta(held, "namespace")));
+    Node list = Node::Sequence();
+    for (const std::string& f : finalizers) list.Append(Node::String(f));
+    meta.Add("finalizers", std::move(list));
+    patch.Add("metadata", std::move(meta));
+    a.Apply(*held_type, patch);
+  };
+  hold({"example.com/hold"});
+  ASSERT_TRUE(fleet.Settle(controller));
+
+  a.Delete(rsbs, "default", "reviews-rsb");
+  ASSERT_TRUE(fleet.Settle(controller));
+  std::optional<Node> rsb = a.Find(rsbs, "default", "reviews-rsb");
+  ASSERT_TRUE(rsb.has_value()) << "the binding went while an object it generated remains";
+  EXPECT_FALSE(Meta(*rsb, "deletionTimestamp").empty());
+  auto left = generated_for_rsb();
+  ASSERT_EQ(left.size(), 1u) << "every other generated object is deleted";
+  EXPECT_EQ(ObjectKey(left.front().second), ObjectKey(held));
+  EXPECT_FALSE(Meta(left.front().second, "deletionTimestamp").empty());
+
+  hold({});  // the other controller is done
+  ASSERT_TRUE(fleet.Settle(controller));
+  EXPECT_FALSE(a.Find(rsbs, "default", "reviews-rsb").has_value());
+  EXPECT_TRUE(generated_for_rsb().empty());
+}
+
 TEST(Controller, NeverTouchesAUserObjectWithAGeneratedName) {
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
@@ -477,6 +533,83 @@ TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
   ASSERT_TRUE(lease.has_value());
   EXPECT_EQ(lease->Find("spec")->Find("holderIdentity")->text(),
             first_led ? "replica-2" : "replica-1");
+}
+
+TEST(ControllerFaults, AStandbyTakesOverALeaseItsHolderStoppedRenewingOnlyOnceItExpires) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
+  // A replica that crashed: it holds the lease, renewed just now, for three seconds.
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  auto rfc3339 = [](const std::tm& t) {
+    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z", t.tm_year + 1900,
+                       t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+  };
+  std::time_t expiry = now + 3;
+  std::tm expiry_tm{};
+  gmtime_r(&expiry, &expiry_tm);
+  Node lease = Node::Mapping();
+  Node meta = Node::Mapping();
+  meta.Add("name", Node::String("meshfed"));
+  meta.Add("namespace", Node::String("default"));
+  lease.Add("metadata", std::move(meta));
+  Node spec = Node::Mapping();
+  spec.Add("holderIdentity", Node::String("crashed-replica"));
+  spec.Add("leaseDurationSeconds", Node::Int(3));
+  spec.Add("acquireTime", Node::String(rfc3339(tm)));
+  spec.Add("renewTime", Node::String(rfc3339(tm)));
+  spec.Add("leaseTransitions", Node::Int(4));
+  lease.Add("spec", std::move(spec));
+  fleet.servers["fleet"]->Apply(LeaseResource(), lease);
+
+  ControllerOptions o = fleet.Options();
+  o.leader_election = true;
+  o.lease_namespace = "default";
+  o.lease_duration = std::chrono::seconds(2);
+  o.identity = "replica-2";
+  Controller standby(o);
+  ASSERT_TRUE(standby.Start().ok());
+  ASSERT_TRUE(standby.WaitForLeader(std::chrono::seconds(20)));
+  std::optional<Node> taken = fleet.servers["fleet"]->Find(LeaseResource(), "default", "meshfed");
+  ASSERT_TRUE(taken.has_value());
+  const Node* ts = taken->Find("spec");
+  EXPECT_EQ(ts->Find("holderIdentity")->text(), "replica-2");
+  EXPECT_EQ(ts->Find("leaseTransitions")->text(), "5");
+  EXPECT_GE(ts->Find("acquireTime")->text(), rfc3339(expiry_tm))
+      << "taken before the holder's lease expired";
+  ASSERT_TRUE(fleet.Settle(standby));
+  fleet.ExpectConverged(Step(2));
+}
+
+TEST(ControllerFaults, StoppingLeavesALeaseAnotherReplicaHasTakenAlone) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
+  ControllerOptions o = fleet.Options();
+  o.leader_election = true;
+  o.lease_namespace = "default";
+  o.lease_duration = std::chrono::seconds(2);
+  o.identity = "replica-1";
+  Controller controller(o);
+  ASSERT_TRUE(controller.Start().ok());
+  ASSERT_TRUE(controller.WaitForLeader(std::chrono::seconds(10)));
+  // Another replica has taken the lease (this one's renewals stalled); this one has not seen it
+  // yet when it stops.
+  std::optional<Node> lease = fleet.servers["fleet"]->Find(LeaseResource(), "default", "meshfed");
+  ASSERT_TRUE(lease.has_value());
+  Node taken = Node::Mapping();
+  taken.Add("metadata", *lease->Find("metadata"));
+  taken.Find("metadata")->Erase("managedFields");
+  Node spec = *lease->Find("spec");
+  spec.Set("holderIdentity", Node::String("replica-2"));
+  spec.Set("leaseDurationSeconds", Node::Int(15));
+  taken.Add("spec", std::move(spec));
+  fleet.servers["fleet"]->Apply(LeaseResource(), taken);
+  controller.Stop();
+  lease = fleet.servers["fleet"]->Find(LeaseResource(), "default", "meshfed");
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->Find("spec")->Find("holderIdentity")->text(), "replica-2");
+  EXPECT_EQ(lease->Find("spec")->Find("leaseDurationSeconds")->text(), "15");
 }
 
 }  // namespace
