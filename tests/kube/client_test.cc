@@ -478,10 +478,42 @@ TEST_F(ClientTest, RetriesServerErrorsAndHonoursRetryAfter) {
   EXPECT_EQ(sleeps.waits, std::vector<std::chrono::milliseconds>{std::chrono::seconds(3)});
   EXPECT_EQ(client->stats().throttled, 1u);
 
+  // A Retry-After beyond a minute is waited for a minute.
+  sleeps.waits.clear();
+  server.FailNext(1, 429, 120);
+  ASSERT_TRUE(client->Get(Services(), "default", "a").ok());
+  EXPECT_EQ(sleeps.waits, std::vector<std::chrono::milliseconds>{std::chrono::seconds(60)});
+
+  // Bad gateway and gateway timeout are retried as well (a load balancer in front).
+  for (int status : {502, 504}) {
+    uint64_t retries = client->stats().retries;
+    server.FailNext(1, status);
+    EXPECT_TRUE(client->Get(Services(), "default", "a").ok()) << status;
+    EXPECT_EQ(client->stats().retries, retries + 1) << status;
+  }
+
   server.FailNext(100, 503);
   absl::StatusOr<Node> failed = client->Get(Services(), "default", "a");
   EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
   server.FailNext(0, 0);
+}
+
+TEST_F(ClientTest, BackoffDoublesUpToItsCapWithJitter) {
+  ClientOptions o = Options();
+  o.max_attempts = 6;
+  o.initial_backoff = std::chrono::milliseconds(100);
+  o.max_backoff = std::chrono::milliseconds(400);
+  auto client = Connect(server, o);
+  server.Apply(Services(), Service("a", "x"));
+  server.FailNext(5, 503);
+  ASSERT_TRUE(client->Get(Services(), "default", "a").ok());
+  ASSERT_EQ(sleeps.waits.size(), 5u);
+  // Each wait is drawn from [backoff / 2, backoff]; the backoff doubles from 100 ms to 400 ms.
+  const int64_t backoff[] = {100, 200, 400, 400, 400};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_GE(sleeps.waits[i].count(), backoff[i] / 2) << "wait " << i;
+    EXPECT_LE(sleeps.waits[i].count(), backoff[i]) << "wait " << i;
+  }
 }
 
 TEST_F(ClientTest, RateLimitWaitsBeyondTheBurst) {

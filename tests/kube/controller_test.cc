@@ -582,6 +582,35 @@ TEST(ControllerFaults, AStandbyTakesOverALeaseItsHolderStoppedRenewingOnlyOnceIt
   fleet.ExpectConverged(Step(2));
 }
 
+TEST(ControllerFaults, ALeaseItsHolderReleasedIsTakenWithoutWaitingForItToExpire) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
+  // Released just now (holderIdentity emptied), with a duration far longer than the wait below.
+  Node lease = Node::Mapping();
+  Node meta = Node::Mapping();
+  meta.Add("name", Node::String("meshfed"));
+  meta.Add("namespace", Node::String("default"));
+  lease.Add("metadata", std::move(meta));
+  Node spec = Node::Mapping();
+  spec.Add("holderIdentity", Node::String(""));
+  spec.Add("leaseDurationSeconds", Node::Int(600));
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  spec.Add("renewTime", Node::String(fmt::format(
+                            "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z", tm.tm_year + 1900,
+                            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)));
+  lease.Add("spec", std::move(spec));
+  fleet.servers["fleet"]->Apply(LeaseResource(), lease);
+  ControllerOptions o = fleet.Options();
+  o.leader_election = true;
+  o.lease_namespace = "default";
+  o.identity = "replica-2";
+  Controller controller(o);
+  ASSERT_TRUE(controller.Start().ok());
+  EXPECT_TRUE(controller.WaitForLeader(std::chrono::seconds(30)));
+}
+
 TEST(ControllerFaults, StoppingLeavesALeaseAnotherReplicaHasTakenAlone) {
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
