@@ -40,6 +40,23 @@ TEST(Request, DefaultsAndErrors) {
   EXPECT_FALSE(ParseRequest("http://x/", "GET", {"bad header"}, error));
 }
 
+TEST(Request, AnIpv6HostKeepsItsBracketsAndItsPort) {
+  std::string error;
+  auto r = ParseRequest("http://[2001:db8::1]:8080/x", "GET", {}, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(r->host, "[2001:db8::1]");
+  EXPECT_EQ(r->port, 8080);
+  r = ParseRequest("http://[2001:db8::1]/x", "GET", {}, error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(r->host, "[2001:db8::1]");
+  EXPECT_EQ(r->port, 80);
+  EXPECT_FALSE(ParseRequest("http://[2001:db8::1]:99999/", "GET", {}, error));
+  EXPECT_EQ(PortSeparator("reviews:9080"), 7u);
+  EXPECT_EQ(PortSeparator("[::1]:80"), 5u);
+  EXPECT_EQ(PortSeparator("[::1]"), std::string_view::npos);
+  EXPECT_EQ(PortSeparator("reviews"), std::string_view::npos);
+}
+
 TEST(Request, NormalizesDotSegments) {
   EXPECT_EQ(NormalizePath("/a/b/../c"), "/a/c");
   EXPECT_EQ(NormalizePath("/a/./b/"), "/a/b/");

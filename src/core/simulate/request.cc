@@ -105,6 +105,14 @@ std::string NormalizePath(std::string_view path) {
   return result;
 }
 
+size_t PortSeparator(std::string_view authority) {
+  size_t colon = authority.rfind(':');
+  size_t bracket = authority.rfind(']');
+  return colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)
+             ? colon
+             : std::string_view::npos;
+}
+
 std::optional<Request> ParseRequest(const std::string& url, const std::string& method,
                                     const std::vector<std::string>& headers, std::string& error) {
   Request r;
@@ -130,8 +138,8 @@ std::optional<Request> ParseRequest(const std::string& url, const std::string& m
     return std::nullopt;
   }
   r.port = r.scheme == "https" ? 443 : 80;
-  size_t colon = hostport.rfind(':');
-  if (colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
+  size_t colon = PortSeparator(hostport);
+  if (colon != std::string_view::npos) {
     std::string_view digits = hostport.substr(colon + 1);
     int port = 0;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);

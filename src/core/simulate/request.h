@@ -34,6 +34,10 @@ struct Request {
 std::optional<Request> ParseRequest(const std::string& url, const std::string& method,
                                     const std::vector<std::string>& headers, std::string& error);
 
+// Where the port of an authority ("host:port", "[v6]:port") starts: its ':', or npos when it has
+// none. A ':' inside an IPv6 literal's brackets is not one.
+size_t PortSeparator(std::string_view authority);
+
 // RFC 3986 remove_dot_segments: Istio's default path normalization (BASE) before route matching.
 std::string NormalizePath(std::string_view path);
 

@@ -37,16 +37,16 @@ Labels StringMap(const Node* n) {
   return out;
 }
 
+// The Host header as route configs match it: lower-cased, without a port (Istio sets Envoy's
+// strip_any_host_port; "[v6]:port" keeps its brackets).
 std::string HostWithoutPort(std::string_view authority) {
-  std::string host = ToLower(authority);
-  size_t colon = host.rfind(':');
-  if (colon != std::string::npos && host.find(']') == std::string::npos) host.resize(colon);
-  return host;
+  return ToLower(authority.substr(0, PortSeparator(authority)));
 }
 
-// Envoy virtual-host domain matching: exact, then suffix wildcards (longest first), then prefix
-// wildcards, then "*" (route_components.proto VirtualHost.domains). A wildcard never matches "".
-// Returns a rank (lower is better) or -1.
+// Envoy virtual-host domain matching: exact, then suffix wildcards (longest first), then "*"
+// (route_components.proto VirtualHost.domains). A wildcard never matches "". Envoy also has
+// prefix wildcards (`foo.*`), which no host Istio accepts can produce. Returns a rank (lower is
+// better) or -1.
 int DomainRank(std::string_view domain, std::string_view host) {
   if (domain == host) return 0;
   if (domain == "*") return 3'000'000;
@@ -55,15 +55,15 @@ int DomainRank(std::string_view domain, std::string_view host) {
     if (host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix) {
       return 1'000'000 - static_cast<int>(suffix.size());
     }
-    return -1;
-  }
-  if (domain.size() > 1 && domain.back() == '*') {
-    std::string_view prefix = domain.substr(0, domain.size() - 1);
-    if (host.size() > prefix.size() && host.substr(0, prefix.size()) == prefix) {
-      return 2'000'000 - static_cast<int>(prefix.size());
-    }
   }
   return -1;
+}
+
+// A boolean as Kubernetes reads YAML 1.1: true, yes, y and on, in any of their cases.
+bool IsTrue(const Node* n) {
+  if (!n || n->scalar_type() != ScalarType::Bool) return false;
+  std::string t = ToLower(n->text());
+  return t == "true" || t == "yes" || t == "y" || t == "on";
 }
 
 // A Gateway server's TLS mode that forwards TLS as it is instead of terminating it.
@@ -247,6 +247,8 @@ struct VirtualHostChoice {
   std::string message;             // kPassthrough
   std::string forward_host;        // kDefault: the service's own cluster
   std::vector<RouteEntry> routes;  // kRoutes
+  // A gateway's virtual host made by a server with tls.httpsRedirect: require_tls ALL.
+  bool require_tls = false;
 };
 
 // The servers a gateway proxy has on one port once Istio has merged every Gateway that selects
@@ -1524,7 +1526,11 @@ const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels
         written.push_back(ns == "*" ? dns : ns + "/" + dns);
         s.hosts.emplace_back(std::move(ns), std::move(dns));
       }
-      if (std::find(written.begin(), written.end(), "*") != written.end()) written = {"*"};
+      // `*/*` stands for every host: the server's hosts become just `*`.
+      if (std::find(written.begin(), written.end(), "*") != written.end()) {
+        written = {"*"};
+        s.hosts = {{"*", "*"}};
+      }
       if (tls) {
         if (std::any_of(written.begin(), written.end(),
                         [&](const std::string& w) { return tls_hosts.count(w) > 0; })) {
@@ -1679,6 +1685,16 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     Finish(branch, 404, "NR", choice.message);
     return;
   }
+  if (choice.require_tls && !tls_request) {
+    std::string location =
+        fmt::format(FMT_COMPILE("https://{}{}"), branch.request.authority, branch.request.path);
+    branch.hops.push_back(
+        MakeHop(gw, "virtual-host",
+                Fmt(FMT_COMPILE("the server has tls.httpsRedirect: redirect 301 to {}"), location),
+                choice.object));
+    Finish(branch, 301, "", fmt::format(FMT_COMPILE("redirect to {}"), location));
+    return;
+  }
   EvaluateRoutes(gw, choice.routes, std::move(branch), gateway_port);
 }
 
@@ -1730,6 +1746,10 @@ VirtualHostChoice Simulator::BuildGatewayVirtualHost(
     choice.kind = VirtualHostChoice::kNoRoute;
     choice.message = "no route: 404 NR";
     return choice;
+  }
+  for (const auto& [server, vs] : bound) {
+    const Node* tls = server->node->Find("tls");
+    if (tls && IsTrue(tls->Find("httpsRedirect"))) choice.require_tls = true;
   }
   std::vector<RouteEntry> routes, catch_alls;
   const VirtualService* first = nullptr;
