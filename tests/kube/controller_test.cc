@@ -275,31 +275,8 @@ TEST(Controller, AnEditedBindingWritesItsStatusOnce) {
   controller.Stop();
 }
 
+// The finalizer holds a binding being deleted until nothing it generated is left, then goes.
 TEST(Controller, DeletingABindingCleansUpThroughItsFinalizer) {
-  Fleet fleet;
-  ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
-  Controller controller(fleet.Options());
-  ASSERT_TRUE(controller.Start().ok());
-  ASSERT_TRUE(fleet.Settle(controller));
-  const ResourceType& rsbs = *FindResource(kMulticlusterGroup, "RemoteServiceBinding");
-  ApiServer& a = *fleet.servers["cluster-a"];
-  ASSERT_TRUE(a.Find(rsbs, "default", "reviews-rsb").has_value());
-  a.Delete(rsbs, "default", "reviews-rsb");
-  ASSERT_TRUE(fleet.Settle(controller));
-  EXPECT_FALSE(a.Find(rsbs, "default", "reviews-rsb").has_value())
-      << "the finalizer was removed once the generated objects were gone";
-  for (const ResourceType& t : WatchedResources()) {
-    for (const Node& o : a.List(t)) {
-      EXPECT_FALSE(
-          Managed(o) &&
-          o.Find("metadata")->Find("labels")->Find("multicluster.istio.io/owner-kind")->text() ==
-              "RemoteServiceBinding")
-          << ObjectKey(o);
-    }
-  }
-}
-
-TEST(Controller, ABindingBeingDeletedKeepsItsFinalizerWhileAGeneratedObjectRemains) {
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(3)));
   Controller controller(fleet.Options());
@@ -535,40 +512,50 @@ TEST(ControllerFaults, TwoReplicasNeverBothWrite) {
             first_led ? "replica-2" : "replica-1");
 }
 
-TEST(ControllerFaults, AStandbyTakesOverALeaseItsHolderStoppedRenewingOnlyOnceItExpires) {
-  Fleet fleet;
-  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
-  // A replica that crashed: it holds the lease, renewed just now, for three seconds.
-  std::time_t now = std::time(nullptr);
+// `t` (seconds since the epoch) as a Lease's times are written: RFC 3339 in UTC, microseconds.
+std::string LeaseTime(std::time_t t) {
   std::tm tm{};
-  gmtime_r(&now, &tm);
-  auto rfc3339 = [](const std::tm& t) {
-    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z", t.tm_year + 1900,
-                       t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
-  };
-  std::time_t expiry = now + 3;
-  std::tm expiry_tm{};
-  gmtime_r(&expiry, &expiry_tm);
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+// The Lease default/meshfed as another replica left it: held by `holder` ("" once released),
+// renewed at `renewed`.
+void SetLease(Fleet& fleet, const std::string& holder, int duration_seconds, std::time_t renewed,
+              int transitions) {
   Node lease = Node::Mapping();
   Node meta = Node::Mapping();
   meta.Add("name", Node::String("meshfed"));
   meta.Add("namespace", Node::String("default"));
   lease.Add("metadata", std::move(meta));
   Node spec = Node::Mapping();
-  spec.Add("holderIdentity", Node::String("crashed-replica"));
-  spec.Add("leaseDurationSeconds", Node::Int(3));
-  spec.Add("acquireTime", Node::String(rfc3339(tm)));
-  spec.Add("renewTime", Node::String(rfc3339(tm)));
-  spec.Add("leaseTransitions", Node::Int(4));
+  spec.Add("holderIdentity", Node::String(holder));
+  spec.Add("leaseDurationSeconds", Node::Int(duration_seconds));
+  spec.Add("acquireTime", Node::String(LeaseTime(renewed)));
+  spec.Add("renewTime", Node::String(LeaseTime(renewed)));
+  spec.Add("leaseTransitions", Node::Int(transitions));
   lease.Add("spec", std::move(spec));
   fleet.servers["fleet"]->Apply(LeaseResource(), lease);
+}
 
+// A replica that elects its leader through the Lease default/meshfed, renewing every 2 s.
+ControllerOptions Replica(Fleet& fleet, const std::string& identity) {
   ControllerOptions o = fleet.Options();
   o.leader_election = true;
   o.lease_namespace = "default";
   o.lease_duration = std::chrono::seconds(2);
-  o.identity = "replica-2";
-  Controller standby(o);
+  o.identity = identity;
+  return o;
+}
+
+TEST(ControllerFaults, AStandbyTakesOverALeaseItsHolderStoppedRenewingOnlyOnceItExpires) {
+  Fleet fleet;
+  ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
+  // A replica that crashed: it holds the lease, renewed just now, for three seconds.
+  std::time_t now = std::time(nullptr);
+  SetLease(fleet, "crashed-replica", 3, now, 4);
+  Controller standby(Replica(fleet, "replica-2"));
   ASSERT_TRUE(standby.Start().ok());
   ASSERT_TRUE(standby.WaitForLeader(std::chrono::seconds(20)));
   std::optional<Node> taken = fleet.servers["fleet"]->Find(LeaseResource(), "default", "meshfed");
@@ -576,7 +563,7 @@ TEST(ControllerFaults, AStandbyTakesOverALeaseItsHolderStoppedRenewingOnlyOnceIt
   const Node* ts = taken->Find("spec");
   EXPECT_EQ(ts->Find("holderIdentity")->text(), "replica-2");
   EXPECT_EQ(ts->Find("leaseTransitions")->text(), "5");
-  EXPECT_GE(ts->Find("acquireTime")->text(), rfc3339(expiry_tm))
+  EXPECT_GE(ts->Find("acquireTime")->text(), LeaseTime(now + 3))
       << "taken before the holder's lease expired";
   ASSERT_TRUE(fleet.Settle(standby));
   fleet.ExpectConverged(Step(2));
@@ -586,27 +573,8 @@ TEST(ControllerFaults, ALeaseItsHolderReleasedIsTakenWithoutWaitingForItToExpire
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
   // Released just now (holderIdentity emptied), with a duration far longer than the wait below.
-  Node lease = Node::Mapping();
-  Node meta = Node::Mapping();
-  meta.Add("name", Node::String("meshfed"));
-  meta.Add("namespace", Node::String("default"));
-  lease.Add("metadata", std::move(meta));
-  Node spec = Node::Mapping();
-  spec.Add("holderIdentity", Node::String(""));
-  spec.Add("leaseDurationSeconds", Node::Int(600));
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  spec.Add("renewTime", Node::String(fmt::format(
-                            "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000000Z", tm.tm_year + 1900,
-                            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)));
-  lease.Add("spec", std::move(spec));
-  fleet.servers["fleet"]->Apply(LeaseResource(), lease);
-  ControllerOptions o = fleet.Options();
-  o.leader_election = true;
-  o.lease_namespace = "default";
-  o.identity = "replica-2";
-  Controller controller(o);
+  SetLease(fleet, "", 600, std::time(nullptr), 1);
+  Controller controller(Replica(fleet, "replica-2"));
   ASSERT_TRUE(controller.Start().ok());
   EXPECT_TRUE(controller.WaitForLeader(std::chrono::seconds(30)));
 }
@@ -614,12 +582,7 @@ TEST(ControllerFaults, ALeaseItsHolderReleasedIsTakenWithoutWaitingForItToExpire
 TEST(ControllerFaults, StoppingLeavesALeaseAnotherReplicaHasTakenAlone) {
   Fleet fleet;
   ASSERT_TRUE(fleet.SetUserObjects(Step(2)));
-  ControllerOptions o = fleet.Options();
-  o.leader_election = true;
-  o.lease_namespace = "default";
-  o.lease_duration = std::chrono::seconds(2);
-  o.identity = "replica-1";
-  Controller controller(o);
+  Controller controller(Replica(fleet, "replica-1"));
   ASSERT_TRUE(controller.Start().ok());
   ASSERT_TRUE(controller.WaitForLeader(std::chrono::seconds(10)));
   // Another replica has taken the lease (this one's renewals stalled); this one has not seen it
