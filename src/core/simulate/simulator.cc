@@ -1498,7 +1498,7 @@ const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels
   });
   PortServers ps;
   std::unordered_set<std::string> tls_hosts;  // the hosts of the servers with `tls` so far
-  std::string first_protocol;
+  bool first_http = false;                    // the port's first server is an HTTP server
   for (const Gateway* g : gateways) {
     const Node* spec = g->object->spec();
     const Node* servers = spec ? spec->Find("servers") : nullptr;
@@ -1539,13 +1539,11 @@ const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels
         tls_hosts.insert(written.begin(), written.end());
       }
       bool http = IsHttpProtocol(s.protocol);
-      if (ps.servers.empty() && first_protocol.empty()) {
+      if (ps.servers.empty()) {
         ps.plaintext = !(tls && !http);  // !gateway.IsTLSServer
-        first_protocol = s.protocol.empty() ? "-" : s.protocol;
-      } else if (ps.plaintext) {
-        if (!http || !(IsHttpProtocol(first_protocol) || first_protocol == s.protocol)) continue;
-      } else if (!tls) {
-        continue;
+        first_http = http;
+      } else if (ps.plaintext ? !(first_http && http) : !tls) {
+        continue;  // canMergeProtocols on a plaintext port; `tls` on a TLS one
       }
       ps.servers.push_back(std::move(s));
     }
