@@ -80,10 +80,6 @@ struct MeshCluster {
 
 // ---- Kubernetes ----
 
-// Whether Istio takes `protocol` (a Gateway server's or ServiceEntry port's, in any case) for
-// HTTP: HTTP, HTTP2, GRPC, GRPC-WEB or HTTP_PROXY (pkg/config/protocol: Parse, then IsHTTP).
-bool IsHttpProtocol(std::string_view protocol);
-
 struct ServicePort {
   std::string name;
   int port = 0;
@@ -113,6 +109,10 @@ struct Deployment {
 };
 
 // ---- Istio ----
+
+// Whether Istio takes `protocol` (a Gateway server's or ServiceEntry port's, in any case) for
+// HTTP: HTTP, HTTP2, GRPC, GRPC-WEB or HTTP_PROXY (pkg/config/protocol: Parse, then IsHTTP).
+bool IsHttpProtocol(std::string_view protocol);
 
 struct VirtualService {
   const Object* object = nullptr;

@@ -257,8 +257,9 @@ struct PortServers {
   struct Server {
     const Gateway* gateway = nullptr;
     const Node* node = nullptr;
-    std::string protocol;  // as written, lower-cased
-    std::string tls_mode;  // tls.mode, as written ("" without `tls`)
+    std::string protocol;       // as written, lower-cased
+    const Node* tls = nullptr;  // `tls`, when the server has it
+    std::string tls_mode;       // tls.mode, as written ("" without `tls`)
     // Each host as (namespace part, lower-cased DNS part): "*" for any namespace, `.` resolved
     // to the Gateway's.
     std::vector<std::pair<std::string, std::string>> hosts;
@@ -1515,6 +1516,7 @@ const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels
       s.node = &node;
       s.protocol = ToLower(ScalarText(p->Find("protocol")));
       const Node* tls = node.Find("tls");
+      s.tls = tls;
       if (tls) s.tls_mode = std::string(ScalarText(tls->Find("mode")));
       std::vector<std::string> written;  // sanitizeServerHostNamespace
       for (const Node& h : hosts->items()) {
@@ -1625,8 +1627,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
     return;
   }
-  const bool terminates =
-      chosen->protocol == "https" && chosen->node->Find("tls") && !IsPassthrough(mode);
+  const bool terminates = chosen->protocol == "https" && chosen->tls && !IsPassthrough(mode);
   if (ps.plaintext ? !IsHttpProtocol(chosen->protocol) : !terminates) {
     branch.hops.push_back(
         MakeHop(gw, "listener",
@@ -1746,8 +1747,7 @@ VirtualHostChoice Simulator::BuildGatewayVirtualHost(
     return choice;
   }
   for (const auto& [server, vs] : bound) {
-    const Node* tls = server->node->Find("tls");
-    if (tls && IsTrue(tls->Find("httpsRedirect"))) choice.require_tls = true;
+    if (server->tls && IsTrue(server->tls->Find("httpsRedirect"))) choice.require_tls = true;
   }
   std::vector<RouteEntry> routes, catch_alls;
   const VirtualService* first = nullptr;

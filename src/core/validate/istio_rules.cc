@@ -149,7 +149,6 @@ std::string ParseProtocol(std::string_view p) {
   }
   return "";
 }
-bool ProtocolIsHttp(const std::string& p) { return IsHttpProtocol(p); }
 bool ProtocolIsTls(const std::string& p) { return p == "HTTPS" || p == "TLS"; }
 
 bool IsHttpStatusWithText(int64_t code) {
@@ -1573,7 +1572,7 @@ class Rules {
         Error(Field(p, "protocol"), f + ".protocol",
               fmt::format("unsupported protocol: {}", protocol));
       }
-      if (!ProtocolIsHttp(parsed) && !ProtocolIsTls(parsed)) non_http_tls_port = true;
+      if (!IsHttpProtocol(parsed) && !ProtocolIsTls(parsed)) non_http_tls_port = true;
       if (number) ErrorIf(Field(p, "number"), f + ".number", ValidatePort(*number));
     }
     const std::vector<Node>& endpoints = Items(spec, "endpoints");
@@ -1703,7 +1702,7 @@ class Rules {
         }
         const Node* redirect = Field(Field(s, "tls"), "httpsRedirect");
         if (redirect && Text(*redirect) == "true" &&
-            !ProtocolIsHttp(ParseProtocol(Str(port, "protocol")))) {
+            !IsHttpProtocol(ParseProtocol(Str(port, "protocol")))) {
           Warning(redirect, f + ".tls.httpsRedirect",
                   "tls.httpsRedirect should only be used with http servers");
         }
@@ -1793,7 +1792,7 @@ class Rules {
       if (ProtocolIsTls(protocol)) {
         if (!tls) Error(s, f + ".tls", "server must have TLS settings for HTTPS/TLS protocols");
       } else if (tls) {
-        if (ProtocolIsHttp(protocol)) {
+        if (IsHttpProtocol(protocol)) {
           std::string mode = Str(tls, "mode");
           if ((!mode.empty() && mode != "PASSTHROUGH") || !Str(tls, "caCertificates").empty() ||
               !Str(tls, "privateKey").empty() || !Str(tls, "serverCertificate").empty()) {
