@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/model/gateway_servers.h"
 #include "core/model/hosts.h"
 #include "core/model/text.h"
 #include "core/simulate/matcher.h"
@@ -19,13 +21,6 @@ namespace {
 
 constexpr std::string_view kRootNamespace = "istio-system";
 constexpr int kMaxHops = 8;  // a routing loop between gateways ends here
-
-bool LabelsSubset(const Labels& wanted, const Labels& have) {
-  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
-    auto it = have.find(kv.first);
-    return it != have.end() && it->second == kv.second;
-  });
-}
 
 Labels StringMap(const Node* n) {
   Labels out;
@@ -64,11 +59,6 @@ bool IsTrue(const Node* n) {
   if (!n || n->scalar_type() != ScalarType::Bool) return false;
   std::string t = ToLower(n->text());
   return t == "true" || t == "yes" || t == "y" || t == "on";
-}
-
-// A Gateway server's TLS mode that forwards TLS as it is instead of terminating it.
-bool IsPassthrough(std::string_view mode) {
-  return mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH";
 }
 
 // The more specific of two overlapping hosts (Names.Intersection).
@@ -254,19 +244,12 @@ struct VirtualHostChoice {
 // The servers a gateway proxy has on one port once Istio has merged every Gateway that selects
 // it (Simulator::Servers).
 struct PortServers {
-  struct Server {
-    const Gateway* gateway = nullptr;
-    const Node* node = nullptr;
-    std::string protocol;       // as written, lower-cased
-    const Node* tls = nullptr;  // `tls`, when the server has it
-    std::string tls_mode;       // tls.mode, as written ("" without `tls`)
-    // Each host as (namespace part, lower-cased DNS part): "*" for any namespace, `.` resolved
-    // to the Gateway's.
-    std::vector<std::pair<std::string, std::string>> hosts;
-  };
-  bool plaintext = false;       // one HTTP connection manager, else TLS filter chains by SNI
-  std::vector<Server> servers;  // in merge order
-  // For the SNI match: indexes into servers by exact DNS host, and those with a wildcard host.
+  GatewayPortServers merged;
+  // Two servers whose filter chains match one SNI name: Envoy rejects the listener.
+  std::optional<GatewayPortServers::Overlap> overlap;
+  // For the SNI match: each merged server's filter-chain server names (`*` for a chain that
+  // matches any SNI), and indexes into the servers by exact name and of those with a wildcard.
+  std::vector<std::vector<std::string>> sni_names;
   std::unordered_map<std::string, std::vector<size_t>> by_host;
   std::vector<size_t> wildcard;
 };
@@ -477,7 +460,7 @@ class Simulator {
   void SidecarHttp(const Proxy& proxy, Branch branch, int port);
   const PortServers& Servers(const Cluster& donor, const Labels& labels, int port);
   VirtualHostChoice BuildGatewayVirtualHost(const Cluster& donor, const Proxy& gw,
-                                            const std::vector<const PortServers::Server*>& servers,
+                                            const std::vector<const GatewayServer*>& servers,
                                             const std::string& route_name, const std::string& host,
                                             int gateway_port);
   // A key for the caches of derived routing: the pointers' values, the port, then each string
@@ -1473,88 +1456,26 @@ bool Simulator::Authorize(const Proxy& gateway, const Cluster& donor, Branch& br
 }
 
 // The servers of a gateway proxy (its cluster and pod labels) on one port, as Istio merges every
-// Gateway that selects the proxy (pilot/pkg/model/gateway.go, MergeGateways; §6.1):
-// - Gateways in creation order, then name and namespace (sortConfigByCreationTime); a Gateway
-//   without a selector applies to every gateway proxy, in every namespace;
-// - a server with `tls` that repeats a host of an earlier one on the port (after `*/h` is read as
-//   `h`, `./h` as `<ns>/h`, and `*/*` as `*`) is skipped, all of its hosts with it ("duplicate
-//   host names");
-// - the first server on the port decides what the port is: plaintext, unless the server has `tls`
-//   and is not an HTTP server (gateway.IsTLSServer). A plaintext port keeps a later server only
-//   when both are HTTP (HTTP, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY: canMergeProtocols); a TLS port
-//   only a server with `tls` ("conflict with existing server", "TLS server without TLS options").
-// Servers' `bind` is not modelled.
+// Gateway that selects the proxy (core/model/gateway_servers.h; §6.1).
 const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels, int port) {
   const std::string& key = Key({&donor, &labels}, port, {});
   if (auto found = derived_.port_servers.find(key); found != derived_.port_servers.end()) {
     return found->second;
   }
   std::string owned_key(key);
-  std::vector<const Gateway*> gateways;
-  for (const Gateway& g : donor.gateways) {
-    if (LabelsSubset(g.selector, labels)) gateways.push_back(&g);
-  }
-  std::sort(gateways.begin(), gateways.end(), [](const Gateway* a, const Gateway* b) {
-    return CreatedBefore(*a->object, *b->object);
-  });
   PortServers ps;
-  std::unordered_set<std::string> tls_hosts;  // the hosts of the servers with `tls` so far
-  bool first_http = false;                    // the port's first server is an HTTP server
-  for (const Gateway* g : gateways) {
-    const Node* spec = g->object->spec();
-    const Node* servers = spec ? spec->Find("servers") : nullptr;
-    if (!servers || !servers->IsSequence()) continue;
-    for (const Node& node : servers->items()) {
-      const Node* p = node.Find("port");
-      const Node* hosts = node.Find("hosts");
-      if (!p || ParseIntOr(ScalarText(p->Find("number")), -1) != port || !hosts ||
-          !hosts->IsSequence()) {
-        continue;
-      }
-      PortServers::Server s;
-      s.gateway = g;
-      s.node = &node;
-      s.protocol = ToLower(ScalarText(p->Find("protocol")));
-      const Node* tls = node.Find("tls");
-      s.tls = tls;
-      if (tls) s.tls_mode = std::string(ScalarText(tls->Find("mode")));
-      std::vector<std::string> written;  // sanitizeServerHostNamespace
-      for (const Node& h : hosts->items()) {
-        std::string_view t = h.text();
-        size_t slash = t.find('/');
-        std::string ns(slash == std::string_view::npos ? "*" : t.substr(0, slash));
-        if (ns == ".") ns = g->object->namespace_;
-        std::string dns = ToLower(slash == std::string_view::npos ? t : t.substr(slash + 1));
-        written.push_back(ns == "*" ? dns : ns + "/" + dns);
-        s.hosts.emplace_back(std::move(ns), std::move(dns));
-      }
-      // `*/*` stands for every host: the server's hosts become just `*`.
-      if (std::find(written.begin(), written.end(), "*") != written.end()) {
-        written = {"*"};
-        s.hosts = {{"*", "*"}};
-      }
-      if (tls) {
-        if (std::any_of(written.begin(), written.end(),
-                        [&](const std::string& w) { return tls_hosts.count(w) > 0; })) {
-          continue;  // duplicate host names
-        }
-        tls_hosts.insert(written.begin(), written.end());
-      }
-      bool http = IsHttpProtocol(s.protocol);
-      if (ps.servers.empty()) {
-        ps.plaintext = !(tls && !http);  // !gateway.IsTLSServer
-        first_http = http;
-      } else if (ps.plaintext ? !(first_http && http) : !tls) {
-        continue;  // canMergeProtocols on a plaintext port; `tls` on a TLS one
-      }
-      ps.servers.push_back(std::move(s));
-    }
+  for (const Gateway* g : GatewaysSelecting(donor.gateways, labels)) {
+    ps.merged.OfferGateway(*g, port);
   }
-  for (size_t i = 0; i < ps.servers.size(); ++i) {
-    for (const auto& [ns, dns] : ps.servers[i].hosts) {
-      std::vector<size_t>& list = !dns.empty() && dns[0] == '*' ? ps.wildcard : ps.by_host[dns];
-      if (list.empty() || list.back() != i) list.push_back(i);
+  ps.overlap = ps.merged.FindOverlap();
+  for (const GatewayServer& s : ps.merged.servers()) {
+    std::vector<std::string> names = s.SniNames();
+    if (names.empty()) names.emplace_back("*");
+    const size_t i = ps.sni_names.size();
+    for (const std::string& name : names) {
+      (!name.empty() && name[0] == '*' ? ps.wildcard : ps.by_host[name]).push_back(i);
     }
+    ps.sni_names.push_back(std::move(names));
   }
   return derived_.port_servers.emplace(std::move(owned_key), std::move(ps)).first->second;
 }
@@ -1567,16 +1488,32 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
                              bool mtls, int gateway_port) {
   ++branch.depth;
   const PortServers& ps = Servers(donor, *gw.labels, gateway_port);
+  const std::vector<GatewayServer>& servers = ps.merged.servers();
+  if (ps.overlap) {
+    const GatewayServer& first = servers[ps.overlap->first];
+    const GatewayServer& second = servers[ps.overlap->second];
+    branch.hops.push_back(MakeHop(
+        gw, "listener",
+        Fmt(FMT_COMPILE("Envoy rejects the listener on port {}: spec.servers[{}] of {} and "
+                        "spec.servers[{}] of {} both terminate TLS for SNI {} (\"multiple filter "
+                        "chains with the same matching rules\"); a gateway started with this "
+                        "config has no listener there: the connection is reset"),
+            gateway_port, first.index, Describe(*first.gateway->object), second.index,
+            Describe(*second.gateway->object), ps.overlap->sni),
+        second.gateway->object));
+    Finish(branch, 503, "UF", "upstream connect error: connection reset by the federation gateway");
+    return;
+  }
   const bool tls_request = mtls || !sni.empty();
-  const PortServers::Server* chosen = nullptr;
+  const GatewayServer* chosen = nullptr;
   const std::string host = HostWithoutPort(branch.request.authority);
-  if (tls_request && !ps.plaintext) {
+  if (tls_request && !ps.merged.plaintext()) {
     const std::string lower_sni = ToLower(sni);
     int best = -1;
     auto consider = [&](size_t i) {
-      const PortServers::Server& s = ps.servers[i];
-      for (const auto& [ns, dns] : s.hosts) {
-        int rank = DomainRank(dns, lower_sni);
+      const GatewayServer& s = servers[i];
+      for (const std::string& name : ps.sni_names[i]) {
+        int rank = DomainRank(name, lower_sni);
         if (rank >= 0 && (best < 0 || rank < best || (rank == best && &s < chosen))) {
           best = rank;
           chosen = &s;
@@ -1587,11 +1524,11 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
       for (size_t i : it->second) consider(i);
     }
     for (size_t i : ps.wildcard) consider(i);
-  } else if (!tls_request && ps.plaintext && !ps.servers.empty()) {
+  } else if (!tls_request && ps.merged.plaintext() && !servers.empty()) {
     // One route config for the port's servers; the trace names the one whose hosts best cover
     // the Host header, else the first.
     int best = -1;
-    for (const PortServers::Server& s : ps.servers) {
+    for (const GatewayServer& s : servers) {
       int rank = 4'000'000;  // on the port but no host matches: still this route config
       for (const auto& [ns, dns] : s.hosts) {
         int r = DomainRank(dns, host);
@@ -1606,7 +1543,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   if (!chosen) {
     branch.hops.push_back(MakeHop(
         gw, "listener",
-        ps.plaintext && tls_request && !ps.servers.empty()
+        ps.merged.plaintext() && tls_request && !servers.empty()
             ? Fmt(FMT_COMPILE("port {} serves plaintext, and the client speaks TLS (SNI {}): the "
                               "connection is reset"),
                   gateway_port, sni.empty() ? "(none)" : sni)
@@ -1619,7 +1556,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   const Object& gateway = *chosen->gateway->object;
   gw.gateway_ref = &GatewayRef(gateway);
   const std::string& mode = chosen->tls_mode;
-  if (!ps.plaintext && (mode == "ISTIO_MUTUAL" || mode == "MUTUAL") && !mtls) {
+  if (!ps.merged.plaintext() && (mode == "ISTIO_MUTUAL" || mode == "MUTUAL") && !mtls) {
     branch.hops.push_back(MakeHop(
         gw, "tls",
         Fmt(FMT_COMPILE("server requires {} but the client sent no client certificate"), mode),
@@ -1627,8 +1564,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
     Finish(branch, 503, "UF", "upstream connect error: TLS handshake failed");
     return;
   }
-  const bool terminates = chosen->protocol == "https" && chosen->tls && !IsPassthrough(mode);
-  if (ps.plaintext ? !IsHttpProtocol(chosen->protocol) : !terminates) {
+  if (ps.merged.plaintext() ? !chosen->Http() : !chosen->TerminatesHttps()) {
     branch.hops.push_back(
         MakeHop(gw, "listener",
                 chosen->protocol == "https"
@@ -1641,7 +1577,7 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   }
   // The route config: http.<port> for the port's plaintext servers, one per terminating HTTPS
   // server otherwise (gatewayRDSRouteName).
-  std::string route_name = ps.plaintext
+  std::string route_name = ps.merged.plaintext()
                                ? fmt::format(FMT_COMPILE("http.{}"), gateway_port)
                                : fmt::format(FMT_COMPILE("https.{}.{}.{}.{}"), gateway_port,
                                              ScalarText(chosen->node->Find("port")->Find("name")),
@@ -1651,8 +1587,8 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
       mtls && (mode == "ISTIO_MUTUAL" || mode == "MUTUAL" || mode == "OPTIONAL_MUTUAL");
   if (!peer_known) principal_.clear();
   branch.hops.push_back(MakeHop(
-      gw, ps.plaintext ? "listener" : "tls",
-      ps.plaintext
+      gw, ps.merged.plaintext() ? "listener" : "tls",
+      ps.merged.plaintext()
           ? Fmt(FMT_COMPILE("server {}:{} of {} takes the plaintext request"), chosen->protocol,
                 gateway_port, Describe(gateway))
           : Fmt(FMT_COMPILE("server {}:{} of {} takes SNI {}; {} terminates, peer {}"),
@@ -1662,20 +1598,20 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
   if (!Authorize(gw, donor, branch)) return;
 
   const std::string& key =
-      Key({&donor, ps.plaintext ? static_cast<const void*>(&ps) : chosen, gw.labels}, gateway_port,
-          {gw.namespace_, host});
+      Key({&donor, ps.merged.plaintext() ? static_cast<const void*>(&ps) : chosen, gw.labels},
+          gateway_port, {gw.namespace_, host});
   auto found = derived_.gateway_virtual_hosts.find(key);
   if (found == derived_.gateway_virtual_hosts.end()) {
     std::string owned(key);
-    std::vector<const PortServers::Server*> servers;
-    if (ps.plaintext) {
-      for (const PortServers::Server& s : ps.servers) servers.push_back(&s);
+    std::vector<const GatewayServer*> route_servers;
+    if (ps.merged.plaintext()) {
+      for (const GatewayServer& s : servers) route_servers.push_back(&s);
     } else {
-      servers.push_back(chosen);
+      route_servers.push_back(chosen);
     }
     found = derived_.gateway_virtual_hosts
-                .emplace(std::move(owned), BuildGatewayVirtualHost(donor, gw, servers, route_name,
-                                                                   host, gateway_port))
+                .emplace(std::move(owned), BuildGatewayVirtualHost(donor, gw, route_servers,
+                                                                   route_name, host, gateway_port))
                 .first;
   }
   const VirtualHostChoice& choice = found->second;
@@ -1703,15 +1639,15 @@ void Simulator::EnterGateway(const Cluster& donor, Proxy gw, Branch branch, cons
 // VirtualService with that domain, server by server and in §3.2 order within one, catch-alls last
 // (buildGatewayHTTPRouteConfig, SortVHostRoutes; §3.4).
 VirtualHostChoice Simulator::BuildGatewayVirtualHost(
-    const Cluster& donor, const Proxy& gw, const std::vector<const PortServers::Server*>& servers,
+    const Cluster& donor, const Proxy& gw, const std::vector<const GatewayServer*>& servers,
     const std::string& route_name, const std::string& host, int gateway_port) {
   VirtualHostChoice choice;
   int best_rank = -1;
   std::string best_domain;
   // (server, VirtualService) with the best domain so far.
-  std::vector<std::pair<const PortServers::Server*, const VirtualService*>> bound;
+  std::vector<std::pair<const GatewayServer*, const VirtualService*>> bound;
   const std::vector<const VirtualService*> none;
-  for (const PortServers::Server* server : servers) {
+  for (const GatewayServer* server : servers) {
     auto bound_here = donor.virtual_services_by_gateway.find(GatewayRef(*server->gateway->object));
     for (const VirtualService* vsp :
          bound_here == donor.virtual_services_by_gateway.end() ? none : bound_here->second) {
@@ -1751,7 +1687,7 @@ VirtualHostChoice Simulator::BuildGatewayVirtualHost(
   }
   std::vector<RouteEntry> routes, catch_alls;
   const VirtualService* first = nullptr;
-  for (const PortServers::Server* server : servers) {
+  for (const GatewayServer* server : servers) {
     Proxy through = gw;  // routes name the Gateway their server belongs to
     through.gateway_ref = &GatewayRef(*server->gateway->object);
     std::vector<const VirtualService*> here;
