@@ -197,7 +197,8 @@ TEST(GatewayServers, ChainsMatchingOneSniNameOverlap) {
     Gateways gws(GatewayYaml("g", "2020-01-01T00:00:00Z", servers));
     GatewayPortServers merge;
     gws.Merge(merge, 443);
-    return merge.FindOverlap();
+    std::vector<GatewayPortServers::Overlap> all = merge.Overlaps();
+    return all.empty() ? std::nullopt : std::optional(all.front());
   };
   const std::string m = "{mode: ISTIO_MUTUAL}";
   auto o = overlap(Server("HTTPS", "[team-a/y.example.com]", m) +
@@ -223,6 +224,23 @@ TEST(GatewayServers, ChainsMatchingOneSniNameOverlap) {
       << "one server's names are taken once";
   EXPECT_FALSE(overlap(Server("HTTP", "[a/y.example.com]") + Server("HTTP", "[b/y.example.com]")))
       << "a plaintext port has one chain";
+}
+
+TEST(GatewayServers, EachOverlappingPairIsListedOnce) {
+  const std::string m = "{mode: SIMPLE}";
+  Gateways gws(GatewayYaml("g", "2020-01-01T00:00:00Z",
+                           Server("HTTPS", "[a/y.example.com]", m) +
+                               Server("HTTPS", "[b/y.example.com, b/z.example.com]", m) +
+                               Server("HTTPS", "[c/z.example.com, c/y.example.com]", m)));
+  GatewayPortServers merge;
+  gws.Merge(merge, 443);
+  std::vector<std::string> pairs;
+  for (const GatewayPortServers::Overlap& o : merge.Overlaps()) {
+    pairs.push_back(std::to_string(o.first) + "-" + std::to_string(o.second) + " " + o.sni);
+  }
+  EXPECT_EQ(pairs, (std::vector<std::string>{"0-1 y.example.com", "0-2 y.example.com",
+                                             "1-2 y.example.com"}))
+      << "servers 1 and 2 share two names: one entry";
 }
 
 }  // namespace

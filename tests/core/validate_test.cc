@@ -471,6 +471,163 @@ spec:
   EXPECT_EQ(With(d, "MF2011").size(), 1u) << All(d);
 }
 
+// ---- The federation gateway's port (MF2012) ----
+// cluster-b's federation gateway: pods app=fedgw in namespace federation, port 443.
+
+std::string UserGateway(const std::string& name, const std::string& servers,
+                        const std::string& selector = "{app: fedgw}") {
+  return "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: " + name +
+         ", namespace: federation}\nspec:\n  selector: " + selector + "\n  servers:\n" + servers;
+}
+
+TEST(Analyzers, AGatewayThatLeavesMeshfedsServersAloneIsNotReported) {
+  const std::string passthrough =
+      "  - port: {number: 443, name: tls, protocol: TLS}\n"
+      "    hosts: [\"*.local\"]\n    tls: {mode: AUTO_PASSTHROUGH}\n";
+  const std::string http =
+      "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n";
+  for (const std::string& gateway :
+       {UserGateway("east-west", passthrough),  // Istio's own east-west Gateway
+        UserGateway("on-80", http),             // another port
+        UserGateway("elsewhere",
+                    "  - port: {number: 443, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n",
+                    "{app: other}"),  // another gateway's pods
+        UserGateway("passthrough",
+                    "  - port: {number: 443, name: https, protocol: HTTPS}\n"
+                    "    hosts: [reviews.default.svc.cluster.local]\n"
+                    "    tls: {mode: PASSTHROUGH}\n"),  // a passthrough chain is not compared
+        UserGateway("match-all",
+                    "  - port: {number: 443, name: https, protocol: HTTPS}\n"
+                    "    hosts: [\"*\"]\n    tls: {mode: SIMPLE}\n")}) {
+    Diagnostics d = CheckB(std::string(kDonor) + gateway);
+    EXPECT_TRUE(With(d, "MF2012").empty()) << gateway << All(d);
+  }
+}
+
+TEST(Analyzers, AnOlderPlaintextServerOnTheFederationPortKeepsMeshfedsServersOut) {
+  Diagnostics d = CheckB(std::string(kDonor) +
+                         UserGateway("legacy",
+                                     "  - port: {number: 443, name: tcp, protocol: TCP}\n"
+                                     "    hosts: [\"*\"]\n") +
+                         UserGateway("later",
+                                     "  - port: {number: 443, name: http, protocol: HTTP}\n"
+                                     "    hosts: [\"*\"]\n"));
+  auto found = With(d, "MF2012");
+  ASSERT_EQ(found.size(), 1u) << All(d) << "the first server decides; the later one is skipped too";
+  EXPECT_NE(found[0].find("19:5 spec.servers[0]: this TCP server without `tls` is the first "
+                          "server on port 443 of cluster cluster-b's federation gateway "
+                          "(app=fedgw in federation) and makes the port plaintext"),
+            std::string::npos)
+      << found[0];
+  EXPECT_NE(found[0].find("1 exposed host cannot be reached: reviews.default.svc.cluster.local"),
+            std::string::npos)
+      << found[0];
+  EXPECT_NE(found[0].find("MeshCluster cluster-b a free spec.federationGateway.port"),
+            std::string::npos);
+  EXPECT_FALSE(HasErrors(d));
+
+  // A Gateway meshfed generated before (read back from a cluster) is not the user's.
+  d = CheckB(std::string(kDonor) + R"(---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: old
+  namespace: federation
+  labels: {app.kubernetes.io/managed-by: meshfed}
+spec:
+  selector: {app: fedgw}
+  servers:
+  - port: {number: 443, name: http, protocol: HTTP}
+    hosts: ["*"]
+)");
+  EXPECT_TRUE(With(d, "MF2012").empty()) << All(d);
+}
+
+TEST(Analyzers, AnOlderTlsServerNamingTheExposedHostKeepsMeshfedsServerOut) {
+  for (std::string host :
+       {"federation/reviews.default.svc.cluster.local", "./reviews.default.svc.cluster.local"}) {
+    Diagnostics d =
+        CheckB(std::string(kDonor) + UserGateway("mine",
+                                                 "  - port: {number: 443, name: https, protocol: "
+                                                 "HTTPS}\n    hosts: [a.example.com, \"" +
+                                                     host + "\"]\n    tls: {mode: SIMPLE}\n"));
+    auto found = With(d, "MF2012");
+    ASSERT_EQ(found.size(), 1u) << All(d);
+    EXPECT_NE(found[0].find("spec.servers[0]: this server, older than meshfed's, has `tls` and "
+                            "names federation/reviews.default.svc.cluster.local on port 443"),
+              std::string::npos)
+        << found[0];
+    EXPECT_NE(found[0].find("(\"duplicate host names\"), and 1 exposed host cannot be reached: "
+                            "reviews.default.svc.cluster.local. Remove it"),
+              std::string::npos)
+        << found[0];
+  }
+}
+
+TEST(Analyzers, AServerMatchingAnExposedHostsSniMakesEnvoyRejectTheListener) {
+  // Four exposed hosts; the user's server names one of them without the namespace: Istio keeps
+  // both servers, and Envoy rejects the listener, so none of the four works.
+  std::string donor;
+  for (const char* name : {"reviews", "ratings", "details", "pages"}) {
+    donor += fmt::format(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {0}}}\nspec: {{selector: {{app: {0}}}, "
+        "ports: [{{name: http, port: 9080}}]}}\n---\n",
+        name);
+  }
+  donor += R"(apiVersion: multicluster.istio.io/v1alpha1
+kind: ServiceExpositionPolicy
+metadata: {name: sep}
+spec:
+  exposed:
+  - {name: reviews, clusters: [cluster-a]}
+  - {name: ratings, clusters: [cluster-a]}
+  - {name: details, clusters: [cluster-a]}
+  - {name: pages, clusters: [cluster-a]}
+)";
+  Diagnostics d = CheckB(donor + UserGateway("mine",
+                                             "  - port: {number: 443, name: https, protocol: "
+                                             "HTTPS}\n    hosts: [RATINGS.default.svc.cluster."
+                                             "local]\n    tls: {mode: ISTIO_MUTUAL}\n"));
+  auto found = With(d, "MF2012");
+  ASSERT_EQ(found.size(), 1u) << All(d);
+  EXPECT_NE(found[0].find("spec.servers[0]: this server terminates TLS for SNI "
+                          "ratings.default.svc.cluster.local on port 443"),
+            std::string::npos)
+      << found[0];
+  EXPECT_NE(found[0].find("Envoy rejects a listener"), std::string::npos) << found[0];
+  EXPECT_NE(found[0].find("4 exposed hosts cannot be reached: details.default.svc.cluster.local, "
+                          "pages.default.svc.cluster.local, ratings.default.svc.cluster.local and "
+                          "1 more"),
+            std::string::npos)
+      << found[0];
+}
+
+TEST(Analyzers, TwoUserServersMatchingOneSniBreakMeshfedsServersToo) {
+  const std::string https = "  - port: {number: 443, name: https, protocol: HTTPS}\n";
+  Diagnostics d =
+      CheckB(std::string(kDonor) +
+             UserGateway("team-a",
+                         https + "    hosts: [team-a/x.example.com]\n    tls: {mode: SIMPLE}\n") +
+             UserGateway("team-b",
+                         https + "    hosts: [team-b/x.example.com]\n    tls: {mode: SIMPLE}\n"));
+  auto found = With(d, "MF2012");
+  ASSERT_EQ(found.size(), 1u) << All(d);
+  EXPECT_NE(found[0].find("spec.servers[0]: this server and spec.servers[0] of Gateway "
+                          "federation/team-a both terminate TLS for SNI x.example.com"),
+            std::string::npos)
+      << found[0];
+  EXPECT_NE(found[0].find("do not work either, and 1 exposed host cannot be reached: "
+                          "reviews.default.svc.cluster.local"),
+            std::string::npos)
+      << found[0];
+  // The same Gateways where meshfed generates nothing: not meshfed's business.
+  d = CheckB(UserGateway("team-a", https + "    hosts: [team-a/x.example.com]\n"
+                                           "    tls: {mode: SIMPLE}\n") +
+             UserGateway("team-b", https + "    hosts: [team-b/x.example.com]\n"
+                                           "    tls: {mode: SIMPLE}\n"));
+  EXPECT_TRUE(With(d, "MF2012").empty()) << All(d);
+}
+
 // A wildcard ServiceEntry defines a host only for the namespaces it is exported to (IST0101).
 TEST(Analyzers, AWildcardServiceEntryDefinesHostsWhereItIsExported) {
   auto check = [](const std::string& export_to) {

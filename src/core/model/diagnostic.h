@@ -34,6 +34,7 @@ inline constexpr const char* kSharedTrustDomain = "MF2008";
 inline constexpr const char* kLocalNameShadowed = "MF2009";
 inline constexpr const char* kRoutesToBoundName = "MF2010";
 inline constexpr const char* kRoutesToInternalHost = "MF2011";
+inline constexpr const char* kFederationServerKeptOut = "MF2012";
 // Istio's analyzer codes (pkg/config/analysis/msg/messages.yaml), for the analyzers meshfed runs.
 inline constexpr const char* kReferencedResourceNotFound = "IST0101";
 inline constexpr const char* kConflictingMeshGatewayHosts = "IST0109";

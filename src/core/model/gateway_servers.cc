@@ -124,22 +124,29 @@ void GatewayPortServers::OfferGateway(const Gateway& g, int port) {
   }
 }
 
-std::optional<GatewayPortServers::Overlap> GatewayPortServers::FindOverlap() const {
-  if (plaintext_) return std::nullopt;
-  // Server name -> the first server whose filter chain matches it; "" for a chain that matches
-  // any SNI (two such chains conflict as well).
-  std::map<std::string, size_t, std::less<>> first_by_sni;
+std::vector<GatewayPortServers::Overlap> GatewayPortServers::Overlaps() const {
+  std::vector<Overlap> out;
+  if (plaintext_) return out;
+  // Server name -> the servers whose filter chains match it so far; "" for chains that match any
+  // SNI (two such chains conflict as well).
+  std::map<std::string, std::vector<size_t>, std::less<>> by_name;
   for (size_t i = 0; i < servers_.size(); ++i) {
     const GatewayServer& s = servers_[i];
     if (!s.TerminatesHttps()) continue;
     std::vector<std::string> names = s.SniNames();
     if (names.empty()) names.emplace_back();
+    const size_t first_of_server = out.size();
     for (std::string& name : names) {
-      auto [it, added] = first_by_sni.try_emplace(std::move(name), i);
-      if (!added) return Overlap{it->second, i, it->first.empty() ? "*" : it->first};
+      std::vector<size_t>& earlier = by_name[name];
+      for (size_t j : earlier) {
+        bool seen = std::any_of(out.begin() + static_cast<std::ptrdiff_t>(first_of_server),
+                                out.end(), [&](const Overlap& o) { return o.first == j; });
+        if (!seen) out.push_back(Overlap{j, i, name.empty() ? "*" : name});
+      }
+      earlier.push_back(i);
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace meshfed

@@ -104,10 +104,11 @@ class GatewayPortServers {
 
   bool plaintext() const { return plaintext_; }
   const std::vector<GatewayServer>& servers() const { return servers_; }
-  // The first overlap, in merge order, among the kept servers that terminate HTTPS on a TLS port.
-  // Other TLS servers (TLS protocol, passthrough) make filter chains from their VirtualServices'
-  // routes, which are not modelled here.
-  std::optional<Overlap> FindOverlap() const;
+  // The overlaps among the kept servers that terminate HTTPS on a TLS port, in merge order of
+  // their later server: each pair once, with the first name they share. Other TLS servers (TLS
+  // protocol, passthrough) make filter chains from their VirtualServices' routes, which are not
+  // modelled here.
+  std::vector<Overlap> Overlaps() const;
 
  private:
   bool plaintext_ = false;

@@ -1467,7 +1467,9 @@ const PortServers& Simulator::Servers(const Cluster& donor, const Labels& labels
   for (const Gateway* g : GatewaysSelecting(donor.gateways, labels)) {
     ps.merged.OfferGateway(*g, port);
   }
-  ps.overlap = ps.merged.FindOverlap();
+  if (std::vector<GatewayPortServers::Overlap> overlaps = ps.merged.Overlaps(); !overlaps.empty()) {
+    ps.overlap = overlaps.front();
+  }
   for (const GatewayServer& s : ps.merged.servers()) {
     std::vector<std::string> names = s.SniNames();
     if (names.empty()) names.emplace_back("*");

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "core/model/gateway_servers.h"
 #include "core/model/hosts.h"
 #include "core/model/text.h"
 #include "core/translate/names.h"
@@ -140,7 +141,184 @@ class Analyzer {
     for (const DestinationRule& dr : cluster_.destination_rules) DestinationRuleChecks(dr);
   }
 
+  // ---- The federation gateway's port: MF2012 ----
+
+  // Istio merges the Gateways meshfed generates with the user's Gateways that select the
+  // federation gateway's pods, oldest first (core/model/gateway_servers.h); meshfed's come last,
+  // as they are written after the user's exist. A user's server can then keep meshfed's out of
+  // the merge, or match an SNI name one of meshfed's matches, so that Envoy rejects the port's
+  // listener. Either way exposed hosts cannot be reached. One finding per user server and kind,
+  // naming what it costs.
+  void FederationPort(const ClusterOutput* output) {
+    if (output == nullptr) return;
+    const FederationGateway& fg = cluster_.mesh.federation_gateway;
+    GatewayPortServers merge;
+    for (const Gateway* g : GatewaysSelecting(cluster_.gateways, fg.selector)) {
+      if (!g->object->ManagedByMeshfed()) merge.OfferGateway(*g, fg.port);
+    }
+    const size_t user_servers = merge.servers().size();
+    std::vector<Finding> findings;
+    auto finding = [&](Finding::Kind kind, const Gateway* g, size_t index) -> Finding& {
+      for (Finding& f : findings) {
+        if (f.kind == kind && f.gateway == g && f.index == index) return f;
+      }
+      Finding& f = findings.emplace_back();
+      f.kind = kind;
+      f.gateway = g;
+      f.index = index;
+      return f;
+    };
+    auto add = [](std::vector<std::string>& list, std::string item) {
+      if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
+    };
+    bool any = false;
+    ForEachGenerated(*output, "Gateway", [&](const Node& o) {
+      const Node* meta = o.Find("metadata");
+      const Node* servers = Get(o.Find("spec"), "servers");
+      if (!meta || !servers || !servers->IsSequence()) return;
+      const std::vector<Node>& items = servers->items();
+      for (size_t i = 0; i < items.size(); ++i) {
+        std::optional<GatewayServer> s =
+            ReadGatewayServer(ScalarText(meta->Find("namespace")), items[i], i, fg.port);
+        if (!s || s->hosts.empty()) continue;
+        any = true;
+        std::string host = s->hosts.front().second;
+        GatewayPortServers::Verdict v = merge.Offer(std::move(*s));
+        if (v.skip == GatewayPortServers::Skip::kNone || v.by.gateway == nullptr) continue;
+        if (v.skip == GatewayPortServers::Skip::kDuplicateHost) {
+          Finding& f = finding(Finding::kDuplicateHost, v.by.gateway, v.by.index);
+          add(f.names, v.host);
+          f.hosts.push_back(std::move(host));
+        } else {
+          finding(Finding::kPlaintextPort, v.by.gateway, v.by.index).hosts.push_back(host);
+        }
+      }
+    });
+    if (!any) return;
+    // Once Envoy rejects the listener, no host on the port works: every one of meshfed's servers
+    // that the merge kept.
+    const std::vector<GatewayServer>& merged = merge.servers();
+    std::vector<std::string> kept;
+    for (size_t i = user_servers; i < merged.size(); ++i) {
+      kept.push_back(merged[i].hosts.front().second);
+    }
+    for (const GatewayPortServers::Overlap& o : merge.Overlaps()) {
+      const GatewayServer& first = merged[o.first];
+      const GatewayServer& second = merged[o.second];
+      if (first.gateway == nullptr) continue;  // meshfed's servers name distinct hosts
+      Finding& f = finding(second.gateway == nullptr ? Finding::kSameSni : Finding::kUserOverlap,
+                           second.gateway == nullptr ? first.gateway : second.gateway,
+                           second.gateway == nullptr ? first.index : second.index);
+      add(f.names, o.sni);
+      f.hosts = kept;
+      if (second.gateway != nullptr && f.other.empty()) {
+        f.other =
+            fmt::format("spec.servers[{}] of {}", first.index, first.gateway->object->Describe());
+      }
+    }
+    const std::string where = fmt::format("port {} of cluster {}'s federation gateway ({})",
+                                          fg.port, cluster_.name, SelectorText(fg));
+    for (const Finding& f : findings) {
+      if (f.hosts.empty()) continue;
+      const Object& gw = *f.gateway->object;
+      const Node* node = ItemsOf(Get(gw.spec(), "servers")).data() + f.index;
+      const std::string cost =
+          ListText(f.hosts, "exposed host cannot be reached:", "exposed hosts cannot be reached:");
+      const std::string names = ListText(f.names, "", "");
+      constexpr std::string_view kEnvoyRejects =
+          "Envoy rejects a listener whose filter chains match one name alike (\"multiple filter "
+          "chains with the same matching rules are defined\"): a gateway that starts with this "
+          "config has no listener on the port, and one already running keeps its last accepted "
+          "listener";
+      std::string message;
+      switch (f.kind) {
+        case Finding::kPlaintextPort:
+          message = fmt::format(
+              "this {} is the first server on {} and makes the port plaintext, so Istio skips "
+              "the HTTPS servers meshfed generates there (\"conflict with existing server\"), and "
+              "{}. Move this server to another port, or give MeshCluster {} a free "
+              "spec.federationGateway.port",
+              ServerText(merged.front()), where, cost, cluster_.name);
+          break;
+        case Finding::kDuplicateHost:
+          message = fmt::format(
+              "this server, older than meshfed's, has `tls` and names {} on {}, so Istio skips "
+              "the server meshfed generates for the same host (\"duplicate host names\"), and {}. "
+              "Remove {} from this server",
+              names, where, cost, f.names.size() == 1 ? "it" : "them");
+          break;
+        case Finding::kSameSni:
+          message = fmt::format(
+              "this server terminates TLS for SNI {} on {}, as the server meshfed generates for "
+              "that host does; {}, so {}. Remove {} from this server",
+              names, where, kEnvoyRejects, cost, f.names.size() == 1 ? "it" : "them");
+          break;
+        case Finding::kUserOverlap:
+          message = fmt::format(
+              "this server and {} both terminate TLS for SNI {} on {}; {}, so the servers "
+              "meshfed generates there do not work either, and {}. Give the two servers "
+              "distinct hosts",
+              f.other, names, where, kEnvoyRejects, cost);
+          break;
+      }
+      Report(code::kFederationServerKeptOut, gw, node, fmt::format("spec.servers[{}]", f.index),
+             std::move(message));
+    }
+  }
+
  private:
+  struct Finding {
+    enum Kind { kPlaintextPort, kDuplicateHost, kSameSni, kUserOverlap } kind = kPlaintextPort;
+    const Gateway* gateway = nullptr;  // the user's Gateway whose server causes it
+    size_t index = 0;                  // the server, in spec.servers
+    std::vector<std::string> names;    // the hosts or SNI names in question, as Istio sees them
+    std::vector<std::string> hosts;    // the exposed hosts it costs
+    std::string other;                 // kUserOverlap: the other server
+  };
+
+  // Calls `fn` with each object of `kind` meshfed generates in the cluster (the output is sorted
+  // by kind).
+  template <typename Fn>
+  static void ForEachGenerated(const ClusterOutput& output, std::string_view kind, Fn fn) {
+    auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
+    auto it = std::partition_point(output.objects.begin(), output.objects.end(),
+                                   [&](const Node& o) { return kind_of(o) < kind; });
+    for (; it != output.objects.end() && kind_of(*it) == kind; ++it) fn(*it);
+  }
+
+  // "istio=eastwestgateway in istio-system".
+  static std::string SelectorText(const FederationGateway& fg) {
+    std::string out;
+    for (const auto& [k, v] : fg.selector) {
+      if (!out.empty()) out += ',';
+      out += k + '=' + v;
+    }
+    return fmt::format("{} in {}", out.empty() ? "every gateway" : out, fg.namespace_);
+  }
+
+  // "HTTP server", "TCP server without `tls`": what makes a port plaintext.
+  static std::string ServerText(const GatewayServer& s) {
+    std::string_view protocol = ScalarText(Get(Get(s.node, "port"), "protocol"));
+    return s.Http() ? fmt::format("{} server", protocol)
+                    : fmt::format("{} server without `tls`", protocol);
+  }
+
+  // "a, b, c and 2 more", after "<n> <one|many>: " when those are given.
+  static std::string ListText(const std::vector<std::string>& items, std::string_view one,
+                              std::string_view many) {
+    constexpr size_t kShown = 3;
+    std::string out;
+    if (!one.empty()) {
+      out = fmt::format("{} {} ", items.size(), items.size() == 1 ? one : many);
+    }
+    for (size_t i = 0; i < items.size() && i < kShown; ++i) {
+      if (i > 0) out += ", ";
+      out += items[i];
+    }
+    if (items.size() > kShown) out += fmt::format(" and {} more", items.size() - kShown);
+    return out;
+  }
+
   // ---- VirtualService destinations: IST0101, IST0112, MF2010, MF2011 ----
 
   // Where a destination is: spec.<list>[rule], then .<step>[index] when there is a step, then
@@ -512,7 +690,9 @@ void AnalyzeFleet(const Fleet& fleet, const Translation& translation, Diagnostic
       if (out.cluster == c.name) output = &out;
     }
     GeneratedFacts facts(output);
-    Analyzer(c, facts, diagnostics).Run();
+    Analyzer analyzer(c, facts, diagnostics);
+    analyzer.Run();
+    analyzer.FederationPort(output);
   }
 }
 
