@@ -6,7 +6,7 @@
 //   2. objects: meshfed's own kinds (kinds.cc), and Istio's CRD schema and webhook rules for the
 //      Istio kinds (schema.h, istio_rules.h): ValidateObjects;
 //   3. the fleet: what the translator reports (MF2xxx), and cross-object analyzers — Istio's own
-//      (IST0101, IST0109, IST0112, IST0132, IST0173, IST0174) and meshfed's (MF2010, MF2011):
+//      (IST0101, IST0109, IST0112, IST0132, IST0173, IST0174) and meshfed's (MF2010–MF2012):
 //      AnalyzeFleet.
 //
 // Analyzer findings are warnings even where `istioctl analyze` says Error: the API server accepts
