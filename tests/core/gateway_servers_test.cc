@@ -217,9 +217,11 @@ TEST(GatewayServers, ChainsMatchingOneSniNameOverlap) {
   EXPECT_FALSE(
       overlap(Server("HTTPS", "[a/*.example.com]", m) + Server("HTTPS", "[b/x.example.com]", m)))
       << "a wildcard and a name it covers are distinct server names";
-  EXPECT_FALSE(overlap(Server("HTTPS", "[a/y.example.com]", "{mode: PASSTHROUGH}") +
-                       Server("HTTPS", "[b/y.example.com]", m)))
-      << "only chains that terminate HTTPS are compared";
+  for (const char* passthrough : {"{mode: PASSTHROUGH}", "{mode: AUTO_PASSTHROUGH}"}) {
+    EXPECT_FALSE(overlap(Server("HTTPS", "[a/y.example.com]", passthrough) +
+                         Server("HTTPS", "[b/y.example.com]", m)))
+        << passthrough << ": only chains that terminate HTTPS are compared";
+  }
   EXPECT_FALSE(overlap(Server("HTTPS", "[a/y.example.com, b/y.example.com]", m)))
       << "one server's names are taken once";
   EXPECT_FALSE(overlap(Server("HTTP", "[a/y.example.com]") + Server("HTTP", "[b/y.example.com]")))

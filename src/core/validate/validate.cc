@@ -153,8 +153,9 @@ class Analyzer {
     if (output == nullptr) return;
     const FederationGateway& fg = cluster_.mesh.federation_gateway;
     GatewayPortServers merge;
+    // The cluster's Gateways are the user's: generated objects read back are not indexed.
     for (const Gateway* g : GatewaysSelecting(cluster_.gateways, fg.selector)) {
-      if (!g->object->ManagedByMeshfed()) merge.OfferGateway(*g, fg.port);
+      merge.OfferGateway(*g, fg.port);
     }
     const size_t user_servers = merge.servers().size();
     std::vector<Finding> findings;
