@@ -125,8 +125,9 @@ void GatewayPortServers::OfferGateway(const Gateway& g, int port) {
 }
 
 std::vector<GatewayPortServers::Overlap> GatewayPortServers::Overlaps() const {
+  // A plaintext port has no such server: its first server has no `tls` or is HTTP, and then only
+  // HTTP servers join it.
   std::vector<Overlap> out;
-  if (plaintext_) return out;
   // Server name -> the servers whose filter chains match it so far; "" for chains that match any
   // SNI (two such chains conflict as well).
   std::map<std::string, std::vector<size_t>, std::less<>> by_name;
