@@ -480,6 +480,21 @@ std::string UserGateway(const std::string& name, const std::string& servers,
          ", namespace: federation}\nspec:\n  selector: " + selector + "\n  servers:\n" + servers;
 }
 
+// The one MF2012 finding, as With() writes it; "" and a failure when there is not exactly one.
+std::string OneFederationFinding(const Diagnostics& d) {
+  std::vector<std::string> found = With(d, "MF2012");
+  if (found.size() != 1) {
+    ADD_FAILURE() << found.size() << " MF2012 findings in:\n" << All(d);
+    return "";
+  }
+  return found[0];
+}
+
+// Whether `text` has `part`, for EXPECT_TRUE(...) << text.
+bool Has(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
 TEST(Analyzers, AGatewayThatLeavesMeshfedsServersAloneIsNotReported) {
   const std::string passthrough =
       "  - port: {number: 443, name: tls, protocol: TLS}\n"
@@ -512,18 +527,16 @@ TEST(Analyzers, AnOlderPlaintextServerOnTheFederationPortKeepsMeshfedsServersOut
                          UserGateway("later",
                                      "  - port: {number: 443, name: http, protocol: HTTP}\n"
                                      "    hosts: [\"*\"]\n"));
-  auto found = With(d, "MF2012");
-  ASSERT_EQ(found.size(), 1u) << All(d) << "the first server decides; the later one is skipped too";
-  EXPECT_NE(found[0].find("19:5 spec.servers[0]: this TCP server without `tls` is the first "
-                          "server on port 443 of cluster cluster-b's federation gateway "
-                          "(app=fedgw in federation) and makes the port plaintext"),
-            std::string::npos)
-      << found[0];
-  EXPECT_NE(found[0].find("1 exposed host cannot be reached: reviews.default.svc.cluster.local"),
-            std::string::npos)
-      << found[0];
-  EXPECT_NE(found[0].find("MeshCluster cluster-b a free spec.federationGateway.port"),
-            std::string::npos);
+  // The first server decides; the later one is skipped too, and not reported.
+  std::string found = OneFederationFinding(d);
+  EXPECT_TRUE(Has(found,
+                  "19:5 spec.servers[0]: this TCP server without `tls` is the first "
+                  "server on port 443 of cluster cluster-b's federation gateway "
+                  "(app=fedgw in federation) and makes the port plaintext"))
+      << found;
+  EXPECT_TRUE(Has(found, "1 exposed host cannot be reached: reviews.default.svc.cluster.local"))
+      << found;
+  EXPECT_TRUE(Has(found, "MeshCluster cluster-b a free spec.federationGateway.port")) << found;
   EXPECT_FALSE(HasErrors(d));
 
   // A Gateway meshfed generated before (read back from a cluster) is not the user's.
@@ -551,16 +564,15 @@ TEST(Analyzers, AnOlderTlsServerNamingTheExposedHostKeepsMeshfedsServerOut) {
                                                  "  - port: {number: 443, name: https, protocol: "
                                                  "HTTPS}\n    hosts: [a.example.com, \"" +
                                                      host + "\"]\n    tls: {mode: SIMPLE}\n"));
-    auto found = With(d, "MF2012");
-    ASSERT_EQ(found.size(), 1u) << All(d);
-    EXPECT_NE(found[0].find("spec.servers[0]: this server, older than meshfed's, has `tls` and "
-                            "names federation/reviews.default.svc.cluster.local on port 443"),
-              std::string::npos)
-        << found[0];
-    EXPECT_NE(found[0].find("(\"duplicate host names\"), and 1 exposed host cannot be reached: "
-                            "reviews.default.svc.cluster.local. Remove it"),
-              std::string::npos)
-        << found[0];
+    std::string found = OneFederationFinding(d);
+    EXPECT_TRUE(Has(found,
+                    "spec.servers[0]: this server, older than meshfed's, has `tls` and "
+                    "names federation/reviews.default.svc.cluster.local on port 443"))
+        << found;
+    EXPECT_TRUE(Has(found,
+                    "(\"duplicate host names\"), and 1 exposed host cannot be reached: "
+                    "reviews.default.svc.cluster.local. Remove it"))
+        << found;
   }
 }
 
@@ -588,18 +600,17 @@ spec:
                                              "  - port: {number: 443, name: https, protocol: "
                                              "HTTPS}\n    hosts: [RATINGS.default.svc.cluster."
                                              "local]\n    tls: {mode: ISTIO_MUTUAL}\n"));
-  auto found = With(d, "MF2012");
-  ASSERT_EQ(found.size(), 1u) << All(d);
-  EXPECT_NE(found[0].find("spec.servers[0]: this server terminates TLS for SNI "
-                          "ratings.default.svc.cluster.local on port 443"),
-            std::string::npos)
-      << found[0];
-  EXPECT_NE(found[0].find("Envoy rejects a listener"), std::string::npos) << found[0];
-  EXPECT_NE(found[0].find("4 exposed hosts cannot be reached: details.default.svc.cluster.local, "
-                          "pages.default.svc.cluster.local, ratings.default.svc.cluster.local and "
-                          "1 more"),
-            std::string::npos)
-      << found[0];
+  std::string found = OneFederationFinding(d);
+  EXPECT_TRUE(Has(found,
+                  "spec.servers[0]: this server terminates TLS for SNI "
+                  "ratings.default.svc.cluster.local on port 443"))
+      << found;
+  EXPECT_TRUE(Has(found, "Envoy rejects a listener")) << found;
+  EXPECT_TRUE(Has(found,
+                  "4 exposed hosts cannot be reached: details.default.svc.cluster.local, "
+                  "pages.default.svc.cluster.local, ratings.default.svc.cluster.local and "
+                  "1 more"))
+      << found;
 }
 
 TEST(Analyzers, TwoUserServersMatchingOneSniBreakMeshfedsServersToo) {
@@ -610,16 +621,15 @@ TEST(Analyzers, TwoUserServersMatchingOneSniBreakMeshfedsServersToo) {
                          https + "    hosts: [team-a/x.example.com]\n    tls: {mode: SIMPLE}\n") +
              UserGateway("team-b",
                          https + "    hosts: [team-b/x.example.com]\n    tls: {mode: SIMPLE}\n"));
-  auto found = With(d, "MF2012");
-  ASSERT_EQ(found.size(), 1u) << All(d);
-  EXPECT_NE(found[0].find("spec.servers[0]: this server and spec.servers[0] of Gateway "
-                          "federation/team-a both terminate TLS for SNI x.example.com"),
-            std::string::npos)
-      << found[0];
-  EXPECT_NE(found[0].find("do not work either, and 1 exposed host cannot be reached: "
-                          "reviews.default.svc.cluster.local"),
-            std::string::npos)
-      << found[0];
+  std::string found = OneFederationFinding(d);
+  EXPECT_TRUE(Has(found,
+                  "spec.servers[0]: this server and spec.servers[0] of Gateway "
+                  "federation/team-a both terminate TLS for SNI x.example.com"))
+      << found;
+  EXPECT_TRUE(Has(found,
+                  "do not work either, and 1 exposed host cannot be reached: "
+                  "reviews.default.svc.cluster.local"))
+      << found;
   // The same Gateways where meshfed generates nothing: not meshfed's business.
   d = CheckB(UserGateway("team-a", https + "    hosts: [team-a/x.example.com]\n"
                                            "    tls: {mode: SIMPLE}\n") +
