@@ -513,9 +513,10 @@ TEST(Analyzers, AGatewayThatLeavesMeshfedsServersAloneIsNotReported) {
                     "    tls: {mode: PASSTHROUGH}\n"),  // a passthrough chain is not compared
         UserGateway("match-all",
                     "  - port: {number: 443, name: https, protocol: HTTPS}\n"
-                    "    hosts: [\"*\"]\n    tls: {mode: SIMPLE}\n")}) {
+                    "    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: cert}\n")}) {
     Diagnostics d = CheckB(std::string(kDonor) + gateway);
     EXPECT_TRUE(With(d, "MF2012").empty()) << gateway << All(d);
+    EXPECT_FALSE(HasErrors(d)) << gateway << All(d);
   }
 }
 
@@ -529,6 +530,7 @@ TEST(Analyzers, AnOlderPlaintextServerOnTheFederationPortKeepsMeshfedsServersOut
                                      "    hosts: [\"*\"]\n"));
   // The first server decides; the later one is skipped too, and not reported.
   std::string found = OneFederationFinding(d);
+  EXPECT_FALSE(HasErrors(d)) << All(d);
   EXPECT_TRUE(Has(found,
                   "19:5 spec.servers[0]: this TCP server without `tls` is the first "
                   "server on port 443 of cluster cluster-b's federation gateway "
@@ -560,11 +562,14 @@ TEST(Analyzers, AnOlderTlsServerNamingTheExposedHostKeepsMeshfedsServerOut) {
   for (std::string host :
        {"federation/reviews.default.svc.cluster.local", "./reviews.default.svc.cluster.local"}) {
     Diagnostics d =
-        CheckB(std::string(kDonor) + UserGateway("mine",
-                                                 "  - port: {number: 443, name: https, protocol: "
-                                                 "HTTPS}\n    hosts: [a.example.com, \"" +
-                                                     host + "\"]\n    tls: {mode: SIMPLE}\n"));
+        CheckB(std::string(kDonor) +
+               UserGateway("mine",
+                           "  - port: {number: 443, name: https, protocol: "
+                           "HTTPS}\n    hosts: [a.example.com, \"" +
+                               host + "\"]\n    tls: {mode: SIMPLE, credentialName: cert}\n"));
     std::string found = OneFederationFinding(d);
+    EXPECT_FALSE(HasErrors(d)) << All(d);
+    EXPECT_FALSE(HasErrors(d)) << All(d);
     EXPECT_TRUE(Has(found,
                     "spec.servers[0]: this server, older than meshfed's, has `tls` and "
                     "names federation/reviews.default.svc.cluster.local on port 443"))
@@ -601,6 +606,7 @@ spec:
                                              "HTTPS}\n    hosts: [RATINGS.default.svc.cluster."
                                              "local]\n    tls: {mode: ISTIO_MUTUAL}\n"));
   std::string found = OneFederationFinding(d);
+  EXPECT_FALSE(HasErrors(d)) << All(d);
   EXPECT_TRUE(Has(found,
                   "spec.servers[0]: this server terminates TLS for SNI "
                   "ratings.default.svc.cluster.local on port 443"))
@@ -617,11 +623,12 @@ TEST(Analyzers, TwoUserServersMatchingOneSniBreakMeshfedsServersToo) {
   const std::string https = "  - port: {number: 443, name: https, protocol: HTTPS}\n";
   Diagnostics d =
       CheckB(std::string(kDonor) +
-             UserGateway("team-a",
-                         https + "    hosts: [team-a/x.example.com]\n    tls: {mode: SIMPLE}\n") +
-             UserGateway("team-b",
-                         https + "    hosts: [team-b/x.example.com]\n    tls: {mode: SIMPLE}\n"));
+             UserGateway("team-a", https + "    hosts: [team-a/x.example.com]\n    tls: {mode: "
+                                           "SIMPLE, credentialName: cert}\n") +
+             UserGateway("team-b", https + "    hosts: [team-b/x.example.com]\n    tls: {mode: "
+                                           "SIMPLE, credentialName: cert}\n"));
   std::string found = OneFederationFinding(d);
+  EXPECT_FALSE(HasErrors(d)) << All(d);
   EXPECT_TRUE(Has(found,
                   "spec.servers[0]: this server and spec.servers[0] of Gateway "
                   "federation/team-a both terminate TLS for SNI x.example.com"))
@@ -632,9 +639,9 @@ TEST(Analyzers, TwoUserServersMatchingOneSniBreakMeshfedsServersToo) {
       << found;
   // The same Gateways where meshfed generates nothing: not meshfed's business.
   d = CheckB(UserGateway("team-a", https + "    hosts: [team-a/x.example.com]\n"
-                                           "    tls: {mode: SIMPLE}\n") +
+                                           "    tls: {mode: SIMPLE, credentialName: cert}\n") +
              UserGateway("team-b", https + "    hosts: [team-b/x.example.com]\n"
-                                           "    tls: {mode: SIMPLE}\n"));
+                                           "    tls: {mode: SIMPLE, credentialName: cert}\n"));
   EXPECT_TRUE(With(d, "MF2012").empty()) << All(d);
 }
 
