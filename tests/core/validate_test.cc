@@ -350,6 +350,133 @@ spec:
                         "credentialName"}));
 }
 
+// What Istio's webhook says of one Gateway server (validateServer, validateTLSOptions): its
+// errors as "E message" and warnings as "W message", in order.
+std::vector<std::string> ServerFindings(const std::string& server) {
+  Diagnostics d = CheckB(
+      "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n"
+      "  selector: {istio: ingressgateway}\n  servers:\n" +
+      server);
+  std::vector<std::string> out;
+  for (const Diagnostic& x : d) {
+    if (x.code == "IST0106") out.push_back("E " + x.message);
+    if (x.code == "IST0133") out.push_back("W " + x.message);
+  }
+  return out;
+}
+
+TEST(IstioRules, GatewayServerTlsOptions) {
+  const std::string https =
+      "  - port: {number: 443, name: https, protocol: HTTPS}\n"
+      "    hosts: [a.example.com]\n";
+  const std::string http =
+      "  - port: {number: 80, name: http, protocol: HTTP}\n"
+      "    hosts: [a.example.com]\n";
+  using V = std::vector<std::string>;
+  struct Case {
+    std::string server;
+    V expected;
+  };
+  const Case cases[] = {
+      {https + "    tls: {mode: SIMPLE, serverCertificate: /c, privateKey: /k}\n", {}},
+      {https + "    tls: {mode: SIMPLE}\n",
+       {"E SIMPLE TLS requires a server certificate", "E SIMPLE TLS requires a private key"}},
+      {https + "    tls: {mode: OPTIONAL_MUTUAL, serverCertificate: /c}\n",
+       {"E MUTUAL TLS requires a client CA bundle", "E MUTUAL TLS requires a private key"}},
+      // Every listed certificate needs both files; more than two draw a warning.
+      {https + "    tls:\n      mode: MUTUAL\n      caCertificates: /ca\n      tlsCertificates:\n"
+               "      - {serverCertificate: /c1, privateKey: /k1}\n"
+               "      - {serverCertificate: /c2}\n      - {privateKey: /k3}\n",
+       {"W MUTUAL TLS can support up to 2 server certificates",
+        "E MUTUAL TLS requires a private key", "E MUTUAL TLS requires a server certificate"}},
+      // One source of certificates: a certificate counts only with its key.
+      {https + "    tls: {mode: SIMPLE, credentialName: x, tlsCertificates: "
+               "[{serverCertificate: /c, privateKey: /k}]}\n",
+       {"E only one of credential_name, credential_names, server_certificate/private_key, "
+        "tls_certificates should be specified"}},
+      {https + "    tls: {mode: SIMPLE, credentialName: x, credentialNames: [y]}\n",
+       {"E only one of credential_name, credential_names, server_certificate/private_key, "
+        "tls_certificates should be specified"}},
+      {https + "    tls: {mode: SIMPLE, credentialName: x, serverCertificate: /c}\n", {}},
+      // With a credential nothing else is checked, not even the CRL.
+      {https + "    tls: {mode: SIMPLE, credentialName: x, caCrl: /crl}\n", {}},
+      {https + "    tls: {mode: MUTUAL, credentialNames: [x]}\n", {}},
+      {https + "    tls: {mode: SIMPLE, serverCertificate: /c, privateKey: /k, caCrl: /crl}\n",
+       {"E CRL is not supported with SIMPLE TLS"}},
+      {https + "    tls: {mode: PASSTHROUGH, credentialName: x, caCrl: /crl}\n",
+       {"W PASSTHROUGH mode does not use certificates, they will be ignored",
+        "E CRL is not supported with credentialName. CRL has to be specified in the credential"}},
+      // No mode is PASSTHROUGH, the enum's zero value.
+      {https + "    tls: {caCrl: /crl}\n",
+       {"W PASSTHROUGH mode does not use certificates, they will be ignored"}},
+      {"  - port: {number: 15443, name: tls, protocol: TLS}\n    hosts: [\"*.local\"]\n"
+       "    tls: {mode: AUTO_PASSTHROUGH, serverCertificate: /c}\n",
+       {"W AUTO_PASSTHROUGH mode does not use certificates, they will be ignored"}},
+      {https + "    tls: {mode: ISTIO_MUTUAL, caCertificates: /ca, tlsCertificates: [{}], "
+               "credentialNames: [x]}\n",
+       {"E ISTIO_MUTUAL TLS cannot have associated CA bundle",
+        "E ISTIO_MUTUAL TLS cannot have associated tlsCertificates",
+        "E ISTIO_MUTUAL TLS cannot have associated credentialNames"}},
+      // Ciphers: BoringSSL's names; an expression (not starting with a letter or digit) passes.
+      {https + "    tls: {mode: ISTIO_MUTUAL, minProtocolVersion: TLSV1_1, cipherSuites: "
+               "[AES128-SHA, NOPE, AES128-SHA, \"-AES256-SHA\", ALL]}\n",
+       {"W ignoring invalid cipher suites: [NOPE]",
+        "W ignoring duplicate cipher suites: [AES128-SHA]"}},
+      {https + "    tls: {mode: ISTIO_MUTUAL, minProtocolVersion: TLSV1_0}\n",
+       {"W TLS version below TLSV1_2 require setting compatible ciphers as by default they no "
+        "longer include compatible ciphers."}},
+      // An HTTP server may only redirect: no termination, no files.
+      {http + "    tls: {httpsRedirect: true}\n", {}},
+      {http + "    tls: {httpsRedirect: true, mode: AUTO_PASSTHROUGH}\n", {}},
+      {http + "    tls: {httpsRedirect: true, mode: SIMPLE, credentialName: x}\n",
+       {"E server cannot have TLS settings for plain text HTTP ports"}},
+      {http + "    tls: {httpsRedirect: true, privateKey: /k}\n",
+       {"W PASSTHROUGH mode does not use certificates, they will be ignored",
+        "E server cannot have TLS settings for plain text HTTP ports"}},
+      {https + "    tls: {httpsRedirect: true, mode: ISTIO_MUTUAL}\n",
+       {"W tls.httpsRedirect should only be used with http servers"}},
+      {"  - port: {number: 3306, name: mysql, protocol: MYSQL}\n    hosts: [a.example.com]\n"
+       "    tls: {mode: ISTIO_MUTUAL}\n",
+       {"E server cannot have TLS settings for non HTTPS/TLS ports"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ServerFindings(c.server), c.expected) << c.server;
+  }
+}
+
+TEST(IstioRules, GatewayServerHostsPortsAndBinds) {
+  using V = std::vector<std::string>;
+  const std::string port = "    port: {number: 80, name: http, protocol: HTTP}\n";
+  EXPECT_EQ(ServerFindings("  - hosts: []\n" + port),
+            V{"E server config must contain at least one host"});
+  EXPECT_EQ(
+      ServerFindings("  - hosts: [\"/a.example.com\", \"*/*\", \"./*.example.com\"]\n" + port),
+      (V{"E config namespace and dnsName in host entry cannot be empty",
+         "E invalid namespace value \"\" in gateway"}));
+  EXPECT_EQ(ServerFindings("  - hosts: [\"a*.example.com\"]\n" + port),
+            (V{"E domain name \"a*.example.com\" invalid (label \"a*\" invalid)",
+               "E partial wildcard \"a*.example.com\" not allowed"}));
+  // A unix socket: port 0, an absolute path to a file or an abstract name.
+  const std::string uds =
+      "    port: {number: 0, name: http, protocol: HTTP}\n"
+      "    hosts: [a.example.com]\n";
+  EXPECT_EQ(ServerFindings("  - bind: unix:///var/run/gw.sock\n" + uds), V{});
+  EXPECT_EQ(ServerFindings("  - bind: unix://@gw\n" + uds), V{});
+  EXPECT_EQ(ServerFindings("  - bind: unix:///var/run/\n" + uds),
+            V{"E /var/run/ is not an absolute path to a file"});
+  EXPECT_EQ(ServerFindings("  - bind: \"unix://\"\n" + uds), V{"E unix address must not be empty"});
+  EXPECT_EQ(ServerFindings("  - bind: unix://@gw\n    hosts: [a.example.com]\n" + port),
+            V{"E port number must be 0 for unix domain socket: 80"});
+  EXPECT_EQ(ServerFindings("  - bind: 10.0.0.1\n" + uds),
+            V{"E port number 0 must be in the range 1..65535"})
+      << "port 0 is a port error without a unix socket";
+  // A Gateway's name is a DNS label: no dots.
+  Diagnostics d = CheckB(
+      "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw.v1}\nspec:\n"
+      "  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n");
+  EXPECT_EQ(With(d, "IST0106"), V{"3:18 metadata.name: invalid gateway name: \"gw.v1\""});
+}
+
 TEST(IstioRules, UnreachableRulesAndIneffectiveMatches) {
   Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
   http:

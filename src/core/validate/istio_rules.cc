@@ -151,6 +151,34 @@ std::string ParseProtocol(std::string_view p) {
 }
 bool ProtocolIsTls(const std::string& p) { return p == "HTTPS" || p == "TLS"; }
 
+// security.IsValidCipherSuite: BoringSSL's cipher names without PSK, or anything not starting
+// with a letter or digit (an expression such as `-X` or `+Y`), or "" and "ALL". Go tests the
+// first byte as a rune: a byte of 0x80 and above is a Latin-1 character.
+bool IsValidCipherSuite(std::string_view cs) {
+  static constexpr std::string_view kValid[] = {"ECDHE-ECDSA-AES128-GCM-SHA256",
+                                                "ECDHE-RSA-AES128-GCM-SHA256",
+                                                "ECDHE-ECDSA-AES256-GCM-SHA384",
+                                                "ECDHE-RSA-AES256-GCM-SHA384",
+                                                "ECDHE-ECDSA-CHACHA20-POLY1305",
+                                                "ECDHE-RSA-CHACHA20-POLY1305",
+                                                "ECDHE-ECDSA-AES128-SHA",
+                                                "ECDHE-RSA-AES128-SHA",
+                                                "ECDHE-ECDSA-AES256-SHA",
+                                                "ECDHE-RSA-AES256-SHA",
+                                                "AES128-GCM-SHA256",
+                                                "AES256-GCM-SHA384",
+                                                "AES128-SHA",
+                                                "AES256-SHA",
+                                                "DES-CBC3-SHA"};
+  if (cs.empty() || cs == "ALL") return true;
+  auto b = static_cast<unsigned char>(cs[0]);
+  // unicode.IsLetter and IsNumber for U+0080..U+00FF: ª ² ³ µ ¹ º ¼-¾ and À-ÿ but × and ÷.
+  bool latin1_alnum = b == 0xAA || b == 0xB2 || b == 0xB3 || b == 0xB5 || b == 0xB9 || b == 0xBA ||
+                      (b >= 0xBC && b <= 0xBE) || (b >= 0xC0 && b != 0xD7 && b != 0xF7);
+  if (b < 0x80 ? !IsAlnum(static_cast<char>(b)) : !latin1_alnum) return true;
+  return std::find(std::begin(kValid), std::end(kValid), cs) != std::end(kValid);
+}
+
 bool IsHttpStatusWithText(int64_t code) {
   static const std::set<int64_t> kCodes = {
       100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301,
@@ -1676,7 +1704,7 @@ class Rules {
 
   void Gateway() {
     const Node* spec = object_.spec();
-    if (!IsIstioDnsLabel(object_.name) || object_.name.find('.') != std::string::npos) {
+    if (!IsIstioDnsLabel(object_.name)) {  // a label: no dots
       Error(Field(object_.metadata(), "name"), "metadata.name",
             fmt::format("invalid gateway name: {}", GoQuote(object_.name)));
     }
@@ -1771,8 +1799,11 @@ class Rules {
     }
     if (!bind.empty()) {
       if (bind.rfind("unix://", 0) == 0) {
+        // ValidateUnixAddress: an abstract socket (`@name`), or an absolute path to a file.
         std::string path = bind.substr(7);
-        if (path.empty() || (path.front() != '/' && path.front() != '@')) {
+        if (path.empty()) {
+          Error(Field(s, "bind"), f + ".bind", "unix address must not be empty");
+        } else if (path.front() != '@' && (path.front() != '/' || path.back() == '/')) {
           Error(Field(s, "bind"), f + ".bind",
                 fmt::format("{} is not an absolute path to a file", path));
         }
@@ -1793,8 +1824,11 @@ class Rules {
         if (!tls) Error(s, f + ".tls", "server must have TLS settings for HTTPS/TLS protocols");
       } else if (tls) {
         if (IsHttpProtocol(protocol)) {
+          // Only a redirect: the server must not terminate TLS (gateway.IsPassThroughServer, the
+          // mode's zero value being PASSTHROUGH) nor name files.
           std::string mode = Str(tls, "mode");
-          if ((!mode.empty() && mode != "PASSTHROUGH") || !Str(tls, "caCertificates").empty() ||
+          bool passthrough = mode.empty() || mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH";
+          if (!passthrough || !Str(tls, "caCertificates").empty() ||
               !Str(tls, "privateKey").empty() || !Str(tls, "serverCertificate").empty()) {
             Error(tls, f + ".tls", "server cannot have TLS settings for plain text HTTP ports");
           }
@@ -1805,49 +1839,88 @@ class Rules {
     }
   }
 
+  // validateTLSOptions.
   void ServerTls(const Node* tls, const std::string& f) {
     if (!tls) return;
     std::string mode = Str(tls, "mode");
-    if (mode.empty()) mode = "PASSTHROUGH";
+    if (mode.empty()) mode = "PASSTHROUGH";  // the enum's zero value
+    std::string min_version = Str(tls, "minProtocolVersion");
+    const std::vector<Node>& ciphers = Items(tls, "cipherSuites");
+    if ((min_version == "TLSV1_0" || min_version == "TLSV1_1") && ciphers.empty()) {
+      Warning(tls, f,
+              "TLS version below TLSV1_2 require setting compatible ciphers as by default they no "
+              "longer include compatible ciphers.");
+    }
+    std::set<std::string> invalid, valid, duplicate;
+    for (const Node& c : ciphers) {
+      std::string cs = Text(c);
+      if (!IsValidCipherSuite(cs)) {
+        invalid.insert(cs);
+      } else if (!valid.insert(cs).second) {
+        duplicate.insert(cs);
+      }
+    }
+    if (!invalid.empty()) {
+      Warning(tls, f, fmt::format("ignoring invalid cipher suites: [{}]", fmt::join(invalid, " ")));
+    }
+    if (!duplicate.empty()) {
+      Warning(tls, f,
+              fmt::format("ignoring duplicate cipher suites: [{}]", fmt::join(duplicate, " ")));
+    }
     bool cert = !Str(tls, "serverCertificate").empty();
     bool key = !Str(tls, "privateKey").empty();
     bool ca = !Str(tls, "caCertificates").empty();
+    bool crl = !Str(tls, "caCrl").empty();
     bool credential = !Str(tls, "credentialName").empty();
     bool credentials = Count(tls, "credentialNames") > 0;
-    bool certificates = Count(tls, "tlsCertificates") > 0;
+    const std::vector<Node>& certificates = Items(tls, "tlsCertificates");
     if (mode == "ISTIO_MUTUAL") {
       if (cert) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated server certificate");
       if (key) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated private key");
       if (ca) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
+      if (!certificates.empty()) {
+        Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
+      }
       if (credential) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated credentialName");
       if (credentials) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
-      if (certificates) Error(tls, f, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
       return;
     }
-    if (mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH") {
-      if (cert || key || ca || credential || credentials || certificates) {
-        Warning(tls, f,
-                fmt::format("{} mode does not use certificates, they will be ignored", mode));
-      }
+    if ((mode == "PASSTHROUGH" || mode == "AUTO_PASSTHROUGH") &&
+        (crl || cert || key || ca || !certificates.empty() || credential || credentials)) {
+      Warning(tls, f, fmt::format("{} mode does not use certificates, they will be ignored", mode));
     }
-    if (credential && credentials) {
-      Error(tls, f, "only one of credentialName or credentialNames can be set");
-    }
-    int sources = (credential ? 1 : 0) + (credentials ? 1 : 0) + ((cert || key) ? 1 : 0) +
-                  (certificates ? 1 : 0);
+    int sources = ((cert && key) ? 1 : 0) + (credential ? 1 : 0) + (credentials ? 1 : 0) +
+                  (certificates.empty() ? 0 : 1);
     if (sources > 1) {
       Error(tls, f,
             "only one of credential_name, credential_names, server_certificate/private_key, "
             "tls_certificates should be specified");
     }
-    if ((mode == "SIMPLE" || mode == "MUTUAL" || mode == "OPTIONAL_MUTUAL") && !credential &&
-        !credentials && !certificates) {
-      std::string m = mode == "SIMPLE" ? "SIMPLE" : "MUTUAL";
-      if (!cert) Error(tls, f, fmt::format("{} TLS requires a server certificate", m));
-      if (!key) Error(tls, f, fmt::format("{} TLS requires a private key", m));
-      if (m == "MUTUAL" && !ca) Error(tls, f, "MUTUAL TLS requires a client CA bundle");
+    const bool terminates = mode == "SIMPLE" || mode == "MUTUAL" || mode == "OPTIONAL_MUTUAL";
+    // With a credential the certificates are fetched from it: nothing more is checked, not even
+    // the CRL.
+    if (terminates && (credential || credentials)) return;
+    if (terminates) {
+      const char* prefix = mode == "SIMPLE" ? "SIMPLE TLS" : "MUTUAL TLS";
+      if (mode != "SIMPLE" && !ca) {
+        Error(tls, f, fmt::format("{} requires a client CA bundle", prefix));
+      }
+      if (certificates.size() > 2) {
+        Warning(tls, f, fmt::format("{} can support up to 2 server certificates", prefix));
+      }
+      auto require = [&](bool has_cert, bool has_key) {
+        if (!has_cert) Error(tls, f, fmt::format("{} requires a server certificate", prefix));
+        if (!has_key) Error(tls, f, fmt::format("{} requires a private key", prefix));
+      };
+      if (certificates.empty()) {
+        require(cert, key);
+      } else {
+        for (const Node& c : certificates) {
+          require(!Str(&c, "serverCertificate").empty(), !Str(&c, "privateKey").empty());
+        }
+      }
     }
-    if (!Str(tls, "caCrl").empty()) {
+    if (crl) {
       if (credential) {
         Error(tls, f,
               "CRL is not supported with credentialName. CRL has to be specified in the "
