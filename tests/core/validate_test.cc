@@ -422,6 +422,13 @@ TEST(IstioRules, GatewayServerTlsOptions) {
                "[AES128-SHA, NOPE, AES128-SHA, \"-AES256-SHA\", ALL]}\n",
        {"W ignoring invalid cipher suites: [NOPE]",
         "W ignoring duplicate cipher suites: [AES128-SHA]"}},
+      // Go reads the first byte as a rune: 0xC3 (é's first byte) is the letter Ã, so the name is
+      // looked up; 0xD7 (Hebrew's) is ×, neither letter nor digit, so the name passes.
+      {https + "    tls: {mode: ISTIO_MUTUAL, cipherSuites: [\"\xC3\xA9X\", \"\xD7\x90X\"]}\n",
+       {"W ignoring invalid cipher suites: [\xC3\xA9X]"}},
+      {https + "    tls: {mode: ISTIO_MUTUAL, minProtocolVersion: TLSV1_1}\n",
+       {"W TLS version below TLSV1_2 require setting compatible ciphers as by default they no "
+        "longer include compatible ciphers."}},
       {https + "    tls: {mode: ISTIO_MUTUAL, minProtocolVersion: TLSV1_0}\n",
        {"W TLS version below TLSV1_2 require setting compatible ciphers as by default they no "
         "longer include compatible ciphers."}},
@@ -453,6 +460,10 @@ TEST(IstioRules, GatewayServerHostsPortsAndBinds) {
       ServerFindings("  - hosts: [\"/a.example.com\", \"*/*\", \"./*.example.com\"]\n" + port),
       (V{"E config namespace and dnsName in host entry cannot be empty",
          "E invalid namespace value \"\" in gateway"}));
+  // An empty DNS part is still checked as a host (validateSidecarOrGatewayHostnamePart).
+  EXPECT_EQ(ServerFindings("  - hosts: [\"ns/\"]\n" + port),
+            (V{"E config namespace and dnsName in host entry cannot be empty",
+               "E short names (non FQDN) are not allowed", "E empty domain name not allowed"}));
   EXPECT_EQ(ServerFindings("  - hosts: [\"a*.example.com\"]\n" + port),
             (V{"E domain name \"a*.example.com\" invalid (label \"a*\" invalid)",
                "E partial wildcard \"a*.example.com\" not allowed"}));

@@ -1755,7 +1755,6 @@ class Rules {
         if (ns != "*" && ns != "." && !IsIstioDnsLabel(ns)) {
           Error(&hosts[i], hf, fmt::format("invalid namespace value {} in gateway", GoQuote(ns)));
         }
-        if (dns.empty()) continue;
       }
       if (dns != "*" && dns.find('.') == std::string::npos) {
         Error(&hosts[i], hf, "short names (non FQDN) are not allowed");
