@@ -488,6 +488,99 @@ TEST(IstioRules, GatewayServerHostsPortsAndBinds) {
   EXPECT_EQ(With(d, "IST0106"), V{"3:18 metadata.name: invalid gateway name: \"gw.v1\""});
 }
 
+// What Istio's webhook says of one HTTP route of a VirtualService (validateHTTPRoute): "E " and
+// "W " and the message, in order. `route` is the route's fields, indented by four.
+std::vector<std::string> RouteFindings(const std::string& route) {
+  Diagnostics d =
+      CheckB(std::string(kVsHeader) + "  hosts: [reviews]\n  http:\n  - name: r\n" + route);
+  std::vector<std::string> out;
+  for (const Diagnostic& x : d) {
+    if (x.code == "IST0106") out.push_back("E " + x.message);
+    if (x.code == "IST0133") out.push_back("W " + x.message);
+  }
+  return out;
+}
+
+TEST(IstioRules, HttpRouteActionsAsIstioValidatesThem) {
+  using V = std::vector<std::string>;
+  const std::string to = "    route: [{destination: {host: reviews}}]\n";
+  const std::string ms = "E only durations to ms precision are supported";
+  struct Case {
+    std::string route;
+    V expected;
+  };
+  const Case cases[] = {
+      // Durations: the schema wants more than 1ms; the webhook whole milliseconds.
+      {to + "    timeout: 1.5s\n", {}},
+      {to + "    timeout: 1.0005s\n", {ms}},
+      {to + "    retries: {attempts: 2, perTryTimeout: 100.5ms, backoff: 25.25ms}\n", {ms, ms}},
+      {"    fault: {delay: {fixedDelay: 0.0015s, percentage: {value: 10}}}\n" + to, {ms}},
+      {"    fault: {delay: {exponentialDelay: 2s}}\n" + to,
+       {"E exponentialDelay not supported yet"}},
+      // The deprecated integer `percent` is not checked.
+      {"    fault: {delay: {fixedDelay: 1s, percent: 150}}\n" + to, {}},
+      // CORS: the methods Go knows and `*`; max age in whole seconds.
+      {"    corsPolicy: {allowOrigins: [{exact: a.example.com}], allowMethods: [GET, \"*\"], "
+       "maxAge: 10s}\n" +
+           to,
+       {}},
+      {"    corsPolicy: {allowMethods: [get]}\n" + to,
+       {"E \"get\" is not a supported HTTP method"}},
+      {"    corsPolicy: {maxAge: 1.5s}\n" + to,
+       {"E max_age duration is accurate only to seconds precision"}},
+      {"    corsPolicy: {maxAge: 1.0005s}\n" + to,
+       {ms, "E max_age duration is accurate only to seconds precision"}},
+      // Aborts and direct responses: validateHTTPStatus lets 600 through.
+      {"    fault: {abort: {httpStatus: 600}}\n" + to, {}},
+      {"    fault: {abort: {httpStatus: 601}}\n" + to,
+       {"E HTTP status 601 is not in range 200-599"}},
+      {"    fault: {abort: {httpStatus: 199}}\n" + to,
+       {"E HTTP status 199 is not in range 200-599"}},
+      {"    fault: {abort: {percentage: {value: 5}}}\n" + to,
+       {"W abort configured, but error type not set"}},
+      {"    directResponse: {status: 600}\n", {}},
+      {"    directResponse: {status: 601}\n", {"E HTTP status 601 is not in range 200-599"}},
+      {"    directResponse: {status: 200, body: {string: \"" + std::string(100 * 1024 + 1, 'x') +
+           "\"}}\n",
+       {"W large direct_responses may impact control plane performance"}},
+      // Redirects: the first problem only.
+      {"    redirect: {derivePort: FROM_REQUEST_PORT}\n", {}},
+      {"    redirect: {redirectCode: 200}\n",
+       {"E redirect must specify URI, authority, scheme, or port"}},
+      {"    redirect: {uri: /x, redirectCode: 200, scheme: ftp}\n",
+       {"E 200 is not a valid redirect code, must be 3xx"}},
+      {"    redirect: {uri: /x, scheme: ftp, port: 70000}\n",
+       {"E invalid redirect scheme, must be \"http\" or \"https\""}},
+      {"    redirect: {uri: /x, port: 70000}\n",
+       {"E port number 70000 must be in the range 1..65535"}},
+      // Retries.
+      {to + "    retries: {attempts: 0, retryRemoteLocalities: true}\n",
+       {"E http retry policy configured when attempts are set to 0 (disabled)"}},
+      {to + "    retries: {attempts: 2, retryOn: \"5xx,418,reset\"}\n", {}},
+      {to + "    retries: {attempts: 2, retryOn: \"599,5xx\"}\n",
+       {"E \"599\" is not a valid retryOn policy"}},
+      // Rewrites.
+      {to + "    rewrite: {uriRegexRewrite: {match: ^/a}}\n",
+       {"E UriRegexRewrite requires both Rewrite and Match fields to be specified"}},
+      {to + "    rewrite: {authority: a.example.com}\n"
+            "    headers: {request: {set: {\":Authority\": b.example.com}}}\n",
+       {"E authority header cannot be set multiple times: have \"a.example.com\", attempting to "
+        "set \"b.example.com\""}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(RouteFindings(c.route), c.expected) << c.route;
+  }
+  // A 3xx code Istio accepts but istiod cannot generate: meshfed's own error, beside Istio's.
+  Diagnostics d =
+      CheckB(std::string(kVsHeader) +
+             "  hosts: [reviews]\n  http:\n  - redirect: {uri: /x, redirectCode: 305}\n");
+  ASSERT_EQ(With(d, "MF1013").size(), 1u) << All(d);
+  EXPECT_TRUE(With(d, "IST0106").empty()) << All(d);
+  d = CheckB(std::string(kVsHeader) +
+             "  hosts: [reviews]\n  http:\n  - redirect: {uri: /x, redirectCode: 308}\n");
+  EXPECT_TRUE(With(d, "MF1013").empty()) << All(d);
+}
+
 TEST(IstioRules, UnreachableRulesAndIneffectiveMatches) {
   Diagnostics d = CheckB(std::string(kVsHeader) + R"(  hosts: [reviews]
   http:

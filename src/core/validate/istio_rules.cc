@@ -504,8 +504,9 @@ class Rules {
           Error(at, f, "header name cannot be empty");
           return;
         }
-        if (authority_allowed && (name == ":authority" || ToLower(name) == "host")) return;
-        if (ToLower(name) == "host") {
+        std::string lower = ToLower(name);  // isAuthorityHeader: strings.EqualFold
+        if (authority_allowed && (lower == ":authority" || lower == "host")) return;
+        if (lower == "host") {
           Error(at, f, fmt::format("invalid header {}: cannot set Host header", GoQuote(name)));
         } else if (name.front() == ':') {
           Error(at, f,
@@ -781,6 +782,7 @@ class Rules {
     Part(r, f, "rewrite", &Rules::Rewrite);
     AuthorityRewrite(r, f);
     RouteDestinations(r, f);
+    MsPrecision(Field(r, "timeout"), f + ".timeout");
   }
 
   void HttpMatches(const Node* r, const std::string& f) {
@@ -822,6 +824,17 @@ class Rules {
     }
   }
 
+  // agent.ValidateDuration beyond what the CRD's schema checks (more than 1ms, schema.cc):
+  // whole milliseconds.
+  void MsPrecision(const Node* d, const std::string& field) {
+    double seconds = 0;
+    if (!d || !ParseGoDuration(Text(*d), seconds)) return;
+    long long ns = std::llround(seconds * 1e9);
+    if (ns >= 1'000'000 && ns % 1'000'000 != 0) {
+      Error(d, field, "only durations to ms precision are supported");
+    }
+  }
+
   void Cors(const Node* c, const std::string& f) {
     if (!c) return;
     const std::vector<Node>& origins = Items(c, "allowOrigins");
@@ -852,6 +865,7 @@ class Rules {
       }
     }
     if (const Node* max_age = Field(c, "maxAge")) {
+      MsPrecision(max_age, f + ".maxAge");
       double seconds = 0;
       if (ParseGoDuration(Text(*max_age), seconds) && seconds != std::floor(seconds)) {
         Error(max_age, f + ".maxAge", "max_age duration is accurate only to seconds precision");
@@ -910,10 +924,9 @@ class Rules {
     if (delay) {
       std::string df = f + ".delay";
       Percentage(Field(delay, "percentage"), df + ".percentage");
-      if (auto p = Int(delay, "percent"); p && (*p < 0 || *p > 100)) {
-        Error(Field(delay, "percent"), df + ".percent",
-              fmt::format("percentage {} is not in range 0..100", *p));
-      }
+      // The deprecated `percent` is not checked any more (validateHTTPFaultInjectionDelay).
+      MsPrecision(Field(delay, "fixedDelay"), df + ".fixedDelay");
+      MsPrecision(Field(delay, "exponentialDelay"), df + ".exponentialDelay");
       if (Has(delay, "exponentialDelay")) {
         Error(Field(delay, "exponentialDelay"), df + ".exponentialDelay",
               "exponentialDelay not supported yet");
@@ -921,29 +934,34 @@ class Rules {
     }
   }
 
+  // validateHTTPRedirect returns its first error only.
   void Redirect(const Node* r, const std::string& f) {
     if (!r) return;
+    auto code = Int(r, "redirectCode");
+    if (code && *code >= 300 && *code <= 399 && *code != 301 && *code != 302 && *code != 303 &&
+        *code != 307 && *code != 308) {
+      // Istio's webhook accepts it, but istiod logs "Redirect Code %d is not yet supported"
+      // and emits a route without an action, which Envoy rejects (istio-semantics 3.6).
+      Report(Severity::Error, code::kInvalidValue, Field(r, "redirectCode"), f + ".redirectCode",
+             fmt::format("redirect code {} passes Istio's validation, but istiod supports only "
+                         "301, 302, 303, 307 and 308: it would generate a route without an "
+                         "action, which Envoy rejects",
+                         *code));
+    }
     if (Str(r, "uri").empty() && Str(r, "authority").empty() && !Has(r, "port") &&
         !Has(r, "derivePort") && Str(r, "scheme").empty()) {
       Error(r, f, "redirect must specify URI, authority, scheme, or port");
+      return;
     }
-    if (auto code = Int(r, "redirectCode"); code && *code != 0) {
-      if (*code < 300 || *code > 399) {
-        Error(Field(r, "redirectCode"), f + ".redirectCode",
-              fmt::format("{} is not a valid redirect code, must be 3xx", *code));
-      } else if (*code != 301 && *code != 302 && *code != 303 && *code != 307 && *code != 308) {
-        // Istio's webhook accepts it, but istiod logs "Redirect Code %d is not yet supported"
-        // and emits a route without an action, which Envoy rejects (istio-semantics 3.6).
-        Report(Severity::Error, code::kInvalidValue, Field(r, "redirectCode"), f + ".redirectCode",
-               fmt::format("redirect code {} passes Istio's validation, but istiod supports only "
-                           "301, 302, 303, 307 and 308: it would generate a route without an "
-                           "action, which Envoy rejects",
-                           *code));
-      }
+    if (code && *code != 0 && (*code < 300 || *code > 399)) {
+      Error(Field(r, "redirectCode"), f + ".redirectCode",
+            fmt::format("{} is not a valid redirect code, must be 3xx", *code));
+      return;
     }
     if (const Node* scheme = Field(r, "scheme");
         scheme && Text(*scheme) != "http" && Text(*scheme) != "https" && !Text(*scheme).empty()) {
       Error(scheme, f + ".scheme", "invalid redirect scheme, must be \"http\" or \"https\"");
+      return;
     }
     if (auto port = Int(r, "port"); port && *port > 0) {
       ErrorIf(Field(r, "port"), f + ".port", ValidatePort(*port));
@@ -962,7 +980,8 @@ class Rules {
         Warning(body, f + ".body", "large direct_responses may impact control plane performance");
       }
     }
-    if (auto status = Int(d, "status"); status && (*status < 200 || *status > 599)) {
+    // validateHTTPStatus, shared with fault aborts: 600 passes, whatever the message says.
+    if (auto status = Int(d, "status"); status && (*status < 200 || *status > 600)) {
       Error(Field(d, "status"), f + ".status",
             fmt::format("HTTP status {} is not in range 200-599", *status));
     }
@@ -976,6 +995,7 @@ class Rules {
                           Has(r, "retryRemoteLocalities"))) {
       Error(r, f, "http retry policy configured when attempts are set to 0 (disabled)");
     }
+    MsPrecision(Field(r, "perTryTimeout"), f + ".perTryTimeout");
     if (const Node* on = Field(r, "retryOn"); on && !Text(*on).empty()) {
       static constexpr std::string_view kPolicies[] = {"5xx",
                                                        "gateway-error",
@@ -1007,6 +1027,7 @@ class Rules {
         rest.remove_prefix(comma + 1);
       }
     }
+    MsPrecision(Field(r, "backoff"), f + ".backoff");
   }
 
   void Rewrite(const Node* r, const std::string& f) {
@@ -1045,7 +1066,8 @@ class Rules {
     const Node* request = Field(Field(r, "headers"), "request");
     for (const char* op : {"set", "add"}) {
       for (const MapEntry& e : Entries(request, op)) {
-        if (e.key != ":authority" && ToLower(e.key) != "host") continue;
+        std::string key = ToLower(e.key);  // isAuthorityHeader: strings.EqualFold
+        if (key != ":authority" && key != "host") continue;
         if (!current.empty()) {
           Error(&e.value, fmt::format("{}.headers.request.{}.{}", f, op, e.key),
                 fmt::format("authority header cannot be set multiple times: have {}, attempting "
