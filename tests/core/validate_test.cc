@@ -540,6 +540,7 @@ TEST(IstioRules, HttpRouteActionsAsIstioValidatesThem) {
        {"W abort configured, but error type not set"}},
       {"    directResponse: {status: 600}\n", {}},
       {"    directResponse: {status: 601}\n", {"E HTTP status 601 is not in range 200-599"}},
+      {"    directResponse: {status: 199}\n", {"E HTTP status 199 is not in range 200-599"}},
       {"    directResponse: {status: 200, body: {string: \"" + std::string(100 * 1024 + 1, 'x') +
            "\"}}\n",
        {"W large direct_responses may impact control plane performance"}},
