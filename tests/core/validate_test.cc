@@ -564,6 +564,19 @@ TEST(IstioRules, HttpRouteActionsAsIstioValidatesThem) {
        {"E authority header cannot be set multiple times: have \"a.example.com\", attempting to "
         "set \"b.example.com\""}},
   };
+  // Header operations: any name but pseudo-headers and Host, which only a request's set and add may
+  // name (as the authority); no token syntax, unlike a match's header names.
+  const Case headers[] = {
+      {to + "    headers: {request: {set: {\"x y\": a, host: b.example.com}}}\n", {}},
+      {to + "    headers: {request: {remove: [Host]}, response: {set: {\":path\": /}}}\n",
+       {"E invalid header \"Host\": cannot set Host header",
+        "E invalid header \":path\": header cannot have \":\" prefix"}},
+      {to + "    headers: {request: {add: {\":method\": GET}}}\n",
+       {"E invalid header \":method\": header cannot have \":\" prefix"}},
+  };
+  for (const Case& c : headers) {
+    EXPECT_EQ(RouteFindings(c.route), c.expected) << c.route;
+  }
   for (const Case& c : cases) {
     EXPECT_EQ(RouteFindings(c.route), c.expected) << c.route;
   }

@@ -511,9 +511,9 @@ class Rules {
         } else if (name.front() == ':') {
           Error(at, f,
                 fmt::format("invalid header {}: header cannot have \":\" prefix", GoQuote(name)));
-        } else if (!IsHeaderToken(name)) {
-          Error(at, f, fmt::format("header name {} is not a valid header name", name));
         }
+        // Unlike a match's header names, Istio does not check these against the token syntax
+        // (ValidateHTTPHeaderWithAuthorityOperationName, ValidateHTTPHeaderOperationName).
       };
       for (const char* op : {"set", "add"}) {
         for (const MapEntry& e : Entries(p, op)) {
