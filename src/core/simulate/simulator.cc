@@ -9,7 +9,6 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/model/gateway_servers.h"
 #include "core/model/hosts.h"

@@ -34,6 +34,19 @@ void ValidateObjects(const Fleet& fleet, Diagnostics& diagnostics) {
 
 namespace {
 
+// Calls `fn` with each object of `kind` meshfed generates in a cluster: a cluster's output is
+// sorted by kind (ClusterOutput), so the objects of one kind are found by bisection and the others'
+// trees are not touched.
+template <typename Fn>
+void ForEachGenerated(const ClusterOutput& output, std::string_view kind, Fn fn) {
+  auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
+  assert(std::is_sorted(output.objects.begin(), output.objects.end(),
+                        [&](const Node& a, const Node& b) { return kind_of(a) < kind_of(b); }));
+  auto it = std::partition_point(output.objects.begin(), output.objects.end(),
+                                 [&](const Node& o) { return kind_of(o) < kind; });
+  for (; it != output.objects.end() && kind_of(*it) == kind; ++it) fn(*it);
+}
+
 // What meshfed generates in one cluster that user objects may refer to, by host: one table, not
 // one per question, since the large fleet's acceptors generate some seventy thousand hosts.
 class GeneratedFacts {
@@ -45,47 +58,34 @@ class GeneratedFacts {
     bool internal = false;     // the internal host of a bound name (name.ns.meshfed.internal)
   };
 
-  // A cluster's output is sorted by kind (ClusterOutput): only the Services and ServiceEntries,
-  // which are next to each other, are read; the other objects' trees are not touched. The facts
-  // refer to the output's text.
+  // Only the generated Services and ServiceEntries are read; the other objects' trees are not
+  // touched. The facts refer to the output's text.
   explicit GeneratedFacts(const ClusterOutput* output) {
     if (output == nullptr) return;
-    auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
-    const std::vector<Node>& objects = output->objects;
-    assert(std::is_sorted(objects.begin(), objects.end(), [&](const Node& a, const Node& b) {
-      return kind_of(a) < kind_of(b);
-    }));  // checked in the Debug (sanitizer) builds the tests run
-    auto first = std::partition_point(objects.begin(), objects.end(),
-                                      [&](const Node& o) { return kind_of(o) < "Service"; });
     // About half of what meshfed generates names a host (an acceptor's Service and ServiceEntry).
-    by_host_.reserve(objects.size() / 2);
-    for (auto it = first; it != objects.end(); ++it) {
-      const Node& o = *it;
-      std::string_view kind = kind_of(o);
-      if (kind > "ServiceEntry") break;
+    by_host_.reserve(output->objects.size() / 2);
+    ForEachGenerated(*output, "Service", [&](const Node& o) {
       const Node* meta = o.Find("metadata");
-      if (!meta) continue;
-      if (kind == "Service") {
-        std::string_view name = ScalarText(meta->Find("name"));
-        std::string_view ns = ScalarText(meta->Find("namespace"));
-        Fact& fqdn = by_host_[ServiceFqdn(name, ns)];
-        fqdn.host = true;
-        const Node* annotations = meta->Find("annotations");
-        if (const Node* exposed =
-                annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
-          fqdn.bound = true;
-          fqdn.exposed = exposed->text();
-          Fact& f = by_host_[InternalHost(name, ns)];
-          f.internal = true;
-          f.exposed = exposed->text();
-        }
-      } else if (kind == "ServiceEntry") {
-        const Node* spec = o.Find("spec");
-        const Node* hosts = spec ? spec->Find("hosts") : nullptr;
-        if (hosts == nullptr || !hosts->IsSequence()) continue;
-        for (const Node& h : hosts->items()) by_host_[ToLower(h.text())].host = true;
+      if (!meta) return;
+      std::string_view name = ScalarText(meta->Find("name"));
+      std::string_view ns = ScalarText(meta->Find("namespace"));
+      Fact& fqdn = by_host_[ServiceFqdn(name, ns)];
+      fqdn.host = true;
+      const Node* annotations = meta->Find("annotations");
+      if (const Node* exposed = annotations ? annotations->Find(kExposedHostAnnotation) : nullptr) {
+        fqdn.bound = true;
+        fqdn.exposed = exposed->text();
+        Fact& f = by_host_[InternalHost(name, ns)];
+        f.internal = true;
+        f.exposed = exposed->text();
       }
-    }
+    });
+    ForEachGenerated(*output, "ServiceEntry", [&](const Node& o) {
+      const Node* spec = o.Find("spec");
+      const Node* hosts = spec ? spec->Find("hosts") : nullptr;
+      if (hosts == nullptr || !hosts->IsSequence()) return;
+      for (const Node& h : hosts->items()) by_host_[ToLower(h.text())].host = true;
+    });
   }
 
   // What is known of `host` (resolved, lower case); null: nothing meshfed generates.
@@ -276,16 +276,6 @@ class Analyzer {
     std::vector<std::string> hosts;    // the exposed hosts it costs
     std::string other;                 // kUserOverlap: the other server
   };
-
-  // Calls `fn` with each object of `kind` meshfed generates in the cluster (the output is sorted
-  // by kind).
-  template <typename Fn>
-  static void ForEachGenerated(const ClusterOutput& output, std::string_view kind, Fn fn) {
-    auto kind_of = [](const Node& o) { return ScalarText(o.Find("kind")); };
-    auto it = std::partition_point(output.objects.begin(), output.objects.end(),
-                                   [&](const Node& o) { return kind_of(o) < kind; });
-    for (; it != output.objects.end() && kind_of(*it) == kind; ++it) fn(*it);
-  }
 
   // "istio=eastwestgateway in istio-system".
   static std::string SelectorText(const FederationGateway& fg) {
